@@ -1,0 +1,45 @@
+import os
+from pathlib import Path
+
+import pytest
+
+# triton kernels run on the CPU interpreter in tests; must be set before triton is imported
+os.environ.setdefault("TRITON_INTERPRET", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _find(env: str, sub: str) -> Path | None:
+    if os.environ.get(env):
+        p = Path(os.environ[env])
+        return p if p.is_dir() else None
+    for base in (Path.cwd(), ROOT):
+        p = base.parent / "shared" / sub
+        if p.is_dir():
+            return p
+    return None
+
+
+DATA = _find("TOKKIT_DATA", "corpora")
+TOKENIZERS = _find("TOKKIT_TOKENIZERS", "tokenizers")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if DATA is None:
+        pytest.skip("shared corpora not found: set TOKKIT_DATA to the folder holding udhr/, ntrex/, domain/")
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def tokenizers_dir() -> Path:
+    if TOKENIZERS is None:
+        pytest.skip("shared tokenizers not found: set TOKKIT_TOKENIZERS to ../shared/tokenizers")
+    return TOKENIZERS
+
+
+@pytest.fixture(scope="session")
+def udhr(data_dir):
+    from tokkit.corpora import load_udhr
+
+    return load_udhr(data_dir / "udhr")

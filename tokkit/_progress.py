@@ -1,0 +1,42 @@
+"""One progress bar style for long work, silenced with quiet=True (CLI: --quiet)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Iterator
+
+
+class _Null:
+    def update(self, *a, **k):
+        pass
+
+    def advance(self, *a, **k):
+        pass
+
+
+@contextlib.contextmanager
+def progress(description: str, total: float | None = None, *, quiet: bool = False,
+             unit: str = "") -> Iterator[object]:
+    """Yields an object with advance(n); shows a rich bar on stderr unless quiet."""
+    if quiet:
+        yield _Null()
+        return
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    console = Console(file=sys.stderr)
+    columns = [TextColumn("[progress.description]{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task(description, total=total)
+
+        class _Handle:
+            def advance(self, n: float = 1) -> None:
+                bar.advance(task, n)
+
+            def update(self, **kw) -> None:
+                bar.update(task, **kw)
+
+        yield _Handle()

@@ -1,0 +1,1 @@
+"""Metrics, premiums, vocabulary sweeps, domain comparisons and plots."""

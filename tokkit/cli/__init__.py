@@ -1,0 +1,29 @@
+"""The `tokkit` command: a thin layer over the Python API, one module per verb group."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import TokkitError
+
+app = typer.Typer(name="tokkit", no_args_is_help=True, add_completion=False,
+                  help="Tokenizer and sequence-length engineering.",
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def _register() -> None:
+    # each verb module adds its commands to `app` when imported
+    from . import corpus, demo  # noqa: F401
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, standalone_mode=True)
+    except TokkitError as e:  # bad input: one clear line, exit 2, no traceback
+        typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
+        sys.exit(2)

@@ -1,0 +1,109 @@
+"""Parallel corpora: the same units (articles, sentences) in many languages, aligned by unit id."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Iterator, Mapping
+
+from ..errors import EmptyInputError, InputError
+from .scripts import dominant_script
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str                       # the corpus's own key (UDHR file stem, NTREX code, FLORES eng_Latn)
+    name: str = ""
+    script: str = ""                # ISO 15924, from the source or the text's dominant script
+    direction: str = "ltr"          # ltr | rtl | ttb
+    iso6393: str = ""
+    bcp47: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    extra: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass
+class ParallelCorpus:
+    """units[lang][unit_id] -> text; unit_ids gives the canonical order; unit_meta[unit_id] carries e.g. a
+    document id for document-level sampling."""
+
+    name: str
+    languages: dict[str, Language]
+    units: dict[str, dict[str, str]]
+    unit_ids: list[str]
+    unit_meta: dict[str, dict] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.units:
+            raise EmptyInputError(f"{self.name}: the parallel corpus has no languages")
+        missing = [c for c in self.units if c not in self.languages]
+        for code in missing:  # every language with text gets metadata, at least its script
+            self.languages[code] = Language(code=code)
+        for code, lang in list(self.languages.items()):
+            if not lang.script and code in self.units:
+                self.languages[code] = replace(lang, script=dominant_script("".join(self.units[code].values())))
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def __contains__(self, code: str) -> bool:
+        return code in self.units
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.units)
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.units)
+
+    def check_language(self, code: str) -> None:
+        if code not in self.units:
+            close = [c for c in self.units if c.startswith(code[:3])][:8]
+            hint = f"; similar codes: {', '.join(close)}" if close else ""
+            raise InputError(f"{self.name}: unknown language {code!r} ({len(self.units)} languages{hint})")
+
+    def texts(self, code: str, unit_ids: Iterable[str] | None = None) -> list[str]:
+        """Texts of one language in canonical unit order (only the given units, where present)."""
+        self.check_language(code)
+        units = self.units[code]
+        ids = self.unit_ids if unit_ids is None else unit_ids
+        return [units[u] for u in ids if u in units]
+
+    def common_units(self, *codes: str) -> list[str]:
+        """Unit ids present (non-empty) in every given language, in canonical order."""
+        for c in codes:
+            self.check_language(c)
+        return [u for u in self.unit_ids if all(self.units[c].get(u) for c in codes)]
+
+    def select(self, codes: Iterable[str] | None = None, *, unit_ids: Iterable[str] | None = None,
+               min_units: int = 1) -> "ParallelCorpus":
+        """A sub-corpus: some languages, some units, languages with fewer than min_units units dropped."""
+        codes = list(self.units) if codes is None else list(codes)
+        for c in codes:
+            self.check_language(c)
+        keep_units = self.unit_ids if unit_ids is None else [u for u in self.unit_ids if u in set(unit_ids)]
+        keep = set(keep_units)
+        units = {c: {u: t for u, t in self.units[c].items() if u in keep} for c in codes}
+        units = {c: us for c, us in units.items() if len(us) >= min_units}
+        if not units:
+            raise EmptyInputError(f"{self.name}: no language left after selection")
+        return ParallelCorpus(self.name, {c: self.languages[c] for c in units}, units, keep_units,
+                              {u: m for u, m in self.unit_meta.items() if u in keep})
+
+    def normalized(self, form: str = "NFC") -> "ParallelCorpus":
+        if form not in ("NFC", "NFD", "NFKC", "NFKD"):
+            raise InputError(f"unknown normalization form {form!r}")
+        units = {c: {u: unicodedata.normalize(form, t) for u, t in us.items()} for c, us in self.units.items()}
+        return ParallelCorpus(self.name, dict(self.languages), units, list(self.unit_ids), dict(self.unit_meta))
+
+    def stats(self) -> list[dict]:
+        """One row per language: code, name, script, units, characters, bytes."""
+        rows = []
+        for code, units in self.units.items():
+            lang = self.languages[code]
+            chars = sum(len(t) for t in units.values())
+            nbytes = sum(len(t.encode("utf-8", "surrogatepass")) for t in units.values())
+            rows.append(dict(code=code, name=lang.name, script=lang.script, direction=lang.direction,
+                             units=len(units), characters=chars, bytes=nbytes))
+        return rows

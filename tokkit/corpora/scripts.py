@@ -1,0 +1,63 @@
+"""Unicode scripts of text (ISO 15924 codes), for corpus statistics and per-script aggregation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+
+import regex
+
+# ISO 15924 codes in the order of the Unicode Script property values; Zyyy (Common) and Zinh (Inherited)
+# are shared by many scripts (digits, punctuation, combining marks) and never name a text's script.
+_CODES = (
+    "Latn Grek Copt Cyrl Armn Hebr Arab Syrc Thaa Nkoo Samr Mand Deva Beng Guru Gujr Orya Taml Telu Knda "
+    "Mlym Sinh Thai Laoo Tibt Mymr Geor Hang Ethi Cher Cans Ogam Runr Tglg Hano Buhd Tagb Khmr Mong Limb "
+    "Tale Talu Bugi Lana Bali Sund Batk Lepc Olck Brai Glag Tfng Hani Hira Kana Bopo Yiii Lisu Vaii Bamu Sylo "
+    "Phag Saur Kali Rjng Java Cham Tavt Mtei Linb Lyci Cari Ital Goth Perm Ugar Xpeo Dsrt Shaw Osma Osge "
+    "Elba Aghb Vith Todr Lina Cprt Armi Palm Nbat Hatr Phnx Lydi Sidt Mero Merc Khar Sarb Narb Mani Avst "
+    "Prti Phli Phlp Orkh Hung Rohg Gara Yezi Sogo Sogd Ougr Chrs Elym Brah Kthi Sora Cakm Mahj Shrd Khoj "
+    "Mult Sind Gran Tutg Newa Tirh Sidd Modi Takr Ahom Dogr Wara Diak Nand Zanb Soyo Pauc Sunu Bhks Marc "
+    "Gonm Gong Tols Maka Kawi Xsux Pcun Cpmn Egyp Hluw Gukh Mroo Tnsa Bass Hmng Krai Medf Berf Miao Tang "
+    "Nshu Kits Jurc Dupl Sgnw Hmnp Toto Wcho Nagm Onao Tayo Mend Adlm Zinh Zyyy"
+).split()
+SHARED = frozenset({"Zyyy", "Zinh", "Zzzz"})
+
+
+@lru_cache(maxsize=None)
+def _patterns() -> tuple[tuple[str, "regex.Pattern"], ...]:
+    out = []
+    for code in _CODES:
+        try:
+            out.append((code, regex.compile(r"\p{Script=%s}+" % code)))
+        except regex.error:  # a script newer than the installed regex module's Unicode tables
+            pass
+    return tuple(out)
+
+
+def scripts_of_chars(chars: str) -> dict[str, str]:
+    """Script code of each distinct character ('Zzzz' for unassigned ones)."""
+    uniq = "".join(sorted(set(chars)))
+    out = dict.fromkeys(uniq, "Zzzz")
+    for code, pat in _patterns():
+        for m in pat.finditer(uniq):
+            for ch in m.group():
+                out[ch] = code
+    return out
+
+
+def script_counts(text: str | Counter, *, include_shared: bool = False) -> Counter:
+    """Characters per script: counts the distinct characters first, so it is fast on long texts."""
+    chars = text if isinstance(text, Counter) else Counter(text)
+    table = scripts_of_chars("".join(chars))
+    out: Counter = Counter()
+    for ch, n in chars.items():
+        code = table[ch]
+        if include_shared or code not in SHARED:
+            out[code] += n
+    return out
+
+
+def dominant_script(text: str | Counter) -> str:
+    """The script with most characters, ignoring Common and Inherited ones; 'Zyyy' if there are none."""
+    counts = script_counts(text)
+    return counts.most_common(1)[0][0] if counts else "Zyyy"

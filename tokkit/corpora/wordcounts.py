@@ -1,0 +1,130 @@
+"""Word-count tables (word -> count): the input for training from counts."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Iterable, Iterator, Mapping
+
+from ..errors import EmptyInputError, InputError
+from .io import iter_lines, split_suffix
+
+
+class WordCounts(Mapping[str, int]):
+    """An immutable word -> count mapping with 64-bit-safe integer counts (Python ints)."""
+
+    def __init__(self, counts: Mapping[str, int] | Iterable[tuple[str, int]], *, source: str = ""):
+        items = counts.items() if isinstance(counts, Mapping) else counts
+        table: dict[str, int] = {}
+        for w, c in items:
+            c = int(c)
+            if c < 0:
+                raise InputError(f"{source or 'counts'}: negative count {c} for {w!r}")
+            if c:
+                table[w] = table.get(w, 0) + c
+        self._counts, self.source = table, source
+
+    def __getitem__(self, word: str) -> int:
+        return self._counts[word]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._counts)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    @property
+    def total(self) -> int:
+        return sum(self._counts.values())
+
+    def most_common(self, n: int | None = None) -> list[tuple[str, int]]:
+        return Counter(self._counts).most_common(n)
+
+    def __add__(self, other: "WordCounts") -> "WordCounts":
+        merged = Counter(self._counts)
+        merged.update(other._counts)
+        return WordCounts(merged, source=f"{self.source}+{other.source}")
+
+    def prune(self, min_count: int) -> "WordCounts":
+        return WordCounts({w: c for w, c in self._counts.items() if c >= min_count}, source=self.source)
+
+    def to_file(self, path: str | os.PathLike) -> None:
+        """Write as tsv (word<TAB>count, most frequent first) or parquet, atomically."""
+        from .._atomic import atomic_path
+
+        path = os.fspath(path)
+        fmt = _counts_format(path)
+        with atomic_path(path) as tmp:
+            if fmt == "parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                words, counts = zip(*self.most_common()) if self._counts else ((), ())
+                pq.write_table(pa.table({"word": list(words), "count": pa.array(counts, pa.int64())}), tmp)
+            else:
+                with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+                    for w, c in self.most_common():
+                        if "\t" in w or "\n" in w:
+                            raise InputError(f"{path}: word {w!r} holds a tab or newline; use parquet")
+                        fh.write(f"{w}\t{c}\n")
+
+
+def _counts_format(path: str) -> str:
+    fmt, _ = split_suffix(path)
+    if path.endswith((".tsv", ".tsv.gz", ".tsv.zst")) or fmt == "txt":
+        return "tsv"
+    if fmt == "parquet":
+        return "parquet"
+    raise InputError(f"{path}: unknown counts format (expected .tsv or .parquet)")
+
+
+def read_word_counts(path: str | os.PathLike, *, errors: str = "strict") -> WordCounts:
+    """A counts table from tsv (word<TAB>count per line) or parquet (columns word, count)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file")
+    fmt = _counts_format(path)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(path)
+        except Exception as e:
+            raise InputError(f"{path}: not a readable parquet file ({e})") from None
+        if not {"word", "count"} <= set(table.column_names):
+            raise InputError(f"{path}: expected columns 'word' and 'count', found {', '.join(table.column_names)}")
+        counts = WordCounts(zip(table.column("word").to_pylist(), table.column("count").to_pylist()), source=path)
+    else:
+        def rows():
+            for lineno, _, line in iter_lines(path, errors=errors):
+                if not line:
+                    continue
+                word, sep, count = line.rpartition("\t")
+                if not sep:
+                    raise InputError(f"{path}:{lineno}: expected 'word<TAB>count'")
+                try:
+                    yield word, int(count)
+                except ValueError:
+                    raise InputError(f"{path}:{lineno}: count {count!r} is not an integer") from None
+        counts = WordCounts(rows(), source=path)
+    if not counts:
+        raise EmptyInputError(f"{path}: no word counts")
+    return counts
+
+
+def wordfreq_counts(lang: str, *, n_words: int = 50_000, total: int = 1_000_000_000,
+                    wordlist: str = "best") -> WordCounts:
+    """Counts from the `wordfreq` package: its top n_words for `lang`, frequencies scaled to `total` tokens
+    (wordfreq publishes frequencies, not counts). Works offline: the tables ship inside the package."""
+    try:
+        import wordfreq
+    except ImportError:
+        raise InputError("wordfreq is not installed: pip install wordfreq") from None
+    if lang not in wordfreq.available_languages(wordlist):
+        raise InputError(f"wordfreq has no {wordlist!r} list for language {lang!r} "
+                         f"(available: {', '.join(sorted(wordfreq.available_languages(wordlist)))})")
+    # the raw frequency table: word_frequency() would re-tokenize every word (and need jieba/MeCab)
+    freqs = wordfreq.get_frequency_dict(lang, wordlist=wordlist)
+    top = sorted(freqs.items(), key=lambda kv: (-kv[1], kv[0]))[:n_words]
+    out = {w: c for w, f in top if (c := round(f * total)) > 0}
+    return WordCounts(out, source=f"wordfreq:{lang}")

@@ -1,0 +1,1 @@
+"""Shortening sequences: batch merging, delete gates, token merging, boundary pooling."""

@@ -1,0 +1,1 @@
+"""Hot loops as kernels (numba on CPU, triton on GPU), each beside a plain reference implementation."""
