@@ -1,0 +1,2 @@
+"""Training recipes (domain byte-level BPE, character-level BPE, superword, SentencePiece, native) and the
+artifacts they write."""
