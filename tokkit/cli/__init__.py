@@ -13,6 +13,12 @@ app = typer.Typer(name="tokkit", no_args_is_help=True, add_completion=False,
                   context_settings={"help_option_names": ["-h", "--help"]})
 
 
+# `tokkit train <recipe>`: each training recipe registers a subcommand on this group
+train_app = typer.Typer(no_args_is_help=True, help="Train tokenizers (domain BPE, character BPE, superword, "
+                        "SentencePiece, native numba trainer).")
+app.add_typer(train_app, name="train")
+
+
 def _register() -> None:
     # each verb module adds its commands to `app` when imported
     from . import corpus, demo  # noqa: F401
