@@ -224,6 +224,29 @@ class MergeResult:
         seqs = [_expand_flat(s, flat, off, self.vocab_size)[0] for s in self.seqs]
         return self._out(seqs, self.pad_id, width=self.width)
 
+    def model_inputs(self, return_tensors: str = "pt") -> dict:
+        """Padded `input_ids`, `attention_mask`, `segments` (B, T', 2), `lengths`, `merges`, `vocab_size`,
+        whatever the input kind: what `DynamicMergeModel(model)(**inputs)` takes."""
+        b = len(self.seqs)
+        t = max((len(s) for s in self.seqs), default=0)
+        ids = np.full((b, t), self.pad_id, dtype=np.int64)
+        mask = np.zeros((b, t), dtype=np.int64)
+        spans = np.full((b, t, 2), -1, dtype=np.int64)
+        for i, (s, st, n) in enumerate(zip(self.seqs, self.starts, self.input_lengths)):
+            ids[i, : len(s)] = s
+            mask[i, : len(s)] = 1
+            spans[i, : len(s), 0] = st
+            spans[i, : len(s), 1] = np.append(st[1:], n)
+        out = dict(input_ids=ids, attention_mask=mask, segments=spans, lengths=mask.sum(1),
+                   merges=self.merges.copy(), vocab_size=np.int64(self.vocab_size))
+        if return_tensors == "pt":
+            import torch
+
+            out = {k: torch.as_tensor(v) for k, v in out.items()}
+        elif return_tensors != "np":
+            raise InputError(f"return_tensors must be 'pt' or 'np', got {return_tensors!r}")
+        return out
+
     # container plumbing
     def _torch(self, a):
         import torch

@@ -51,6 +51,7 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
         return w
     if mode == "sentence":
         start = dead.copy()
+        start[1:] |= dead[:-1]
     else:
         ws = np.zeros(len(text) + 1, dtype=np.int64)
         for m in _WS.finditer(text):
