@@ -22,7 +22,7 @@ from ..errors import InputError
 from .batch_merge import merge_batch
 from .boundaries import tokenize_with_words
 
-__all__ = ["DynamicMergeCollator", "merge_map_function", "tokenizer_vocab_size"]
+__all__ = ["DynamicMergeCollator", "merge_map_function", "tokenizer_vocab_size", "measure_reduction"]
 
 
 def tokenizer_vocab_size(tokenizer) -> int:
@@ -193,3 +193,37 @@ def merge_map_function(tokenizer, *, mode: str = "word", max_merges: int | None 
                     vocab_size=[res.vocab_size] * len(res.seqs))
 
     return fn
+
+
+def measure_reduction(tokenizer, texts: Sequence[str], *, batch_size: int = 32, mode: str = "word",
+                      max_merges: int | None = None, target_ratio: float | None = None, min_count: int = 2,
+                      max_length: int | None = None, add_special_tokens: bool = False, check: bool = True,
+                      backend: str = "numba") -> dict:
+    """Tokenize `texts`, merge them in batches of `batch_size` and report the length reduction.
+
+    Returns input/output token counts, `ratio` (output / input), `reduction` (1 - ratio), merges per batch,
+    and, with `check`, whether `unmerge` gave back every input exactly (`exact`)."""
+    if batch_size < 1:
+        raise InputError(f"batch_size must be >= 1, got {batch_size}")
+    texts = list(texts)
+    ids, words = tokenize_with_words(tokenizer, texts, mode=mode, add_special_tokens=add_special_tokens,
+                                     max_length=max_length)
+    vocab = tokenizer_vocab_size(tokenizer)
+    n_in = n_out = 0
+    merges = []
+    exact = True
+    for i in range(0, len(ids), batch_size):
+        res = merge_batch(ids[i: i + batch_size], words[i: i + batch_size], max_merges=max_merges,
+                          target_ratio=target_ratio, min_count=min_count, vocab_size=vocab, backend=backend)
+        a, b = res.num_tokens
+        n_in += a
+        n_out += b
+        merges.append(len(res.merges))
+        if check:
+            exact &= all(np.array_equal(x, y) for x, y in zip(res.unmerge(), ids[i: i + batch_size]))
+    ratio = n_out / n_in if n_in else 1.0
+    out = dict(texts=len(texts), batches=len(merges), tokens_in=n_in, tokens_out=n_out, ratio=ratio,
+               reduction=1.0 - ratio, merges_per_batch=float(np.mean(merges)) if merges else 0.0)
+    if check:
+        out["exact"] = bool(exact)
+    return out

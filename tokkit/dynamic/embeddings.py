@@ -21,7 +21,7 @@ from torch import nn
 
 from .batch_merge import expansions
 
-__all__ = ["segment_mean", "fvt_embeddings", "MergedEmbedding", "DynamicMergeModel", "mean_pool"]
+__all__ = ["segment_mean", "fvt_embeddings", "MergedEmbedding", "DynamicMergeModel", "mean_pool", "merge_similarity"]
 
 NewTokenEmbedder = Callable[[torch.Tensor, int, nn.Module], torch.Tensor]
 
@@ -98,3 +98,52 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     """(B, T, D), (B, T) -> (B, D): mean over the positions the mask keeps (sentence-transformers style)."""
     m = attention_mask.to(hidden.dtype).unsqueeze(-1)
     return (hidden * m).sum(1) / m.sum(1).clamp_min(1e-9)
+
+
+@torch.no_grad()
+def merge_similarity(model, tokenizer, texts, budgets=(0, 10, 50, 200, None), *, mode: str = "word",
+                     batch_size: int = 32, max_length: int = 256, min_count: int = 2,
+                     embed_new: NewTokenEmbedder | None = None) -> list[dict]:
+    """What merging costs a sentence encoder: cosine similarity of mean-pooled last hidden states with and
+    without merging, for each merge budget (max merges per batch; None = until `min_count` stops; "words" =
+    Dynamic BPE's run-out, min_count 1, which leaves every word one token).
+
+    Returns one row per budget: `budget`, `ratio` (tokens after / before), `cosine_mean`, `cosine_min`."""
+    from .batch_merge import merge_batch
+    from .boundaries import tokenize_with_words
+    from .collate import _pad_id, tokenizer_vocab_size
+
+    texts = list(texts)
+    wrapped = DynamicMergeModel(model, embed_new)
+    vocab = tokenizer_vocab_size(tokenizer)
+    pad = _pad_id(tokenizer)
+    dev = next(model.parameters()).device
+    stats = {b: dict(n_in=0, n_out=0, cos=[]) for b in budgets}
+    for i in range(0, len(texts), batch_size):
+        ids, words = tokenize_with_words(tokenizer, texts[i: i + batch_size], mode=mode, add_special_tokens=True,
+                                         max_length=max_length)
+        ref = None
+        for b in budgets:
+            mm, mc = (None, 1) if b == "words" else (b, min_count)
+            res = merge_batch(ids, words, max_merges=mm, min_count=mc, vocab_size=vocab, pad_id=pad)
+            inp = {k: v.to(dev) for k, v in res.model_inputs().items()}
+            h = wrapped(**inp).last_hidden_state  # (B, T', D)
+            pooled = mean_pool(h, inp["attention_mask"])
+            if ref is None:  # the first budget is compared with the unmerged model itself
+                base = merge_batch(ids, words, max_merges=0, vocab_size=vocab, pad_id=pad).model_inputs()
+                base = {k: v.to(dev) for k, v in base.items()}
+                ref = mean_pool(model(input_ids=base["input_ids"], attention_mask=base["attention_mask"])
+                                .last_hidden_state, base["attention_mask"])
+            cos = torch.nn.functional.cosine_similarity(pooled, ref, dim=-1)
+            a, n = res.num_tokens
+            stats[b]["n_in"] += a
+            stats[b]["n_out"] += n
+            stats[b]["cos"].append(cos.float().cpu())
+    rows = []
+    for b in budgets:
+        c = torch.cat(stats[b]["cos"]) if stats[b]["cos"] else torch.zeros(0)
+        s = stats[b]
+        rows.append(dict(budget=b, ratio=s["n_out"] / s["n_in"] if s["n_in"] else 1.0,
+                         cosine_mean=float(c.mean()) if len(c) else float("nan"),
+                         cosine_min=float(c.min()) if len(c) else float("nan")))
+    return rows
