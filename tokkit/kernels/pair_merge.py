@@ -23,8 +23,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict
+from numba import njit
 
 _NO_LIMIT = np.iinfo(np.int64).max
 
@@ -96,12 +95,7 @@ def _heap_push(hc, hf, hp, size, c, f, p):
     return size + 1
 
 @njit(cache=True, inline="always")
-def _heap_pop(hc, hf, hp, size):
-    size -= 1
-    hc[0] = hc[size]
-    hf[0] = hf[size]
-    hp[0] = hp[size]
-    i = 0
+def _sift_down(hc, hf, hp, size, i):
     while True:
         l = 2 * i + 1
         if l >= size:
@@ -116,7 +110,40 @@ def _heap_pop(hc, hf, hp, size):
         hf[i], hf[m] = hf[m], hf[i]
         hp[i], hp[m] = hp[m], hp[i]
         i = m
+
+
+@njit(cache=True, inline="always")
+def _heap_pop(hc, hf, hp, size):
+    size -= 1
+    hc[0] = hc[size]
+    hf[0] = hf[size]
+    hp[0] = hp[size]
+    _sift_down(hc, hf, hp, size, 0)
     return size
+
+
+@njit(cache=True, inline="always")
+def _slot(hkeys, key, mask):
+    # open addressing, linear probing; a multiplicative hash spreads the (left << 32 | right) keys
+    x = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    h = np.int64((x ^ (x >> np.uint64(29))) & np.uint64(mask))
+    while hkeys[h] != -1 and hkeys[h] != key:
+        h = (h + 1) & mask
+    return h
+
+
+@njit(cache=True)
+def _rehash(pa, pb, npairs, size):
+    hkeys = np.full(size, -1, dtype=np.int64)
+    hvals = np.empty(size, dtype=np.int64)
+    mask = size - 1
+    for p in range(npairs):
+        key = (pa[p] << 32) | pb[p]
+        h = _slot(hkeys, key, mask)
+        hkeys[h] = key
+        hvals[h] = p
+    return hkeys, hvals
+
 
 @njit(cache=True)
 def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
@@ -132,12 +159,13 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
     cap = 3 * n + 4
     pa = np.empty(cap, dtype=np.int64)
     pb = np.empty(cap, dtype=np.int64)
-    cnt = np.zeros(cap, dtype=np.int64)
-    first = np.full(cap, INF, dtype=np.int64)
-    stale = np.zeros(cap, dtype=np.uint8)
-    head = np.full(cap, -1, dtype=np.int64)
-    pushed_c = np.full(cap, -1, dtype=np.int64)
-    pushed_f = np.full(cap, -1, dtype=np.int64)
+    # per-pair state is initialised when a pair is first seen, so these big arrays are never swept
+    cnt = np.empty(cap, dtype=np.int64)
+    first = np.empty(cap, dtype=np.int64)
+    stale = np.empty(cap, dtype=np.uint8)
+    head = np.empty(cap, dtype=np.int64)
+    pushed_c = np.empty(cap, dtype=np.int64)
+    pushed_f = np.empty(cap, dtype=np.int64)
     occ_node = np.empty(cap, dtype=np.int64)
     occ_next = np.empty(cap, dtype=np.int64)
     hc = np.empty(2 * cap, dtype=np.int64)
@@ -146,7 +174,11 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
     hsize = 0
     npairs = 0
     nocc = 0
-    index = Dict.empty(key_type=types.int64, value_type=types.int64)
+    size = 64
+    while size < 2 * (n + 16):
+        size *= 2
+    hkeys = np.full(size, -1, dtype=np.int64)
+    hvals = np.empty(size, dtype=np.int64)
 
     merges = np.empty((max(0, min(max_merges, n)), 2), dtype=np.int64)
     counts = np.empty(merges.shape[0], dtype=np.int64)
@@ -158,14 +190,22 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
         if join[i] == 0:
             continue
         key = (tok[i] << 32) | tok[i + 1]
-        if key in index:
-            p = index[key]
+        h = _slot(hkeys, key, size - 1)
+        if hkeys[h] == key:
+            p = hvals[h]
         else:
             p = npairs
             npairs += 1
-            index[key] = p
+            hkeys[h] = key
+            hvals[h] = p
             pa[p] = tok[i]
             pb[p] = tok[i + 1]
+            cnt[p] = 0
+            first[p] = INF
+            stale[p] = 0
+            head[p] = -1
+            pushed_c[p] = -1
+            pushed_f[p] = -1
         cnt[p] += 1
         if i < first[p]:
             first[p] = i
@@ -173,10 +213,15 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
         occ_next[nocc] = head[p]
         head[p] = nocc
         nocc += 1
-    for p in range(npairs):
-        hsize = _heap_push(hc, hf, hp, hsize, cnt[p], first[p], p)
+    for p in range(npairs):  # bottom-up heap construction, O(pairs)
+        hc[p] = -cnt[p]
+        hf[p] = first[p]
+        hp[p] = p
         pushed_c[p] = cnt[p]
         pushed_f[p] = first[p]
+    hsize = npairs
+    for i in range(npairs // 2 - 1, -1, -1):
+        _sift_down(hc, hf, hp, hsize, i)
 
     buf = np.empty(n, dtype=np.int64)
     while k < max_merges and total > target_tokens:
@@ -247,12 +292,12 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
             left = w != -1 and join[x - 1] == 1
             right = z != -1 and join[z - 1] == 1
             if left:
-                q = index[(tok[w] << 32) | a]
+                q = hvals[_slot(hkeys, (tok[w] << 32) | a, size - 1)]
                 cnt[q] -= 1
                 if first[q] == w:
                     stale[q] = 1
             if right:
-                q = index[(b << 32) | tok[z]]
+                q = hvals[_slot(hkeys, (b << 32) | tok[z], size - 1)]
                 cnt[q] -= 1
                 if first[q] == y:
                     stale[q] = 1
@@ -274,14 +319,26 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
                         continue
                     u = x
                     key = (new << 32) | tok[z]
-                if key in index:
-                    q = index[key]
+                h = _slot(hkeys, key, size - 1)
+                if hkeys[h] == key:
+                    q = hvals[h]
                 else:
                     q = npairs
                     npairs += 1
-                    index[key] = q
                     pa[q] = key >> 32
                     pb[q] = key & 0xFFFFFFFF
+                    cnt[q] = 0
+                    first[q] = INF
+                    stale[q] = 0
+                    head[q] = -1
+                    pushed_c[q] = -1
+                    pushed_f[q] = -1
+                    if 2 * npairs > size:  # keep the load under 1/2
+                        size *= 2
+                        hkeys, hvals = _rehash(pa, pb, npairs, size)
+                    else:
+                        hkeys[h] = key
+                        hvals[h] = q
                 cnt[q] += 1
                 occ_node[nocc] = u
                 occ_next[nocc] = head[q]
