@@ -110,6 +110,9 @@ def bench_speed(tok, udhr, repeat: int, ref_merges: dict):
                    identical=bool(same), full_merges=len(r_full[2]), numba_full_s=t_full,
                    numba_full_median_s=t_full_med, numba_full_tok_per_s=n / t_full,
                    full_ratio=float(r_full[1].sum() / n))
+        # the reference recounts the whole batch per merge: its cost per merge falls with the length, which
+        # goes from n to n * ratio over the run; a linear fall is assumed for this estimate (not a measurement)
+        row["reference_full_estimate_s"] = t_ref / max(1, len(r_nb[2])) * len(r_full[2]) * (1 + row["full_ratio"]) / 2
         row.update(bench_triton(ids, lens, join.reshape(rows, width), r_full[2], vocab, repeat))
         results.append(row)
         print(f"{rows}x{width} ({n:,} tokens): same {len(r_nb[2])} merges: reference {t_ref:.2f} s "
@@ -118,6 +121,8 @@ def bench_speed(tok, udhr, repeat: int, ref_merges: dict):
         print(f"    numba until no pair repeats: {len(r_full[2])} merges, {t_full * 1e3:.1f} ms "
               f"(median {t_full_med * 1e3:.1f}), {n / t_full:,.0f} tok/s, length ratio {row['full_ratio']:.3f}; "
               f"triton: {row['triton']}")
+        print(f"    reference for the same full run, estimated from its cost per merge (not run): "
+              f"{row['reference_full_estimate_s']:,.0f} s, i.e. ~{row['reference_full_estimate_s'] / t_full:,.0f}x numba")
     return results
 
 

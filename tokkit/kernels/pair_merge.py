@@ -344,8 +344,10 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
                 occ_next[nocc] = head[q]
                 head[q] = nocc
                 nocc += 1
-                if stale[q] == 0 and u < first[q]:
+                if u < first[q]:
+                    # below the (possibly stale) lower bound, so below every live occurrence: exact again
                     first[q] = u
+                    stale[q] = 0
                 # its key improved (count up, maybe first down): a fresh entry keeps the heap a bound
                 hsize = _heap_push(hc, hf, hp, hsize, cnt[q], first[q], q)
                 pushed_c[q] = cnt[q]
