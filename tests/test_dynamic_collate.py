@@ -95,3 +95,23 @@ def test_collator_bad_input(mbert):
         DynamicMergeCollator(mbert, return_tensors="tf")
     with pytest.raises(InputError, match="column"):
         merge_map_function(mbert)({"sentence": ["x"]})
+
+
+def test_trainer_runs_a_step_with_the_collator(mbert, tmp_path):
+    transformers = pytest.importorskip("transformers")
+    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("accelerate", reason="transformers.Trainer needs accelerate")
+    from tokkit.dynamic.embeddings import DynamicMergeModel
+
+    torch.manual_seed(0)
+    cfg = transformers.BertConfig(vocab_size=mbert.get_vocab_size(), hidden_size=8, num_hidden_layers=1,
+                                  num_attention_heads=2, intermediate_size=16, num_labels=2)
+    model = DynamicMergeModel(transformers.BertForSequenceClassification(cfg))
+    ds = datasets.Dataset.from_dict({"text": TEXTS, "labels": [0, 1, 0, 1]})
+    args = transformers.TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=4, max_steps=1,
+                                          remove_unused_columns=False, report_to=[], save_strategy="no",
+                                          use_cpu=True, logging_strategy="no")
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=ds,
+                                   data_collator=DynamicMergeCollator(mbert, min_count=1))
+    out = trainer.train()
+    assert out.global_step == 1 and np.isfinite(out.training_loss)

@@ -11,6 +11,7 @@ _EXPORTS = {
     "word_ids_from_offsets": "tokkit.dynamic.boundaries",
     "DynamicMergeCollator": "tokkit.dynamic.collate",
     "merge_map_function": "tokkit.dynamic.collate",
+    "measure_reduction": "tokkit.dynamic.collate",
     "DynamicMergeModel": "tokkit.dynamic.embeddings",
     "MergedEmbedding": "tokkit.dynamic.embeddings",
     "fvt_embeddings": "tokkit.dynamic.embeddings",

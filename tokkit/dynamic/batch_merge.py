@@ -325,8 +325,10 @@ def merge_batch(ids, word_ids=None, *, boundaries=None, lengths=None, max_merges
     base = top if vocab_size is None else int(vocab_size)
     if base < top:
         raise InputError(f"vocab_size={vocab_size} but the batch holds id {top - 1}")
-    join = build_join(lens, wids, bnds)
     n = flat.size
+    if base + n >= 1 << 31:
+        raise InputError(f"vocab_size {base} plus {n} tokens leaves no room for new ids below 2**31")
+    join = build_join(lens, wids, bnds)
     target = 0 if target_ratio is None else int(math.ceil(float(target_ratio) * n))
     from ..kernels.pair_merge import merge_pairs
 

@@ -10,6 +10,9 @@
 Batches come out as a dict: `input_ids` (B, T'), `attention_mask` (B, T'), `segments` (B, T', 2) input spans
 (-1 padded), `lengths` (B,), `merges` (K, 2) and `vocab_size` (the first new id), plus any labels. Feed it to
 `DynamicMergeModel(model)(**batch)`.
+
+With `Trainer` on raw text, pass `TrainingArguments(remove_unused_columns=False)`: otherwise Trainer drops the
+text column before the collator sees it (true of every collator that tokenizes).
 """
 
 from __future__ import annotations

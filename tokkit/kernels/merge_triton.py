@@ -104,11 +104,14 @@ def apply_merges_triton(ids, lengths, join, merges, base: int, pad_id: int = 0):
     ln = [lengths.to(device=dev, dtype=torch.int32).contiguous(), torch.empty(b, dtype=torch.int32, device=dev)]
     merges = np.asarray(merges.cpu() if hasattr(merges, "cpu") else merges, dtype=np.int64).reshape(-1, 2)
     block = max(16, triton.next_power_of_2(max(t, 1)))
+    if block > 65536:
+        raise ValueError(f"rows of {t} tokens are longer than one block can hold (65,536): use merge_pairs")
+    warps = min(16, max(4, block // 512))  # whole row in one program: more warps for longer rows
     cur = 0
     if b and t:
         for k, (x, y) in enumerate(merges):
             _merge_step[(b,)](tok[cur], jn[cur], st[cur], ln[cur], tok[1 - cur], jn[1 - cur], st[1 - cur],
-                              ln[1 - cur], int(x), int(y), int(base + k), t, BLOCK=block)
+                              ln[1 - cur], int(x), int(y), int(base + k), t, BLOCK=block, num_warps=warps)
             cur = 1 - cur
     n = ln[cur].to(torch.int64)
     width = int(n.max()) if b else 0
