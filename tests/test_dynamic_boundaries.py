@@ -103,3 +103,15 @@ def test_offsets_helper_directly():
     w = word_ids_from_offsets("ab cd", [(0, 1), (1, 2), (2, 4), (4, 5), (5, 5)])
     assert w.tolist() == [0, 0, 1, 1, -1]
     assert word_ids_from_offsets("", []).tolist() == []
+
+
+def test_padding_and_truncation_saved_in_the_tokenizer_are_ignored(mbert):
+    from tokenizers import Tokenizer
+
+    t = Tokenizer.from_str(mbert.to_str())
+    t.enable_padding(length=16)
+    t.enable_truncation(max_length=3)
+    a = tokenize_with_words(t, ["Hello, wörld  x-y"], add_special_tokens=True)
+    b = tokenize_with_words(mbert, ["Hello, wörld  x-y"], add_special_tokens=True)
+    assert a[0][0].tolist() == b[0][0].tolist() and len(a[0][0]) == 10
+    assert t.padding is not None and t.truncation is not None  # the caller's tokenizer is left as it was

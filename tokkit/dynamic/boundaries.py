@@ -91,6 +91,14 @@ class _Encoder:
                 backend = tokenizer
         except ImportError:  # pragma: no cover - tokenizers is a core dependency
             pass
+        if backend is not None and (backend.padding is not None or backend.truncation is not None):
+            # padding and truncation saved in a tokenizer.json (MiniLM's pads every text to 128) would put pad
+            # tokens into the sequences to merge: encode with a copy that has neither; max_length truncates
+            import tokenizers
+
+            backend = tokenizers.Tokenizer.from_str(backend.to_str())
+            backend.no_padding()
+            backend.no_truncation()
         self.hf = backend
         self.tok = tokenizer
         if backend is None and not hasattr(tokenizer, "encode_with_offsets"):
@@ -112,7 +120,8 @@ def tokenize_with_words(tokenizer, texts: str | Iterable[str], *, mode: str = "w
                         add_special_tokens: bool = False, max_length: int | None = None):
     """Tokenize texts and give each token its word id: returns (ids, word_ids), two lists of int64 arrays.
 
-    `max_length` truncates each sequence (keeping word ids consistent with the kept tokens)."""
+    Padding and truncation configured in a Hugging Face tokenizer are ignored (sequences are never padded
+    here); `max_length` truncates each sequence instead."""
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if isinstance(texts, str):
