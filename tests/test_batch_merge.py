@@ -148,6 +148,8 @@ def test_boundaries_argument_equals_word_ids():
     (dict(ids=np.zeros((2, 3, 4), dtype=int)), "2-d"),
     (dict(ids=np.zeros((2, 3), dtype=int), lengths=[1, 4]), "lengths"),
     (dict(ids=[["a", "b"]]), "not a sequence of integers"),
+    (dict(ids=[[1.5, 2.0]]), "not a sequence of integers"),
+    (dict(ids=np.ones((2, 2))), "integer ids"),
     (dict(ids="hello"), "expected a batch"),
     (dict(ids=[[1, 2]], backend="gpu"), "backend"),
 ])

@@ -60,6 +60,8 @@ def _ragged(x, lengths, name: str, *, allow_none: bool = False) -> _Batch:
         arr = _to_numpy(x)
         if arr.ndim != 2:
             raise InputError(f"{name}: a padded batch must be 2-d (batch, length), got shape {arr.shape}")
+        if arr.dtype.kind not in "iub":
+            raise InputError(f"{name}: expected integer ids, got dtype {arr.dtype}")
         lens = _lengths_of(lengths, arr.shape[0], arr.shape[1], name)
         arr = arr.astype(np.int64, copy=False) if arr.dtype != bool else arr
         seqs = [arr[i, : lens[i]] for i in range(arr.shape[0])]
@@ -77,6 +79,8 @@ def _ragged(x, lengths, name: str, *, allow_none: bool = False) -> _Batch:
             s = [-1 if v is None else v for v in s]
         try:
             a = _to_numpy(s)
+            if a.size and a.dtype.kind not in "iub":
+                raise TypeError(f"dtype {a.dtype}")
             if a.dtype != bool:
                 a = a.astype(np.int64)
         except (TypeError, ValueError) as e:
