@@ -24,6 +24,11 @@ _EXPORTS = {
     "WordCounts": "tokkit.corpora",
     "TokkitError": "tokkit.errors",
     "InputError": "tokkit.errors",
+    "merge_batch": "tokkit.dynamic",
+    "unmerge": "tokkit.dynamic",
+    "tokenize_with_words": "tokkit.dynamic",
+    "DynamicMergeCollator": "tokkit.dynamic",
+    "DynamicMergeModel": "tokkit.dynamic",
 }
 
 

@@ -1,0 +1,365 @@
+"""Shorten a batch of token-id sequences by merging frequent adjacent pairs inside words, reversibly.
+
+    res = merge_batch(ids, word_ids, max_merges=500)      # ids: lists, NumPy or torch, ragged or padded
+    res.ids, res.lengths, res.merges, res.segments        # same container kind as the input
+    unmerge(res) == ids                                   # exact
+
+The merges follow Dynamic BPE (Feher, Vulić, Minixhofer 2024): count all adjacent pairs whose two tokens lie
+in one word over the whole batch, merge the most frequent (ties: the pair seen first), repeat. New tokens get
+ids `vocab_size + k` for the k-th merge of this batch, and `merges[k]` holds the (left, right) ids it joins,
+so every new id expands back into base ids. The segment map gives, for each output token, the half-open span
+[start, end) of input positions it covers, which is what pooling, embeddings and un-merging model outputs need.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["MergeResult", "merge_batch", "unmerge", "expansions", "build_join"]
+
+
+@dataclass
+class _Batch:
+    seqs: list[np.ndarray]      # ragged int64 sequences
+    kind: str                   # "lists" | "arrays" | "tensors" | "numpy" | "torch"
+    width: int = 0              # padded inputs: the input's T
+    device: Any = None
+    dtype: Any = None
+
+
+def _is_torch(x) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
+def _to_numpy(x) -> np.ndarray:
+    if _is_torch(x):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _lengths_of(lengths, b: int, width: int, name: str) -> np.ndarray:
+    if lengths is None:
+        return np.full(b, width, dtype=np.int64)
+    lens = _to_numpy(lengths).astype(np.int64).reshape(-1)
+    if lens.shape[0] != b:
+        raise InputError(f"lengths: {lens.shape[0]} entries for a batch of {b} sequences of {name}")
+    if lens.size and (lens.min() < 0 or lens.max() > width):
+        raise InputError(f"lengths must lie in [0, {width}] (the padded width of {name})")
+    return lens
+
+
+def _ragged(x, lengths, name: str, *, allow_none: bool = False) -> _Batch:
+    """Any supported batch container -> ragged int64 arrays plus what is needed to rebuild the kind."""
+    if _is_torch(x) or isinstance(x, np.ndarray):
+        arr = _to_numpy(x)
+        if arr.ndim != 2:
+            raise InputError(f"{name}: a padded batch must be 2-d (batch, length), got shape {arr.shape}")
+        if arr.dtype.kind not in "iub":
+            raise InputError(f"{name}: expected integer ids, got dtype {arr.dtype}")
+        lens = _lengths_of(lengths, arr.shape[0], arr.shape[1], name)
+        arr = arr.astype(np.int64, copy=False) if arr.dtype != bool else arr
+        seqs = [arr[i, : lens[i]] for i in range(arr.shape[0])]
+        kind = "torch" if _is_torch(x) else "numpy"
+        return _Batch(seqs, kind, arr.shape[1], getattr(x, "device", None), x.dtype)
+    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence) and not hasattr(x, "__iter__"):
+        raise InputError(f"{name}: expected a batch (list of sequences, 2-d array or tensor), got {type(x).__name__}")
+    seqs, kind = [], "lists"
+    for i, s in enumerate(x):
+        if _is_torch(s):
+            kind = "tensors"
+        elif isinstance(s, np.ndarray):
+            kind = "arrays"
+        if allow_none and not _is_torch(s) and not isinstance(s, np.ndarray):
+            s = [-1 if v is None else v for v in s]
+        try:
+            a = _to_numpy(s)
+            if a.size and a.dtype.kind not in "iub":
+                raise TypeError(f"dtype {a.dtype}")
+            if a.dtype != bool:
+                a = a.astype(np.int64)
+        except (TypeError, ValueError) as e:
+            raise InputError(f"{name}[{i}]: not a sequence of integers ({e})") from None
+        if a.ndim != 1:
+            raise InputError(f"{name}[{i}]: each sequence must be 1-d, got shape {a.shape}")
+        seqs.append(a)
+    if lengths is not None:
+        lens = _lengths_of(lengths, len(seqs), max((len(s) for s in seqs), default=0), name)
+        seqs = [s[: lens[i]] for i, s in enumerate(seqs)]
+    return _Batch(seqs, kind)
+
+
+def build_join(lengths: np.ndarray, word_ids: list[np.ndarray] | None = None,
+               boundaries: list[np.ndarray] | None = None) -> np.ndarray:
+    """join[i] = 1 where flat positions i and i+1 are in one sequence and one word (may merge)."""
+    n = int(lengths.sum())
+    ends = np.cumsum(lengths) - 1
+    if word_ids is not None:
+        w = np.concatenate(word_ids).astype(np.int64) if n else np.zeros(0, np.int64)
+        join = np.zeros(n, dtype=np.uint8)
+        if n > 1:
+            join[:-1] = (w[:-1] == w[1:]) & (w[:-1] >= 0)
+    elif boundaries is not None:
+        bnd = np.concatenate(boundaries).astype(bool) if n else np.zeros(0, bool)
+        join = np.zeros(n, dtype=np.uint8)
+        if n > 1:
+            join[:-1] = ~bnd[1:]
+    else:
+        join = np.ones(n, dtype=np.uint8)
+    join[ends[lengths > 0]] = 0
+    return join
+
+
+def expansions(merges: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat base-id expansions of the new ids: new id base+k is flat[offsets[k]:offsets[k+1]]."""
+    merges = np.asarray(merges, dtype=np.int64).reshape(-1, 2)
+    parts: list[np.ndarray] = []
+    for k, (a, b) in enumerate(merges):
+        if a >= base + k or b >= base + k:
+            raise InputError(f"merges[{k}] = ({a}, {b}) refers to a token created later (new ids start at {base})")
+        ea = parts[a - base] if a >= base else np.array([a], dtype=np.int64)
+        eb = parts[b - base] if b >= base else np.array([b], dtype=np.int64)
+        parts.append(np.concatenate([ea, eb]))
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(p) for p in parts])
+    flat = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    return flat, offsets
+
+
+def _expand_flat(m: np.ndarray, flat: np.ndarray, offsets: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Expand merged ids (1-d) into base ids; also returns each merged token's expanded length."""
+    k = m - base
+    new = k >= 0
+    if new.any() and (k.max() >= len(offsets) - 1):
+        raise InputError(f"id {int(m[k.argmax()])} is above the merge table ({len(offsets) - 1} new ids from {base})")
+    if not new.any():
+        return m.astype(np.int64), np.ones(m.size, dtype=np.int64)
+    kk = np.where(new, k, 0)
+    lens = np.where(new, offsets[kk + 1] - offsets[kk], 1)
+    rep = np.repeat(np.arange(m.size), lens)
+    within = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+    src = np.minimum(offsets[kk[rep]] + within, flat.size - 1)
+    out = np.where(new[rep], flat[src], m[rep])
+    return out.astype(np.int64), lens
+
+
+@dataclass
+class MergeResult:
+    """The merged batch. `ids`, `lengths` and `segments` come in the input's container kind: a padded
+    2-d array/tensor (pad_id beyond each length; segments (B, T', 2) with -1 padding) or a ragged list."""
+
+    seqs: list[np.ndarray]          # merged ids per sequence
+    starts: list[np.ndarray]        # input position where each output token starts
+    input_lengths: np.ndarray       # (B,)
+    merges: np.ndarray              # (K, 2) left and right id of new id vocab_size + k
+    counts: np.ndarray              # (K,) occurrences of each pair when it was merged
+    vocab_size: int                 # first new id
+    kind: str = "lists"
+    pad_id: int = 0
+    width: int = 0
+    device: Any = None
+    dtype: Any = None
+    _exp: tuple | None = field(default=None, repr=False)
+
+    @property
+    def lengths(self):
+        lens = np.array([len(s) for s in self.seqs], dtype=np.int64)
+        return self._wrap_1d(lens)
+
+    @property
+    def ids(self):
+        return self._out(self.seqs, self.pad_id)
+
+    @property
+    def segments(self):
+        """For each output token, [start, end) of the input positions it covers."""
+        spans = [np.stack([s, np.append(s[1:], n).astype(np.int64)], axis=1) if len(s) else np.zeros((0, 2), np.int64)
+                 for s, n in zip(self.starts, self.input_lengths)]
+        if self.kind in ("numpy", "torch"):
+            t = max((len(s) for s in spans), default=0)
+            out = np.full((len(spans), t, 2), -1, dtype=np.int64)
+            for i, s in enumerate(spans):
+                out[i, : len(s)] = s
+            return self._wrap_nd(out)
+        return spans if self.kind != "tensors" else [self._torch(s) for s in spans]
+
+    def segment_ids(self):
+        """For each input position, the index of the output token that covers it (ragged int64 arrays)."""
+        out = []
+        for s, n in zip(self.starts, self.input_lengths):
+            mark = np.zeros(int(n), dtype=np.int64)
+            mark[s[1:]] = 1
+            out.append(np.cumsum(mark))
+        return out
+
+    @property
+    def num_tokens(self) -> tuple[int, int]:
+        return int(self.input_lengths.sum()), int(sum(len(s) for s in self.seqs))
+
+    @property
+    def ratio(self) -> float:
+        """Output tokens / input tokens (1.0 for an empty batch)."""
+        a, b = self.num_tokens
+        return b / a if a else 1.0
+
+    def expansion(self, token_id: int) -> np.ndarray:
+        """The base ids a (possibly new) id stands for."""
+        if token_id < self.vocab_size:
+            return np.array([token_id], dtype=np.int64)
+        flat, off = self._expansions()
+        k = token_id - self.vocab_size
+        if k >= len(off) - 1:
+            raise InputError(f"id {token_id} is not in this batch's merge table")
+        return flat[off[k]: off[k + 1]]
+
+    def _expansions(self):
+        if self._exp is None:
+            self._exp = expansions(self.merges, self.vocab_size)
+        return self._exp
+
+    def unmerge(self):
+        """The input ids, exactly, in the input's container kind."""
+        flat, off = self._expansions()
+        seqs = [_expand_flat(s, flat, off, self.vocab_size)[0] for s in self.seqs]
+        return self._out(seqs, self.pad_id, width=self.width)
+
+    def model_inputs(self, return_tensors: str = "pt") -> dict:
+        """Padded `input_ids`, `attention_mask`, `segments` (B, T', 2), `lengths`, `merges`, `vocab_size`,
+        whatever the input kind: what `DynamicMergeModel(model)(**inputs)` takes."""
+        b = len(self.seqs)
+        t = max((len(s) for s in self.seqs), default=0)
+        ids = np.full((b, t), self.pad_id, dtype=np.int64)
+        mask = np.zeros((b, t), dtype=np.int64)
+        spans = np.full((b, t, 2), -1, dtype=np.int64)
+        for i, (s, st, n) in enumerate(zip(self.seqs, self.starts, self.input_lengths)):
+            ids[i, : len(s)] = s
+            mask[i, : len(s)] = 1
+            spans[i, : len(s), 0] = st
+            spans[i, : len(s), 1] = np.append(st[1:], n)
+        out = dict(input_ids=ids, attention_mask=mask, segments=spans, lengths=mask.sum(1),
+                   merges=self.merges.copy(), vocab_size=np.int64(self.vocab_size))
+        if return_tensors == "pt":
+            import torch
+
+            out = {k: torch.as_tensor(v) for k, v in out.items()}
+        elif return_tensors != "np":
+            raise InputError(f"return_tensors must be 'pt' or 'np', got {return_tensors!r}")
+        return out
+
+    # container plumbing
+    def _torch(self, a):
+        import torch
+
+        t = torch.from_numpy(np.ascontiguousarray(a))
+        return t.to(self.device) if self.device is not None else t
+
+    def _wrap_1d(self, a):
+        return self._torch(a) if self.kind in ("torch", "tensors") else a
+
+    def _wrap_nd(self, a):
+        return self._torch(a) if self.kind == "torch" else a
+
+    def _out(self, seqs, pad, width: int = 0):
+        if self.kind in ("numpy", "torch"):
+            t = max(width, max((len(s) for s in seqs), default=0))
+            out = np.full((len(seqs), t), pad, dtype=np.int64)
+            for i, s in enumerate(seqs):
+                out[i, : len(s)] = s
+            if self.kind == "torch":
+                return self._torch(out).to(self.dtype)
+            return out.astype(self.dtype, copy=False) if self.dtype is not None else out
+        if self.kind == "lists":
+            return [s.tolist() for s in seqs]
+        if self.kind == "tensors":
+            return [self._torch(s) for s in seqs]
+        return [s.copy() for s in seqs]
+
+
+def merge_batch(ids, word_ids=None, *, boundaries=None, lengths=None, max_merges: int | None = None,
+                target_ratio: float | None = None, min_count: int = 2, vocab_size: int | None = None,
+                pad_id: int = 0, backend: str = "numba") -> MergeResult:
+    """Merge frequent adjacent id pairs within words across the batch (Dynamic BPE's rules).
+
+    ids: ragged (list of lists / arrays / tensors) or padded (2-d array or tensor, with `lengths`).
+    word_ids: same layout, the word of each position (-1 or None: merges with nothing), e.g. from
+        `tokkit.dynamic.word_ids`. Or `boundaries`: True where a new word starts. Neither: any adjacent
+        pair of a sequence may merge.
+    max_merges: at most this many merges (new ids) for the batch. target_ratio: stop once the batch has at
+        most this fraction of its input tokens. min_count: stop when the best pair occurs fewer times
+        (Dynamic BPE merges down to 1). Without max_merges or target_ratio, merge until min_count stops.
+    vocab_size: first new id (default: the largest input id + 1).
+    backend: "numba" (incremental) or "reference" (plain Python recount, for checking).
+    """
+    if word_ids is not None and boundaries is not None:
+        raise InputError("give word_ids or boundaries, not both")
+    if max_merges is not None and (not isinstance(max_merges, (int, np.integer)) or max_merges < 0):
+        raise InputError(f"max_merges must be a non-negative integer, got {max_merges!r}")
+    if target_ratio is not None and not (0.0 < float(target_ratio) <= 1.0):
+        raise InputError(f"target_ratio must be in (0, 1], got {target_ratio!r}")
+    if not isinstance(min_count, (int, np.integer)) or min_count < 1:
+        raise InputError(f"min_count must be an integer >= 1, got {min_count!r}")
+    if backend not in ("numba", "reference"):
+        raise InputError(f"backend must be 'numba' or 'reference', got {backend!r}")
+    batch = _ragged(ids, lengths, "ids")
+    lens = np.array([len(s) for s in batch.seqs], dtype=np.int64)
+    wids = bnds = None
+    if word_ids is not None or boundaries is not None:
+        other = word_ids if word_ids is not None else boundaries
+        name = "word_ids" if word_ids is not None else "boundaries"
+        ob = _ragged(other, lengths, name, allow_none=True)
+        if len(ob.seqs) != len(batch.seqs):
+            raise InputError(f"{name}: {len(ob.seqs)} sequences for {len(batch.seqs)} sequences of ids")
+        for i, (a, b) in enumerate(zip(batch.seqs, ob.seqs)):
+            if len(a) != len(b):
+                raise InputError(f"{name}[{i}] has {len(b)} entries for {len(a)} ids")
+        if word_ids is not None:
+            wids = ob.seqs
+        else:
+            bnds = ob.seqs
+    flat = np.concatenate(batch.seqs).astype(np.int64) if lens.sum() else np.zeros(0, np.int64)
+    if flat.size and flat.min() < 0:
+        i = int(np.argmax(flat < 0))
+        raise InputError(f"ids: negative id {int(flat[i])} at flat position {i}")
+    top = int(flat.max()) + 1 if flat.size else 0
+    base = top if vocab_size is None else int(vocab_size)
+    if base < top:
+        raise InputError(f"vocab_size={vocab_size} but the batch holds id {top - 1}")
+    n = flat.size
+    if base + n >= 1 << 31:
+        raise InputError(f"vocab_size {base} plus {n} tokens leaves no room for new ids below 2**31")
+    join = build_join(lens, wids, bnds)
+    target = 0 if target_ratio is None else int(math.ceil(float(target_ratio) * n))
+    from ..kernels.pair_merge import merge_pairs
+
+    tok, alive, merges, counts = merge_pairs(flat, join, base, max_merges, int(min_count), target, backend)
+    offs = np.concatenate([[0], np.cumsum(lens)])
+    seqs, starts = [], []
+    for i in range(len(lens)):
+        a = alive[offs[i]: offs[i + 1]].astype(bool)
+        seqs.append(tok[offs[i]: offs[i + 1]][a])
+        starts.append(np.flatnonzero(a).astype(np.int64))
+    return MergeResult(seqs, starts, lens, merges, counts, base, batch.kind, pad_id, batch.width, batch.device,
+                       batch.dtype)
+
+
+def unmerge(merged, merges=None, vocab_size: int | None = None, *, lengths=None, pad_id: int = 0):
+    """Expand merged ids back into base ids: `unmerge(result)` or `unmerge(ids, merges, vocab_size)`.
+
+    With raw arguments, ids may be ragged (returned as lists of lists / arrays) or padded with `lengths`
+    (returned padded with pad_id, as NumPy or torch like the input)."""
+    if isinstance(merged, MergeResult):
+        return merged.unmerge()
+    if merges is None or vocab_size is None:
+        raise InputError("unmerge(ids, merges, vocab_size): merges and vocab_size are needed with raw ids")
+    batch = _ragged(merged, lengths, "ids")
+    flat, off = expansions(_to_numpy(merges), int(vocab_size))
+    seqs = [_expand_flat(s.astype(np.int64), flat, off, int(vocab_size))[0] for s in batch.seqs]
+    res = MergeResult(seqs, [np.zeros(0, np.int64)] * len(seqs), np.zeros(len(seqs), np.int64),
+                      np.zeros((0, 2), np.int64), np.zeros(0, np.int64), int(vocab_size), batch.kind, pad_id, 0,
+                      batch.device, batch.dtype)
+    return res._out(seqs, pad_id)

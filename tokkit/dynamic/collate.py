@@ -1,0 +1,232 @@
+"""Data-pipeline entry points: tokenize, merge per batch, return model inputs plus the segment map.
+
+- `DynamicMergeCollator(tokenizer, ...)`: a `collate_fn` for `torch.utils.data.DataLoader` and the
+  `data_collator` of a Hugging Face `Trainer`. Examples may be strings, dicts with a text field, dicts already
+  tokenized (`input_ids` + `word_ids`), or rows produced by `merge_map_function` (their per-batch merge
+  tables are combined into one).
+- `merge_map_function(tokenizer, ...)`: for `datasets.Dataset.map(fn, batched=True, batch_size=32)`; each map
+  batch is merged on its own and every row carries that batch's merge table.
+
+Batches come out as a dict: `input_ids` (B, T'), `attention_mask` (B, T'), `segments` (B, T', 2) input spans
+(-1 padded), `lengths` (B,), `merges` (K, 2) and `vocab_size` (the first new id), plus any labels. Feed it to
+`DynamicMergeModel(model)(**batch)`.
+
+With `Trainer` on raw text, pass `TrainingArguments(remove_unused_columns=False)`: otherwise Trainer drops the
+text column before the collator sees it (true of every collator that tokenizes).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from .batch_merge import merge_batch
+from .boundaries import tokenize_with_words
+
+__all__ = ["DynamicMergeCollator", "merge_map_function", "tokenizer_vocab_size", "measure_reduction"]
+
+
+def tokenizer_vocab_size(tokenizer) -> int:
+    """Size of a tokenizer's id space (added tokens included): new ids start here."""
+    for attr in ("get_vocab_size",):
+        f = getattr(tokenizer, attr, None)
+        if callable(f):
+            return int(f())
+    if hasattr(tokenizer, "backend_tokenizer"):
+        return int(tokenizer.backend_tokenizer.get_vocab_size())
+    v = getattr(tokenizer, "vocab_size", None)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    raise InputError(f"cannot tell the vocabulary size of {type(tokenizer).__name__}: pass vocab_size=")
+
+
+def _pad_id(tokenizer) -> int:
+    tid = getattr(tokenizer, "pad_token_id", None)
+    if isinstance(tid, int):
+        return tid
+    backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
+    pad = getattr(backend, "padding", None)
+    if isinstance(pad, dict) and isinstance(pad.get("pad_id"), int):
+        return pad["pad_id"]
+    f = getattr(backend, "token_to_id", None)
+    if callable(f):
+        for t in ("[PAD]", "<pad>", "<|pad|>"):
+            i = f(t)
+            if i is not None:
+                return int(i)
+    return 0
+
+
+class _Merger:
+    def __init__(self, tokenizer, mode, max_merges, target_ratio, min_count, max_length, text_key,
+                 add_special_tokens, vocab_size, pad_id, backend):
+        self.tokenizer = tokenizer
+        self.mode = mode
+        self.kw = dict(max_merges=max_merges, target_ratio=target_ratio, min_count=min_count, backend=backend)
+        self.max_length = max_length
+        self.text_key = text_key
+        self.add = add_special_tokens
+        self.vocab_size = vocab_size if vocab_size is not None else (
+            tokenizer_vocab_size(tokenizer) if tokenizer is not None else None)
+        self.pad_id = pad_id if pad_id is not None else (_pad_id(tokenizer) if tokenizer is not None else 0)
+
+    def tokenize(self, texts: Sequence[str]):
+        if self.tokenizer is None:
+            raise InputError("examples hold text but no tokenizer was given")
+        return tokenize_with_words(self.tokenizer, texts, mode=self.mode, add_special_tokens=self.add,
+                                   max_length=self.max_length)
+
+    def merge(self, ids, words):
+        if self.vocab_size is None:
+            raise InputError("pre-tokenized examples without a tokenizer: pass vocab_size=")
+        return merge_batch(ids, words, vocab_size=self.vocab_size, **self.kw)
+
+
+class DynamicMergeCollator(_Merger):
+    """collate_fn / data_collator that merges each batch. `max_merges`, `target_ratio`, `min_count` as in
+    `merge_batch`; `mode` as in `tokenize_with_words`; `return_tensors` "pt" (torch) or "np"."""
+
+    def __init__(self, tokenizer=None, *, mode: str = "word", max_merges: int | None = None,
+                 target_ratio: float | None = None, min_count: int = 2, max_length: int | None = 512,
+                 text_key: str = "text", add_special_tokens: bool = True, vocab_size: int | None = None,
+                 pad_id: int | None = None, label_keys: Sequence[str] = ("label", "labels"),
+                 return_tensors: str = "pt", backend: str = "numba"):
+        if return_tensors not in ("pt", "np"):
+            raise InputError(f"return_tensors must be 'pt' or 'np', got {return_tensors!r}")
+        super().__init__(tokenizer, mode, max_merges, target_ratio, min_count, max_length, text_key,
+                         add_special_tokens, vocab_size, pad_id, backend)
+        self.label_keys = tuple(label_keys)
+        self.return_tensors = return_tensors
+
+    def __call__(self, examples: Sequence[Any]) -> dict:
+        examples = list(examples)
+        labels: dict[str, list] = {}
+        if examples and all(isinstance(e, dict) for e in examples):
+            for k in self.label_keys:
+                if all(k in e for e in examples):
+                    labels[k] = [e[k] for e in examples]
+            if all("merges" in e and "input_ids" in e for e in examples):
+                seqs, segs, merges, vocab = _combine_premerged(examples)
+                return self._finish(seqs, segs, merges, vocab, labels)
+            if all("input_ids" in e and "word_ids" in e for e in examples):
+                ids = [np.asarray(e["input_ids"], dtype=np.int64) for e in examples]
+                words = [[-1 if w is None else w for w in e["word_ids"]] for e in examples]
+            else:
+                missing = [i for i, e in enumerate(examples) if self.text_key not in e]
+                if missing:
+                    raise InputError(f"example {missing[0]} has no {self.text_key!r} field (keys: "
+                                     f"{sorted(examples[missing[0]])}); set text_key=")
+                ids, words = self.tokenize([e[self.text_key] for e in examples])
+        elif all(isinstance(e, str) for e in examples):
+            ids, words = self.tokenize(examples)
+        else:
+            raise InputError("examples must all be strings or all be dicts")
+        res = merge_batch(ids, words, vocab_size=self.vocab_size, **self.kw)
+        segs = [np.asarray(s) for s in res.segments]
+        return self._finish(res.seqs, segs, res.merges, res.vocab_size, labels)
+
+    def _finish(self, seqs, segs, merges, vocab, labels) -> dict:
+        b = len(seqs)
+        t = max((len(s) for s in seqs), default=0)
+        ids = np.full((b, t), self.pad_id, dtype=np.int64)
+        mask = np.zeros((b, t), dtype=np.int64)
+        spans = np.full((b, t, 2), -1, dtype=np.int64)
+        for i, (s, g) in enumerate(zip(seqs, segs)):
+            ids[i, : len(s)] = s
+            mask[i, : len(s)] = 1
+            spans[i, : len(s)] = g
+        out = dict(input_ids=ids, attention_mask=mask, segments=spans, lengths=mask.sum(1),
+                   merges=np.asarray(merges, dtype=np.int64).reshape(-1, 2), vocab_size=np.int64(vocab))
+        for k, v in labels.items():
+            out[k] = np.asarray(v)
+        if self.return_tensors == "pt":
+            import torch
+
+            out = {k: torch.as_tensor(v) for k, v in out.items()}
+        return out
+
+
+def _combine_premerged(examples):
+    """Rows merged in different map batches carry different tables: renumber their new ids into one."""
+    vocab = {int(e["vocab_size"]) for e in examples}
+    if len(vocab) != 1:
+        raise InputError(f"examples were merged with different vocab sizes {sorted(vocab)}")
+    v = vocab.pop()
+    tables: dict[bytes, tuple[int, np.ndarray]] = {}
+    parts, seqs, segs, offset = [], [], [], 0
+    for i, e in enumerate(examples):
+        m = np.asarray(e["merges"], dtype=np.int64).reshape(-1, 2)
+        key = m.tobytes()
+        if key not in tables:
+            shift = offset
+            mm = np.where(m >= v, m + shift, m)
+            tables[key] = (shift, mm)
+            parts.append(mm)
+            offset += len(m)
+        shift = tables[key][0]
+        s = np.asarray(e["input_ids"], dtype=np.int64)
+        seqs.append(np.where(s >= v, s + shift, s))
+        seg = np.asarray(e["segments"], dtype=np.int64).reshape(-1, 2)
+        if len(seg) != len(s):
+            raise InputError(f"example {i}: {len(seg)} segments for {len(s)} ids")
+        segs.append(seg)
+    merges = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
+    return seqs, segs, merges, v
+
+
+def merge_map_function(tokenizer, *, mode: str = "word", max_merges: int | None = None,
+                       target_ratio: float | None = None, min_count: int = 2, max_length: int | None = 512,
+                       text_key: str = "text", add_special_tokens: bool = True, vocab_size: int | None = None,
+                       backend: str = "numba"):
+    """A function for `Dataset.map(fn, batched=True)`: adds `input_ids`, `attention_mask`, `segments`,
+    `merges` (the map batch's table, on every row) and `vocab_size`."""
+    m = _Merger(tokenizer, mode, max_merges, target_ratio, min_count, max_length, text_key, add_special_tokens,
+                vocab_size, 0, backend)
+
+    def fn(batch: dict) -> dict:
+        if text_key not in batch:
+            raise InputError(f"batch has no {text_key!r} column (columns: {sorted(batch)}); set text_key=")
+        ids, words = m.tokenize(list(batch[text_key]))
+        res = m.merge(ids, words)
+        table = res.merges.tolist()
+        return dict(input_ids=[s.tolist() for s in res.seqs], attention_mask=[[1] * len(s) for s in res.seqs],
+                    segments=[np.asarray(g).tolist() for g in res.segments], merges=[table] * len(res.seqs),
+                    vocab_size=[res.vocab_size] * len(res.seqs))
+
+    return fn
+
+
+def measure_reduction(tokenizer, texts: Sequence[str], *, batch_size: int = 32, mode: str = "word",
+                      max_merges: int | None = None, target_ratio: float | None = None, min_count: int = 2,
+                      max_length: int | None = None, add_special_tokens: bool = False, check: bool = True,
+                      backend: str = "numba") -> dict:
+    """Tokenize `texts`, merge them in batches of `batch_size` and report the length reduction.
+
+    Returns input/output token counts, `ratio` (output / input), `reduction` (1 - ratio), merges per batch,
+    and, with `check`, whether `unmerge` gave back every input exactly (`exact`)."""
+    if batch_size < 1:
+        raise InputError(f"batch_size must be >= 1, got {batch_size}")
+    texts = list(texts)
+    ids, words = tokenize_with_words(tokenizer, texts, mode=mode, add_special_tokens=add_special_tokens,
+                                     max_length=max_length)
+    vocab = tokenizer_vocab_size(tokenizer)
+    n_in = n_out = 0
+    merges = []
+    exact = True
+    for i in range(0, len(ids), batch_size):
+        res = merge_batch(ids[i: i + batch_size], words[i: i + batch_size], max_merges=max_merges,
+                          target_ratio=target_ratio, min_count=min_count, vocab_size=vocab, backend=backend)
+        a, b = res.num_tokens
+        n_in += a
+        n_out += b
+        merges.append(len(res.merges))
+        if check:
+            exact &= all(np.array_equal(x, y) for x, y in zip(res.unmerge(), ids[i: i + batch_size]))
+    ratio = n_out / n_in if n_in else 1.0
+    out = dict(texts=len(texts), batches=len(merges), tokens_in=n_in, tokens_out=n_out, ratio=ratio,
+               reduction=1.0 - ratio, merges_per_batch=float(np.mean(merges)) if merges else 0.0)
+    if check:
+        out["exact"] = bool(exact)
+    return out

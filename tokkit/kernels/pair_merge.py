@@ -1,0 +1,384 @@
+"""Batch-level pair merging of token ids: count adjacent pairs, pick the most frequent, replace it, repeat.
+
+The rules are those of Dynamic BPE (Feher et al. 2024): one count of all adjacent mergeable pairs over the
+whole batch, the most frequent pair wins, ties go to the pair seen first when the batch is read sequence by
+sequence, left to right, and a chosen pair is replaced greedily left to right in every sequence (so "a a a"
+under (a, a) becomes "aa a"). Merged tokens get fresh ids `base + k` for the k-th merge.
+
+Layout shared by both implementations: the batch is flattened into one array `tok` (int64, N) and
+`join` (uint8, N), where `join[i] == 1` means original positions i and i+1 lie in the same word (and the same
+sequence), so a token ending at i may merge with a token starting at i+1. `join` must be 0 at the last
+position of every sequence. Both return `(tok, alive, merges, counts)`: `alive[i]` is 1 where an output token
+starts (its id in `tok[i]`), `merges` is (K, 2) int64 of (left, right) ids, `counts` (K,) the count of each
+merge when it was chosen.
+
+`merge_pairs_reference` recounts every pair for every merge: O(merges x tokens), kept small and obvious
+as the oracle. `merge_pairs_numba` keeps counts incrementally with a linked list of tokens, one occurrence
+list per pair and a lazy max-heap ordered by (count, first position), so a merge costs time proportional to
+the occurrences it touches.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from numba import njit
+
+_NO_LIMIT = np.iinfo(np.int64).max
+
+
+def merge_pairs_reference(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
+                          target_tokens: int = 0):
+    tok = np.asarray(tok, dtype=np.int64)
+    join = np.asarray(join, dtype=np.uint8)
+    n = tok.size
+    # the batch as a list of [id, start] segments; a segment ends where the next one starts
+    segs = [[int(tok[i]), i] for i in range(n)]
+    merges: list[tuple[int, int]] = []
+    counts: list[int] = []
+    limit = _NO_LIMIT if max_merges is None else max_merges
+
+    def mergeable(j):  # segment j with segment j+1: the original boundary between them is inside a word
+        return j + 1 < len(segs) and join[segs[j + 1][1] - 1] == 1
+
+    while len(merges) < limit and len(segs) > target_tokens:
+        pairs = Counter()
+        for j in range(len(segs) - 1):
+            if mergeable(j):
+                pairs[(segs[j][0], segs[j + 1][0])] += 1
+        if not pairs:
+            break
+        best = max(pairs, key=pairs.__getitem__)  # first inserted among equals = first seen
+        if pairs[best] < min_count:
+            break
+        new = base + len(merges)
+        merges.append(best)
+        counts.append(pairs[best])
+        out = []
+        j = 0
+        while j < len(segs):
+            if mergeable(j) and segs[j][0] == best[0] and segs[j + 1][0] == best[1]:
+                out.append([new, segs[j][1]])
+                j += 2
+            else:
+                out.append(segs[j])
+                j += 1
+        segs = out
+    res = tok.copy()
+    alive = np.zeros(n, dtype=np.uint8)
+    for t, s in segs:
+        res[s] = t
+        alive[s] = 1
+    return (res, alive, np.asarray(merges, dtype=np.int64).reshape(-1, 2),
+            np.asarray(counts, dtype=np.int64))
+
+
+INF = _NO_LIMIT
+
+
+@njit(cache=True, inline="always")
+def _heap_push(hc, hf, hp, size, c, f, p):
+    # max-heap on count, then min on first position: store (-count, first) and keep a min-heap
+    i = size
+    hc[i] = -c
+    hf[i] = f
+    hp[i] = p
+    while i > 0:
+        par = (i - 1) >> 1
+        if hc[par] < hc[i] or (hc[par] == hc[i] and hf[par] <= hf[i]):
+            break
+        hc[i], hc[par] = hc[par], hc[i]
+        hf[i], hf[par] = hf[par], hf[i]
+        hp[i], hp[par] = hp[par], hp[i]
+        i = par
+    return size + 1
+
+@njit(cache=True, inline="always")
+def _sift_down(hc, hf, hp, size, i):
+    while True:
+        l = 2 * i + 1
+        if l >= size:
+            break
+        m = l
+        r = l + 1
+        if r < size and (hc[r] < hc[l] or (hc[r] == hc[l] and hf[r] < hf[l])):
+            m = r
+        if hc[i] < hc[m] or (hc[i] == hc[m] and hf[i] <= hf[m]):
+            break
+        hc[i], hc[m] = hc[m], hc[i]
+        hf[i], hf[m] = hf[m], hf[i]
+        hp[i], hp[m] = hp[m], hp[i]
+        i = m
+
+
+@njit(cache=True, inline="always")
+def _heap_pop(hc, hf, hp, size):
+    size -= 1
+    hc[0] = hc[size]
+    hf[0] = hf[size]
+    hp[0] = hp[size]
+    _sift_down(hc, hf, hp, size, 0)
+    return size
+
+
+@njit(cache=True, inline="always")
+def _slot(hkeys, key, mask):
+    # open addressing, linear probing; a multiplicative hash spreads the (left << 32 | right) keys
+    x = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    h = np.int64((x ^ (x >> np.uint64(29))) & np.uint64(mask))
+    while hkeys[h] != -1 and hkeys[h] != key:
+        h = (h + 1) & mask
+    return h
+
+
+@njit(cache=True)
+def _rehash(pa, pb, npairs, size):
+    hkeys = np.full(size, -1, dtype=np.int64)
+    hvals = np.empty(size, dtype=np.int64)
+    mask = size - 1
+    for p in range(npairs):
+        key = (pa[p] << 32) | pb[p]
+        h = _slot(hkeys, key, mask)
+        hkeys[h] = key
+        hvals[h] = p
+    return hkeys, hvals
+
+
+@njit(cache=True)
+def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
+    n = tok_in.size
+    tok = tok_in.copy()
+    alive = np.ones(n, dtype=np.uint8)
+    nxt = np.empty(n, dtype=np.int64)
+    prv = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        nxt[i] = i + 1 if i + 1 < n else -1
+        prv[i] = i - 1
+    # every pair occurrence is created once: n-1 at the start, at most 2 per applied merge after
+    cap = 3 * n + 4
+    pa = np.empty(cap, dtype=np.int64)
+    pb = np.empty(cap, dtype=np.int64)
+    # per-pair state is initialised when a pair is first seen, so these big arrays are never swept
+    cnt = np.empty(cap, dtype=np.int64)
+    first = np.empty(cap, dtype=np.int64)
+    stale = np.empty(cap, dtype=np.uint8)
+    head = np.empty(cap, dtype=np.int64)
+    pushed_c = np.empty(cap, dtype=np.int64)
+    pushed_f = np.empty(cap, dtype=np.int64)
+    occ_node = np.empty(cap, dtype=np.int64)
+    occ_next = np.empty(cap, dtype=np.int64)
+    hc = np.empty(2 * cap, dtype=np.int64)
+    hf = np.empty(2 * cap, dtype=np.int64)
+    hp = np.empty(2 * cap, dtype=np.int64)
+    hsize = 0
+    npairs = 0
+    nocc = 0
+    size = 64
+    while size < 2 * (n + 16):
+        size *= 2
+    hkeys = np.full(size, -1, dtype=np.int64)
+    hvals = np.empty(size, dtype=np.int64)
+
+    merges = np.empty((max(0, min(max_merges, n)), 2), dtype=np.int64)
+    counts = np.empty(merges.shape[0], dtype=np.int64)
+    k = 0
+    total = n
+
+    # initial count: no heap traffic until every pair is known
+    for i in range(n - 1):
+        if join[i] == 0:
+            continue
+        key = (tok[i] << 32) | tok[i + 1]
+        h = _slot(hkeys, key, size - 1)
+        if hkeys[h] == key:
+            p = hvals[h]
+        else:
+            p = npairs
+            npairs += 1
+            hkeys[h] = key
+            hvals[h] = p
+            pa[p] = tok[i]
+            pb[p] = tok[i + 1]
+            cnt[p] = 0
+            first[p] = INF
+            stale[p] = 0
+            head[p] = -1
+            pushed_c[p] = -1
+            pushed_f[p] = -1
+        cnt[p] += 1
+        if i < first[p]:
+            first[p] = i
+        occ_node[nocc] = i
+        occ_next[nocc] = head[p]
+        head[p] = nocc
+        nocc += 1
+    for p in range(npairs):  # bottom-up heap construction, O(pairs)
+        hc[p] = -cnt[p]
+        hf[p] = first[p]
+        hp[p] = p
+        pushed_c[p] = cnt[p]
+        pushed_f[p] = first[p]
+    hsize = npairs
+    for i in range(npairs // 2 - 1, -1, -1):
+        _sift_down(hc, hf, hp, hsize, i)
+
+    buf = np.empty(n, dtype=np.int64)
+    while k < max_merges and total > target_tokens:
+        # select: pop until the latest, up-to-date entry of some pair is on top
+        best = -1
+        while hsize > 0:
+            c = -hc[0]
+            f = hf[0]
+            p = hp[0]
+            hsize = _heap_pop(hc, hf, hp, hsize)
+            if c != pushed_c[p] or f != pushed_f[p]:
+                continue  # superseded by a later entry
+            if cnt[p] == 0:
+                pushed_c[p] = -1
+                continue
+            if stale[p]:
+                # the first occurrence went away: walk the list, drop dead entries, take the minimum
+                m = INF
+                e = head[p]
+                last = -1
+                while e != -1:
+                    x = occ_node[e]
+                    y = nxt[x]
+                    ok = alive[x] == 1 and tok[x] == pa[p] and y != -1 and tok[y] == pb[p] \
+                        and join[y - 1] == 1
+                    if ok:
+                        if x < m:
+                            m = x
+                        last = e
+                    elif last == -1:
+                        head[p] = occ_next[e]
+                    else:
+                        occ_next[last] = occ_next[e]
+                    e = occ_next[e]
+                first[p] = m
+                stale[p] = 0
+            if cnt[p] == c and first[p] == f:
+                best = p
+                break
+            hsize = _heap_push(hc, hf, hp, hsize, cnt[p], first[p], p)
+            pushed_c[p] = cnt[p]
+            pushed_f[p] = first[p]
+        if best < 0 or cnt[best] < min_count:
+            break
+        a = pa[best]
+        b = pb[best]
+        new = base + k
+        merges[k, 0] = a
+        merges[k, 1] = b
+        counts[k] = cnt[best]
+        k += 1
+        # occurrences in sequence order, so overlapping runs ("a a a") merge greedily left to right
+        m = 0
+        e = head[best]
+        while e != -1:
+            buf[m] = occ_node[e]
+            m += 1
+            e = occ_next[e]
+        nodes = np.sort(buf[:m])
+        head[best] = -1
+        for j in range(m):
+            x = nodes[j]
+            y = nxt[x]
+            if not (alive[x] == 1 and tok[x] == a and y != -1 and tok[y] == b and join[y - 1] == 1):
+                continue
+            w = prv[x]
+            z = nxt[y]
+            left = w != -1 and join[x - 1] == 1
+            right = z != -1 and join[z - 1] == 1
+            if left:
+                q = hvals[_slot(hkeys, (tok[w] << 32) | a, size - 1)]
+                cnt[q] -= 1
+                if first[q] == w:
+                    stale[q] = 1
+            if right:
+                q = hvals[_slot(hkeys, (b << 32) | tok[z], size - 1)]
+                cnt[q] -= 1
+                if first[q] == y:
+                    stale[q] = 1
+            cnt[best] -= 1
+            tok[x] = new
+            alive[y] = 0
+            nxt[x] = z
+            if z != -1:
+                prv[z] = x
+            total -= 1
+            for side in range(2):
+                if side == 0:
+                    if not left:
+                        continue
+                    u = w
+                    key = (tok[w] << 32) | new
+                else:
+                    if not right:
+                        continue
+                    u = x
+                    key = (new << 32) | tok[z]
+                h = _slot(hkeys, key, size - 1)
+                if hkeys[h] == key:
+                    q = hvals[h]
+                else:
+                    q = npairs
+                    npairs += 1
+                    pa[q] = key >> 32
+                    pb[q] = key & 0xFFFFFFFF
+                    cnt[q] = 0
+                    first[q] = INF
+                    stale[q] = 0
+                    head[q] = -1
+                    pushed_c[q] = -1
+                    pushed_f[q] = -1
+                    if 2 * npairs > size:  # keep the load under 1/2
+                        size *= 2
+                        hkeys, hvals = _rehash(pa, pb, npairs, size)
+                    else:
+                        hkeys[h] = key
+                        hvals[h] = q
+                cnt[q] += 1
+                occ_node[nocc] = u
+                occ_next[nocc] = head[q]
+                head[q] = nocc
+                nocc += 1
+                if u < first[q]:
+                    # below the (possibly stale) lower bound, so below every live occurrence: exact again
+                    first[q] = u
+                    stale[q] = 0
+                # its key improved (count up, maybe first down): a fresh entry keeps the heap a bound
+                hsize = _heap_push(hc, hf, hp, hsize, cnt[q], first[q], q)
+                pushed_c[q] = cnt[q]
+                pushed_f[q] = first[q]
+        first[best] = INF
+        stale[best] = 0
+    for i in range(n):  # dead positions keep their input id, so the outputs are canonical
+        if alive[i] == 0:
+            tok[i] = tok_in[i]
+    return tok, alive, merges[:k].copy(), counts[:k].copy()
+
+
+
+def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
+                      target_tokens: int = 0):
+    tok = np.ascontiguousarray(tok, dtype=np.int64)
+    join = np.ascontiguousarray(join, dtype=np.uint8)
+    if tok.shape != join.shape or tok.ndim != 1:
+        raise ValueError(f"tok and join must be 1-d of one length, got {tok.shape} and {join.shape}")
+    if tok.size and (tok.min() < 0 or max(int(tok.max()), base + (max_merges or tok.size)) >= 1 << 31):
+        raise ValueError("token ids must lie in [0, 2**31) including the new ids")
+    mm = tok.size if max_merges is None else min(int(max_merges), tok.size)
+    return _merge_kernel(tok, join, np.int64(base), np.int64(mm), np.int64(max(1, min_count)),
+                   np.int64(target_tokens))
+
+
+def merge_pairs(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
+                target_tokens: int = 0, backend: str = "numba"):
+    """Dispatch: `numba` (default, incremental) or `reference` (plain Python, recounting)."""
+    if backend == "numba":
+        return merge_pairs_numba(tok, join, base, max_merges, min_count, target_tokens)
+    if backend == "reference":
+        return merge_pairs_reference(tok, join, base, max_merges, min_count, target_tokens)
+    raise ValueError(f"backend must be 'numba' or 'reference', got {backend!r}")
