@@ -24,6 +24,8 @@ _EXPORTS = {
     "WordCounts": "tokkit.corpora",
     "TokkitError": "tokkit.errors",
     "InputError": "tokkit.errors",
+    "load_tokenizer": "tokkit.tokenizer",
+    "Tokenizer": "tokkit.tokenizer",
 }
 
 
