@@ -26,6 +26,12 @@ _EXPORTS = {
     "InputError": "tokkit.errors",
     "load_tokenizer": "tokkit.tokenizer",
     "Tokenizer": "tokkit.tokenizer",
+    "analysis": "tokkit.analysis",
+    "evaluate": "tokkit.analysis.metrics",
+    "premiums": "tokkit.analysis.premium",
+    "sweep": "tokkit.analysis.sweeps",
+    "compare": "tokkit.analysis.domains",
+    "gini": "tokkit.analysis.inequality",
 }
 
 

@@ -17,19 +17,22 @@ _BYTE_PIECE = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
 class HFTokenizer(Tokenizer):
     kind = "hf"
 
-    def __init__(self, path: str, *, name: str | None = None):
+    def __init__(self, path: str | None, *, name: str | None = None, engine=None):
         from tokenizers import Tokenizer as _T
 
-        try:
-            self._tok = _T.from_file(path)
-        except Exception as e:  # the Rust side raises plain Exceptions with a serde message
-            raise InputError(f"{path}: not a loadable Hugging Face tokenizer.json ({e})") from None
+        if engine is not None:
+            self._tok = engine
+        else:
+            try:
+                self._tok = _T.from_file(path)
+            except Exception as e:  # the Rust side raises plain Exceptions with a serde message
+                raise InputError(f"{path}: not a loadable Hugging Face tokenizer.json ({e})") from None
         # a saved tokenizer may carry padding or truncation (kl3m's pads batches with <|pad|>): counts must
         # be of the text alone
         self._tok.no_padding()
         self._tok.no_truncation()
-        self.source = path
-        self.name = name or _default_name(path)
+        self.source = path or ""
+        self.name = name or (_default_name(path) if path else "tokenizer")
         try:
             spec = json.loads(self._tok.to_str())
         except Exception:
@@ -39,6 +42,11 @@ class HFTokenizer(Tokenizer):
         # byte-level tokens decode to their own text and re-encode alone; pieces of Metaspace / WordPiece
         # models depend on their place in a word, so the isolated round trip says nothing about them
         self.isolated_roundtrip = '"ByteLevel"' in pre and self._model.get("type") == "BPE"
+
+    @classmethod
+    def from_engine(cls, engine, *, name: str = "tokenizer") -> "HFTokenizer":
+        """Wrap an in-memory `tokenizers.Tokenizer` (e.g. one just trained)."""
+        return cls(None, name=name, engine=engine)
 
     @property
     def engine(self):
