@@ -47,7 +47,7 @@ def plot_premiums(result, paths, *, top: int | None = None, log: bool = True) ->
     """Premiums sorted per language, one panel per tokenizer, with bootstrap CI bars."""
     plt = _plt()
     names = [s["tokenizer"] for s in result.summary]
-    fig, axes = plt.subplots(len(names), 1, figsize=(max(8, min(40, 0.06 * len(result.rows) / len(names) + 6)),
+    fig, axes = plt.subplots(len(names), 1, figsize=(max(8, min(22, 0.04 * len(result.rows) / len(names) + 6)),
                                                        3.2 * len(names)), squeeze=False)
     for ax, name in zip(axes[:, 0], names):
         rows = sorted(_ok(result.for_tokenizer(name)), key=lambda r: r["premium"])
