@@ -85,7 +85,7 @@ def plot_script_boxes(result, paths) -> list[str]:
             groups.setdefault(r["script"] or "?", []).append(r["premium"])
         groups = {k: v for k, v in groups.items() if len(v) >= 2}
         order = sorted(groups, key=lambda k: sorted(groups[k])[len(groups[k]) // 2])
-        ax.boxplot([groups[k] for k in order], vert=True)
+        ax.boxplot([groups[k] for k in order])
         ax.set_xticks(range(1, len(order) + 1))
         ax.set_xticklabels([f"{k} ({len(groups[k])})" for k in order], rotation=90, fontsize=7)
         ax.set_yscale("log")
