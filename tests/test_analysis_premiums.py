@@ -154,3 +154,24 @@ def test_cli_premiums(tmp_path):
     assert r.exit_code == 2 and "unknown language 'xx'" in r.output
     r = CliRunner().invoke(app, ["premiums", "chars", "--corpus", str(root), "--plot", str(tmp_path / "x.gif")])
     assert r.exit_code == 2 and ".png, .svg" in r.output
+
+
+def test_dropped_characters_are_masked():
+    # a BPE with no UNK token, no byte fallback and no byte-level pre-tokenizer silently drops what it cannot
+    # spell (kl3m-005's tokenizer.json does this to non-Latin text): its low counts must not pass as premiums
+    from tokenizers import Tokenizer as HFT
+    from tokenizers import models, pre_tokenizers
+
+    from tokkit.analysis.metrics import evaluate
+    from tokkit.tokenizer.hf import HFTokenizer
+
+    eng = HFT(models.BPE(vocab={c: i for i, c in enumerate("abcdefgh")}, merges=[]))
+    eng.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = HFTokenizer.from_engine(eng, name="latin-only")
+    assert tok.may_drop_characters and tok.unk_id is None
+    assert tok.encode("ab жж") == [0, 1]
+    res = premiums(tok, toy(), bootstrap=0)
+    rows = {r["language"]: r for r in res.rows}
+    assert rows["rus"]["masked"] and rows["rus"]["unk_character_rate"] == 1.0
+    assert not rows["eng"]["masked"]
+    assert evaluate(tok, ["ab жж"]).dropped_character_rate == pytest.approx(2 / 5)

@@ -91,6 +91,7 @@ class Metrics:
     unk_tokens: int
     unk_rate: float                   # UNK tokens / tokens
     unk_character_rate: float         # characters covered by UNK tokens / characters
+    dropped_character_rate: float     # non-space characters no token covers / characters
     byte_fallback_tokens: int
     byte_fallback_rate: float
     token_length_histogram: dict[int, int] = field(default_factory=dict)  # characters spanned -> tokens
@@ -108,6 +109,7 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
              quiet: bool = True) -> Metrics:
     """All intrinsic metrics of `tokenizer` over `texts` in one pass of batched encoding with offsets."""
     from ..corpora.scripts import script_counts
+    from .premium import dropped_characters
 
     tok = load_tokenizer(tokenizer)
     if vocabulary not in ("observed", "nominal"):
@@ -115,11 +117,11 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
     ids_count: Counter = Counter()
     lengths: Counter = Counter()
     chars_seen: Counter = Counter()
-    n_texts = n_tokens = n_chars = n_bytes = n_words = word_tokens = continued = unk = unk_chars = bf = 0
+    n_texts = n_tokens = n_chars = n_bytes = n_words = word_tokens = continued = unk = unk_chars = bf = dropped = 0
     unk_id, bf_ids = tok.unk_id, tok.byte_fallback_ids
 
     def flush(batch: list[str]):
-        nonlocal n_texts, n_tokens, n_chars, n_bytes, n_words, word_tokens, continued, unk, unk_chars, bf
+        nonlocal n_texts, n_tokens, n_chars, n_bytes, n_words, word_tokens, continued, unk, unk_chars, bf, dropped
         for text, (ids, offsets) in zip(batch, tok.encode_batch_with_offsets(batch)):
             n_texts += 1
             n_tokens += len(ids)
@@ -131,6 +133,8 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
             n_words += len(per_word)
             word_tokens += sum(per_word)
             continued += sum(1 for c in per_word if c >= 2)
+            if tok.may_drop_characters:
+                dropped += dropped_characters(text, offsets)
             if unk_id is not None or bf_ids:
                 for i, (s, e) in zip(ids, offsets):
                     if i == unk_id:
@@ -173,6 +177,7 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
         renyi_alpha=alpha, renyi_vocabulary=vocabulary, vocab_size=tok.vocab_size, types_used=len(ids_count),
         vocabulary_utilisation=len(ids_count) / tok.vocab_size,
         unk_tokens=unk, unk_rate=unk / n_tokens, unk_character_rate=unk_chars / n_chars if n_chars else 0.0,
+        dropped_character_rate=dropped / n_chars if n_chars else 0.0,
         byte_fallback_tokens=bf, byte_fallback_rate=bf / n_tokens,
         token_length_histogram=dict(sorted(lengths.items())),
         mean_token_length=sum(k * v for k, v in lengths.items()) / n_tokens,

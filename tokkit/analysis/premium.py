@@ -2,7 +2,8 @@
 
 premium(language) = tokens of the aligned units present in both the language and the reference, over the
 tokens of the same units in the reference, totals over the units, no special tokens. A language whose text
-has more than `unk_threshold` of its characters mapped to UNK is masked: its count says nothing. The byte
+has more than `unk_threshold` of its characters mapped to UNK (or silently dropped, by a model that can drop
+characters) is masked: its count says nothing. The byte
 premium is the same ratio of UTF-8 bytes (the premium of the `bytes` tokenizer).
 """
 
@@ -65,18 +66,28 @@ class PremiumResult:
             w.writerows(self.rows)
 
 
+def dropped_characters(text: str, offsets) -> int:
+    """Non-space characters of `text` that no token's span covers (silently dropped by the model)."""
+    covered = bytearray(len(text))
+    for s, e in offsets:
+        covered[s:e] = b"\x01" * (e - s)
+    return sum(1 for ch, c in zip(text, covered) if not c and not ch.isspace())
+
+
 def count_units(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(tokens, characters under UNK) per text in one batched pass of the engine."""
-    unk = tok.unk_id
-    if unk is None:  # the fast path: counts only
+    """(tokens, characters lost: under UNK or dropped) per text in one batched pass of the engine."""
+    unk, drops = tok.unk_id, tok.may_drop_characters
+    if unk is None and not drops:  # the fast path: counts only
         return np.asarray(tok.count_batch(texts), dtype=np.int64), np.zeros(len(texts), dtype=np.int64)
     counts = np.empty(len(texts), dtype=np.int64)
-    unk_chars = np.zeros(len(texts), dtype=np.int64)
-    for k, (ids, offsets) in enumerate(tok.encode_batch_with_offsets(texts)):
+    lost = np.zeros(len(texts), dtype=np.int64)
+    for k, (text, (ids, offsets)) in enumerate(zip(texts, tok.encode_batch_with_offsets(texts))):
         counts[k] = len(ids)
-        if ids.count(unk):  # rare: only then walk the tokens
-            unk_chars[k] = sum(e - s for i, (s, e) in zip(ids, offsets) if i == unk)
-    return counts, unk_chars
+        if unk is not None and ids.count(unk):  # rare: only then walk the tokens
+            lost[k] = sum(e - s for i, (s, e) in zip(ids, offsets) if i == unk)
+        if drops:
+            lost[k] += dropped_characters(text, offsets)
+    return counts, lost
 
 
 def bootstrap_weights(m: int, n: int, seed: int) -> np.ndarray:

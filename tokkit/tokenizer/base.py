@@ -16,6 +16,9 @@ class Tokenizer:
     # True where decode([i]) is the token's own text and encoding that text alone must give [i] if the
     # entry is reachable at all (byte-level BPE); used by the unreachable-entries check
     isolated_roundtrip: bool = False
+    # True where the model can silently drop characters it has no token for (a BPE with neither an UNK
+    # token, byte fallback nor a byte-level pre-tokenizer): counts alone would then look cheap
+    may_drop_characters: bool = False
 
     @property
     def vocab_size(self) -> int:

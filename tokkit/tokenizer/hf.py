@@ -42,6 +42,8 @@ class HFTokenizer(Tokenizer):
         # byte-level tokens decode to their own text and re-encode alone; pieces of Metaspace / WordPiece
         # models depend on their place in a word, so the isolated round trip says nothing about them
         self.isolated_roundtrip = '"ByteLevel"' in pre and self._model.get("type") == "BPE"
+        self.may_drop_characters = ('"ByteLevel"' not in pre and not self._model.get("byte_fallback")
+                                    and self._model.get("unk_token") is None and self._model.get("unk_id") is None)
 
     @classmethod
     def from_engine(cls, engine, *, name: str = "tokenizer") -> "HFTokenizer":
