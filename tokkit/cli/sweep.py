@@ -11,6 +11,12 @@ from . import app
 from ._common import guarded, print_json, print_table
 
 
+def _size(v: float) -> str:
+    if not math.isfinite(v):
+        return "never"
+    return f"{v:,.0f}" if v < 1e7 else f"{v:.2g}"
+
+
 @app.command("sweep")
 @guarded
 def sweep_cmd(
@@ -27,6 +33,7 @@ def sweep_cmd(
     n_words: int = typer.Option(30_000, help="wordfreq: the most frequent N words."),
     total: int = typer.Option(1_000_000, help="wordfreq: frequencies scaled to this many running words."),
     seed: int = typer.Option(0),
+    nfc: bool = typer.Option(True, "--nfc/--no-nfc", help="NFC-normalize training words and evaluation text."),
     plot: Optional[str] = typer.Option(None, "--plot", help="Write CTC and premium against size (.png/.svg)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -42,7 +49,7 @@ def sweep_cmd(
         raise InputError(f"--sizes {sizes!r}: expected comma-separated integers") from None
     res = sweep(languages, size_list, algorithm=algorithm, data=data, eval_corpus=eval_corpus, store=store,
                 reference=reference, reference_size=reference_size, n_words=n_words, total=total, seed=seed,
-                quiet=quiet or as_json)
+                nfc=nfc, quiet=quiet or as_json)
     written = []
     if plot:
         from ..analysis.plots import plot_sweep
@@ -60,7 +67,7 @@ def sweep_cmd(
     print_table(f"optimal vocabulary size: CTC of {res.reference} at {res.reference_size}",
                 ["language", "eval", "a", "b", "R²", "optimal size", "note"],
                 [[f["language"], f["eval_language"], f["a"], f["b"], f["r2"],
-                  "never" if not math.isfinite(f["optimal_size"]) else int(round(f["optimal_size"])),
+                  _size(f["optimal_size"]),
                   "extrapolated" if f["extrapolated"] else ""] for f in res.fits],
                 caption=f"{res.computed} cell(s) computed, {len(res.cells) - res.computed} from {store}"
                 + (f"; wrote {', '.join(written)}" if written else ""))
