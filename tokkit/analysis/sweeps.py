@@ -53,15 +53,25 @@ def _counts_as_text(counts: WordCounts, chunk_words: int = 4096) -> Iterable[str
         yield "".join(buf)
 
 
+# GPT-2's split regex with combining marks kept inside words: GPT-2's own ` ?\p{L}+` cuts Devanagari,
+# Bengali, Thai... words at every vowel sign (\p{M}), so merges could never span a syllable and a sweep
+# would measure the regex, not the vocabulary size
+WORD_SPLIT = r" ?[\p{L}\p{M}]+| ?\p{N}+| ?[^\s\p{L}\p{M}\p{N}]+|\s+(?!\S)|\s+"
+
+
 def train_hf_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
-    """Byte-level BPE with Hugging Face `tokenizers` (GPT-2 style pre-tokenizer, 256-byte alphabet)."""
+    """Byte-level BPE with Hugging Face `tokenizers` (GPT-2-style split keeping combining marks in words,
+    256-byte alphabet)."""
+    from tokenizers import Regex
     from tokenizers import Tokenizer as HFT
     from tokenizers import decoders, models, pre_tokenizers, trainers
 
     from ..tokenizer.hf import HFTokenizer
 
     tok = HFT(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(WORD_SPLIT), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, show_progress=False, special_tokens=[],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
@@ -139,13 +149,18 @@ def training_counts(data: str, language: str, n_words: int, total: int) -> WordC
 
 
 @lru_cache(maxsize=64)
-def evaluation_units(corpus: str, code: str, nfc: bool = True) -> tuple[tuple[str, str], ...]:
+def evaluation_units(corpus: str, code: str, nfc: bool = True, casefold: bool = False) -> tuple[tuple[str, str], ...]:
     """(unit id, text) of one language of a parallel corpus, NFC-normalized unless nfc=False (35 UDHR
-    files, Hindi and Burmese among them, are not NFC while word lists are)."""
+    files, Hindi and Burmese among them, are not NFC while word lists are), case-folded if asked (wordfreq's
+    lists are case-folded: 'Straße' is counted as 'strasse')."""
     from ..corpora import load_parallel
 
     pc = load_parallel(corpus, languages=[code])
-    norm = (lambda t: unicodedata.normalize("NFC", t)) if nfc else (lambda t: t)
+
+    def norm(t: str) -> str:
+        t = unicodedata.normalize("NFC", t) if nfc else t
+        return t.casefold() if casefold else t
+
     return tuple((u, norm(pc.units[code][u])) for u in pc.unit_ids if pc.units[code].get(u))
 
 
@@ -166,7 +181,7 @@ def run_cell(params: dict) -> dict:
     t1 = time.perf_counter()
     tok = train(counts, int(params["vocab_size"]), int(params.get("seed", 0)))
     t2 = time.perf_counter()
-    units = evaluation_units(params["eval_corpus"], params["eval_language"], nfc)
+    units = evaluation_units(params["eval_corpus"], params["eval_language"], nfc, bool(params.get("casefold", False)))
     per_unit = tok.count_batch([t for _, t in units])
     t3 = time.perf_counter()
     return dict(ctc=int(sum(per_unit)), unit_counts=dict(zip((u for u, _ in units), per_unit)),
@@ -254,14 +269,17 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
           algorithm: str = "hf-bpe", data: str = "wordfreq", eval_corpus: str = "udhr",
           store: str | os.PathLike = "sweep.sqlite", reference: str | None = None,
           reference_size: int | None = None, n_words: int = 30_000, total: int = 1_000_000, seed: int = 0,
-          nfc: bool = True, quiet: bool = True, on_cell: Callable[[dict, dict], None] | None = None) -> SweepResult:
+          nfc: bool = True, casefold: bool | None = None, quiet: bool = True, on_cell: Callable[[dict, dict], None] | None = None) -> SweepResult:
     """Run (or resume) a vocabulary sweep and fit it.
 
     languages: training-data codes (wordfreq: 'en', 'de', ...), optionally 'en=eng' to name the evaluation
     code; sizes: vocabulary sizes (powers of two by convention); reference: the language whose CTC at
     reference_size (default: the largest size) is the target of every other language. nfc: NFC-normalize
-    training words and evaluation text alike.
+    training words and evaluation text alike. casefold: case-fold the evaluation text (default: when the
+    training data is wordfreq, whose lists are case-folded).
     """
+    if casefold is None:
+        casefold = data == "wordfreq"
     if not languages:
         raise InputError("sweep: no languages")
     sizes = sorted({int(s) for s in sizes})
@@ -274,7 +292,8 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
         raise InputError(f"reference {reference!r} is not one of the sweep's languages ({', '.join(mapping)})")
     reference_size = reference_size or sizes[-1]
     cells = [dict(language=lang, eval_language=code, vocab_size=v, algorithm=algorithm, data=data,
-                  n_words=n_words, total=total, eval_corpus=eval_corpus, seed=seed, nfc=nfc)
+                  n_words=n_words, total=total, eval_corpus=eval_corpus, seed=seed, nfc=nfc,
+                  casefold=bool(casefold))
              for lang, code in mapping.items() for v in sizes]
     if reference_size not in sizes:
         cells.append(dict(cells[0], language=reference, eval_language=mapping[reference], vocab_size=reference_size))

@@ -34,6 +34,8 @@ def sweep_cmd(
     total: int = typer.Option(1_000_000, help="wordfreq: frequencies scaled to this many running words."),
     seed: int = typer.Option(0),
     nfc: bool = typer.Option(True, "--nfc/--no-nfc", help="NFC-normalize training words and evaluation text."),
+    casefold: Optional[bool] = typer.Option(None, "--casefold/--no-casefold", help="Case-fold the evaluation "
+                                            "text (default: with wordfreq data, whose lists are case-folded)."),
     plot: Optional[str] = typer.Option(None, "--plot", help="Write CTC and premium against size (.png/.svg)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -49,7 +51,7 @@ def sweep_cmd(
         raise InputError(f"--sizes {sizes!r}: expected comma-separated integers") from None
     res = sweep(languages, size_list, algorithm=algorithm, data=data, eval_corpus=eval_corpus, store=store,
                 reference=reference, reference_size=reference_size, n_words=n_words, total=total, seed=seed,
-                nfc=nfc, quiet=quiet or as_json)
+                nfc=nfc, casefold=casefold, quiet=quiet or as_json)
     written = []
     if plot:
         from ..analysis.plots import plot_sweep
