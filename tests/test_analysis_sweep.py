@@ -184,3 +184,14 @@ def test_real_hf_bpe_sweep_and_cli(corpus, tmp_path):
     r = CliRunner().invoke(app, ["sweep", "eng", "deu", "--sizes", "280,320", "--algorithm", "nope",
                                  "--store", str(store), "--eval-corpus", str(root)])
     assert r.exit_code == 2 and "unknown algorithm" in r.output
+
+
+def test_hf_bpe_split_keeps_vowel_signs_in_words():
+    # GPT-2's ` ?\p{L}+` would cut "सभी" before the vowel sign ी; the sweep's split must not
+    from tokkit.analysis.sweeps import train_hf_bpe
+    from tokkit.corpora import WordCounts
+
+    tok = train_hf_bpe(WordCounts({"सभी": 50, "मनुष्यों": 40, "abc": 30}), 300)
+    pieces = tok.engine.pre_tokenizer.pre_tokenize_str("सभी मनुष्यों abc")
+    assert len(pieces) == 3
+    assert len(tok.encode(" सभी")) == 1 and len(tok.encode(" मनुष्यों")) == 1
