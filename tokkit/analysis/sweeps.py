@@ -334,7 +334,11 @@ def _fit(rows, mapping, sizes, reference, reference_size, store, computed, secon
                           trained_vocab_size=r["result"]["trained_vocab_size"],
                           train_seconds=r["result"]["train_seconds"]))
     ctc_of = {(c["language"], c["vocab_size"]): c["ctc"] for c in cells}
-    target = ctc_of[(reference, reference_size)]
+    measured = ctc_of[(reference, reference_size)]
+    # the target is the reference's fitted CTC at reference_size, so the reference maps onto itself
+    ref_sizes = sorted(v for (lang, v) in ctc_of if lang == reference)
+    ra, rb, _ = fit_power_law(ref_sizes, [ctc_of[(reference, v)] for v in ref_sizes])
+    target = ra * reference_size ** rb
     for c in cells:
         ref = ctc_of.get((reference, c["vocab_size"]))
         c["premium"] = c["ctc"] / ref if ref else math.nan
@@ -344,6 +348,7 @@ def _fit(rows, mapping, sizes, reference, reference_size, store, computed, secon
         a, b, r2 = fit_power_law(xs, [ctc_of[(lang, v)] for v in xs])
         v_opt = solve_size(a, b, target)
         fits.append(dict(language=lang, eval_language=code, a=a, b=b, r2=r2, target_ctc=target,
+                         target_ctc_measured=measured,
                          optimal_size=v_opt, extrapolated=not (sizes[0] * (1 - 1e-9) <= v_opt <= sizes[-1] * (1 + 1e-9)),
                          ctc_at_largest=ctc_of[(lang, sizes[-1])]))
     return SweepResult(store, cells, fits, reference, reference_size, units, computed, dict(total=seconds))
