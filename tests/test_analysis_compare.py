@@ -98,11 +98,11 @@ def test_every_plot(tmp_path):
     langs = {c: Language(code=c, latitude=float(k), longitude=float(-k)) for k, c in enumerate(units)}
     res = premiums(["bytes", "chars", WordTokenizer([], name="unk")], ParallelCorpus("t", langs, units, ["1", "2"]),
                    bootstrap=20)
+    out = plots.plot_lorenz(res, [tmp_path / "lorenz.png", tmp_path / "lorenz.svg"])   # both formats at once
+    assert len(out) == 2 and b"<svg" in (tmp_path / "lorenz.svg").read_bytes()[:2000]
     for fn in (plots.plot_premiums, plots.plot_script_boxes, plots.plot_world, plots.plot_lorenz):
-        out = fn(res, [tmp_path / f"{fn.__name__}.png", tmp_path / f"{fn.__name__}.svg"])
-        assert len(out) == 2
+        fn(res, tmp_path / f"{fn.__name__}.png")
         assert (tmp_path / f"{fn.__name__}.png").read_bytes()[:4] == b"\x89PNG"
-        assert b"<svg" in (tmp_path / f"{fn.__name__}.svg").read_bytes()[:2000]
     with pytest.raises(InputError, match=r"\.png"):
         plots.plot_lorenz(res, tmp_path / "x.jpg")
     res.rows = [dict(r, latitude=None) for r in res.rows]

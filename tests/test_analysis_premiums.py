@@ -175,3 +175,15 @@ def test_dropped_characters_are_masked():
     assert rows["rus"]["masked"] and rows["rus"]["unk_character_rate"] == 1.0
     assert not rows["eng"]["masked"]
     assert evaluate(tok, ["ab жж"]).dropped_character_rate == pytest.approx(2 / 5)
+
+
+@pytest.mark.parametrize("m,b,ci", [(1, 5, 0.95), (31, 1000, 0.95), (7, 2, 0.5), (12, 333, 0.99)])
+def test_bootstrap_percentiles_match_numpy(m, b, ci):
+    from tokkit.analysis.premium import bootstrap_ratios, bootstrap_weights
+
+    rng = np.random.default_rng(m)
+    num, den = rng.integers(1, 90, (9, m)).astype(float), rng.integers(1, 90, (9, m)).astype(float)
+    w = bootstrap_weights(m, b, seed=1)
+    assert w.shape == (b, m) and (w.sum(axis=1) == m).all()
+    expected = np.quantile((num @ w.T) / (den @ w.T), [0.5 * (1 - ci), 0.5 * (1 + ci)], axis=1).T
+    np.testing.assert_allclose(bootstrap_ratios(num, den, w, ci), expected, rtol=1e-12)

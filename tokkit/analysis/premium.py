@@ -103,8 +103,13 @@ def bootstrap_ratios(num: np.ndarray, den: np.ndarray, weights: np.ndarray, ci: 
     d = den @ weights.T                                   # (L, B)
     with np.errstate(divide="ignore", invalid="ignore"):  # a reference of 0 tokens gives nan, not a crash
         r = (num @ weights.T) / d                         # (L, B)
-    # r is finite whenever the reference has tokens; np.quantile along an axis is vectorized, nanquantile not
-    return np.quantile(r, [0.5 * (1 - ci), 0.5 * (1 + ci)], axis=1).T
+    # the two percentiles with linear interpolation (numpy's default method), from one partial sort
+    b = r.shape[1]
+    pos = np.array([0.5 * (1 - ci), 0.5 * (1 + ci)]) * (b - 1)
+    lo, frac = np.floor(pos).astype(np.int64), pos - np.floor(pos)
+    hi = np.minimum(lo + 1, b - 1)
+    part = np.partition(r, np.unique(np.concatenate([lo, hi])), axis=1)
+    return part[:, lo] * (1 - frac) + part[:, hi] * frac   # (L, 2)
 
 
 def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n: int = 1000, ci: float = 0.95,
@@ -155,8 +160,10 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     # aligned units per language: those present (non-empty) in the language and the reference
     aligned: dict[str, list[str]] = {}
     skipped = []
+    ref_units = corpus.common_units(reference)
     for c in codes:
-        units = corpus.common_units(c, reference)
+        mine = corpus.units[c]
+        units = [u for u in ref_units if mine.get(u)]
         if units:
             aligned[c] = units
         elif explicit:
@@ -165,7 +172,6 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
             skipped.append(dict(language=c, reason=f"no units aligned with {reference}"))
 
     # one flat batch per tokenizer: every unit text of every language once (the reference's full text)
-    ref_units = corpus.common_units(reference)
     unit_index: dict[str, dict[str, int]] = {}
     flat: list[str] = []
     for c in aligned:
