@@ -195,3 +195,14 @@ def test_hf_bpe_split_keeps_vowel_signs_in_words():
     pieces = tok.engine.pre_tokenizer.pre_tokenize_str("सभी मनुष्यों abc")
     assert len(pieces) == 3
     assert len(tok.encode(" सभी")) == 1 and len(tok.encode(" मनुष्यों")) == 1
+
+
+def test_hf_bpe_spaceless_words_merge_inside_running_text():
+    # Chinese words are written without spaces: trained as " 人人" they would never match "人人自由"
+    from tokkit.analysis.sweeps import train_hf_bpe
+    from tokkit.corpora import WordCounts
+
+    tok = train_hf_bpe(WordCounts({"人人": 50, "自由": 40, "的": 30}), 300)
+    ids = tok.encode("人人自由")
+    assert len(ids) == 2, [tok.id_to_token(i) for i in ids]
+    assert tok.decode(ids) == "人人自由"

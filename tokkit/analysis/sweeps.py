@@ -35,12 +35,22 @@ TrainFn = Callable[[WordCounts, int, int], Tokenizer]
 
 
 def _counts_as_text(counts: WordCounts, chunk_words: int = 4096) -> Iterable[str]:
-    # the HF trainer counts pre-tokens itself: give each word its count as space-preceded repeats, in
-    # bounded chunks, so " word" (the form words take inside running text) gets exactly its count
+    """The trainer counts pre-tokens itself: give each word its count as repeats, in bounded chunks.
+
+    In scripts written with spaces a word occurs as " word" inside running text, so that is the form it
+    gets; in scripts without spaces (Chinese, Japanese, Thai...) there is no space before a word, so the
+    words are separated by newlines, which the split isolates and which can take part in no merge."""
+    from ..corpora.scripts import dominant_script
+    from .metrics import SPACELESS_SCRIPTS
+
+    sample = Counter()
+    for w, c in counts.most_common(2000):
+        sample.update(dict.fromkeys(w, c))
+    spaceless = dominant_script(sample) in SPACELESS_SCRIPTS
     buf: list[str] = []
     n = 0
     for w, c in counts.items():
-        piece = " " + w
+        piece = w + "\n" if spaceless else " " + w
         while c > 0:
             k = min(c, chunk_words)
             buf.append(piece * k)
