@@ -156,6 +156,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
         corpus.check_language(c)
     if reference not in codes:
         codes.insert(0, reference)
+    t_load = time.perf_counter()
 
     # aligned units per language: those present (non-empty) in the language and the reference
     aligned: dict[str, list[str]] = {}
@@ -238,7 +239,8 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     summary, scripts = _summaries(rows, [t.name for t in toks], reference)
     t_end = time.perf_counter()
     return PremiumResult(reference, corpus.name, rows, summary, scripts, skipped,
-                         dict(prepare=t_prep - t0, encode=t_enc - t_prep, premiums=t_end - t_enc, total=t_end - t0))
+                         dict(load=t_load - t0, prepare=t_prep - t_load, encode=t_enc - t_prep, premiums=t_end - t_enc,
+                              total=t_end - t0))
 
 
 def _summaries(rows: list[dict], names: list[str], reference: str) -> tuple[list[dict], list[dict]]:

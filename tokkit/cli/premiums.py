@@ -84,7 +84,8 @@ def premiums_cmd(
     print_table("summary", ["tokenizer", "languages", "masked", "median", "max", "max at", "Gini", "ref. tokens"],
                 [[s["tokenizer"], s["languages"], s["masked"], s["median"], s["max"], s["max_language"], s["gini"],
                   s["reference_tokens"]] for s in res.summary],
-                caption=f"{res.timings['total']:.2f} s ({res.timings['encode']:.2f} s encoding)"
+                caption=f"encoding {res.timings['encode']:.2f} s, everything else "
+                f"{res.timings['prepare'] + res.timings['premiums']:.2f} s (loading {res.timings['load']:.2f} s)"
                 + (f"; wrote {', '.join(written)}" if written else ""))
     if res.skipped:
         typer.secho(f"{len(res.skipped)} language(s) with no units aligned with {reference} skipped: "
