@@ -206,3 +206,19 @@ def test_hf_bpe_spaceless_words_merge_inside_running_text():
     ids = tok.encode("人人自由")
     assert len(ids) == 2, [tok.id_to_token(i) for i in ids]
     assert tok.decode(ids) == "人人自由"
+
+
+def test_text_file_data_and_sentencepiece(corpus, tmp_path):
+    # training data from text files ({lang} in the path), and the SentencePiece algorithm
+    d, root = corpus
+    for code, units in TEXTS.items():
+        (tmp_path / f"{code}.txt").write_text("\n".join(list(units.values()) * 20), encoding="utf-8")
+    res = sweep(["eng", "deu"], [300, 400], algorithm="spm-bpe", data=str(tmp_path / "{lang}.txt"),
+                eval_corpus=str(root), store=tmp_path / "spm.sqlite")
+    ctc = {(c["language"], c["vocab_size"]): c["ctc"] for c in res.cells}
+    assert all(v > 0 for v in ctc.values())
+    assert ctc[("eng", 400)] <= ctc[("eng", 300)]
+    from tokkit.analysis.sweeps import training_counts
+
+    counts = training_counts(str(tmp_path / "{lang}.txt"), "eng", 0, 0)
+    assert counts["the"] == 20 and counts["and"] == 60 and counts["dignity"] == 20

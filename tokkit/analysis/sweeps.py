@@ -107,7 +107,7 @@ def train_sentencepiece(counts: WordCounts, vocab_size: int, seed: int = 0, *, m
         spm.SentencePieceTrainer.train(
             input=tsv, input_format="tsv", model_prefix=prefix, vocab_size=vocab_size, model_type=model_type,
             byte_fallback=True, character_coverage=0.9995, normalization_rule_name="identity",
-            hard_vocab_limit=False, random_seed=seed, minloglevel=2, num_threads=2)
+            hard_vocab_limit=False, minloglevel=2, num_threads=2)
         return SentencePieceTokenizer(prefix + ".model", name=f"spm-{model_type}-{vocab_size}")
 
 
