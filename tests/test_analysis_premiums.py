@@ -141,7 +141,7 @@ def test_cli_premiums(tmp_path):
     r = CliRunner().invoke(app, ["premiums", "bytes", "chars", "--corpus", str(root), "--plot", str(plot),
                                  "--csv", str(csv_path), "--json", "--bootstrap", "20"])
     assert r.exit_code == 0, r.output
-    d = json.loads(r.output)
+    d = json.loads(r.output, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
     assert {s["tokenizer"] for s in d["summary"]} == {"bytes", "chars"}
     for suffix in ("", "-scripts", "-lorenz", "-map"):
         f = tmp_path / "out" / f"prem{suffix}.svg"
@@ -149,7 +149,11 @@ def test_cli_premiums(tmp_path):
     lines = csv_path.read_text().splitlines()
     assert len(lines) == 1 + 2 * 3 and lines[0].startswith("tokenizer,language")
     r = CliRunner().invoke(app, ["premiums", "chars", "--corpus", str(root), "-q"])
-    assert r.exit_code == 0 and "summary" in r.output
+    assert r.exit_code == 0 and "summary" in r.output and "per script" in r.output
+    # masked languages are null in JSON, not NaN
+    from tokkit.analysis._json import jsonable
+
+    assert jsonable({"a": [float("nan"), float("inf"), 1.5, np.float64(2.0)]}) == {"a": [None, None, 1.5, 2.0]}
     r = CliRunner().invoke(app, ["premiums", "chars", "--corpus", str(root), "--reference", "xx", "-q"])
     assert r.exit_code == 2 and "unknown language 'xx'" in r.output
     r = CliRunner().invoke(app, ["premiums", "chars", "--corpus", str(root), "--plot", str(tmp_path / "x.gif")])

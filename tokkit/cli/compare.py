@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from . import app
+from ..analysis._json import jsonable
 from ._common import guarded, print_json, print_table
 
 
@@ -43,7 +44,7 @@ def compare_cmd(
     if as_json:
         d = res.as_dict()
         d["written"] = written
-        print_json(d)
+        print_json(jsonable(d))
         return
     cols = ["set", "docs", "characters"] + res.tokenizers
     rows = []

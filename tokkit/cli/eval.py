@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from . import app
+from ..analysis._json import jsonable
 from ._common import guarded, print_json, print_table
 
 
@@ -69,7 +70,7 @@ def eval_cmd(
                 m["boundary_stability"] = _bs(tok, texts, rate=noise_rate, seed=seed)
             results.append(m)
     if as_json:
-        print_json(results)
+        print_json(jsonable(results))
         return
     cols = ["tokenizer", "set", "tokens", "chars/tok", "bytes/tok", "fertility", "continued", f"Rényi {alpha:g}",
             "vocab used", "UNK chars", "byte fb"]

@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from . import app
+from ..analysis._json import jsonable
 from ._common import guarded, print_json, print_table
 
 
@@ -61,7 +62,7 @@ def premiums_cmd(
     if as_json:
         d = res.as_dict()
         d["written"] = written
-        print_json(d)
+        print_json(jsonable(d))
         return
     names = [t.name for t in toks]
     by = {(r["tokenizer"], r["language"]): r for r in res.rows}
@@ -87,6 +88,14 @@ def premiums_cmd(
                 caption=f"encoding {res.timings['encode']:.2f} s, everything else "
                 f"{res.timings['prepare'] + res.timings['premiums']:.2f} s (loading {res.timings['load']:.2f} s)"
                 + (f"; wrote {', '.join(written)}" if written else ""))
+    scripts = {}
+    for r in res.scripts:
+        scripts.setdefault(r["script"], {})[r["tokenizer"]] = r
+    order_s = sorted(scripts, key=lambda k: -scripts[k].get(names[0], {}).get("median", 0.0))
+    print_table("median premium per script", ["script", "languages"] + names,
+                [[k, max(x["languages"] for x in scripts[k].values())]
+                 + [scripts[k][n]["median"] if n in scripts[k] else "-" for n in names]
+                 for k in (order_s[:show] if show else order_s)])
     if res.skipped:
         typer.secho(f"{len(res.skipped)} language(s) with no units aligned with {reference} skipped: "
                     + ", ".join(s["language"] for s in res.skipped[:12]), err=True)

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from . import app
+from ..analysis._json import jsonable
 from ._common import guarded, print_json, print_table
 
 
@@ -60,7 +61,7 @@ def sweep_cmd(
     if as_json:
         d = res.as_dict()
         d["written"] = written
-        print_json(d)
+        print_json(jsonable(d))
         return
     sizes_sorted = sorted({c["vocab_size"] for c in res.cells})
     ctc = {(c["language"], c["vocab_size"]): c["ctc"] for c in res.cells}
