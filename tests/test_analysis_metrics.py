@@ -138,3 +138,14 @@ def test_bad_input():
         evaluate("chars", [""])
     with pytest.raises(InputError):
         evaluate("chars", [3])
+
+
+@given(st.text(alphabet="ab \n", max_size=30), st.lists(st.tuples(st.integers(0, 30), st.integers(0, 6)), max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_word_token_counts_equal_brute_force(text, raw):
+    import re
+
+    offsets = [(min(s, len(text)), min(s + n, len(text))) for s, n in raw]
+    words = [m.span() for m in re.finditer(r"\S+", text)]
+    expected = [sum(1 for s, e in offsets if e > s and max(s, ws) < min(e, we)) for ws, we in words]
+    assert word_token_counts(text, offsets) == expected

@@ -222,3 +222,17 @@ def test_text_file_data_and_sentencepiece(corpus, tmp_path):
 
     counts = training_counts(str(tmp_path / "{lang}.txt"), "eng", 0, 0)
     assert counts["the"] == 20 and counts["and"] == 60 and counts["dignity"] == 20
+
+
+def test_changed_training_file_makes_new_cells(corpus, tmp_path):
+    d, root = corpus
+    import shutil
+
+    for code in TEXTS:
+        shutil.copy(d / f"{code}.tsv", tmp_path / f"{code}.tsv")
+    kw = dict(data=str(tmp_path / "{lang}.tsv"), eval_corpus=str(root), store=tmp_path / "v.sqlite")
+    assert sweep(["eng", "deu"], [280, 300], **kw).computed == 4
+    assert sweep(["eng", "deu"], [280, 300], **kw).computed == 0
+    with open(tmp_path / "eng.tsv", "a", encoding="utf-8") as fh:
+        fh.write("liberty\t99\n")
+    assert sweep(["eng", "deu"], [280, 300], **kw).computed == 2       # only English's cells are stale

@@ -180,6 +180,27 @@ def _nfc_training_counts(data: str, language: str, n_words: int, total: int) -> 
     return WordCounts(((unicodedata.normalize("NFC", w), c) for w, c in counts.items()), source=counts.source)
 
 
+def data_version(data: str, language: str) -> str:
+    """What the cell's training data is, beyond its name: the wordfreq package version, or the sizes and
+    modification times of the files, so that changed data makes new cells instead of reusing stale ones."""
+    import hashlib
+
+    if data == "wordfreq":
+        import importlib.metadata as md
+
+        try:
+            return "wordfreq " + md.version("wordfreq")
+        except md.PackageNotFoundError:
+            return "wordfreq"
+    from ..corpora.io import expand_paths
+
+    h = hashlib.blake2b(digest_size=8)
+    for f in expand_paths(data.replace("{lang}", language)):
+        st = os.stat(f)
+        h.update(f"{os.path.abspath(f)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return h.hexdigest()
+
+
 def run_cell(params: dict) -> dict:
     """Train one tokenizer and count its tokens on the evaluation text: a pure function of params
     (language, eval_language, vocab_size, algorithm, data, n_words, total, eval_corpus, seed)."""
@@ -301,9 +322,10 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
     if reference not in mapping:
         raise InputError(f"reference {reference!r} is not one of the sweep's languages ({', '.join(mapping)})")
     reference_size = reference_size or sizes[-1]
+    version = {lang: data_version(data, lang) for lang in mapping}
     cells = [dict(language=lang, eval_language=code, vocab_size=v, algorithm=algorithm, data=data,
                   n_words=n_words, total=total, eval_corpus=eval_corpus, seed=seed, nfc=nfc,
-                  casefold=bool(casefold))
+                  casefold=bool(casefold), data_version=version[lang])
              for lang, code in mapping.items() for v in sizes]
     if reference_size not in sizes:
         cells.append(dict(cells[0], language=reference, eval_language=mapping[reference], vocab_size=reference_size))
