@@ -76,6 +76,8 @@ def test_bad_inputs():
         premiums("chars", toy(), languages=["nil"])
     with pytest.raises(InputError, match="unknown language"):
         premiums("chars", toy(), languages=["deu", "klingon"])
+    with pytest.raises(InputError, match="has no text"):
+        premiums("chars", ParallelCorpus("e", {}, {"eng": {"1": ""}, "deu": {"1": "x"}}, ["1"]))
     with pytest.raises(InputError):
         premiums([], toy())
     with pytest.raises(InputError):

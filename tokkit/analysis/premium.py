@@ -162,6 +162,8 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     aligned: dict[str, list[str]] = {}
     skipped = []
     ref_units = corpus.common_units(reference)
+    if not ref_units:
+        raise InputError(f"{corpus.name}: the reference {reference!r} has no text")
     for c in codes:
         mine = corpus.units[c]
         units = [u for u in ref_units if mine.get(u)]
