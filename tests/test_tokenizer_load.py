@@ -195,3 +195,25 @@ def test_unknown_name(monkeypatch, tmp_path):
     empty.mkdir()
     with pytest.raises(InputError, match="no tokenizer.json"):
         load_tokenizer(empty)
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab é世\n🤖\u0301  xyzЖ")), max_size=40))
+@settings(max_examples=150, deadline=None)
+def test_tiktoken_offsets_equal_decode_with_offsets(tokenizers_dir, text):
+    # tokkit computes offsets from token byte lengths; tiktoken's own decode_with_offsets is the reference
+    tok = _cl100k(tokenizers_dir)
+    ids, offs = tok.encode_with_offsets(text)
+    _, starts = tok.engine.decode_with_offsets(ids)
+    assert [s for s, _ in offs] == starts
+    ends = starts[1:] + [len(text)]
+    assert [e for _, e in offs] == [max(e, s + 1) if s < len(text) else e for s, e in zip(starts, ends)]
+    assert tok.encode_batch_with_offsets([text, text]) == [(ids, offs)] * 2
+
+
+_CACHE = {}
+
+
+def _cl100k(tokenizers_dir):
+    if "cl100k" not in _CACHE:
+        _CACHE["cl100k"] = load_tokenizer(tokenizers_dir / "tiktoken" / "cl100k_base.tiktoken")
+    return _CACHE["cl100k"]

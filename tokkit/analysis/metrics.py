@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
@@ -51,22 +50,26 @@ def renyi_efficiency(counts: Sequence[int] | np.ndarray, alpha: float = 2.5, voc
     return renyi_entropy(c, alpha) / math.log2(v)
 
 
-def word_token_counts(text: str, offsets: Sequence[tuple[int, int]]) -> list[int]:
+def word_token_counts(text: str, offsets: Sequence[tuple[int, int]] | np.ndarray) -> list[int]:
     """Tokens overlapping each whitespace word of `text` (a token spanning two words counts for both)."""
     spans = [m.span() for m in _WORD.finditer(text)]
     if not spans:
         return []
-    starts = [s for s, _ in spans]
-    ends = [e for _, e in spans]
-    counts = [0] * len(spans)
-    for s, e in offsets:
-        if e <= s:
-            continue
-        first = bisect_right(ends, s)        # first word ending after the token starts
-        last = bisect_left(starts, e) - 1    # last word starting before the token ends
-        for w in range(first, last + 1):
-            counts[w] += 1
-    return counts
+    return _word_counts(np.asarray(spans, dtype=np.int64).reshape(-1, 2),
+                        np.asarray(offsets, dtype=np.int64).reshape(-1, 2)).tolist()
+
+
+def _word_counts(words: np.ndarray, offs: np.ndarray) -> np.ndarray:
+    """words: (W, 2) sorted, disjoint spans; offs: (T, 2) token spans -> (W,) tokens overlapping each word."""
+    s, e = offs[:, 0], offs[:, 1]
+    first = np.searchsorted(words[:, 1], s, side="right")     # first word ending after the token starts
+    last = np.searchsorted(words[:, 0], e, side="left") - 1    # last word starting before the token ends
+    ok = (e > s) & (last >= first)
+    # +1 over [first, last] for every token, as a difference array
+    diff = np.zeros(len(words) + 1, dtype=np.int64)
+    np.add.at(diff, first[ok], 1)
+    np.add.at(diff, last[ok] + 1, -1)
+    return np.cumsum(diff[:-1])
 
 
 @dataclass
@@ -120,6 +123,8 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
     n_texts = n_tokens = n_chars = n_bytes = n_words = word_tokens = continued = unk = unk_chars = bf = dropped = 0
     unk_id, bf_ids = tok.unk_id, tok.byte_fallback_ids
 
+    special = np.fromiter(bf_ids, dtype=np.int64, count=len(bf_ids)) if bf_ids else None
+
     def flush(batch: list[str]):
         nonlocal n_texts, n_tokens, n_chars, n_bytes, n_words, word_tokens, continued, unk, unk_chars, bf, dropped
         for text, (ids, offsets) in zip(batch, tok.encode_batch_with_offsets(batch)):
@@ -127,21 +132,27 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
             n_tokens += len(ids)
             n_chars += len(text)
             n_bytes += len(text.encode("utf-8", "surrogatepass"))
+            if not ids:
+                continue
             ids_count.update(ids)
-            lengths.update(e - s for s, e in offsets)
-            per_word = word_token_counts(text, offsets)
-            n_words += len(per_word)
-            word_tokens += sum(per_word)
-            continued += sum(1 for c in per_word if c >= 2)
+            ids_a = np.asarray(ids, dtype=np.int64)
+            offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+            span = offs[:, 1] - offs[:, 0]
+            lengths.update(dict(zip(*np.unique(span, return_counts=True))))
+            words = [m.span() for m in _WORD.finditer(text)]
+            if words:
+                per_word = _word_counts(np.asarray(words, dtype=np.int64), offs)
+                n_words += len(words)
+                word_tokens += int(per_word.sum())
+                continued += int((per_word >= 2).sum())
             if tok.may_drop_characters:
                 dropped += dropped_characters(text, offsets)
-            if unk_id is not None or bf_ids:
-                for i, (s, e) in zip(ids, offsets):
-                    if i == unk_id:
-                        unk += 1
-                        unk_chars += e - s
-                    elif i in bf_ids:
-                        bf += 1
+            if unk_id is not None:
+                hit = ids_a == unk_id
+                unk += int(hit.sum())
+                unk_chars += int(span[hit].sum())
+            if special is not None:
+                bf += int(np.isin(ids_a, special).sum())
         chars_seen.update("".join(batch[:64]))  # a sample is enough to name the script
 
     batch: list[str] = []
@@ -179,7 +190,7 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
         unk_tokens=unk, unk_rate=unk / n_tokens, unk_character_rate=unk_chars / n_chars if n_chars else 0.0,
         dropped_character_rate=dropped / n_chars if n_chars else 0.0,
         byte_fallback_tokens=bf, byte_fallback_rate=bf / n_tokens,
-        token_length_histogram=dict(sorted(lengths.items())),
+        token_length_histogram={int(k): int(v) for k, v in sorted(lengths.items())},
         mean_token_length=sum(k * v for k, v in lengths.items()) / n_tokens,
         script=script, word_caveat=caveat)
     if check_unreachable:

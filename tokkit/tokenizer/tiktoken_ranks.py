@@ -11,6 +11,8 @@ import os
 from functools import cached_property
 from typing import Sequence
 
+import numpy as np
+
 from ..errors import InputError
 from .base import Tokenizer
 from .hf import _default_name
@@ -101,6 +103,10 @@ class TiktokenTokenizer(Tokenizer):
         except Exception as e:
             raise InputError(f"{path}: tiktoken rejected the ranks or the pattern ({e})") from None
         self.pattern = pattern
+        # byte length of every token, for offsets without tiktoken's per-token Python decode_with_offsets
+        self._lens = np.zeros(max(ranks.values()) + 1, dtype=np.int64)
+        for tb, r in ranks.items():
+            self._lens[r] = len(tb)
 
     @property
     def engine(self):
@@ -120,11 +126,23 @@ class TiktokenTokenizer(Tokenizer):
         return [len(x) for x in self.encode_batch(texts)]
 
     def encode_with_offsets(self, text: str):
-        ids = self._enc.encode_ordinary(text)
-        _, starts = self._enc.decode_with_offsets(ids)
-        ends = starts[1:] + [len(text)]
+        return self._offsets(text, self._enc.encode_ordinary(text))
+
+    def encode_batch_with_offsets(self, texts: Sequence[str]):
+        return [self._offsets(t, ids) for t, ids in zip(texts, self.encode_batch(texts))]
+
+    def _offsets(self, text: str, ids: list[int]):
+        if not ids:
+            return ids, []
+        raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        # character index of every byte: count the bytes that start a character
+        b2c = np.cumsum((raw & 0xC0) != 0x80) - 1                     # (n_bytes,)
+        ends_b = np.cumsum(self._lens[np.asarray(ids, dtype=np.int64)])  # (T,) byte end of each token
+        starts = b2c[ends_b - self._lens[ids]]
+        ends = np.append(starts[1:], len(text))
         # a token that ends inside a character starts where the next one does: give it that character
-        return ids, [(s, max(e, s + 1) if s < len(text) else e) for s, e in zip(starts, ends)]
+        ends = np.maximum(ends, np.minimum(starts + 1, len(text)))
+        return ids, list(zip(starts.tolist(), ends.tolist()))
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._enc.decode(list(ids))
