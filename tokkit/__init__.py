@@ -29,6 +29,14 @@ _EXPORTS = {
     "tokenize_with_words": "tokkit.dynamic",
     "DynamicMergeCollator": "tokkit.dynamic",
     "DynamicMergeModel": "tokkit.dynamic",
+    "load_tokenizer": "tokkit.tokenizer",
+    "Tokenizer": "tokkit.tokenizer",
+    "analysis": "tokkit.analysis",
+    "evaluate": "tokkit.analysis.metrics",
+    "premiums": "tokkit.analysis.premium",
+    "sweep": "tokkit.analysis.sweeps",
+    "compare": "tokkit.analysis.domains",
+    "gini": "tokkit.analysis.inequality",
 }
 
 

@@ -1,1 +1,36 @@
-"""Metrics, premiums, vocabulary sweeps, domain comparisons and plots."""
+"""Metrics, premiums, vocabulary sweeps, domain comparisons and plots.
+
+Submodules load on first use (numpy-only ones are light; plots import matplotlib only when called)."""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "evaluate": "metrics", "Metrics": "metrics", "renyi_entropy": "metrics", "renyi_efficiency": "metrics",
+    "unreachable_entries": "metrics", "word_token_counts": "metrics",
+    "gini": "inequality", "lorenz": "inequality",
+    "premiums": "premium", "PremiumResult": "premium", "count_units": "premium",
+    "sweep": "sweeps", "load_sweep": "sweeps", "run_cell": "sweeps", "fit_power_law": "sweeps",
+    "solve_size": "sweeps", "register_algorithm": "sweeps", "SweepResult": "sweeps",
+    "ResultsStore": "store", "cell_key": "store",
+    "compare": "domains", "CompareResult": "domains",
+    "plot_premiums": "plots", "plot_script_boxes": "plots", "plot_world": "plots", "plot_lorenz": "plots",
+    "plot_sweep": "plots", "plot_compare": "plots",
+}
+
+
+def __getattr__(name: str):
+    mod = _EXPORTS.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'tokkit.analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

@@ -1,0 +1,42 @@
+"""How unequally a cost is spread over languages: the Gini coefficient and the Lorenz curve."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import InputError
+
+
+def _check(values: Sequence[float]) -> np.ndarray:
+    x = np.asarray(values, dtype=np.float64).ravel()
+    if x.size == 0:
+        raise InputError("gini: no values")
+    if not np.all(np.isfinite(x)):
+        raise InputError("gini: values must be finite (drop masked languages first)")
+    if np.any(x < 0):
+        raise InputError("gini: values must be non-negative")
+    return x
+
+
+def gini(values: Sequence[float]) -> float:
+    """sum_i sum_j |c_i - c_j| / (2 n^2 mean(c)): 0 when all equal, (n-1)/n when one value holds all.
+
+    Computed from the sorted values in O(n log n): G = sum_i (2i - n - 1) x_(i) / (n^2 mean), i = 1..n.
+    """
+    x = np.sort(_check(values))
+    n, total = x.size, x.sum()
+    if total == 0:
+        return 0.0
+    i = np.arange(1, n + 1)
+    return float(((2 * i - n - 1) * x).sum() / (n * total))
+
+
+def lorenz(values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The Lorenz curve: (share of languages, share of total cost held by the cheapest ones), from (0, 0)
+    to (1, 1), n + 1 points."""
+    x = np.sort(_check(values))
+    cum = np.concatenate([[0.0], np.cumsum(x)])
+    share = cum / cum[-1] if cum[-1] > 0 else np.linspace(0, 1, x.size + 1)
+    return np.linspace(0.0, 1.0, x.size + 1), share

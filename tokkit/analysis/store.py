@@ -1,0 +1,112 @@
+"""An embedded SQLite results store: cell key -> result row, written once, in one transaction.
+
+A sweep is a set of cells, each a pure function of its parameters, so a cell's key is a hash of its
+canonical parameters. A cell's row is written in a single transaction after the cell finishes: a process
+killed at any moment (kill -9 included) leaves every finished cell stored and no half-written one, and
+running the sweep again skips the stored keys. Writes are idempotent (the first result for a key stays),
+so several workers (threads, processes, Ray tasks) may write to the same store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from typing import Any, Iterable
+
+from ..errors import InputError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cells (
+    key      TEXT PRIMARY KEY,
+    sweep    TEXT NOT NULL,
+    params   TEXT NOT NULL,
+    result   TEXT NOT NULL,
+    seconds  REAL,
+    created  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cells_sweep ON cells (sweep);
+"""
+
+
+def canonical(params: dict) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def cell_key(params: dict) -> str:
+    """A stable key of a cell's parameters (same parameters, same key, in any process)."""
+    return hashlib.sha256(canonical(params).encode("utf-8")).hexdigest()[:32]
+
+
+class ResultsStore:
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):
+            raise InputError(f"{self.path}: the folder of the results store does not exist")
+        try:
+            # autocommit mode: every transaction below is explicit
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise InputError(f"{self.path}: not a tokkit results store (SQLite said: {e})") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def put(self, params: dict, result: dict, *, sweep: str = "", seconds: float | None = None) -> str:
+        """Store a finished cell; a key already present is left as it is. Returns the key."""
+        key = cell_key(params)
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        with self._transaction():
+            self._db.execute("INSERT INTO cells (key, sweep, params, result, seconds, created) VALUES (?,?,?,?,?,?) "
+                             "ON CONFLICT(key) DO NOTHING",
+                             (key, sweep, canonical(params), canonical(result), seconds, created))
+        return key
+
+    def _transaction(self):
+        db = self._db
+
+        class _Tx:
+            def __enter__(self):
+                db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self, et, ev, tb):
+                db.execute("COMMIT" if et is None else "ROLLBACK")
+
+        return _Tx()
+
+    def get(self, params: dict) -> dict | None:
+        row = self._db.execute("SELECT result FROM cells WHERE key = ?", (cell_key(params),)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def __contains__(self, params: dict) -> bool:
+        return self._db.execute("SELECT 1 FROM cells WHERE key = ?", (cell_key(params),)).fetchone() is not None
+
+    def keys(self, sweep: str | None = None) -> set[str]:
+        q, a = ("SELECT key FROM cells", ()) if sweep is None else ("SELECT key FROM cells WHERE sweep = ?", (sweep,))
+        return {r[0] for r in self._db.execute(q, a)}
+
+    def rows(self, sweep: str | None = None, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        q, a = ("SELECT key, sweep, params, result, seconds, created FROM cells", ())
+        if sweep is not None:
+            q, a = q + " WHERE sweep = ?", (sweep,)
+        out = [dict(key=k, sweep=s, params=json.loads(p), result=json.loads(r), seconds=sec, created=c)
+               for k, s, p, r, sec, c in self._db.execute(q + " ORDER BY created, key", a)]
+        if keys is not None:
+            want = set(keys)
+            out = [r for r in out if r["key"] in want]
+        return out
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM cells").fetchone()[0]

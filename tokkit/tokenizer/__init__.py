@@ -1,0 +1,92 @@
+"""Load any tokenizer behind one interface: Hugging Face json or folder, SentencePiece model, tiktoken
+ranks (with a split pattern), and the built-ins `bytes` and `chars`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import InputError
+from .base import Tokenizer
+from .builtin import BytesTokenizer, CharsTokenizer
+
+__all__ = ["Tokenizer", "BytesTokenizer", "CharsTokenizer", "load_tokenizer", "tokenizers_root"]
+
+
+def tokenizers_root() -> Path | None:
+    """$TOKKIT_TOKENIZERS, else ../shared/tokenizers beside the working directory or the checkout."""
+    env = os.environ.get("TOKKIT_TOKENIZERS")
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        p = base.parent / "shared" / "tokenizers"
+        if p.is_dir():
+            return p
+    return None
+
+
+def _is_sentencepiece(path: str) -> bool:
+    # a serialized ModelProto starts with field 1 (pieces), wire type 2: byte 0x0A
+    with open(path, "rb") as fh:
+        return fh.read(1) == b"\n"
+
+
+def _load_file(path: str, pattern: str | None, name: str | None) -> Tokenizer:
+    from .tiktoken_ranks import TiktokenTokenizer, looks_like_ranks
+
+    if path.endswith(".json"):
+        from .hf import HFTokenizer
+
+        return HFTokenizer(path, name=name)
+    if path.endswith(".tiktoken") or looks_like_ranks(path):
+        return TiktokenTokenizer(path, pattern=pattern, name=name)
+    if ".model" in os.path.basename(path) or _is_sentencepiece(path):
+        from .spm import SentencePieceTokenizer
+
+        return SentencePieceTokenizer(path, name=name)
+    raise InputError(f"{path}: unknown tokenizer format (expected tokenizer.json, a SentencePiece .model, "
+                     "or a tiktoken ranks file)")
+
+
+def _load_folder(path: str, pattern: str | None, name: str | None) -> Tokenizer:
+    name = name or os.path.basename(os.path.abspath(path))
+    for cand in ("tokenizer.json", "tokenizer.model", "tokenizer.model.v3", "spiece.model", "sentencepiece.bpe.model"):
+        f = os.path.join(path, cand)
+        if os.path.isfile(f):
+            return _load_file(f, pattern, name)
+    found = sorted(f for f in os.listdir(path) if f.endswith((".model", ".tiktoken", ".json")))
+    for f in found:
+        if f.endswith((".model", ".tiktoken")):
+            return _load_file(os.path.join(path, f), pattern, name)
+    raise InputError(f"{path}: no tokenizer.json, SentencePiece .model or .tiktoken file in this folder")
+
+
+def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, pattern: str | None = None,
+                   name: str | None = None) -> Tokenizer:
+    """A Tokenizer from a path or a name.
+
+    spec: "bytes" | "chars" | a tokenizer.json | a folder holding one (or a .model) | a SentencePiece .model
+    | a tiktoken ranks file (pattern: its split regex, or a known name such as "cl100k_base"; recognised
+    from the file name for the public encodings) | the name of a file or folder under $TOKKIT_TOKENIZERS
+    (e.g. "o200k_base", "gpt2", "llama2"). Nothing loaded this way adds special tokens.
+    """
+    if isinstance(spec, Tokenizer):
+        return spec
+    spec = os.fspath(spec)
+    if spec == "bytes":
+        return BytesTokenizer()
+    if spec == "chars":
+        return CharsTokenizer()
+    if os.path.isdir(spec):
+        return _load_folder(spec, pattern, name)
+    if os.path.isfile(spec):
+        return _load_file(spec, pattern, name)
+    root = tokenizers_root()
+    if root is not None and spec and not os.path.isabs(spec):
+        for cand in (root / spec, root / "tiktoken" / f"{spec}.tiktoken", root / "kl3m" / spec):
+            if cand.is_dir():
+                return _load_folder(str(cand), pattern, name or spec)
+            if cand.is_file():
+                return _load_file(str(cand), pattern, name or spec)
+    where = f" or under {root}" if root else " (set TOKKIT_TOKENIZERS to look up names)"
+    raise InputError(f"{spec}: no such tokenizer file or folder{where}; built-ins: bytes, chars")

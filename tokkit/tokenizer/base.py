@@ -1,0 +1,76 @@
+"""The one interface every tokenizer backend implements: ids, counts and character offsets, never
+special tokens added."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+
+class Tokenizer:
+    """A loaded tokenizer. Backends override encode / count_batch / encode_with_offsets with the engine's
+    own fast paths; the defaults here are correct but slow."""
+
+    name: str = "tokenizer"
+    kind: str = "?"                  # hf | sentencepiece | tiktoken | bytes | chars
+    source: str = ""                 # the path or spec it was loaded from
+    # True where decode([i]) is the token's own text and encoding that text alone must give [i] if the
+    # entry is reachable at all (byte-level BPE); used by the unreachable-entries check
+    isolated_roundtrip: bool = False
+    # True where the model can silently drop characters it has no token for (a BPE with neither an UNK
+    # token, byte fallback nor a byte-level pre-tokenizer): counts alone would then look cheap
+    may_drop_characters: bool = False
+
+    @property
+    def vocab_size(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def unk_id(self) -> int | None:
+        return None
+
+    @property
+    def byte_fallback_ids(self) -> frozenset[int]:
+        """Ids of byte-fallback pieces (<0xAB>), empty where the model has none."""
+        return frozenset()
+
+    @property
+    def special_ids(self) -> frozenset[int]:
+        """Ids of control/added special tokens: excluded from vocabulary checks."""
+        return frozenset()
+
+    def encode(self, text: str) -> list[int]:
+        raise NotImplementedError
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self.encode(t) for t in texts]
+
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        """Token counts of each text: the fast path used by premiums (no ids kept)."""
+        return [len(ids) for ids in self.encode_batch(texts)]
+
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Ids and (start, end) character offsets into `text` of each token."""
+        raise NotImplementedError
+
+    def encode_batch_with_offsets(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        return [self.encode_with_offsets(t) for t in texts]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        raise NotImplementedError
+
+    def id_to_token(self, i: int) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} kind={self.kind} vocab_size={self.vocab_size}>"
+
+
+def byte_to_char_offsets(text: str) -> list[int]:
+    """b2c[k] = index of the character holding UTF-8 byte k of `text`; b2c[len(bytes)] = len(text)."""
+    out: list[int] = []
+    for i, ch in enumerate(text):
+        o = ord(ch)
+        n = 1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4
+        out.extend([i] * n)
+    out.append(len(text))
+    return out

@@ -1,0 +1,76 @@
+"""SentencePiece `.model` files (BPE or unigram; byte fallback where the model has it)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Sequence
+
+from ..errors import InputError
+from .base import Tokenizer, byte_to_char_offsets
+from .hf import _default_name
+
+
+class SentencePieceTokenizer(Tokenizer):
+    kind = "sentencepiece"
+
+    def __init__(self, path: str, *, name: str | None = None, threads: int = 0):
+        import sentencepiece as spm
+
+        self._sp = spm.SentencePieceProcessor()
+        try:
+            self._sp.Load(model_file=path)
+        except Exception as e:
+            raise InputError(f"{path}: not a loadable SentencePiece model ({e})") from None
+        self.source, self.name = path, name or _default_name(path)
+        self._threads = threads  # 0: the library's default (all cores)
+
+    @property
+    def engine(self):
+        return self._sp
+
+    @property
+    def vocab_size(self) -> int:
+        return self._sp.get_piece_size()
+
+    @cached_property
+    def unk_id(self) -> int | None:
+        u = self._sp.unk_id()
+        return u if 0 <= u < self.vocab_size else None
+
+    @cached_property
+    def byte_fallback_ids(self) -> frozenset[int]:
+        return frozenset(i for i in range(self.vocab_size) if self._sp.is_byte(i))
+
+    @cached_property
+    def special_ids(self) -> frozenset[int]:
+        return frozenset(i for i in range(self.vocab_size) if self._sp.is_control(i))
+
+    def encode(self, text: str) -> list[int]:
+        return self._sp.encode(text, out_type=int)
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return self._sp.encode(list(texts), out_type=int, num_threads=self._threads or -1)
+
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        return [len(x) for x in self.encode_batch(texts)]
+
+    def encode_with_offsets(self, text: str):
+        proto = self._sp.encode(text, return_type="proto")
+        b2c = byte_to_char_offsets(text)
+        # begin/end are byte offsets into the original (unnormalized) text
+        n = len(text)
+        offsets = []
+        for p in proto.pieces:
+            s, e = b2c[p.begin], b2c[p.end]
+            # byte-fallback pieces of one character (and the dummy-prefix piece) span no bytes of their own:
+            # give them the character they start, so every piece belongs to a word
+            offsets.append((s, s + 1) if s == e and s < n else (s, e))
+        return [p.id for p in proto.pieces], offsets
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self._sp.decode(list(ids))
+
+    def id_to_token(self, i: int) -> str:
+        if not 0 <= i < self.vocab_size:
+            raise InputError(f"{self.name}: id {i} is outside the vocabulary (size {self.vocab_size})")
+        return self._sp.id_to_piece(i)

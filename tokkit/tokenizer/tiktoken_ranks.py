@@ -1,0 +1,157 @@
+"""tiktoken ranks files (one `base64(token) rank` per line) with their pre-tokenizer split pattern.
+
+A ranks file does not carry its split pattern, so the pattern comes from the caller or, for the public
+encodings, from the file's name (r50k_base, p50k_base, cl100k_base, o200k_base, Llama 3).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from functools import cached_property
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from .base import Tokenizer
+from .hf import _default_name
+
+_GPT2 = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+_CL100K = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+           r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s""")
+_O200K = "|".join([
+    r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+    r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+    r"""\p{N}{1,3}""", r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""", r"""\s*[\r\n]+""", r"""\s+(?!\S)""", r"""\s+""",
+])
+_LLAMA3 = (r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"""
+           r"""|\s*[\r\n]+|\s+(?!\S)|\s+""")
+
+PATTERNS = {"r50k_base": _GPT2, "p50k_base": _GPT2, "gpt2": _GPT2, "cl100k_base": _CL100K,
+            "o200k_base": _O200K, "llama3": _LLAMA3}
+
+
+def known_pattern(path: str) -> str | None:
+    """The split pattern of a public encoding recognised from the file or folder name."""
+    stem = os.path.basename(path).split(".")[0].lower()
+    parent = os.path.basename(os.path.dirname(os.path.abspath(path))).lower()
+    for key in (stem, parent):
+        if key in PATTERNS:
+            return key
+        if key.replace("-", "").replace("_", "").startswith("llama3"):
+            return "llama3"
+    return None
+
+
+def looks_like_ranks(path: str) -> bool:
+    """True when the file's first line is `base64 integer` (a tiktoken ranks file)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.readline(4096)
+    except OSError:
+        return False
+    parts = head.split()
+    if len(parts) != 2 or not parts[1].isdigit():
+        return False
+    try:
+        base64.b64decode(parts[0], validate=True)
+    except Exception:
+        return False
+    return True
+
+
+def read_ranks(path: str) -> dict[bytes, int]:
+    ranks: dict[bytes, int] = {}
+    with open(path, "rb") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            parts = line.split()
+            try:
+                if len(parts) != 2:
+                    raise ValueError("expected 2 fields")
+                ranks[base64.b64decode(parts[0], validate=True)] = int(parts[1])
+            except ValueError as e:
+                raise InputError(f"{path}:{lineno}: not a tiktoken ranks line ('base64 rank'): {e}") from None
+    if not ranks:
+        raise InputError(f"{path}: empty tiktoken ranks file")
+    return ranks
+
+
+class TiktokenTokenizer(Tokenizer):
+    kind = "tiktoken"
+    isolated_roundtrip = True
+
+    def __init__(self, path: str, *, pattern: str | None = None, name: str | None = None, threads: int = 8):
+        try:
+            import tiktoken
+        except ImportError:
+            raise InputError("tiktoken is not installed: pip install 'tokkit[tiktoken]'") from None
+        if pattern is None:
+            key = known_pattern(path)
+            if key is None:
+                raise InputError(f"{path}: a tiktoken ranks file carries no split pattern; pass pattern= (CLI: "
+                                 f"--pattern) as a regex or one of {', '.join(sorted(PATTERNS))}")
+            pattern = PATTERNS[key]
+        else:
+            pattern = PATTERNS.get(pattern, pattern)
+        ranks = read_ranks(path)
+        self.source, self.name, self._threads = path, name or _default_name(path), threads
+        try:
+            self._enc = tiktoken.Encoding(self.name, pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
+        except Exception as e:
+            raise InputError(f"{path}: tiktoken rejected the ranks or the pattern ({e})") from None
+        self.pattern = pattern
+        # byte length of every token, for offsets without tiktoken's per-token Python decode_with_offsets
+        self._lens = np.zeros(max(ranks.values()) + 1, dtype=np.int64)
+        for tb, r in ranks.items():
+            self._lens[r] = len(tb)
+
+    @property
+    def engine(self):
+        return self._enc
+
+    @cached_property
+    def vocab_size(self) -> int:
+        return self._enc.n_vocab
+
+    def encode(self, text: str) -> list[int]:
+        return self._enc.encode_ordinary(text)
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return self._enc.encode_ordinary_batch(list(texts), num_threads=self._threads)
+
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        return [len(x) for x in self.encode_batch(texts)]
+
+    def encode_with_offsets(self, text: str):
+        return self._offsets(text, self._enc.encode_ordinary(text))
+
+    def encode_batch_with_offsets(self, texts: Sequence[str]):
+        return [self._offsets(t, ids) for t, ids in zip(texts, self.encode_batch(texts))]
+
+    def _offsets(self, text: str, ids: list[int]):
+        if not ids:
+            return ids, []
+        raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        # character index of every byte: count the bytes that start a character
+        b2c = np.cumsum((raw & 0xC0) != 0x80) - 1                     # (n_bytes,)
+        ends_b = np.cumsum(self._lens[np.asarray(ids, dtype=np.int64)])  # (T,) byte end of each token
+        starts = b2c[ends_b - self._lens[ids]]
+        ends = np.append(starts[1:], len(text))
+        # a token that ends inside a character starts where the next one does: give it that character
+        ends = np.maximum(ends, np.minimum(starts + 1, len(text)))
+        return ids, list(zip(starts.tolist(), ends.tolist()))
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self._enc.decode(list(ids))
+
+    def token_bytes(self, i: int) -> bytes:
+        try:
+            return self._enc.decode_single_token_bytes(i)
+        except KeyError:
+            raise InputError(f"{self.name}: id {i} is not a token of this encoding") from None
+
+    def id_to_token(self, i: int) -> str:
+        return self.token_bytes(i).decode("utf-8", "backslashreplace")
