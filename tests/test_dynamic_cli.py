@@ -36,7 +36,7 @@ def test_merge_cli_parallel_corpus(data_dir, tokenizers_dir):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["/nonexistent/tok.json", "x.txt"], "tokenizer.json"),
+    (["/nonexistent/tok.json", "x.txt"], "/nonexistent/tok.json"),
     (["{gpt2}", "{udhr}", "--languages", "xx_nope"], "xx_nope"),
     (["{gpt2}", "{udhr}", "--batch-size", "0"], "batch_size"),
     (["{gpt2}", "{udhr}", "--languages", "eng", "--mode", "words"], "mode"),
