@@ -24,6 +24,13 @@ _EXPORTS = {
     "WordCounts": "tokkit.corpora",
     "TokkitError": "tokkit.errors",
     "InputError": "tokkit.errors",
+    "train": "tokkit.train.api",
+    "train_bpe": "tokkit.train.bpe",
+    "train_char": "tokkit.train.char",
+    "train_superword": "tokkit.train.superword",
+    "train_spm": "tokkit.train.spm",
+    "boundary_stability": "tokkit.analysis.boundary",
+    "ocr_noise": "tokkit.analysis.boundary",
 }
 
 
