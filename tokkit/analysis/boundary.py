@@ -1,11 +1,12 @@
 """Boundary stability: how much of a tokenizer's segmentation survives OCR-like noise elsewhere in the text.
 
 Given clean text and a noisy copy (substitutions, insertions and deletions at a chosen rate, seeded), a token
-boundary of the clean text is *comparable* when it lies outside every edited span (not inside one and not at
-its edges); it is *stable* when the noisy text's segmentation has a boundary at the same place (the same
-position after shifting by the length changes of the edits before it). Boundary stability is the share of
-comparable boundaries that are stable. A byte or character tokenizer scores 1; a tokenizer whose merges reach
-far across the text scores lower, since one edit changes how whole words are cut.
+boundary of either text is *comparable* when it lies outside every edited span (not inside one and not at its
+edges); positions in the noisy text are moved back to the clean text's by the length changes of the edits
+before them. A comparable boundary is *stable* when both segmentations have it. Boundary stability is the
+share of comparable boundaries that are stable (a Jaccard index of the two boundary sets away from the edits).
+A character tokenizer scores 1; a tokenizer with long tokens scores lower, since one edit changes how the
+characters around it are cut: the clean word's boundaries vanish or new ones appear in the misspelt word.
 """
 
 from __future__ import annotations
@@ -119,20 +120,28 @@ def boundaries(offsets: Iterable[tuple[int, int]], length: int) -> set[int]:
     return b
 
 
+def _outside(b: int, starts: Sequence[int], ends: Sequence[int], other_ends: Sequence[int]) -> int | None:
+    """b moved to the other text's coordinates, or None when b is inside or at the edge of an edited span."""
+    k = bisect.bisect_right(starts, b) - 1  # the last edit starting at or before b
+    if k >= 0 and b <= ends[k]:
+        return None
+    return b if k < 0 else b + other_ends[k] - ends[k]
+
+
 def compare_boundaries(clean_b: set[int], noisy_b: set[int], edits: Sequence[Edit]) -> tuple[int, int]:
-    """(stable, comparable) boundaries of the clean text: see the module docstring."""
-    starts = [e.clean_start for e in edits]
-    stable = comparable = 0
-    for b in clean_b:
-        k = bisect.bisect_right(starts, b) - 1  # the last edit starting at or before b
-        if k >= 0 and b <= edits[k].clean_end:
-            continue  # inside or at the edge of an edited span
-        if k + 1 < len(edits) and b >= edits[k + 1].clean_start:
-            continue
-        shift = 0 if k < 0 else edits[k].noisy_end - edits[k].clean_end
-        comparable += 1
-        stable += (b + shift) in noisy_b
-    return stable, comparable
+    """(stable, comparable): comparable boundaries are those of either text outside every edited span (in
+    clean coordinates, counted once); stable ones are found in both texts. Counting the noisy text's
+    boundaries too matters: a tokenizer that keeps whole words never moves a clean boundary, but re-cuts
+    a misspelt word into pieces, and those new boundaries are instability too."""
+    cs, ce = [e.clean_start for e in edits], [e.clean_end for e in edits]
+    ns, ne = [e.noisy_start for e in edits], [e.noisy_end for e in edits]
+    clean = {b for b in clean_b if _outside(b, cs, ce, ne) is not None}
+    noisy = set()
+    for b in noisy_b:
+        m = _outside(b, ns, ne, ce)
+        if m is not None:
+            noisy.add(m)
+    return len(clean & noisy), len(clean | noisy)
 
 
 def boundary_stability(tokenizer: Any, texts: str | Iterable[str], *, rate: float, seed: int = 0,
