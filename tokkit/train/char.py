@@ -135,7 +135,7 @@ def train_char(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size:
 
     params = dict(vocab_size=V, max_token_chars=max_token_chars, min_frequency=min_frequency,
                   pre_tokenizer=pre_tokenizer, limit_alphabet=limit_alphabet, special_tokens=specials)
-    vocab_card = hf_vocab_card(final, special_tokens=specials + fallback)
+    vocab_card = hf_vocab_card(final, special_tokens=specials, exclude=fallback)
     vocab_card.update(alphabet=len(alphabet), byte_fallback_tokens=len(fallback), merges=len(merges))
     if out is not None:
         save_hf(out, final, Card("char", params, stream.corpus_card(), timer.total(), vocab_card), specials)

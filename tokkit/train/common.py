@@ -164,11 +164,13 @@ def save_hf(out: str | os.PathLike, tokenizer, card: Card, special_tokens: Seque
     return write_artifacts(out, card, writers)
 
 
-def hf_vocab_card(tokenizer, *, decode_token: Callable[[str], str] | None = None, special_tokens=()) -> dict:
+def hf_vocab_card(tokenizer, *, decode_token: Callable[[str], str] | None = None, special_tokens=(),
+                  exclude=()) -> dict:
+    """Vocabulary statistics over the ordinary tokens (not special tokens, nor `exclude`, e.g. byte tokens)."""
     vocab = tokenizer.get_vocab()
-    specials = set(special_tokens)
-    normal = [t for t in vocab if t not in specials]
+    skip = set(special_tokens) | set(exclude)
+    normal = [t for t in vocab if t not in skip]
     stats = vocabulary_stats(normal, decode=decode_token)
     stats["size_with_special_tokens"] = len(vocab)
-    stats["special_tokens"] = len(specials)
+    stats["special_tokens"] = len(set(special_tokens))
     return stats
