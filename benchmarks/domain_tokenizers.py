@@ -56,6 +56,7 @@ def main(argv=None):
     ap.add_argument("--sample", type=float, default=None, help="Train on this fraction of training documents.")
     ap.add_argument("--terms", default=str(Path(__file__).with_name("legal_terms.txt")),
                     help="Domain terms file ('' for none).")
+    ap.add_argument("--pre-tokenizer", default="gpt2", help="gpt2, gpt4o or whitespace.")
     ap.add_argument("--work", default="/tmp/tokkit-bench/domain", help="Where the trained tokenizers go.")
     ap.add_argument("--reuse", action="store_true", help="Reuse tokenizers already in --work.")
     ap.add_argument("--json", default=None, help="Write the results here.")
@@ -77,7 +78,7 @@ def main(argv=None):
         if not (args.reuse and (out / "tokenizer.json").exists()):
             t0 = time.perf_counter()
             train_bpe((t for _, _, t in _domain.documents("train", sample=args.sample)), out, vocab_size=V,
-                      terms=args.terms or None, quiet=True)
+                      terms=args.terms or None, pre_tokenizer=args.pre_tokenizer, quiet=True)
             wall = time.perf_counter() - t0
         else:
             wall = None

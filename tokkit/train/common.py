@@ -68,8 +68,9 @@ def check_min_frequency(min_frequency: int) -> int:
 class CorpusStream:
     """The training text as a stream of strings, fingerprinted as it passes and shown with a progress bar.
 
-    `corpus` may be a `tokkit.corpora.Documents`, a path / glob / folder or a list of them (read with
-    `read_documents`), or any iterable of strings. Only one document is held at a time.
+    `corpus` may be a `tokkit.corpora.Documents`, a path / glob / folder (a str or PathLike) or a list of
+    them (read with `read_documents`), or any iterable of strings (texts). Only one document is held at a
+    time.
     """
 
     def __init__(self, corpus: Any, *, quiet: bool = True, **read_kw):
@@ -116,8 +117,17 @@ class CorpusStream:
 
 
 def _looks_like_path(p: Any) -> bool:
-    s = os.fspath(p)
-    return "\n" not in s and (os.path.exists(s) or any(ch in s for ch in "*?[") or os.sep in s)
+    """In a list, an item is a path when it is a PathLike, names something on disk, or is a glob that
+    matches; anything else is text to train on (text such as "and/or" is not mistaken for a path)."""
+    if isinstance(p, os.PathLike):
+        return True
+    if "\n" in p or len(p) > 4096:
+        return False
+    if os.path.exists(p):
+        return True
+    import glob
+
+    return any(ch in p for ch in "*?[") and bool(glob.glob(p, recursive=True))
 
 
 class Timer:
