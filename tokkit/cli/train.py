@@ -12,6 +12,20 @@ from ._common import guarded, print_json, print_table
 _CORPUS = typer.Argument(..., help="Training text: files, globs or folders (.txt, .jsonl, .parquet; plain, .gz, "
                          ".zst).")
 _OUT = typer.Option(..., "--out", "-o", help="Artifact folder to write (replaced atomically).")
+_FORMAT = typer.Option(None, help="txt, jsonl or parquet (default: from the file name).")
+_PER_LINE = typer.Option(False, "--per-line", help="txt: a document per line, not per file.")
+_TEXT_FIELD = typer.Option("text", help="jsonl field / parquet column with the text.")
+_MAX_DOCS = typer.Option(None, help="Stop after this many documents.")
+_MAX_BYTES = typer.Option(None, help="Stop after this many bytes of text.")
+_SAMPLE = typer.Option(None, help="Keep this fraction of documents (by id hash).")
+_SEED = typer.Option(0, help="Seed of sampling and splitting.")
+_SPLIT = typer.Option(None, help="Train only on the 'train' (or 'eval') side of the document split.")
+_EVAL_FRACTION = typer.Option(0.1, help="Share of documents in the eval split.")
+_REPLACE = typer.Option(False, "--replace-invalid", help="Replace invalid UTF-8 with U+FFFD.")
+_JSON = typer.Option(False, "--json", help="Print the card as JSON.")
+_QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary.")
+_SPECIALS = typer.Option(None, help="Comma-separated special tokens (ids 0..n-1); default: start, end, pad, "
+                         "unk, sep, cls, mask and chat-role markers.")
 
 
 def _docs(corpus, format, per_line, text_field, max_documents, max_bytes, sample, seed, split, eval_fraction,
@@ -54,20 +68,12 @@ def bpe(
     pre_tokenizer: str = typer.Option("gpt2", help="gpt2, gpt4o or whitespace."),
     split_digits: bool = typer.Option(False, "--split-digits", help="Every digit its own pre-token."),
     terms: Optional[str] = typer.Option(None, help="File of domain terms, one per line: each becomes one token."),
-    special_tokens: Optional[str] = typer.Option(None, help="Comma-separated special tokens (ids 0..n-1); "
-                                                 "default: start, end, pad, unk, sep, cls, mask, chat roles."),
-    format: Optional[str] = typer.Option(None, help="txt, jsonl or parquet (default: from the file name)."),
-    per_line: bool = typer.Option(False, "--per-line", help="txt: a document per line."),
-    text_field: str = typer.Option("text", help="jsonl field / parquet column with the text."),
-    max_documents: Optional[int] = typer.Option(None, help="Stop after this many documents."),
-    max_bytes: Optional[int] = typer.Option(None, help="Stop after this many bytes of text."),
-    sample: Optional[float] = typer.Option(None, help="Keep this fraction of documents (by id hash)."),
-    seed: int = typer.Option(0, help="Seed of sampling and splitting."),
-    split: Optional[str] = typer.Option(None, help="Train only on the 'train' side of the document split."),
-    eval_fraction: float = typer.Option(0.1, help="Share of documents in the eval split."),
-    replace_invalid: bool = typer.Option(False, "--replace-invalid", help="Replace invalid UTF-8 with U+FFFD."),
-    as_json: bool = typer.Option(False, "--json", help="Print the card as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
+    special_tokens: Optional[str] = _SPECIALS,
+    format: Optional[str] = _FORMAT, per_line: bool = _PER_LINE, text_field: str = _TEXT_FIELD,
+    max_documents: Optional[int] = _MAX_DOCS, max_bytes: Optional[int] = _MAX_BYTES,
+    sample: Optional[float] = _SAMPLE, seed: int = _SEED, split: Optional[str] = _SPLIT,
+    eval_fraction: float = _EVAL_FRACTION, replace_invalid: bool = _REPLACE,
+    as_json: bool = _JSON, quiet: bool = _QUIET,
 ):
     """Domain byte-level BPE (KL3M-style) with exact sizes and domain terms inside the model."""
     from ..train import train_bpe
@@ -90,15 +96,12 @@ def char(
     min_frequency: int = typer.Option(2, help="Stop merging pairs seen fewer times."),
     pre_tokenizer: str = typer.Option("gpt2", help="gpt2, gpt4o or whitespace."),
     limit_alphabet: Optional[int] = typer.Option(None, help="Keep only this many non-ASCII characters."),
-    special_tokens: Optional[str] = typer.Option(None, help="Comma-separated special tokens."),
-    format: Optional[str] = typer.Option(None), per_line: bool = typer.Option(False, "--per-line"),
-    text_field: str = typer.Option("text"), max_documents: Optional[int] = typer.Option(None),
-    max_bytes: Optional[int] = typer.Option(None), sample: Optional[float] = typer.Option(None),
-    seed: int = typer.Option(0), split: Optional[str] = typer.Option(None),
-    eval_fraction: float = typer.Option(0.1),
-    replace_invalid: bool = typer.Option(False, "--replace-invalid"),
-    as_json: bool = typer.Option(False, "--json", help="Print the card as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
+    special_tokens: Optional[str] = _SPECIALS,
+    format: Optional[str] = _FORMAT, per_line: bool = _PER_LINE, text_field: str = _TEXT_FIELD,
+    max_documents: Optional[int] = _MAX_DOCS, max_bytes: Optional[int] = _MAX_BYTES,
+    sample: Optional[float] = _SAMPLE, seed: int = _SEED, split: Optional[str] = _SPLIT,
+    eval_fraction: float = _EVAL_FRACTION, replace_invalid: bool = _REPLACE,
+    as_json: bool = _JSON, quiet: bool = _QUIET,
 ):
     """Character-level BPE: token length bounded exactly in Unicode characters, no unreachable entries."""
     from ..train import train_char
@@ -122,15 +125,12 @@ def superword(
     uncased: bool = typer.Option(False, "--uncased", help="Lowercase before training."),
     normalizer: str = typer.Option("NFC", help="none, NFC or NFKC."),
     min_frequency: int = typer.Option(2, help="Stop merging pairs seen fewer times."),
-    special_tokens: Optional[str] = typer.Option(None, help="Comma-separated special tokens."),
-    format: Optional[str] = typer.Option(None), per_line: bool = typer.Option(False, "--per-line"),
-    text_field: str = typer.Option("text"), max_documents: Optional[int] = typer.Option(None),
-    max_bytes: Optional[int] = typer.Option(None), sample: Optional[float] = typer.Option(None),
-    seed: int = typer.Option(0), split: Optional[str] = typer.Option(None),
-    eval_fraction: float = typer.Option(0.1),
-    replace_invalid: bool = typer.Option(False, "--replace-invalid"),
-    as_json: bool = typer.Option(False, "--json", help="Print the card as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
+    special_tokens: Optional[str] = _SPECIALS,
+    format: Optional[str] = _FORMAT, per_line: bool = _PER_LINE, text_field: str = _TEXT_FIELD,
+    max_documents: Optional[int] = _MAX_DOCS, max_bytes: Optional[int] = _MAX_BYTES,
+    sample: Optional[float] = _SAMPLE, seed: int = _SEED, split: Optional[str] = _SPLIT,
+    eval_fraction: float = _EVAL_FRACTION, replace_invalid: bool = _REPLACE,
+    as_json: bool = _JSON, quiet: bool = _QUIET,
 ):
     """Superword (SuperBPE) tokenizer: stage-2 merges may cross single spaces; plain tokenizer.json."""
     from ..train import train_superword
@@ -158,15 +158,12 @@ def spm(
     dummy_prefix: bool = typer.Option(False, "--dummy-prefix", help="Add a leading space to every text."),
     character_coverage: float = typer.Option(0.9995, help="Share of characters the alphabet must cover."),
     input_sentence_size: int = typer.Option(0, help="Sample this many sentences (0: all) to bound memory."),
-    special_tokens: Optional[str] = typer.Option(None, help="Comma-separated special tokens."),
-    format: Optional[str] = typer.Option(None), per_line: bool = typer.Option(False, "--per-line"),
-    text_field: str = typer.Option("text"), max_documents: Optional[int] = typer.Option(None),
-    max_bytes: Optional[int] = typer.Option(None), sample: Optional[float] = typer.Option(None),
-    seed: int = typer.Option(0), split: Optional[str] = typer.Option(None),
-    eval_fraction: float = typer.Option(0.1),
-    replace_invalid: bool = typer.Option(False, "--replace-invalid"),
-    as_json: bool = typer.Option(False, "--json", help="Print the card as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary."),
+    special_tokens: Optional[str] = _SPECIALS,
+    format: Optional[str] = _FORMAT, per_line: bool = _PER_LINE, text_field: str = _TEXT_FIELD,
+    max_documents: Optional[int] = _MAX_DOCS, max_bytes: Optional[int] = _MAX_BYTES,
+    sample: Optional[float] = _SAMPLE, seed: int = _SEED, split: Optional[str] = _SPLIT,
+    eval_fraction: float = _EVAL_FRACTION, replace_invalid: bool = _REPLACE,
+    as_json: bool = _JSON, quiet: bool = _QUIET,
 ):
     """SentencePiece unigram or BPE, layout-preserving by default (identity, byte fallback)."""
     from ..train import train_spm
