@@ -95,7 +95,8 @@ def char(
                                                   "4 from 16K)."),
     min_frequency: int = typer.Option(2, help="Stop merging pairs seen fewer times."),
     pre_tokenizer: str = typer.Option("gpt2", help="gpt2, gpt4o or whitespace."),
-    limit_alphabet: Optional[int] = typer.Option(None, help="Keep only this many non-ASCII characters."),
+    limit_alphabet: Optional[int] = typer.Option(None, help="Keep only this many non-ASCII characters (default: "
+                                                 "vocab-size / 16; -1: all of the corpus)."),
     special_tokens: Optional[str] = _SPECIALS,
     format: Optional[str] = _FORMAT, per_line: bool = _PER_LINE, text_field: str = _TEXT_FIELD,
     max_documents: Optional[int] = _MAX_DOCS, max_bytes: Optional[int] = _MAX_BYTES,
@@ -108,7 +109,8 @@ def char(
 
     train_char(_docs(corpus, format, per_line, text_field, max_documents, max_bytes, sample, seed, split,
                    eval_fraction, replace_invalid, quiet or as_json), out, vocab_size=vocab_size, max_token_chars=max_token_chars, min_frequency=min_frequency,
-               pre_tokenizer=pre_tokenizer, limit_alphabet=limit_alphabet,
+               pre_tokenizer=pre_tokenizer,
+               limit_alphabet="auto" if limit_alphabet is None else None if limit_alphabet < 0 else limit_alphabet,
                special_tokens=_specials(special_tokens), quiet=quiet or as_json)
     _report(out, as_json, quiet)
 

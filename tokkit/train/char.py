@@ -64,13 +64,16 @@ def _build(tok, pattern: str) -> None:
 
 def train_char(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: int = 4096,
                max_token_chars: int | None = None, min_frequency: int = 2, pre_tokenizer: str = "gpt2",
-               limit_alphabet: int | None = None, special_tokens: Sequence[str] | None = None,
+               limit_alphabet: int | str | None = "auto", special_tokens: Sequence[str] | None = None,
                quiet: bool = True, **read_kw):
     """Train a character-level BPE tokenizer of exactly `vocab_size` tokens (special tokens, the 128 ASCII
     characters, the corpus's other characters, the reachable byte-fallback tokens and merges) whose tokens
     have at most `max_token_chars` Unicode characters (default 3, or 4 from 16K up).
 
-    `limit_alphabet` keeps only the most frequent non-ASCII characters; the others use byte fallback.
+    `limit_alphabet` keeps only the most frequent non-ASCII characters; the others use byte fallback. The
+    default, "auto", keeps at most vocab_size // 16 of them (256 at 4K): legal text alone holds about a
+    thousand distinct characters, most seen a handful of times, which would otherwise take a quarter of a
+    4K vocabulary. None keeps every character of the corpus.
     """
     from tokenizers import AddedToken, Tokenizer, models, trainers
 
@@ -84,6 +87,11 @@ def train_char(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size:
         raise InputError(f"max_token_chars must be a positive integer, got {max_token_chars!r}")
     if pre_tokenizer not in PRE_TOKENIZERS:
         raise InputError(f"pre_tokenizer={pre_tokenizer!r}: expected one of {', '.join(PRE_TOKENIZERS)}")
+    if limit_alphabet == "auto":
+        limit_alphabet = V // 16
+    if limit_alphabet is not None and (isinstance(limit_alphabet, bool) or not isinstance(limit_alphabet, int)
+                                       or limit_alphabet < 0):
+        raise InputError(f"limit_alphabet must be a non-negative integer, 'auto' or None, got {limit_alphabet!r}")
     ascii_chars = [chr(i) for i in range(128)]
     floor = len(specials) + len(ascii_chars)
     if V <= floor:
