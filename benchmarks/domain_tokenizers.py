@@ -56,12 +56,16 @@ def main(argv=None):
     ap.add_argument("--sample", type=float, default=None, help="Train on this fraction of training documents.")
     ap.add_argument("--terms", default=str(Path(__file__).with_name("legal_terms.txt")),
                     help="Domain terms file ('' for none).")
+    ap.add_argument("--min-frequency", default="2,2,1",
+                    help="Per size (the shared corpora hold only ~122K merges of pairs seen twice).")
     ap.add_argument("--pre-tokenizer", default="gpt2", help="gpt2, gpt4o or whitespace.")
     ap.add_argument("--work", default="/tmp/tokkit-bench/domain", help="Where the trained tokenizers go.")
     ap.add_argument("--reuse", action="store_true", help="Reuse tokenizers already in --work.")
     ap.add_argument("--json", default=None, help="Write the results here.")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    min_freqs = [int(s) for s in args.min_frequency.split(",")]
+    min_freqs += [min_freqs[-1]] * (len(sizes) - len(min_freqs))
 
     # held-out text, kept whole per document
     evals = defaultdict(list)
@@ -73,19 +77,21 @@ def main(argv=None):
 
     counters = {}
     train_info = {}
-    for V in sizes:
+    for V, min_frequency in zip(sizes, min_freqs):
         out = Path(args.work) / f"tokkit-{V // 1024}k"
         if not (args.reuse and (out / "tokenizer.json").exists()):
             t0 = time.perf_counter()
             train_bpe((t for _, _, t in _domain.documents("train", sample=args.sample)), out, vocab_size=V,
-                      terms=args.terms or None, pre_tokenizer=args.pre_tokenizer, quiet=True)
+                      terms=args.terms or None, pre_tokenizer=args.pre_tokenizer, min_frequency=min_frequency,
+                      quiet=True)
             wall = time.perf_counter() - t0
         else:
             wall = None
         card = json.loads((out / "tokkit.json").read_text())
-        train_info[f"tokkit-{V // 1024}k"] = dict(wall_s=wall, timings=card["timings"], corpus=card["corpus"],
+        train_info[f"tokkit-{V // 1024}k"] = dict(wall_s=wall, min_frequency=card["parameters"]["min_frequency"], timings=card["timings"], corpus=card["corpus"],
                                                   term_merges=card["vocabulary"].get("term_merges"))
-        print(f"trained tokkit-{V // 1024}k on {card['corpus']['characters']:,} characters: "
+        print(f"tokkit-{V // 1024}k (min_frequency {card['parameters']['min_frequency']}) trained on "
+              f"{card['corpus']['characters']:,} characters: "
               f"{card['timings']['total']:.1f} s (train {card['timings']['train']:.1f} s), "
               f"max RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
         from tokenizers import Tokenizer
