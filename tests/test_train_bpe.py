@@ -285,3 +285,28 @@ def test_cli_train_bpe(tmp_path):
                         "--pre-tokenizer", "bert", "-q"], capture_output=True, text=True)
     assert r.returncode == 2 and "pre_tokenizer='bert'" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "u").exists()
+
+
+# --- on the shared legal text ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def legal_tok(data_dir):
+    from tokkit.corpora import read_documents
+
+    docs = read_documents(data_dir / "domain" / "legal" / "bva_decisions.jsonl.gz", split="train")
+    return train_bpe(docs, vocab_size=4096, terms=["null", "Fed. R. Civ. P.", "(a)", "U.S.C."])
+
+
+def test_terms_in_context_on_legal_text(legal_tok):
+    pieces = _pieces(legal_tok, "Fed. R. Civ. P. 56(a)")
+    assert pieces[0] == "Fed. R. Civ. P." and "(a)" in pieces and "".join(pieces) == "Fed. R. Civ. P. 56(a)"
+    pieces = _pieces(legal_tok, "the annulled order")
+    assert "null" not in pieces and " " not in pieces and "".join(pieces) == "the annulled order"
+    assert " null" in _pieces(legal_tok, "is null and void")
+
+
+def test_kl3m_added_tokens_cut_words(tokenizers_dir):
+    # the behaviour the recipe avoids, on KL3M's published tokenizer
+    kl3m = Tokenizer.from_file(str(tokenizers_dir / "kl3m" / "kl3m-001-32k" / "tokenizer.json"))
+    toks = kl3m.encode("nullify the annulled order", add_special_tokens=False).tokens
+    assert toks[:2] == ["null", "ify"] and toks.count("null") == 2 and toks.count(" ") == 3
