@@ -32,3 +32,17 @@ def test_identical_files(tmp_path, recipe, kw, files):
     for c in (ca, cb):
         c.pop("timings"), c.pop("created")
     assert ca == cb
+
+
+def test_public_names():
+    import importlib
+
+    import tokkit
+
+    for name in ("train", "train_bpe", "train_char", "train_superword", "train_spm", "boundary_stability",
+                 "ocr_noise"):
+        assert callable(getattr(tokkit, name)), name
+    # importing a submodule binds the package to tokkit.train; it stays callable as the function
+    importlib.import_module("tokkit.train.bpe")
+    tok = tokkit.train(corpus()[:30], recipe="bpe", vocab_size=300, min_frequency=1)
+    assert tok.get_vocab_size() == 300
