@@ -14,7 +14,6 @@ bounds its memory and time.
 from __future__ import annotations
 
 import heapq
-import json
 import os
 from collections import Counter
 from typing import Any, Iterable, Sequence
