@@ -37,6 +37,13 @@ _EXPORTS = {
     "sweep": "tokkit.analysis.sweeps",
     "compare": "tokkit.analysis.domains",
     "gini": "tokkit.analysis.inequality",
+    "train": "tokkit.train.api",
+    "train_bpe": "tokkit.train.bpe",
+    "train_char": "tokkit.train.char",
+    "train_superword": "tokkit.train.superword",
+    "train_spm": "tokkit.train.spm",
+    "boundary_stability": "tokkit.analysis.boundary",
+    "ocr_noise": "tokkit.analysis.boundary",
 }
 
 

@@ -1,0 +1,91 @@
+"""Artifacts are atomic: a training killed at any moment leaves the previous complete artifact or none."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tokenizers import Tokenizer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = r"""
+import random, sys
+from tokkit.train import train_bpe, train_char
+recipe, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def docs():
+    rng = random.Random(0)
+    syll = "ba be bi ko ra re ti to la man st tr ex in con ous ing".split()
+    words = ["".join(rng.choice(syll) for _ in range(rng.randint(1, 4))) for _ in range(20000)]
+    for i in range(n):
+        yield " ".join(rng.choice(words) for _ in range(300)) + "\n"
+if recipe == "bpe":
+    train_bpe(docs(), out, vocab_size=4000, min_frequency=1)
+else:
+    train_char(docs(), out, vocab_size=1000, min_frequency=1)
+"""
+
+
+def _run(recipe, out, n):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.Popen([sys.executable, "-c", SCRIPT, recipe, str(out), str(n)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _complete(out: Path) -> dict:
+    card = json.loads((out / "tokkit.json").read_text())
+    for f in card["files"]:
+        assert (out / f).is_file()
+    tok = Tokenizer.from_file(str(out / "tokenizer.json"))
+    assert tok.get_vocab_size() == card["parameters"]["vocab_size"]
+    return card
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", ["bpe"])
+def test_killed_training_leaves_no_partial_artifact(tmp_path, recipe):
+    out = tmp_path / "tok"
+    # a complete run first: how long it takes, and the artifact a killed run must leave alone
+    t0 = time.perf_counter()
+    p = _run(recipe, out, 600)
+    assert p.wait(timeout=120) == 0, p.stderr.read().decode()
+    full = time.perf_counter() - t0
+    before = _complete(out)
+    before_bytes = (out / "tokenizer.json").read_bytes()
+
+    for frac in (0.15, 0.4, 0.7, 0.85, 0.95, 1.0):
+        p = _run(recipe, out, 601)  # a different corpus: a finished run would change the artifact
+        time.sleep(full * frac)
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+        card = _complete(out)  # always a complete artifact: the old one, or (if the run had finished) the new
+        if (out / "tokenizer.json").read_bytes() == before_bytes:
+            assert card["corpus"] == before["corpus"]
+        else:
+            assert card["corpus"]["documents"] == 601
+    # nothing else was left in place of the artifact
+    assert sorted(os.listdir(out)) == ["tokenizer.json", "tokenizer_config.json", "tokkit.json"]
+
+
+def test_killed_first_training_leaves_nothing(tmp_path):
+    out = tmp_path / "fresh"
+    p = _run("char", out, 100000)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=30)
+    assert not out.exists()
+
+
+def test_existing_files_in_folder_are_kept(tmp_path):
+    from tokkit.train import train_bpe
+
+    out = tmp_path / "tok"
+    out.mkdir()
+    (out / "README.md").write_text("mine")
+    train_bpe(["some text here and there"] * 50, out, vocab_size=280, min_frequency=1)
+    assert (out / "README.md").read_text() == "mine"
+    _complete(out)

@@ -1,0 +1,50 @@
+"""`tokkit train <recipe>`: thin commands over the recipes, with --json, --quiet and clean errors."""
+
+import json
+import random
+
+import pytest
+from typer.testing import CliRunner
+
+from tokkit.cli import app
+from tokkit.train.artifacts import read_card
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    rng = random.Random(5)
+    syll = "ba be bi ko ra re ti to la man st tr ex in con ous ing".split()
+    words = ["".join(rng.choice(syll) for _ in range(rng.randint(1, 3))) for _ in range(2000)]
+    path = tmp_path_factory.mktemp("cli") / "corpus.jsonl"
+    with open(path, "w") as fh:
+        for i in range(150):
+            fh.write(json.dumps({"id": f"d{i}", "text": " ".join(rng.choice(words) for _ in range(150))}) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("recipe,args,size", [
+    ("char", ["-v", "300", "--max-token-chars", "4"], 300),
+    ("superword", ["-v", "700", "--transition", "500"], 700),
+    ("spm", ["-v", "500", "--model-type", "bpe"], 500),
+    ("spm", ["-v", "500"], 500),
+])
+def test_recipes(corpus_file, tmp_path, recipe, args, size):
+    out = tmp_path / "tok"
+    r = CliRunner().invoke(app, ["train", recipe, str(corpus_file), "-o", str(out), "--split", "train", "--json",
+                                 *args])
+    assert r.exit_code == 0, r.output
+    card = json.loads(r.stdout)
+    assert card["recipe"] == recipe and card["parameters"]["vocab_size"] == size
+    assert card == {**read_card(out), "out": str(out)}
+    # the train side of the split only
+    assert 100 < card["corpus"]["documents"] < 150
+
+
+def test_quiet_prints_nothing_and_errors_are_one_line(corpus_file, tmp_path):
+    r = CliRunner().invoke(app, ["train", "char", str(corpus_file), "-o", str(tmp_path / "a"), "-v", "300",
+                                 "--max-token-chars", "4", "-q"])
+    assert r.exit_code == 0 and r.stdout == ""
+    r = CliRunner().invoke(app, ["train", "spm", str(corpus_file), "-o", str(tmp_path / "b"), "-v", "100"])
+    assert r.exit_code == 2 and "must exceed" in r.output and not (tmp_path / "b").exists()
+    r = CliRunner().invoke(app, ["train", "char", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "c")])
+    assert r.exit_code == 2 and "missing.txt" in r.output

@@ -1,0 +1,107 @@
+"""SentencePiece unigram and BPE models, trained from a `tokkit.corpora` stream.
+
+SentencePiece reads sentences and silently skips any longer than `max_sentence_length` bytes; documents are
+therefore cut at line ends (and, for very long lines, at spaces) into pieces that fit, so no text is lost.
+The defaults keep layout: identity normalization, no whitespace collapsing, byte fallback.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any, Iterable, Iterator, Sequence
+
+from ..errors import InputError
+from .artifacts import Card, vocabulary_stats, write_artifacts
+from .common import CorpusStream, Timer, check_special_tokens, resolve_vocab_size
+
+MODEL_TYPES = ("unigram", "bpe")
+SPM_NORMALIZERS = ("identity", "nfkc", "nmt_nfkc", "nfkc_cf", "nmt_nfkc_cf")
+
+
+def sentences(texts: Iterable[str], max_bytes: int) -> Iterator[str]:
+    """Each text cut at line ends into lines of at most max_bytes UTF-8 bytes (a longer line is cut at its
+    last space before the limit, or at a character boundary where it has none). Newlines are dropped, as in
+    SentencePiece's own line-based input."""
+    for text in texts:
+        for line in text.split("\n"):
+            if not line:
+                continue
+            while len(line.encode("utf-8")) > max_bytes:
+                cut = line.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+                sp = cut.rfind(" ")
+                if sp > 0:
+                    cut = cut[:sp]
+                yield cut
+                line = line[len(cut):]
+            if line:
+                yield line
+
+
+def train_spm(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: int = 32000,
+              model_type: str = "unigram", pow2: bool = False, normalization: str = "identity",
+              byte_fallback: bool = True, split_by_whitespace: bool = True, remove_extra_whitespaces: bool = False,
+              add_dummy_prefix: bool = False, character_coverage: float = 0.9995,
+              max_sentencepiece_length: int = 16, max_sentence_length: int = 4192,
+              input_sentence_size: int = 0, special_tokens: Sequence[str] | None = None, num_threads: int = 1,
+              quiet: bool = True, **read_kw):
+    """Train a SentencePiece model and (with `out`) write `tokenizer.model` + card. Returns the
+    `sentencepiece.SentencePieceProcessor`.
+
+    Special tokens become user-defined symbols at ids 0..n-1 (the first three double as pad/bos/eos where the
+    default set is used; SentencePiece's own <unk> follows them). `input_sentence_size` > 0 bounds memory by
+    sampling that many sentences; `num_threads` 1 keeps unigram training deterministic.
+    """
+    import sentencepiece as spm
+
+    timer = Timer()
+    V = resolve_vocab_size(vocab_size, pow2)
+    specials = check_special_tokens(special_tokens)
+    if model_type not in MODEL_TYPES:
+        raise InputError(f"model_type={model_type!r}: expected one of {', '.join(MODEL_TYPES)}")
+    if normalization not in SPM_NORMALIZERS:
+        raise InputError(f"normalization={normalization!r}: expected one of {', '.join(SPM_NORMALIZERS)}")
+    if not 0 < character_coverage <= 1:
+        raise InputError(f"character_coverage must lie in (0, 1], got {character_coverage}")
+    floor = len(specials) + 1 + (256 if byte_fallback else 0)
+    if V <= floor:
+        raise InputError(f"vocab_size={V} must exceed the special tokens, <unk>"
+                         f"{' and the 256 byte-fallback pieces' if byte_fallback else ''} = {floor}")
+    stream = CorpusStream(corpus, quiet=quiet, **read_kw)
+    model = io.BytesIO()
+    timer.lap("setup")
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=sentences(stream, max_sentence_length), model_writer=model, vocab_size=V,
+            model_type=model_type, normalization_rule_name=normalization, byte_fallback=byte_fallback,
+            split_by_whitespace=split_by_whitespace, remove_extra_whitespaces=remove_extra_whitespaces,
+            add_dummy_prefix=add_dummy_prefix, character_coverage=character_coverage,
+            max_sentencepiece_length=max_sentencepiece_length, max_sentence_length=max_sentence_length,
+            input_sentence_size=input_sentence_size, shuffle_input_sentence=input_sentence_size > 0,
+            user_defined_symbols=specials, unk_id=len(specials), bos_id=-1, eos_id=-1, pad_id=-1,
+            allow_whitespace_only_pieces=True, split_digits=False, num_threads=num_threads,
+            hard_vocab_limit=True, seed_sentencepiece_size=1_000_000, minloglevel=2)
+    except RuntimeError as e:
+        raise InputError(f"SentencePiece training failed: {e}") from None
+    timer.lap("train")
+    data = model.getvalue()
+    sp = spm.SentencePieceProcessor(model_proto=data)
+    if sp.get_piece_size() != V:
+        raise AssertionError(f"SentencePiece produced {sp.get_piece_size()} pieces, not {V}")
+    pieces = [sp.id_to_piece(i) for i in range(V)]
+    stats = vocabulary_stats([p for i, p in enumerate(pieces) if i >= len(specials) and not sp.is_control(i)],
+                             decode=lambda p: p.replace("\u2581", " "))
+    stats.update(byte_pieces=sum(sp.is_byte(i) for i in range(V)), special_tokens=len(specials))
+    params = dict(vocab_size=V, model_type=model_type, normalization=normalization, byte_fallback=byte_fallback,
+                  split_by_whitespace=split_by_whitespace, remove_extra_whitespaces=remove_extra_whitespaces,
+                  add_dummy_prefix=add_dummy_prefix, character_coverage=character_coverage,
+                  max_sentencepiece_length=max_sentencepiece_length, max_sentence_length=max_sentence_length,
+                  input_sentence_size=input_sentence_size, special_tokens=specials)
+    timer.lap("finalize")
+    if out is not None:
+        def write(path):
+            with open(path, "wb") as fh:
+                fh.write(data)
+        write_artifacts(out, Card("spm", params, stream.corpus_card(), timer.total(), stats),
+                        {"tokenizer.model": write})
+    return sp
