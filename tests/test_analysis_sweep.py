@@ -150,7 +150,8 @@ def test_sweep_resumes_after_kill_9(corpus, tmp_path):
     recomputed = {line.split(" ", 1)[1] for line in started_second}
     assert not recomputed & done_before                          # no finished cell computed again
     assert len(started_second) == 8 - len(before)
-    assert len(started_first) in (len(before), len(before) + 1)  # at most the one cell in flight was lost
+    # lost work is bounded by the 2-worker pool: per worker, one cell running and one result in transit
+    assert len(before) <= len(started_first) <= len(before) + 4
     res = load_sweep(store, reference="eng")
     assert {f["language"] for f in res.fits} == {"eng", "deu"}
 

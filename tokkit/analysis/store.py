@@ -28,6 +28,14 @@ CREATE TABLE IF NOT EXISTS cells (
     created  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS cells_sweep ON cells (sweep);
+CREATE TABLE IF NOT EXISTS failures (
+    key      TEXT PRIMARY KEY,
+    sweep    TEXT NOT NULL,
+    params   TEXT NOT NULL,
+    error    TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    created  TEXT NOT NULL
+);
 """
 
 
@@ -73,6 +81,28 @@ class ResultsStore:
                              "ON CONFLICT(key) DO NOTHING",
                              (key, sweep, canonical(params), canonical(result), seconds, created))
         return key
+
+    def put_failure(self, params: dict, error: str, *, attempts: int, sweep: str = "") -> str:
+        """Record a cell that failed after its retries (the latest failure per key); a later success
+        clears it."""
+        key = cell_key(params)
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        with self._transaction():
+            self._db.execute("INSERT INTO failures (key, sweep, params, error, attempts, created) VALUES (?,?,?,?,?,?) "
+                             "ON CONFLICT(key) DO UPDATE SET error=excluded.error, "
+                             "attempts=failures.attempts + excluded.attempts, created=excluded.created",
+                             (key, sweep, canonical(params), error, attempts, created))
+        return key
+
+    def failures(self, sweep: str | None = None) -> list[dict[str, Any]]:
+        """Cells whose last run failed and that have no stored result."""
+        q = ("SELECT key, sweep, params, error, attempts, created FROM failures "
+             "WHERE key NOT IN (SELECT key FROM cells)")
+        a: tuple = ()
+        if sweep is not None:
+            q, a = q + " AND sweep = ?", (sweep,)
+        return [dict(key=k, sweep=s, params=json.loads(p), error=e, attempts=n, created=c)
+                for k, s, p, e, n, c in self._db.execute(q + " ORDER BY created, key", a)]
 
     def _transaction(self):
         db = self._db

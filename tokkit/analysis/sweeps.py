@@ -26,6 +26,7 @@ import numpy as np
 
 from .._progress import progress
 from ..corpora import WordCounts
+from ..dist.backends import TaskResult, run_tasks
 from ..errors import InputError
 from ..tokenizer import Tokenizer
 from .store import ResultsStore, cell_key
@@ -300,7 +301,9 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
           algorithm: str = "hf-bpe", data: str = "wordfreq", eval_corpus: str = "udhr",
           store: str | os.PathLike = "sweep.sqlite", reference: str | None = None,
           reference_size: int | None = None, n_words: int = 30_000, total: int = 1_000_000, seed: int = 0,
-          nfc: bool = True, casefold: bool | None = None, quiet: bool = True, on_cell: Callable[[dict, dict], None] | None = None) -> SweepResult:
+          nfc: bool = True, casefold: bool | None = None, quiet: bool = True,
+          on_cell: Callable[[dict, dict], None] | None = None, backend: str = "local",
+          workers: int | None = None, address: str | None = None, retries: int = 2) -> SweepResult:
     """Run (or resume) a vocabulary sweep and fit it.
 
     languages: training-data codes (wordfreq: 'en', 'de', ...), optionally 'en=eng' to name the evaluation
@@ -308,6 +311,11 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
     reference_size (default: the largest size) is the target of every other language. nfc: NFC-normalize
     training words and evaluation text alike. casefold: case-fold the evaluation text (default: when the
     training data is wordfreq, whose lists are case-folded).
+
+    backend: "inline" (this process, one cell after another), "local" (a process pool of `workers`) or
+    "ray" (a Ray cluster at `address`, default a local one). Each finished cell is stored at once by the
+    driver; a failed cell is retried `retries` times, then recorded in the store's failures table, and the
+    sweep raises after the other cells have finished (rerunning retries only what is missing).
     """
     if casefold is None:
         casefold = data == "wordfreq"
@@ -334,16 +342,36 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
     with ResultsStore(store) as db:
         done = db.keys()
         todo = [c for c in cells if cell_key(c) not in done]
+        sweep_name = f"{algorithm}:{data}:{eval_corpus}"
+        failed: list = []
         with progress("sweep", total=len(cells), quiet=quiet, unit="cells") as bar:
             bar.advance(len(cells) - len(todo))
-            for params in todo:
-                t = time.perf_counter()
-                result = run_cell(params)
-                db.put(params, result, sweep=f"{algorithm}:{data}:{eval_corpus}", seconds=time.perf_counter() - t)
-                computed += 1
-                if on_cell:
-                    on_cell(params, result)
+
+            def store_outcome(res) -> None:
+                nonlocal computed
+                params = todo[res.key]
+                if res.ok:
+                    db.put(params, res.value, sweep=sweep_name, seconds=res.seconds)
+                    computed += 1
+                    if on_cell:
+                        on_cell(params, res.value)
+                else:
+                    db.put_failure(params, res.error or "failed", attempts=res.attempts, sweep=sweep_name)
+                    failed.append(res)
                 bar.advance()
+
+            if backend == "inline":
+                for i, params in enumerate(todo):
+                    t = time.perf_counter()
+                    store_outcome(TaskResult(i, True, run_cell(params), seconds=time.perf_counter() - t))
+            else:
+                run_tasks([(i, run_cell, (params,)) for i, params in enumerate(todo)], backend=backend,
+                          workers=workers, address=address, retries=retries, on_result=store_outcome)
+        if failed:
+            first = todo[failed[0].key]
+            raise InputError(f"sweep: {len(failed)} cell(s) failed after {retries} retries and are recorded in "
+                             f"{store} (failures table); the first, {first['language']} at {first['vocab_size']}: "
+                             f"{failed[0].error}. Finished cells are stored: run again to retry the rest.")
         results = {cell_key(c): db.get(c) for c in cells}
     rows = [dict(params=c, result=results[cell_key(c)]) for c in cells]
     return _fit(rows, mapping, sizes, reference, reference_size, str(store), computed, time.perf_counter() - t0)

@@ -37,6 +37,10 @@ def sweep_cmd(
     nfc: bool = typer.Option(True, "--nfc/--no-nfc", help="NFC-normalize training words and evaluation text."),
     casefold: Optional[bool] = typer.Option(None, "--casefold/--no-casefold", help="Case-fold the evaluation "
                                             "text (default: with wordfreq data, whose lists are case-folded)."),
+    backend: str = typer.Option("local", help="local (process pool), ray, or inline (this process)."),
+    address: Optional[str] = typer.Option(None, help="Address of an existing Ray cluster (default: start one)."),
+    workers: Optional[int] = typer.Option(None, help="Local processes / Ray CPUs (default: all cores)."),
+    retries: int = typer.Option(2, help="Extra attempts for a failed cell before it is recorded as failed."),
     plot: Optional[str] = typer.Option(None, "--plot", help="Write CTC and premium against size (.png/.svg)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -52,7 +56,8 @@ def sweep_cmd(
         raise InputError(f"--sizes {sizes!r}: expected comma-separated integers") from None
     res = sweep(languages, size_list, algorithm=algorithm, data=data, eval_corpus=eval_corpus, store=store,
                 reference=reference, reference_size=reference_size, n_words=n_words, total=total, seed=seed,
-                nfc=nfc, casefold=casefold, quiet=quiet or as_json)
+                nfc=nfc, casefold=casefold, quiet=quiet or as_json, backend=backend, address=address,
+                workers=workers, retries=retries)
     written = []
     if plot:
         from ..analysis.plots import plot_sweep
