@@ -13,6 +13,28 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
+def test_notebooks_exist():
+    expected = {"crosslingual_premiums", "optimal_vocab", "domain_tokenizers", "dynamic_shortening"}
+    assert expected <= {p.stem for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_matches_its_source(path):
+    """The committed notebook is what notebooks/build.py writes from notebooks/src/<name>.py."""
+    nbformat = pytest.importorskip("nbformat")
+    src = ROOT / "notebooks" / "src" / f"{path.stem}.py"
+    assert src.is_file(), f"{path.name}: no source {src.relative_to(ROOT)} (notebooks are built from sources)"
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_notebook_build", ROOT / "notebooks" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    cells = build.cells_of(src.read_text(encoding="utf-8"))
+    nb = nbformat.read(path, as_version=4)
+    assert [(c.cell_type, c.source) for c in nb.cells] == [(c.cell_type, c.source) for c in cells], \
+        f"{path.name} differs from {src.name}: run python notebooks/build.py {path.stem}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_is_stripped(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -24,14 +46,18 @@ def test_notebook_is_stripped(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, data_dir, tmp_path):
+def test_notebook_runs(path, data_dir, tokenizers_dir, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("matplotlib")
     nb = nbformat.read(path, as_version=4)
-    env = {"TOKKIT_DATA": str(data_dir), "MPLBACKEND": "Agg",
-           "TOKKIT_GALLERY": str(ROOT / "docs" / "gallery")}
-    os.environ.update(env)
+    # the kernel inherits this process's environment (and its interpreter: jupyter_client runs the "python3"
+    # kernel with sys.executable); the notebooks import the checkout under test, whatever is installed
+    env = {"TOKKIT_DATA": str(data_dir), "TOKKIT_TOKENIZERS": str(tokenizers_dir), "MPLBACKEND": "Agg",
+           "TOKKIT_GALLERY": str(ROOT / "docs" / "gallery"),
+           "PYTHONPATH": os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
     t = time.perf_counter()
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
                                      resources={"metadata": {"path": str(ROOT / "notebooks")}})

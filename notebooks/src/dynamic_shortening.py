@@ -184,6 +184,8 @@ def padded(batch, fill=0):
 # **Pooling at word ends.** With boundaries given at the last token of each word (the supervision Nawrot et al.
 # use from a unigram segmentation), the pooled sequence has one vector per word: that is the ceiling batch
 # merging approaches when every word becomes one token. Upsampling gives every token its word's vector back.
+# Whitespace words are a poor unit where a script has no spaces between words (Chinese) or its own word
+# separator: there a "word" is a clause, and pooling to it is far coarser than any merge.
 
 # %%
 if GATES:
@@ -238,7 +240,7 @@ if GATES:
 
 # %% [markdown]
 # **Delete gate.** MrT5's gate starts with its bias at +1, so G is about -8, far above the deletion threshold
-# k/2 = -15: an untrained gate keeps every token, and deletion is learnt under a regulariser whose weight a PI
+# k/2 = -15: an untrained gate keeps (almost) every token, and deletion is learnt under a regulariser whose weight a PI
 # controller steers to a target rate (see `benchmarks/mrt5_gate_run.py` for a small trained run). Forcing the
 # bias down shows the hard mode: deleted tokens are compacted out, in order.
 
