@@ -24,6 +24,20 @@ def _check_dir(path: str) -> str:
     return parent
 
 
+def _umask() -> int:
+    # the only portable way to read the umask is to set it; set it straight back
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _publish_mode(tmp: str, is_dir: bool) -> None:
+    """Give the temporary file or folder the mode a plain open() / mkdir() would have: mkstemp and mkdtemp
+    create them owner-only (0600 / 0700), which would make every artifact unreadable to other users."""
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, (0o777 if is_dir else 0o666) & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     """Yields a temporary file path; on success it replaces `path`, on error it is removed."""
@@ -35,6 +49,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
         yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        _publish_mode(tmp, False)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -51,6 +66,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[str]:
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=parent)
     try:
         yield tmp
+        _publish_mode(tmp, True)
         if os.path.isdir(path):
             old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".old", dir=parent)
             os.rmdir(old)
