@@ -163,7 +163,7 @@ for k, n in enumerate(names):
     p = np.array([r["premium"] for r in rows])
     bp = np.array([r["byte_premium"] for r in rows])
     ws = np.array([ws_share[r["language"]] for r in rows])
-    corr[n] = (spearman(bp, p), spearman(ws, p), float(median(p / bp)))
+    corr[n] = (spearman(bp, p), spearman(ws, p), float(median(p / bp)), int((p < bp).sum()), len(p))
     axes[0, k].scatter(bp, p, s=6, alpha=0.6)
     axes[0, k].set(xscale="log", yscale="log", xlabel="byte premium", ylabel="token premium",
                    title=f"{n}: rho {corr[n][0]:.2f}")
@@ -175,9 +175,10 @@ fig.tight_layout()
 fig.savefig(GALLERY / "premiums_bytes_whitespace.png", dpi=90)
 plt.close(fig)
 display(Markdown(f"![premium against byte premium and whitespace share]({GALLERY / 'premiums_bytes_whitespace.png'})"))
-print(f"{'tokenizer':<14} {'rho(bytes)':>10} {'rho(whitespace)':>16} {'median premium / byte premium':>30}")
-for n, (a, b, m) in corr.items():
-    print(f"{n:<14} {a:>10.2f} {b:>16.2f} {m:>30.2f}")
+print(f"{'tokenizer':<14} {'rho(bytes)':>10} {'rho(whitespace)':>16} {'median premium / byte premium':>30} "
+      f"{'below byte premium':>19}")
+for n, (a, b, m, below, total) in corr.items():
+    print(f"{n:<14} {a:>10.2f} {b:>16.2f} {m:>30.2f} {below:>10} of {total}")
 
 # %%
 best_bytes = max(corr, key=lambda n: corr[n][0])
@@ -189,7 +190,8 @@ display(Markdown(
     f"spaces says little once the script is known. A median ratio of token premium to byte premium above 1 means the "
     f"tokenizer adds inequality on top of what the encoding already costs; below 1, its vocabulary "
     f"compensates for part of it. Points above the red diagonal are languages the tokenizer treats worse than "
-    f"raw bytes would, relative to English."))
+    f"raw bytes would, relative to English; below it: "
+    + ", ".join(f"{n} {v[3]} of {v[4]}" for n, v in corr.items()) + " languages."))
 
 # %%
 print(f"notebook ran in {time.perf_counter() - t_start:.1f} s; figures in {GALLERY.resolve()}")
