@@ -176,7 +176,8 @@ def plot_compare(table, paths) -> list[str]:
     plt = _plt()
     sets = table.sets
     names = table.tokenizers
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(sets) * max(1, len(names)) / 2), 4.5))
+    # about a quarter inch per bar, within a page's width: 13 sets x 5 tokenizers was 39 inches wide
+    fig, ax = plt.subplots(figsize=(min(18.0, max(6.0, 0.22 * len(sets) * max(1, len(names)) + 2)), 4.5))
     w = 0.8 / max(1, len(names))
     for k, n in enumerate(names):
         ax.bar(np.arange(len(sets)) + k * w, [table.value(n, s) for s in sets], width=w, label=n)
