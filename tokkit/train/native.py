@@ -1,0 +1,461 @@
+"""tokkit's own byte-level BPE trainer: numba pre-tokenization, counting and merge loop
+(`tokkit.kernels`), giving exactly Hugging Face `BpeTrainer`'s merges, from documents or word counts,
+with resume, first-k export, superword stage 2, domain terms as real merges and bounded memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .._progress import progress
+from ..errors import EmptyInputError, InputError
+from ..kernels.pretokenize import PATTERNS, check_pattern
+
+
+@lru_cache(maxsize=1)
+def byte_chars() -> list[str]:
+    """GPT-2's byte -> printable character map (bytes that are printable map to themselves)."""
+    keep = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    out, n = {}, 0
+    for b in range(256):
+        if b in keep:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(256 + n)
+            n += 1
+    return [out[b] for b in range(256)]
+
+
+@lru_cache(maxsize=1)
+def _char_bytes() -> dict[str, int]:
+    return {c: b for b, c in enumerate(byte_chars())}
+
+
+def to_chars(data: bytes) -> str:
+    chars = byte_chars()
+    return "".join(chars[b] for b in data)
+
+
+def to_bytes(token: str) -> bytes | None:
+    """Bytes of a byte-level token string; None if it holds a character outside the byte alphabet."""
+    m = _char_bytes()
+    try:
+        return bytes(m[c] for c in token)
+    except KeyError:
+        return None
+
+
+def base_tokens(special_tokens: Sequence[str]) -> list[bytes | None]:
+    """Initial ids as HF assigns them: special tokens, then the 256 byte symbols in the order of their
+    byte-level characters. A special token is kept by its bytes when a merge could spell it."""
+    order = sorted(range(256), key=lambda b: byte_chars()[b])
+    return [to_bytes(s) for s in special_tokens] + [bytes([b]) for b in order]
+
+
+@dataclass
+class NativeBPE:
+    """The result of a native training run: token bytes by id and the merges in order."""
+    special_tokens: list[str]
+    tokens: list[bytes | None]  # id -> bytes (None: a special token outside the byte alphabet)
+    merges: list[tuple[int, int, int]]  # (left id, right id, new id), in training order
+    pattern: str = "gpt2"
+    timings: dict[str, float] = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+
+    def token_string(self, i: int) -> str:
+        n = len(self.special_tokens)
+        return self.special_tokens[i] if i < n else to_chars(self.tokens[i])
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.tokens)
+
+    def first(self, k: int) -> "NativeBPE":
+        """The tokenizer after the first k merges: what training to that size would have given."""
+        k = max(0, min(k, len(self.merges)))
+        top = max([len(base_tokens(self.special_tokens)) - 1] + [m[2] for m in self.merges[:k]]) + 1
+        return NativeBPE(self.special_tokens, self.tokens[:top], self.merges[:k], self.pattern,
+                         dict(self.timings), dict(self.stats))
+
+    def at_vocab_size(self, vocab_size: int) -> "NativeBPE":
+        """The largest prefix of the merges whose vocabulary fits in vocab_size."""
+        base = len(base_tokens(self.special_tokens))
+        if vocab_size < base:
+            raise InputError(f"vocab_size={vocab_size}: below the {base} special and byte tokens")
+        k = 0
+        for k, m in enumerate(self.merges):
+            if m[2] >= vocab_size:
+                break
+        else:
+            k = len(self.merges)
+        return self.first(k)
+
+    def vocab(self) -> dict[str, int]:
+        return {self.token_string(i): i for i in range(len(self.tokens))}
+
+    def merge_strings(self) -> list[tuple[str, str]]:
+        return [(self.token_string(a), self.token_string(b)) for a, b, _ in self.merges]
+
+    def to_tokenizer(self):
+        """A `tokenizers.Tokenizer` (byte-level BPE with this pattern)."""
+        from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors
+
+        tok = Tokenizer(models.BPE(vocab=self.vocab(), merges=self.merge_strings()))
+        if self.pattern == "gpt2":
+            tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+        elif self.pattern == "none":
+            tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+        else:
+            tok.pre_tokenizer = pre_tokenizers.Sequence([
+                pre_tokenizers.Split(Regex(PATTERNS[self.pattern]), behavior="isolated"),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+        tok.decoder = decoders.ByteLevel()
+        tok.post_processor = processors.ByteLevel(trim_offsets=False)
+        if self.special_tokens:
+            tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in self.special_tokens])
+        return tok
+
+    def save(self, out_dir: str | os.PathLike, *, parameters: dict | None = None,
+             corpus: dict | None = None, export_sizes: Sequence[int] = ()) -> str:
+        """Write tokenizer.json + tokkit.json atomically; each size in export_sizes adds
+        tokenizer-<size>.json (the first merges that fit)."""
+        from .artifacts import Card, vocabulary_stats, write_artifacts
+
+        writers = {"tokenizer.json": lambda p: self.to_tokenizer().save(p)}
+        for v in export_sizes:
+            sub = self.at_vocab_size(int(v))
+            writers[f"tokenizer-{int(v)}.json"] = (lambda s: lambda p: s.to_tokenizer().save(p))(sub)
+        card = Card(recipe="native", parameters=dict(parameters or {}, pattern=self.pattern),
+                    corpus=dict(corpus or {}), timings=dict(self.timings),
+                    vocabulary=dict(vocabulary_stats([t for t in self.tokens if t is not None],
+                                                     decode=lambda t: t.decode("utf-8", "replace")),
+                                    merges=len(self.merges), **self.stats))
+        return write_artifacts(out_dir, card, writers)
+
+
+def load_merges(source) -> tuple[list[str], list[tuple[str, str]], str | None]:
+    """(special tokens, merges as string pairs, pattern) from a tokenizer.json path, a NativeBPE or a
+    list of string pairs."""
+    if isinstance(source, NativeBPE):
+        return list(source.special_tokens), source.merge_strings(), source.pattern
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if os.path.isdir(path):
+            path = os.path.join(path, "tokenizer.json")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError) as e:
+            raise InputError(f"{path}: cannot read a tokenizer.json to resume from ({e})") from None
+        model = data.get("model") or {}
+        if model.get("type") != "BPE":
+            raise InputError(f"{path}: not a BPE tokenizer.json (model type {model.get('type')!r})")
+        merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model.get("merges", [])]
+        specials = [t["content"] for t in data.get("added_tokens", []) if t.get("special")]
+        return specials, merges, None
+    return [], [tuple(m) for m in source], None
+
+
+def _forced_ids(merges: Sequence[tuple[str, str]], tokens: list[bytes | None], where: str):
+    """Ids of resume merges, replaying the id assignment the kernel will do."""
+    by_bytes = {b: i for i, b in enumerate(tokens) if b is not None}
+    n = len(tokens)
+    fa, fb = [], []
+    for k, (left, right) in enumerate(merges):
+        ids = []
+        for s in (left, right):
+            b = to_bytes(s)
+            if b is None or b not in by_bytes:
+                raise InputError(f"{where}: merge {k + 1} ({left!r} {right!r}) uses {s!r}, which no earlier "
+                                 "merge made")
+            ids.append(by_bytes[b])
+        fa.append(ids[0])
+        fb.append(ids[1])
+        new = to_bytes(left) + to_bytes(right)
+        if new not in by_bytes:
+            by_bytes[new] = n
+            n += 1
+    return np.asarray(fa, np.int32), np.asarray(fb, np.int32), n
+
+
+def estimate_memory(n_bytes: int, *, distinct_ratio: float = 0.05) -> int:
+    """A rough peak-memory estimate in bytes for training on n_bytes of text: the text buffer, the
+    count tables (about a distinct piece per 20 bytes, 33 bytes per slot at half load, twice while two
+    threads' tables merge), the symbol arrays and pair tables."""
+    distinct = max(1024, int(n_bytes * distinct_ratio))
+    return int(n_bytes + distinct * 2 * 33 * 2 + distinct * 12 * (4 + 4 + 8) + 120e6)
+
+
+def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, quiet):
+    from ..kernels.bpe import bpe_train
+
+    pool = b"".join(t or b"" for t in tokens)
+    off = np.zeros(len(tokens), np.int64)
+    lens = np.full(len(tokens), -1, np.int32)
+    pos = 0
+    for i, t in enumerate(tokens):
+        if t is not None:
+            off[i], lens[i] = pos, len(t)
+            pos += len(t)
+    tok_pool = np.frombuffer(pool, np.uint8).copy() if pool else np.zeros(16, np.uint8)
+    prog = np.zeros(1, np.int64)
+    result = {}
+
+    def work():
+        try:
+            result["out"] = bpe_train(sym, wstart, wcount, tok_pool, off, lens, len(tokens), vocab_size,
+                                      min_frequency, fa, fb, prog)
+        except BaseException as e:  # surfaced in the calling thread
+            result["error"] = e
+
+    th = threading.Thread(target=work, daemon=True)
+    th.start()
+    total = max(0, vocab_size - len(tokens)) + len(fa)
+    with progress("merging", total=total, quiet=quiet, unit="merges") as bar:
+        done = 0
+        while th.is_alive():
+            th.join(0.2)
+            now = int(prog[0])
+            bar.advance(now - done)
+            done = now
+    if "error" in result:
+        raise result["error"]
+    ma, mb, mt, pool_out, off_out, len_out, n_tok, wlen = result["out"]
+    raw = pool_out.tobytes()
+    out_tokens = list(tokens)
+    for i in range(len(tokens), int(n_tok)):
+        out_tokens.append(raw[off_out[i]:off_out[i] + len_out[i]])
+    merges = list(zip(ma.tolist(), mb.tolist(), mt.tolist()))
+    return out_tokens, merges, wlen
+
+
+def _read_inputs(texts, files, per_line: bool, max_bytes: int | None):
+    """One byte buffer with document bounds, from strings and/or files (UTF-8 checked)."""
+    from ..kernels.wordcount import pack_texts
+
+    chunks: list[np.ndarray] = []
+    bounds_parts: list[np.ndarray] = []
+    base = 0
+    if texts is not None:
+        if isinstance(texts, str):
+            raise InputError("texts: expected an iterable of documents, got one string (wrap it in a list)")
+        buf, bounds = pack_texts(texts)
+        chunks.append(buf)
+        bounds_parts.append(bounds[:-1])
+        base = int(bounds[-1])
+    for path in files or ():
+        path = os.fspath(path)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read() if max_bytes is None else fh.read(max(0, max_bytes - base))
+        except OSError as e:
+            raise InputError(f"{path}: cannot read ({e.strerror})") from None
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(f"{path}: invalid UTF-8 at byte offset {e.start} ({e.reason})") from None
+        arr = np.frombuffer(data, np.uint8)
+        if per_line:
+            starts = np.concatenate([[0], np.flatnonzero(arr == 10) + 1])
+            starts = starts[starts < len(arr)]
+        else:
+            starts = np.zeros(1 if len(arr) else 0, np.int64)
+        chunks.append(arr)
+        bounds_parts.append(starts.astype(np.int64) + base)
+        base += len(arr)
+    buf = np.concatenate(chunks) if len(chunks) > 1 else (chunks[0] if chunks else np.zeros(0, np.uint8))
+    bounds = np.concatenate(bounds_parts + [np.array([base], np.int64)])
+    return buf, bounds
+
+
+def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2", per_line: bool = False,
+                 word_counts: Mapping[str, int] | None = None, threads: int | None = None,
+                 max_bytes: int | None = None):
+    """Pre-tokenize and count: returns (pool uint8, offsets int64, counts int64) of distinct pieces."""
+    from ..kernels.wordcount import count_buffer, gather_pieces, pack_texts
+
+    check_pattern(pattern)
+    parts = []
+    if texts is not None or files:
+        buf, bounds = _read_inputs(texts, files, per_line, max_bytes)
+        s, n, c = count_buffer(buf, bounds, pattern, threads=threads)
+        parts.append(gather_pieces(buf, s, n) + (c,))
+        del buf
+    if word_counts is not None:
+        items = list(word_counts.items())
+        for w, c in items:
+            if not isinstance(w, str):
+                raise InputError(f"word_counts: key {w!r} is not a string")
+            if int(c) < 0:
+                raise InputError(f"word_counts: negative count {c} for {w!r}")
+        buf, bounds = pack_texts(w for w, _ in items)
+        weights = np.asarray([int(c) for _, c in items], np.int64)
+        s, n, c = count_buffer(buf, bounds, pattern, weights=weights, threads=threads)
+        parts.append(gather_pieces(buf, s, n) + (c,))
+    if not parts:
+        raise InputError("nothing to train on: pass texts, files or word_counts")
+    if len(parts) == 1:
+        return parts[0]
+    # merge the tables: count by bytes
+    merged: dict[bytes, int] = {}
+    for pool, off, cnt in parts:
+        raw = pool.tobytes()
+        for k in range(len(cnt)):
+            key = raw[off[k]:off[k + 1]]
+            merged[key] = merged.get(key, 0) + int(cnt[k])
+    return _pack_counts(merged)
+
+
+def _pack_counts(counts: Mapping[bytes, int]):
+    keys = list(counts)
+    off = np.zeros(len(keys) + 1, np.int64)
+    if keys:
+        np.cumsum([len(k) for k in keys], out=off[1:])
+    return (np.frombuffer(b"".join(keys), np.uint8).copy(), off,
+            np.asarray([counts[k] for k in keys], np.int64))
+
+
+def prune_counts(pool, off, counts, max_words: int):
+    """Keep at most max_words distinct words: drop those under the smallest count threshold that fits."""
+    n = len(counts)
+    if n <= max_words:
+        return pool, off, counts, 0
+    threshold = int(np.partition(counts, n - max_words)[n - max_words])
+    keep = counts > threshold
+    if keep.sum() == 0 or keep.sum() < max_words // 2:  # ties at the threshold: keep them rather than none
+        keep = counts >= threshold
+    idx = np.flatnonzero(keep)
+    lens = (off[1:] - off[:-1])[idx]
+    new_off = np.zeros(len(idx) + 1, np.int64)
+    np.cumsum(lens, out=new_off[1:])
+    from ..kernels.wordcount import gather_pieces
+
+    new_pool, _ = gather_pieces(pool, off[:-1][idx].astype(np.int64), lens.astype(np.int32))
+    return new_pool, new_off, counts[idx], threshold
+
+
+def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (), vocab_size: int = 32768,
+                 pattern: str = "gpt2", min_frequency: int = 0, special_tokens: Sequence[str] = (),
+                 word_counts: Mapping[str, int] | None = None, per_line: bool = False,
+                 resume_from=None, domain_terms: Sequence[str] = (), max_words: int | None = None,
+                 threads: int | None = None, max_bytes: int | None = None, out_dir: str | None = None,
+                 export_sizes: Sequence[int] = (), quiet: bool = False) -> NativeBPE:
+    """Train a byte-level BPE tokenizer with the numba trainer.
+
+    texts / files / word_counts: the corpus (documents, UTF-8 files read whole or per line, or a
+    word -> count table whose entries are pre-tokenized with `pattern` and weighted by their counts).
+    Standard objective: exactly HF `BpeTrainer(vocab_size, min_frequency, special_tokens,
+    initial_alphabet=ByteLevel.alphabet())` with a ByteLevel pre-tokenizer (`pattern="gpt2"`).
+    resume_from: a tokenizer.json (path or folder), a NativeBPE or a list of (left, right) merges to replay
+    first, then training continues to vocab_size. domain_terms: strings made reachable as tokens by
+    merges appended at the end (within vocab_size). max_words: bound memory by pruning rare words when the
+    table of distinct words is larger. out_dir: write tokenizer.json + card (and export_sizes)."""
+    t0 = time.perf_counter()
+    check_pattern(pattern)
+    specials = list(dict.fromkeys(special_tokens))
+    forced_merges: list[tuple[str, str]] = []
+    if resume_from is not None:
+        r_specials, forced_merges, r_pattern = load_merges(resume_from)
+        if r_specials and not specials:
+            specials = r_specials
+        if r_pattern and r_pattern != pattern and resume_from is not None and pattern == "gpt2":
+            pattern = r_pattern
+    tokens0 = base_tokens(specials)
+    if vocab_size < len(tokens0):
+        raise InputError(f"vocab_size={vocab_size}: must be at least {len(tokens0)} (special tokens + 256 bytes)")
+    if min_frequency < 0:
+        raise InputError(f"min_frequency={min_frequency}: must be >= 0")
+    if max_words is not None and max_words < 1:
+        raise InputError(f"max_words={max_words}: must be >= 1")
+
+    pool, off, counts = count_corpus(texts, files=files, pattern=pattern, per_line=per_line,
+                                     word_counts=word_counts, threads=threads, max_bytes=max_bytes)
+    t_count = time.perf_counter()
+    if len(counts) == 0 and not forced_merges:
+        raise EmptyInputError("the corpus holds no text to train on")
+    stats = dict(distinct_words=int(len(counts)), words=int(counts.sum()) if len(counts) else 0)
+    if max_words is not None:
+        pool, off, counts, threshold = prune_counts(pool, off, counts, max_words)
+        stats.update(pruned_below=threshold, kept_words=int(len(counts)))
+
+    fa, fb, _ = _forced_ids(forced_merges, tokens0, "resume_from")
+    byte_to_id = np.zeros(256, np.int32)
+    for i, t in enumerate(tokens0):
+        if i >= len(specials):
+            byte_to_id[t[0]] = i
+    sym = byte_to_id[pool]
+    del pool
+    budget = vocab_size
+    model = None
+    for _ in range(4):  # domain terms: leave room for their merges, then check they fit
+        tokens, merges, _ = _run_kernel(sym.copy() if domain_terms else sym, off, counts, tokens0, budget,
+                                        min_frequency, fa, fb, quiet)
+        model = NativeBPE(specials, tokens, merges, pattern)
+        if not domain_terms:
+            break
+        model = add_domain_terms(model, domain_terms)
+        if model.vocab_size <= vocab_size:
+            break
+        budget -= model.vocab_size - vocab_size
+        if budget < len(tokens0):
+            raise InputError(f"domain_terms: {len(domain_terms)} terms need more than vocab_size={vocab_size}")
+    t_end = time.perf_counter()
+    model.timings = dict(count_s=round(t_count - t0, 3), merge_s=round(t_end - t_count, 3),
+                         total_s=round(t_end - t0, 3))
+    model.stats = stats
+    if out_dir is not None:
+        model.save(out_dir, parameters=dict(vocab_size=vocab_size, min_frequency=min_frequency,
+                                            special_tokens=specials, per_line=per_line,
+                                            resumed_merges=len(forced_merges), domain_terms=list(domain_terms),
+                                            max_words=max_words),
+                   corpus=dict(files=[os.fspath(f) for f in files], **stats), export_sizes=export_sizes)
+    return model
+
+
+def _encode_piece(model: NativeBPE, data: bytes, ranks: dict[tuple[int, int], int]) -> list[int]:
+    """BPE-encode one piece with the model's merges (lowest rank first)."""
+    by_bytes = {t: i for i, t in enumerate(model.tokens) if t is not None}
+    ids = [by_bytes[bytes([b])] for b in data]
+    while len(ids) > 1:
+        best = min(range(len(ids) - 1), key=lambda k: ranks.get((ids[k], ids[k + 1]), 1 << 60))
+        r = ranks.get((ids[best], ids[best + 1]))
+        if r is None:
+            break
+        ids[best:best + 2] = [model.merges[r][2]]
+    return ids
+
+
+def add_domain_terms(model: NativeBPE, terms: Sequence[str]) -> NativeBPE:
+    """Append merges so that each pre-token piece of each term becomes one token that BPE reaches
+    (the terms stay ordinary text: never cut out as added tokens)."""
+    from ..kernels.pretokenize import pretokenize
+
+    tokens, merges = list(model.tokens), list(model.merges)
+    by_bytes = {t: i for i, t in enumerate(tokens) if t is not None}
+    work = NativeBPE(model.special_tokens, tokens, merges, model.pattern)
+    for term in terms:
+        if not isinstance(term, str) or not term:
+            raise InputError(f"domain_terms: {term!r} is not a non-empty string")
+        for piece in pretokenize(term, model.pattern):
+            data = piece.encode("utf-8")
+            for _ in range(len(data)):
+                ranks = {(a, b): r for r, (a, b, _) in enumerate(merges)}
+                ids = _encode_piece(work, data, ranks)
+                if len(ids) == 1:
+                    break
+                a, b = ids[0], ids[1]
+                new = tokens[a] + tokens[b]
+                t = by_bytes.get(new)
+                if t is None:
+                    t = len(tokens)
+                    tokens.append(new)
+                    by_bytes[new] = t
+                merges.append((a, b, t))
+    return NativeBPE(model.special_tokens, tokens, merges, model.pattern, model.timings, model.stats)
