@@ -24,6 +24,8 @@ _EXPORTS = {
     "WordCounts": "tokkit.corpora",
     "TokkitError": "tokkit.errors",
     "InputError": "tokkit.errors",
+    "train_native": "tokkit.train.native",
+    "NativeBPE": "tokkit.train.native",
 }
 
 

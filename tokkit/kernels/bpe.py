@@ -214,7 +214,8 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
     fi = 0
     step = 0
     while fi < n_forced or n_tokens < vocab_size:
-        if fi < n_forced:
+        is_forced = fi < n_forced
+        if is_forced:
             a = forced_a[fi]
             b = forced_b[fi]
             fi += 1
@@ -370,6 +371,10 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
                     out += 1
                     k += 1
             wlen[w] = out - s
+        if is_forced:
+            # a replayed merge leaves its queue entry behind: spend the pair's count so it is not chosen
+            # again (a chosen pair's entry is popped instead)
+            pc[slot] = 0
         # the merged pair's word list is spent: recycle its nodes
         if last != -1:
             nn[last] = free
@@ -421,7 +426,9 @@ def bpe_reference(words: dict[tuple[int, ...], int], token_bytes: list[bytes | N
     while forced or len(toks) < vocab_size:
         if forced:
             p = forced.pop(0)
+            replayed = True
         else:
+            replayed = False
             while heap:
                 negc, p = heapq.heappop(heap)
                 if -negc != pairs.get(p, 0):
@@ -465,6 +472,8 @@ def bpe_reference(words: dict[tuple[int, ...], int], token_bytes: list[bytes | N
                     out.append(w[k])
                     k += 1
             ws[i] = out
+        if replayed:
+            pairs[p] = 0
         for q in changed:
             if pairs[q] > 0:
                 heapq.heappush(heap, (-pairs[q], q))

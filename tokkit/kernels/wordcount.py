@@ -64,15 +64,37 @@ def _grow(buf, hs, hl, hh, hc):
     return ns, nl, nh, nc
 
 
+@nb.njit
+def _prune(buf, hs, hl, hh, hc, keep_max):
+    """Drop the rarest entries so that at most keep_max remain (all entries at or under a count
+    threshold go, so ties never overflow the bound); returns the new table, its size and the threshold."""
+    used = np.flatnonzero(hs != -1)
+    counts = hc[used]
+    n = counts.shape[0]
+    threshold = np.sort(counts)[n - keep_max - 1] if n > keep_max else 0
+    ns = np.full(hs.shape[0], -1, np.int64)
+    nl = np.zeros(hs.shape[0], np.int32)
+    nh = np.zeros(hs.shape[0], np.uint64)
+    nc = np.zeros(hs.shape[0], np.int64)
+    m = 0
+    for k in used:
+        if hc[k] > threshold:
+            m += _insert(buf, hs[k], hl[k], hh[k], hc[k], ns, nl, nh, nc, hs.shape[0] - 1)
+    return ns, nl, nh, nc, m, threshold
+
+
 @nb.njit(cache=True, nogil=True)
-def count_pieces(buf, bounds, weights, d0, d1, pattern, table, cap):
+def count_pieces(buf, bounds, weights, d0, d1, pattern, table, cap, max_words):
     """Count the pieces of documents d0..d1-1 (document d is buf[bounds[d]:bounds[d+1]], counted
-    weights[d] times). Returns the table: piece start, length, count for each used slot."""
+    weights[d] times). With max_words > 0 the table is pruned to max_words whenever it reaches twice
+    that (bounded memory; counts of pruned words are lost). Returns piece start, length, count for each
+    used slot, and the highest pruning threshold (0: nothing pruned)."""
     hs = np.full(cap, -1, np.int64)
     hl = np.zeros(cap, np.int32)
     hh = np.zeros(cap, np.uint64)
     hc = np.zeros(cap, np.int64)
     used = 0
+    pruned = 0
     for d in range(d0, d1):
         i = bounds[d]
         end = bounds[d + 1]
@@ -81,12 +103,15 @@ def count_pieces(buf, bounds, weights, d0, d1, pattern, table, cap):
             continue
         while i < end:
             j = next_piece(buf, i, end, pattern, table)
+            if max_words > 0 and used >= 2 * max_words:
+                hs, hl, hh, hc, used, th = _prune(buf, hs, hl, hh, hc, max_words)
+                pruned = max(pruned, th)
             if 2 * used >= hs.shape[0]:
                 hs, hl, hh, hc = _grow(buf, hs, hl, hh, hc)
             used += _insert(buf, i, j - i, _hash(buf, i, j), w, hs, hl, hh, hc, hs.shape[0] - 1)
             i = j
     keep = np.flatnonzero(hs != -1)
-    return hs[keep], hl[keep], hc[keep]
+    return hs[keep], hl[keep], hc[keep], pruned
 
 
 @nb.njit(cache=True, nogil=True)
@@ -119,9 +144,9 @@ def _shares(bounds: np.ndarray, parts: int) -> list[tuple[int, int]]:
 
 
 def count_buffer(buf: np.ndarray, bounds: np.ndarray, pattern: str = "gpt2", *,
-                 weights: np.ndarray | None = None, threads: int | None = None):
+                 weights: np.ndarray | None = None, threads: int | None = None, max_words: int | None = None):
     """Count the pieces of the documents buf[bounds[d]:bounds[d+1]]; returns (starts, lengths, counts)
-    of the distinct pieces, as offsets into buf."""
+    of the distinct pieces, as offsets into buf. max_words bounds each thread's table (see count_pieces)."""
     pid = check_pattern(pattern)
     table = class_table()
     bounds = np.ascontiguousarray(bounds, dtype=np.int64)
@@ -132,7 +157,7 @@ def count_buffer(buf: np.ndarray, bounds: np.ndarray, pattern: str = "gpt2", *,
     cap = 1 << 14
 
     def run(share):
-        return count_pieces(buf, bounds, weights, share[0], share[1], pid, table, cap)
+        return count_pieces(buf, bounds, weights, share[0], share[1], pid, table, cap, max_words or 0)[:3]
 
     if len(shares) == 1:
         return run(shares[0])

@@ -277,7 +277,7 @@ def _read_inputs(texts, files, per_line: bool, max_bytes: int | None):
 
 def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2", per_line: bool = False,
                  word_counts: Mapping[str, int] | None = None, threads: int | None = None,
-                 max_bytes: int | None = None):
+                 max_bytes: int | None = None, max_words: int | None = None):
     """Pre-tokenize and count: returns (pool uint8, offsets int64, counts int64) of distinct pieces."""
     from ..kernels.wordcount import count_buffer, gather_pieces, pack_texts
 
@@ -285,7 +285,7 @@ def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2"
     parts = []
     if texts is not None or files:
         buf, bounds = _read_inputs(texts, files, per_line, max_bytes)
-        s, n, c = count_buffer(buf, bounds, pattern, threads=threads)
+        s, n, c = count_buffer(buf, bounds, pattern, threads=threads, max_words=max_words)
         parts.append(gather_pieces(buf, s, n) + (c,))
         del buf
     if word_counts is not None:
@@ -323,14 +323,14 @@ def _pack_counts(counts: Mapping[bytes, int]):
 
 
 def prune_counts(pool, off, counts, max_words: int):
-    """Keep at most max_words distinct words: drop those under the smallest count threshold that fits."""
+    """Keep at most max_words distinct words: drop every word under the smallest count threshold that fits.
+    Returns (pool, offsets, counts, threshold)."""
     n = len(counts)
     if n <= max_words:
         return pool, off, counts, 0
     threshold = int(np.partition(counts, n - max_words)[n - max_words])
-    keep = counts > threshold
-    if keep.sum() == 0 or keep.sum() < max_words // 2:  # ties at the threshold: keep them rather than none
-        keep = counts >= threshold
+    keep = counts > threshold  # strictly within the bound, even where many words tie at the threshold
+    threshold += 1
     idx = np.flatnonzero(keep)
     lens = (off[1:] - off[:-1])[idx]
     new_off = np.zeros(len(idx) + 1, np.int64)
@@ -376,7 +376,8 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
         raise InputError(f"max_words={max_words}: must be >= 1")
 
     pool, off, counts = count_corpus(texts, files=files, pattern=pattern, per_line=per_line,
-                                     word_counts=word_counts, threads=threads, max_bytes=max_bytes)
+                                     word_counts=word_counts, threads=threads, max_bytes=max_bytes,
+                                     max_words=max_words)
     t_count = time.perf_counter()
     if len(counts) == 0 and not forced_merges:
         raise EmptyInputError("the corpus holds no text to train on")

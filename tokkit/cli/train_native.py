@@ -1,0 +1,81 @@
+"""`tokkit train native ...`: the numba byte-level BPE trainer."""
+
+from __future__ import annotations
+
+import os
+from typing import List, Optional
+
+import typer
+
+from . import train_app
+from ._common import guarded, print_json, print_table
+
+
+@train_app.command("native")
+@guarded
+def native(
+    paths: List[str] = typer.Argument(None, help="Text files (.txt read as bytes; .jsonl/.parquet/.gz through "
+                                      "the corpus readers)."),
+    out: str = typer.Option(..., "--out", "-o", help="Output folder: tokenizer.json + tokkit.json."),
+    vocab_size: int = typer.Option(32768, help="Vocabulary size, special tokens and the 256 bytes included."),
+    pattern: str = typer.Option("gpt2", help="Pre-tokenization: gpt2, gpt4o, whitespace or none."),
+    min_frequency: int = typer.Option(0, help="Stop when the best pair is rarer than this."),
+    special: List[str] = typer.Option([], "--special", help="A special token (repeatable), ids from 0."),
+    per_line: bool = typer.Option(False, "--per-line", help="Each line is a document (as HF's train(files))."),
+    counts: Optional[str] = typer.Option(None, help="Train from a word-count table (.tsv or .parquet)."),
+    wordfreq: Optional[str] = typer.Option(None, help="Train from wordfreq counts of this language."),
+    prefix_space: bool = typer.Option(False, "--prefix-space", help="Counts: put a space before each word."),
+    resume: Optional[str] = typer.Option(None, help="tokenizer.json (or its folder) whose merges come first."),
+    term: List[str] = typer.Option([], "--term", help="A domain term to make a token (repeatable)."),
+    terms_file: Optional[str] = typer.Option(None, help="Domain terms, one per line."),
+    max_words: Optional[int] = typer.Option(None, help="Bound memory: keep at most this many distinct words."),
+    export_size: List[int] = typer.Option([], "--export-size", help="Also write tokenizer-<V>.json for a "
+                                          "smaller V from the same run (repeatable)."),
+    threads: Optional[int] = typer.Option(None, help="Counting threads (default: all cores)."),
+    max_bytes: Optional[int] = typer.Option(None, help="Read at most this many bytes of text files."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """Train byte-level BPE with tokkit's numba trainer (the same merges as HF's BpeTrainer)."""
+    from ..errors import InputError
+    from ..train.native import estimate_memory, train_native
+
+    paths = list(paths or [])
+    if not paths and not counts and not wordfreq:
+        raise InputError("give text files, --counts or --wordfreq")
+    word_counts = None
+    if counts or wordfreq:
+        from ..corpora import read_word_counts, wordfreq_counts
+
+        table = dict(read_word_counts(counts)) if counts else {}
+        if wordfreq:
+            for w, c in wordfreq_counts(wordfreq).items():
+                table[w] = table.get(w, 0) + c
+        word_counts = {(" " + w if prefix_space else w): c for w, c in table.items()}
+    terms = list(term)
+    if terms_file:
+        try:
+            with open(terms_file, encoding="utf-8") as fh:
+                terms += [line.rstrip("\n") for line in fh if line.strip()]
+        except OSError as e:
+            raise InputError(f"{terms_file}: cannot read ({e.strerror})") from None
+    raw = [p for p in paths if p.endswith(".txt") or "." not in os.path.basename(p)]
+    other = [p for p in paths if p not in raw]
+    texts = None
+    if other:
+        from ..corpora import read_documents
+
+        texts = read_documents(other, per="line" if per_line else "file").texts()
+    if not quiet and not as_json and raw:
+        size = sum(os.path.getsize(p) for p in raw if os.path.isfile(p))
+        typer.echo(f"memory estimate: about {estimate_memory(size) / 2**20:,.0f} MiB", err=True)
+    model = train_native(texts, files=raw, vocab_size=vocab_size, pattern=pattern, min_frequency=min_frequency,
+                         special_tokens=special, word_counts=word_counts, per_line=per_line, resume_from=resume,
+                         domain_terms=terms, max_words=max_words, threads=threads, max_bytes=max_bytes,
+                         out_dir=out, export_sizes=export_size, quiet=quiet or as_json)
+    summary = dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), pattern=model.pattern,
+                   **model.timings, **model.stats)
+    if as_json:
+        print_json(summary)
+    elif not quiet:
+        print_table(f"native BPE -> {out}", list(summary), [list(summary.values())])
