@@ -82,6 +82,36 @@ def test_word_counts_use_64_bit_integers():
 
     buf, bounds = pack_texts(["hello hello", "x"])
     big = np.asarray([3_000_000_000, 5_000_000_000], np.int64)
-    s, n, c = count_buffer(buf, bounds, "gpt2", weights=big, threads=1)
-    got = {buf[a:a + b].tobytes(): int(k) for a, b, k in zip(s, n, c)}
+    pool, off, c = count_buffer(buf, bounds, "gpt2", weights=big, threads=1).words()
+    got = {pool[off[k]:off[k + 1]].tobytes(): int(c[k]) for k in range(len(c))}
     assert got == {b"hello": 3_000_000_000, b" hello": 3_000_000_000, b"x": 5_000_000_000}
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])
+def test_streamed_file_counts_equal_in_memory_counts(tmp_path, block):
+    from tokkit.kernels.wordcount import count_files
+
+    lines = ["def f(x):\n", "    return x  # é ✓\n", "\n", "  \n", "class A:   pass\n", "last line without newline"]
+    path = tmp_path / "src.txt"
+    path.write_text("".join(lines * 20), encoding="utf-8")
+    pool, off, c = count_files([path], "gpt2", per_line=True, threads=2, block=block).words()
+    got = {pool[off[k]:off[k + 1]].tobytes(): int(c[k]) for k in range(len(c))}
+    per_line = [line for line in path.read_text(encoding="utf-8").splitlines(keepends=True)]
+    assert got == count_words_reference(per_line, "gpt2")
+    whole = count_files([path], "gpt2", per_line=False, threads=2).words()
+    raw = whole[0].tobytes()
+    assert {raw[whole[1][k]:whole[1][k + 1]]: int(whole[2][k]) for k in range(len(whole[2]))} == \
+        count_words_reference([path.read_text(encoding="utf-8")], "gpt2")
+
+
+def test_invalid_utf8_split_across_blocks_is_reported_with_its_offset(tmp_path):
+    from tokkit.errors import InputError
+    from tokkit.kernels.wordcount import count_files
+
+    path = tmp_path / "bad.txt"
+    path.write_bytes("é\n".encode() * 10 + b"ok\xc3")
+    with pytest.raises(InputError, match=r"bad.txt: invalid UTF-8 at byte offset 32"):
+        count_files([path], per_line=True, block=4)
+    path.write_bytes(b"ab\n\xffcd\n")
+    with pytest.raises(InputError, match=r"offset 3 "):
+        count_files([path], per_line=True, block=2)

@@ -130,9 +130,25 @@ def test_domain_terms_become_reachable_tokens(small_texts, tmp_path):
 def test_pruning_bounds_the_word_table(small_texts):
     full = train_native(small_texts, vocab_size=600, quiet=True)
     pruned = train_native(small_texts, vocab_size=600, quiet=True, max_words=2000)
-    assert pruned.stats["kept_words"] <= 2000 < full.stats["distinct_words"]
-    assert pruned.stats["pruned_below"] >= 1
+    assert pruned.stats["distinct_words"] <= 2000 < full.stats["distinct_words"]
+    assert pruned.stats["pruned_below"] >= 2
     assert pruned.vocab_size == 600
+
+
+def test_pruning_keeps_the_frequent_words_exactly(small_texts):
+    from tokkit.kernels.wordcount import count_words
+    from tokkit.train.native import count_corpus
+
+    full = count_words(small_texts)
+    pool, off, counts, below = count_corpus(small_texts, max_words=500, threads=1)
+    raw = pool.tobytes()
+    kept = {raw[off[k]:off[k + 1]]: int(counts[k]) for k in range(len(counts))}
+    assert len(kept) <= 500 and below >= 2
+    # pruning while counting can only lose counts, never invent them
+    assert all(full[w] >= c for w, c in kept.items())
+    # the most frequent words survive with exact counts (rarer ones may lose counts to early pruning)
+    for w, c in sorted(full.items(), key=lambda x: -x[1])[:10]:
+        assert kept[w] == c
 
 
 def test_artifacts_load_everywhere(small_texts, tmp_path):

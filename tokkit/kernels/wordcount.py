@@ -1,13 +1,20 @@
 """Word counting in numba: pre-tokenize documents and count the pieces in a hash table keyed by their
-bytes, with 64-bit counts; documents are shared out to threads (the kernels release the GIL), and the
-per-thread tables are merged at the end. The reference is `count_words_reference` (regex + Counter)."""
+bytes, with 64-bit counts.
+
+Each table slot is one cache line's worth of int64 (hash, offset, length, count), and the bytes of each
+distinct piece are copied into a small pool owned by the table, so a lookup touches the slot and the hot
+pool, never the (large, cold) input buffer. Documents are shared out to threads (the kernels release the
+GIL), each with its own table, merged at the end; files read per line are streamed in blocks so memory
+stays at a few blocks plus the tables. With max_words the table is pruned to the most frequent words
+whenever it doubles past that bound. The reference is `count_words_reference` (regex + Counter).
+"""
 
 from __future__ import annotations
 
 import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numba as nb
 import numpy as np
@@ -15,7 +22,10 @@ import numpy as np
 from .pretokenize import check_pattern, next_piece, pretokenize_reference
 from .unicode_table import class_table
 
-_EMPTY = np.int64(-1)
+# slot layout in the (cap, 4) int64 table; hash 0 marks an empty slot
+_H, _OFF, _LEN, _CNT = 0, 1, 2, 3
+# state: used slots, pool bytes used, highest pruning threshold so far
+_USED, _POOL, _PRUNED = 0, 1, 2
 
 
 @nb.njit(inline="always")
@@ -23,78 +33,105 @@ def _hash(buf, s, e):
     h = np.uint64(0xCBF29CE484222325)
     for k in range(s, e):
         h = (h ^ np.uint64(buf[k])) * np.uint64(0x100000001B3)
-    return h
-
-
-@nb.njit(inline="always")
-def _same(buf, s1, s2, n):
-    for k in range(n):
-        if buf[s1 + k] != buf[s2 + k]:
-            return False
-    return True
+    h = h ^ (h >> np.uint64(29))
+    return np.int64(h | np.uint64(1))
 
 
 @nb.njit
-def _insert(buf, s, n, h, c, hs, hl, hh, hc, mask):
-    """Add count c to the piece buf[s:s+n] (hash h); returns 1 when it opened a new slot."""
-    i = np.int64(h >> np.uint64(20)) & mask
+def _find(T, pool, h, buf, s, n):
+    """Slot of the piece buf[s:s+n] with hash h: its slot, or the empty slot where it belongs."""
+    mask = T.shape[0] - 1
+    i = (h >> 17) & mask
     while True:
-        if hs[i] == -1:
-            hs[i] = s
-            hl[i] = n
-            hh[i] = h
-            hc[i] = c
-            return 1
-        if hh[i] == h and hl[i] == n and _same(buf, hs[i], s, n):
-            hc[i] += c
-            return 0
+        th = T[i, _H]
+        if th == 0:
+            return i
+        if th == h and T[i, _LEN] == n:
+            o = T[i, _OFF]
+            same = True
+            for k in range(n):
+                if pool[o + k] != buf[s + k]:
+                    same = False
+                    break
+            if same:
+                return i
         i = (i + 1) & mask
 
 
 @nb.njit
-def _grow(buf, hs, hl, hh, hc):
-    cap = hs.shape[0] * 2
-    ns = np.full(cap, -1, np.int64)
-    nl = np.zeros(cap, np.int32)
-    nh = np.zeros(cap, np.uint64)
-    nc = np.zeros(cap, np.int64)
-    for i in range(hs.shape[0]):
-        if hs[i] != -1:
-            _insert(buf, hs[i], hl[i], hh[i], hc[i], ns, nl, nh, nc, cap - 1)
-    return ns, nl, nh, nc
+def _rehash(T, cap):
+    N = np.zeros((cap, 4), np.int64)
+    mask = cap - 1
+    for j in range(T.shape[0]):
+        if T[j, _H] != 0:
+            i = (T[j, _H] >> 17) & mask
+            while N[i, _H] != 0:
+                i = (i + 1) & mask
+            N[i, :] = T[j, :]
+    return N
 
 
 @nb.njit
-def _prune(buf, hs, hl, hh, hc, keep_max):
-    """Drop the rarest entries so that at most keep_max remain (all entries at or under a count
-    threshold go, so ties never overflow the bound); returns the new table, its size and the threshold."""
-    used = np.flatnonzero(hs != -1)
-    counts = hc[used]
+def _add(T, pool, state, buf, s, n, h, c):
+    """Add c to the piece buf[s:s+n]; returns the (possibly regrown) table and pool."""
+    i = _find(T, pool, h, buf, s, n)
+    if T[i, _H] != 0:
+        T[i, _CNT] += c
+        return T, pool
+    p = state[_POOL]
+    if p + n > pool.shape[0]:
+        g = np.empty(max(2 * pool.shape[0], p + n + 4096), np.uint8)
+        g[:p] = pool[:p]
+        pool = g
+    pool[p:p + n] = buf[s:s + n]
+    T[i, _H] = h
+    T[i, _OFF] = p
+    T[i, _LEN] = n
+    T[i, _CNT] = c
+    state[_POOL] = p + n
+    state[_USED] += 1
+    if 2 * state[_USED] > T.shape[0]:
+        T = _rehash(T, 2 * T.shape[0])
+    return T, pool
+
+
+@nb.njit
+def _prune(T, pool, state, keep_max):
+    """Keep at most keep_max entries: every entry at or under a count threshold goes (ties never
+    overflow the bound); the pool is compacted."""
+    used = np.flatnonzero(T[:, _H] != 0)
+    counts = T[used, _CNT]
     n = counts.shape[0]
-    threshold = np.sort(counts)[n - keep_max - 1] if n > keep_max else 0
-    ns = np.full(hs.shape[0], -1, np.int64)
-    nl = np.zeros(hs.shape[0], np.int32)
-    nh = np.zeros(hs.shape[0], np.uint64)
-    nc = np.zeros(hs.shape[0], np.int64)
+    if n <= keep_max:
+        return T, pool
+    threshold = np.sort(counts)[n - keep_max - 1]
+    N = np.zeros(T.shape, np.int64)
+    newpool = np.empty(pool.shape[0], np.uint8)
+    mask = T.shape[0] - 1
+    p = 0
     m = 0
-    for k in used:
-        if hc[k] > threshold:
-            m += _insert(buf, hs[k], hl[k], hh[k], hc[k], ns, nl, nh, nc, hs.shape[0] - 1)
-    return ns, nl, nh, nc, m, threshold
+    for j in used:
+        if T[j, _CNT] > threshold:
+            ln = T[j, _LEN]
+            newpool[p:p + ln] = pool[T[j, _OFF]:T[j, _OFF] + ln]
+            i = (T[j, _H] >> 17) & mask
+            while N[i, _H] != 0:
+                i = (i + 1) & mask
+            N[i, :] = T[j, :]
+            N[i, _OFF] = p
+            p += ln
+            m += 1
+    state[_USED] = m
+    state[_POOL] = p
+    state[_PRUNED] = max(state[_PRUNED], threshold)
+    return N, newpool
 
 
 @nb.njit(cache=True, nogil=True)
-def count_pieces(buf, bounds, weights, d0, d1, pattern, table, cap, max_words):
+def count_into(T, pool, state, buf, bounds, weights, d0, d1, pattern, table, max_words):
     """Count the pieces of documents d0..d1-1 (document d is buf[bounds[d]:bounds[d+1]], counted
-    weights[d] times). With max_words > 0 the table is pruned to max_words whenever it reaches twice
-    that (bounded memory; counts of pruned words are lost). Returns piece start, length, count for each
-    used slot, and the highest pruning threshold (0: nothing pruned)."""
-    hs = np.full(cap, -1, np.int64)
-    hl = np.zeros(cap, np.int32)
-    hh = np.zeros(cap, np.uint64)
-    hc = np.zeros(cap, np.int64)
-    used = 0
-    pruned = 0
+    weights[d] times) into the table. With max_words > 0, prune to max_words whenever the table reaches
+    twice that (bounded memory; the counts of pruned words are lost). Returns the table and pool."""
     for d in range(d0, d1):
         i = bounds[d]
         end = bounds[d + 1]
@@ -103,34 +140,93 @@ def count_pieces(buf, bounds, weights, d0, d1, pattern, table, cap, max_words):
             continue
         while i < end:
             j = next_piece(buf, i, end, pattern, table)
-            if max_words > 0 and used >= 2 * max_words:
-                hs, hl, hh, hc, used, th = _prune(buf, hs, hl, hh, hc, max_words)
-                pruned = max(pruned, th)
-            if 2 * used >= hs.shape[0]:
-                hs, hl, hh, hc = _grow(buf, hs, hl, hh, hc)
-            used += _insert(buf, i, j - i, _hash(buf, i, j), w, hs, hl, hh, hc, hs.shape[0] - 1)
+            T, pool = _add(T, pool, state, buf, i, j - i, _hash(buf, i, j), w)
+            if max_words > 0 and state[_USED] >= 2 * max_words:
+                T, pool = _prune(T, pool, state, max_words)
             i = j
-    keep = np.flatnonzero(hs != -1)
-    return hs[keep], hl[keep], hc[keep], pruned
+    return T, pool
 
 
 @nb.njit(cache=True, nogil=True)
-def merge_counts(buf, s1, l1, c1, s2, l2, c2):
-    """Union of two count tables over the same buffer."""
-    n = s1.shape[0] + s2.shape[0]
-    cap = 16
-    while cap < 2 * n:
-        cap *= 2
-    hs = np.full(cap, -1, np.int64)
-    hl = np.zeros(cap, np.int32)
-    hh = np.zeros(cap, np.uint64)
-    hc = np.zeros(cap, np.int64)
-    for k in range(s1.shape[0]):
-        _insert(buf, s1[k], l1[k], _hash(buf, s1[k], s1[k] + l1[k]), c1[k], hs, hl, hh, hc, cap - 1)
-    for k in range(s2.shape[0]):
-        _insert(buf, s2[k], l2[k], _hash(buf, s2[k], s2[k] + l2[k]), c2[k], hs, hl, hh, hc, cap - 1)
-    keep = np.flatnonzero(hs != -1)
-    return hs[keep], hl[keep], hc[keep]
+def merge_into(T, pool, state, T2, pool2, max_words):
+    """Add every entry of table 2 to table 1."""
+    for j in range(T2.shape[0]):
+        if T2[j, _H] != 0:
+            T, pool = _add(T, pool, state, pool2, T2[j, _OFF], T2[j, _LEN], T2[j, _H], T2[j, _CNT])
+            if max_words > 0 and state[_USED] >= 2 * max_words:
+                T, pool = _prune(T, pool, state, max_words)
+    return T, pool
+
+
+@nb.njit(cache=True, nogil=True)
+def table_words(T, pool, state, max_words):
+    """The distinct words as (pool, offsets with a final end, counts), pruned to max_words if > 0."""
+    if max_words > 0:
+        T, pool = _prune(T, pool, state, max_words)
+    used = np.flatnonzero(T[:, _H] != 0)
+    off = np.zeros(used.shape[0] + 1, np.int64)
+    counts = np.empty(used.shape[0], np.int64)
+    for k in range(used.shape[0]):
+        off[k + 1] = off[k] + T[used[k], _LEN]
+        counts[k] = T[used[k], _CNT]
+    out = np.empty(off[-1], np.uint8)
+    for k in range(used.shape[0]):
+        j = used[k]
+        out[off[k]:off[k + 1]] = pool[T[j, _OFF]:T[j, _OFF] + T[j, _LEN]]
+    return out, off, counts
+
+
+@nb.njit(cache=True, nogil=True)
+def line_starts(buf, base):
+    """Offsets (plus base) where each line of buf starts (a line keeps its newline)."""
+    n = 1 if buf.shape[0] else 0
+    for k in range(buf.shape[0] - 1):
+        if buf[k] == 10:
+            n += 1
+    out = np.empty(n, np.int64)
+    if n:
+        out[0] = base
+        m = 1
+        for k in range(buf.shape[0] - 1):
+            if buf[k] == 10:
+                out[m] = base + k + 1
+                m += 1
+    return out
+
+
+class WordTable:
+    """A growing piece -> count table (one per thread)."""
+
+    def __init__(self, pattern: str = "gpt2", max_words: int | None = None):
+        self.pattern = check_pattern(pattern)
+        self.max_words = int(max_words or 0)
+        self.T = np.zeros((1 << 12, 4), np.int64)
+        self.pool = np.empty(1 << 16, np.uint8)
+        self.state = np.zeros(3, np.int64)
+        self.table = class_table()
+
+    def add(self, buf: np.ndarray, bounds: np.ndarray, weights: np.ndarray | None = None,
+            d0: int = 0, d1: int | None = None) -> "WordTable":
+        bounds = np.ascontiguousarray(bounds, np.int64)
+        d1 = len(bounds) - 1 if d1 is None else d1
+        if weights is None:
+            weights = np.ones(max(0, len(bounds) - 1), np.int64)
+        self.T, self.pool = count_into(self.T, self.pool, self.state, buf, bounds, weights, d0, d1,
+                                       self.pattern, self.table, self.max_words)
+        return self
+
+    def merge(self, other: "WordTable") -> "WordTable":
+        self.T, self.pool = merge_into(self.T, self.pool, self.state, other.T, other.pool, self.max_words)
+        return self
+
+    @property
+    def pruned_below(self) -> int:
+        """Words with a count under this were dropped (0: none)."""
+        return int(self.state[_PRUNED]) + 1 if self.state[_PRUNED] else 0
+
+    def words(self):
+        """(pool uint8, offsets int64 with a final end, counts int64) of the distinct words."""
+        return table_words(self.T, self.pool, self.state, self.max_words)
 
 
 def _shares(bounds: np.ndarray, parts: int) -> list[tuple[int, int]]:
@@ -143,30 +239,108 @@ def _shares(bounds: np.ndarray, parts: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(edges, edges[1:]) if b > a] or [(0, 0)]
 
 
+def _threads(threads: int | None) -> int:
+    return max(1, threads or os.cpu_count() or 1)
+
+
 def count_buffer(buf: np.ndarray, bounds: np.ndarray, pattern: str = "gpt2", *,
-                 weights: np.ndarray | None = None, threads: int | None = None, max_words: int | None = None):
-    """Count the pieces of the documents buf[bounds[d]:bounds[d+1]]; returns (starts, lengths, counts)
-    of the distinct pieces, as offsets into buf. max_words bounds each thread's table (see count_pieces)."""
-    pid = check_pattern(pattern)
-    table = class_table()
-    bounds = np.ascontiguousarray(bounds, dtype=np.int64)
+                 weights: np.ndarray | None = None, threads: int | None = None,
+                 max_words: int | None = None) -> WordTable:
+    """Count the pieces of the documents buf[bounds[d]:bounds[d+1]] with all cores."""
+    bounds = np.ascontiguousarray(bounds, np.int64)
     if weights is None:
-        weights = np.ones(max(0, len(bounds) - 1), dtype=np.int64)
-    threads = max(1, threads or os.cpu_count() or 1)
-    shares = _shares(bounds, threads)
-    cap = 1 << 14
-
-    def run(share):
-        return count_pieces(buf, bounds, weights, share[0], share[1], pid, table, cap, max_words or 0)[:3]
-
+        weights = np.ones(max(0, len(bounds) - 1), np.int64)
+    shares = _shares(bounds, _threads(threads))
+    tables = [WordTable(pattern, max_words) for _ in shares]
     if len(shares) == 1:
-        return run(shares[0])
-    with ThreadPoolExecutor(len(shares)) as pool:
-        parts = list(pool.map(run, shares))
-    out = parts[0]
-    for p in parts[1:]:
-        out = merge_counts(buf, *out, *p)
-    return out
+        return tables[0].add(buf, bounds, weights, *shares[0])
+    with ThreadPoolExecutor(len(shares)) as ex:
+        list(ex.map(lambda k: tables[k].add(buf, bounds, weights, *shares[k]), range(len(shares))))
+    for t in tables[1:]:
+        tables[0].merge(t)
+    return tables[0]
+
+
+def _check_utf8(data, path: str, start_offset: int, dec) -> None:
+    from ..errors import InputError
+
+    pending = len(dec.getstate()[0])  # bytes of a character cut by the previous block
+    try:
+        dec.decode(data, final=False)
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: invalid UTF-8 at byte offset {start_offset - pending + e.start} "
+                         f"({e.reason})") from None
+
+
+def count_files(paths: Sequence[str], pattern: str = "gpt2", *, per_line: bool = True,
+                threads: int | None = None, max_words: int | None = None, block: int = 1 << 23,
+                max_bytes: int | None = None) -> WordTable:
+    """Count the pieces of UTF-8 text files (each line a document, or each file one document), reading
+    per-line files in blocks cut at line ends so that at most a few blocks are in memory."""
+    import codecs
+
+    from ..errors import InputError
+
+    n = _threads(threads)
+    tables = [WordTable(pattern, max_words) for _ in range(n)]
+    futures = [None] * n
+    budget = max_bytes
+    k = 0
+    with ThreadPoolExecutor(n) as ex:
+        def submit(arr, bounds):
+            nonlocal k
+            slot = k % n
+            if futures[slot] is not None:
+                futures[slot].result()
+            futures[slot] = ex.submit(tables[slot].add, arr, bounds)
+            k += 1
+
+        for path in paths:
+            path = os.fspath(path)
+            dec = codecs.getincrementaldecoder("utf-8")()
+            try:
+                fh = open(path, "rb")
+            except OSError as e:
+                raise InputError(f"{path}: cannot read ({e.strerror})") from None
+            with fh:
+                if not per_line:
+                    data = fh.read() if budget is None else fh.read(budget)
+                    _check_utf8(data, path, 0, dec)
+                    if dec.getstate()[0]:
+                        raise InputError(f"{path}: invalid UTF-8 at byte offset {len(data) - len(dec.getstate()[0])} "
+                                         "(unexpected end of data)")
+                    if budget is not None:
+                        budget -= len(data)
+                    if data:
+                        submit(np.frombuffer(data, np.uint8), np.array([0, len(data)], np.int64))
+                    continue
+                carry = b""
+                offset = 0
+                while budget is None or budget > 0:
+                    chunk = fh.read(block if budget is None else min(block, budget))
+                    if budget is not None:
+                        budget -= len(chunk)
+                    last = not chunk or (budget is not None and budget <= 0)
+                    if chunk:
+                        _check_utf8(chunk, path, offset, dec)
+                        offset += len(chunk)
+                    data = carry + chunk
+                    cut = len(data) if last else data.rfind(b"\n") + 1
+                    carry = data[cut:]
+                    if cut:
+                        arr = np.frombuffer(data[:cut], np.uint8)
+                        submit(arr, np.append(line_starts(arr, 0), cut))
+                    if last:
+                        break
+                if dec.getstate()[0]:
+                    raise InputError(f"{path}: invalid UTF-8 at byte offset {offset - len(dec.getstate()[0])} "
+                                     "(unexpected end of data)")
+        for f in futures:
+            if f is not None:
+                f.result()
+    for t in tables[1:]:
+        tables[0].merge(t)
+    return tables[0]
 
 
 def pack_texts(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -181,9 +355,9 @@ def pack_texts(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
 def count_words(texts: Iterable[str], pattern: str = "gpt2", *, threads: int | None = None) -> dict[bytes, int]:
     """Pre-tokenize and count: piece bytes -> count (a convenience over `count_buffer`)."""
     buf, bounds = pack_texts(texts)
-    s, n, c = count_buffer(buf, bounds, pattern, threads=threads)
-    raw = buf.tobytes()
-    return {raw[a:a + b]: int(k) for a, b, k in zip(s.tolist(), n.tolist(), c.tolist())}
+    pool, off, counts = count_buffer(buf, bounds, pattern, threads=threads).words()
+    raw = pool.tobytes()
+    return {raw[off[k]:off[k + 1]]: int(counts[k]) for k in range(len(counts))}
 
 
 def count_words_reference(texts: Iterable[str], pattern: str = "gpt2") -> dict[bytes, int]:
@@ -191,15 +365,3 @@ def count_words_reference(texts: Iterable[str], pattern: str = "gpt2") -> dict[b
     for t in texts:
         out.update(p.encode("utf-8", "surrogatepass") for p in pretokenize_reference(t, pattern))
     return dict(out)
-
-
-@nb.njit(cache=True, nogil=True)
-def gather_pieces(buf, starts, lens):
-    """Copy the pieces into one contiguous pool; returns (pool, offsets with a final end)."""
-    off = np.zeros(starts.shape[0] + 1, np.int64)
-    for k in range(starts.shape[0]):
-        off[k + 1] = off[k] + lens[k]
-    pool = np.empty(off[-1], np.uint8)
-    for k in range(starts.shape[0]):
-        pool[off[k]:off[k + 1]] = buf[starts[k]:starts[k] + lens[k]]
-    return pool, off

@@ -236,58 +236,29 @@ def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, 
     return out_tokens, merges, wlen
 
 
-def _read_inputs(texts, files, per_line: bool, max_bytes: int | None):
-    """One byte buffer with document bounds, from strings and/or files (UTF-8 checked)."""
-    from ..kernels.wordcount import pack_texts
+def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2", per_line: bool = False,
+                 word_counts: Mapping[str, int] | None = None, threads: int | None = None,
+                 max_bytes: int | None = None, max_words: int | None = None):
+    """Pre-tokenize and count documents, files and/or a word-count table (whose entries are pre-tokenized
+    too, weighted by their counts). Returns (pool uint8, offsets int64, counts int64, pruned_below)."""
+    from ..kernels.wordcount import WordTable, count_buffer, count_files, pack_texts
 
-    chunks: list[np.ndarray] = []
-    bounds_parts: list[np.ndarray] = []
-    base = 0
+    check_pattern(pattern)
+    table: WordTable | None = None
+
+    def add(t: WordTable):
+        nonlocal table
+        table = t if table is None else table.merge(t)
+
     if texts is not None:
         if isinstance(texts, str):
             raise InputError("texts: expected an iterable of documents, got one string (wrap it in a list)")
         buf, bounds = pack_texts(texts)
-        chunks.append(buf)
-        bounds_parts.append(bounds[:-1])
-        base = int(bounds[-1])
-    for path in files or ():
-        path = os.fspath(path)
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read() if max_bytes is None else fh.read(max(0, max_bytes - base))
-        except OSError as e:
-            raise InputError(f"{path}: cannot read ({e.strerror})") from None
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InputError(f"{path}: invalid UTF-8 at byte offset {e.start} ({e.reason})") from None
-        arr = np.frombuffer(data, np.uint8)
-        if per_line:
-            starts = np.concatenate([[0], np.flatnonzero(arr == 10) + 1])
-            starts = starts[starts < len(arr)]
-        else:
-            starts = np.zeros(1 if len(arr) else 0, np.int64)
-        chunks.append(arr)
-        bounds_parts.append(starts.astype(np.int64) + base)
-        base += len(arr)
-    buf = np.concatenate(chunks) if len(chunks) > 1 else (chunks[0] if chunks else np.zeros(0, np.uint8))
-    bounds = np.concatenate(bounds_parts + [np.array([base], np.int64)])
-    return buf, bounds
-
-
-def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2", per_line: bool = False,
-                 word_counts: Mapping[str, int] | None = None, threads: int | None = None,
-                 max_bytes: int | None = None, max_words: int | None = None):
-    """Pre-tokenize and count: returns (pool uint8, offsets int64, counts int64) of distinct pieces."""
-    from ..kernels.wordcount import count_buffer, gather_pieces, pack_texts
-
-    check_pattern(pattern)
-    parts = []
-    if texts is not None or files:
-        buf, bounds = _read_inputs(texts, files, per_line, max_bytes)
-        s, n, c = count_buffer(buf, bounds, pattern, threads=threads, max_words=max_words)
-        parts.append(gather_pieces(buf, s, n) + (c,))
+        add(count_buffer(buf, bounds, pattern, threads=threads, max_words=max_words))
         del buf
+    if files:
+        add(count_files([os.fspath(f) for f in files], pattern, per_line=per_line, threads=threads,
+                        max_words=max_words, max_bytes=max_bytes))
     if word_counts is not None:
         items = list(word_counts.items())
         for w, c in items:
@@ -297,48 +268,11 @@ def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2"
                 raise InputError(f"word_counts: negative count {c} for {w!r}")
         buf, bounds = pack_texts(w for w, _ in items)
         weights = np.asarray([int(c) for _, c in items], np.int64)
-        s, n, c = count_buffer(buf, bounds, pattern, weights=weights, threads=threads)
-        parts.append(gather_pieces(buf, s, n) + (c,))
-    if not parts:
+        add(count_buffer(buf, bounds, pattern, weights=weights, threads=threads, max_words=max_words))
+    if table is None:
         raise InputError("nothing to train on: pass texts, files or word_counts")
-    if len(parts) == 1:
-        return parts[0]
-    # merge the tables: count by bytes
-    merged: dict[bytes, int] = {}
-    for pool, off, cnt in parts:
-        raw = pool.tobytes()
-        for k in range(len(cnt)):
-            key = raw[off[k]:off[k + 1]]
-            merged[key] = merged.get(key, 0) + int(cnt[k])
-    return _pack_counts(merged)
-
-
-def _pack_counts(counts: Mapping[bytes, int]):
-    keys = list(counts)
-    off = np.zeros(len(keys) + 1, np.int64)
-    if keys:
-        np.cumsum([len(k) for k in keys], out=off[1:])
-    return (np.frombuffer(b"".join(keys), np.uint8).copy(), off,
-            np.asarray([counts[k] for k in keys], np.int64))
-
-
-def prune_counts(pool, off, counts, max_words: int):
-    """Keep at most max_words distinct words: drop every word under the smallest count threshold that fits.
-    Returns (pool, offsets, counts, threshold)."""
-    n = len(counts)
-    if n <= max_words:
-        return pool, off, counts, 0
-    threshold = int(np.partition(counts, n - max_words)[n - max_words])
-    keep = counts > threshold  # strictly within the bound, even where many words tie at the threshold
-    threshold += 1
-    idx = np.flatnonzero(keep)
-    lens = (off[1:] - off[:-1])[idx]
-    new_off = np.zeros(len(idx) + 1, np.int64)
-    np.cumsum(lens, out=new_off[1:])
-    from ..kernels.wordcount import gather_pieces
-
-    new_pool, _ = gather_pieces(pool, off[:-1][idx].astype(np.int64), lens.astype(np.int32))
-    return new_pool, new_off, counts[idx], threshold
+    pool, off, counts = table.words()
+    return pool, off, counts, table.pruned_below
 
 
 def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (), vocab_size: int = 32768,
@@ -375,16 +309,15 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
     if max_words is not None and max_words < 1:
         raise InputError(f"max_words={max_words}: must be >= 1")
 
-    pool, off, counts = count_corpus(texts, files=files, pattern=pattern, per_line=per_line,
-                                     word_counts=word_counts, threads=threads, max_bytes=max_bytes,
-                                     max_words=max_words)
+    pool, off, counts, pruned_below = count_corpus(texts, files=files, pattern=pattern, per_line=per_line,
+                                                   word_counts=word_counts, threads=threads,
+                                                   max_bytes=max_bytes, max_words=max_words)
     t_count = time.perf_counter()
     if len(counts) == 0 and not forced_merges:
         raise EmptyInputError("the corpus holds no text to train on")
     stats = dict(distinct_words=int(len(counts)), words=int(counts.sum()) if len(counts) else 0)
     if max_words is not None:
-        pool, off, counts, threshold = prune_counts(pool, off, counts, max_words)
-        stats.update(pruned_below=threshold, kept_words=int(len(counts)))
+        stats.update(pruned_below=pruned_below, max_words=max_words)
 
     fa, fb, _ = _forced_ids(forced_merges, tokens0, "resume_from")
     byte_to_id = np.zeros(256, np.int32)
