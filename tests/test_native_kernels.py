@@ -115,3 +115,17 @@ def test_invalid_utf8_split_across_blocks_is_reported_with_its_offset(tmp_path):
     path.write_bytes(b"ab\n\xffcd\n")
     with pytest.raises(InputError, match=r"offset 3 "):
         count_files([path], per_line=True, block=2)
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.lists(st.sampled_from([0x41, 0x0A, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xED,
+                                      0xEF, 0xF0, 0xF4, 0xF5, 0xFF]), max_size=12).map(bytes))
+def test_utf8_validation_matches_python(data):
+    from tokkit.kernels.wordcount import utf8_error
+
+    try:
+        data.decode("utf-8")
+        expected = -1
+    except UnicodeDecodeError as e:
+        expected = e.start
+    assert utf8_error(np.frombuffer(data, np.uint8))[0] == expected

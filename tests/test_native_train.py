@@ -214,3 +214,23 @@ def test_cli_train_native(tmp_path, small_texts):
         native_model(api)
     res = CliRunner().invoke(app, ["train", "native", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "x")])
     assert res.exit_code == 2 and "nope.txt" in res.output
+
+
+def test_superword_stage_two_spans_words_within_the_cap(small_texts, tmp_path):
+    from tokkit.train.native import train_superword_native
+
+    english = small_texts[:40] * 3
+    model = train_superword_native(english, vocab_size=900, transition=600, max_token_words=3, quiet=True,
+                                   out_dir=tmp_path / "sw")
+    stage1 = train_native(english, vocab_size=600, pattern="gpt4o", quiet=True)
+    assert model.merges[:len(stage1.merges)] == stage1.merges  # stage 1 kept as is
+    later = [model.tokens[t] for _, _, t in model.merges[len(stage1.merges):]]
+    multi = [t for t in later if len(t.strip().split(b" ")) > 1]
+    assert multi, "stage 2 made no token across a space"
+    assert all(len(t.split()) <= 3 and b": " not in t for t in later)
+    tok = Tokenizer.from_file(str(tmp_path / "sw" / "tokenizer.json"))
+    text = english[0]
+    ids = tok.encode(text).ids
+    assert tok.decode(ids) == text
+    plain = train_native(english, vocab_size=900, pattern="gpt4o", quiet=True).to_tokenizer()
+    assert len(ids) < len(plain.encode(text).ids)  # superwords shorten the text

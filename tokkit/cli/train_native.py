@@ -18,7 +18,8 @@ def native(
                                       "the corpus readers)."),
     out: str = typer.Option(..., "--out", "-o", help="Output folder: tokenizer.json + tokkit.json."),
     vocab_size: int = typer.Option(32768, help="Vocabulary size, special tokens and the 256 bytes included."),
-    pattern: str = typer.Option("gpt2", help="Pre-tokenization: gpt2, gpt4o, whitespace or none."),
+    pattern: Optional[str] = typer.Option(None, help="Pre-tokenization: gpt2 (default), gpt4o, whitespace or "
+                                          "none; with --superword, the stage-1 split (default gpt4o)."),
     min_frequency: int = typer.Option(0, help="Stop when the best pair is rarer than this."),
     special: List[str] = typer.Option([], "--special", help="A special token (repeatable), ids from 0."),
     per_line: bool = typer.Option(False, "--per-line", help="Each line is a document (as HF's train(files))."),
@@ -31,6 +32,10 @@ def native(
     max_words: Optional[int] = typer.Option(None, help="Bound memory: keep at most this many distinct words."),
     export_size: List[int] = typer.Option([], "--export-size", help="Also write tokenizer-<V>.json for a "
                                           "smaller V from the same run (repeatable)."),
+    superword: bool = typer.Option(False, "--superword", help="SuperBPE: stage 2 merges across single spaces."),
+    transition: Optional[int] = typer.Option(None, help="Superword: vocabulary size where stage 2 starts "
+                                             "(default 80%% of --vocab-size)."),
+    max_token_words: int = typer.Option(4, help="Superword: most words one token may span."),
     threads: Optional[int] = typer.Option(None, help="Counting threads (default: all cores)."),
     max_bytes: Optional[int] = typer.Option(None, help="Read at most this many bytes of text files."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
@@ -69,10 +74,20 @@ def native(
     if not quiet and not as_json and raw:
         size = sum(os.path.getsize(p) for p in raw if os.path.isfile(p))
         typer.echo(f"memory estimate: about {estimate_memory(size) / 2**20:,.0f} MiB", err=True)
-    model = train_native(texts, files=raw, vocab_size=vocab_size, pattern=pattern, min_frequency=min_frequency,
-                         special_tokens=special, word_counts=word_counts, per_line=per_line, resume_from=resume,
-                         domain_terms=terms, max_words=max_words, threads=threads, max_bytes=max_bytes,
-                         out_dir=out, export_sizes=export_size, quiet=quiet or as_json)
+    if superword:
+        from ..train.native import train_superword_native
+
+        model = train_superword_native(list(texts) if texts is not None else None, files=raw,
+                                       vocab_size=vocab_size, transition=transition,
+                                       stage1_pattern=pattern or "gpt4o", max_token_words=max_token_words,
+                                       min_frequency=min_frequency, special_tokens=special, per_line=per_line,
+                                       threads=threads, max_bytes=max_bytes, out_dir=out, quiet=quiet or as_json)
+    else:
+        model = train_native(texts, files=raw, vocab_size=vocab_size, pattern=pattern,
+                             min_frequency=min_frequency, special_tokens=special, word_counts=word_counts,
+                             per_line=per_line, resume_from=resume, domain_terms=terms, max_words=max_words,
+                             threads=threads, max_bytes=max_bytes, out_dir=out, export_sizes=export_size,
+                             quiet=quiet or as_json)
     summary = dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), pattern=model.pattern,
                    **model.timings, **model.stats)
     if as_json:

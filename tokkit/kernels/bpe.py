@@ -38,20 +38,37 @@ def _pslot(keys, key, mask):
 
 
 @nb.njit
-def _pgrow(pk, pc, ph, pm):
-    cap = pk.shape[0] * 2
+def _pgrow(pk, pc, ph, pm, nn, free, need):
+    """Rehash the pair table, dropping pairs whose count fell to zero (no word holds them any more; their
+    word-list nodes go to the free list), at a size with room for `need` more pairs at half load."""
+    live = 0
+    for i in range(pk.shape[0]):
+        if pk[i] != -1 and pc[i] > 0:
+            live += 1
+    cap = pk.shape[0]
+    while 2 * (live + need) > cap:
+        cap *= 2
     nk = np.full(cap, -1, np.int64)
     nc = np.zeros(cap, np.int64)
     nh = np.full(cap, -1, np.int32)
     nm = np.zeros(cap, np.int32)
     for i in range(pk.shape[0]):
-        if pk[i] != -1:
-            j = _pslot(nk, pk[i], cap - 1)
-            nk[j] = pk[i]
-            nc[j] = pc[i]
-            nh[j] = ph[i]
-            nm[j] = pm[i]
-    return nk, nc, nh, nm
+        if pk[i] == -1:
+            continue
+        if pc[i] <= 0:
+            node = ph[i]
+            while node != -1:  # recycle the spent list
+                nxt = nn[node]
+                nn[node] = free
+                free = node
+                node = nxt
+            continue
+        j = _pslot(nk, pk[i], cap - 1)
+        nk[j] = pk[i]
+        nc[j] = pc[i]
+        nh[j] = ph[i]
+        nm[j] = pm[i]
+    return nk, nc, nh, nm, live, free
 
 
 @nb.njit(inline="always")
@@ -102,7 +119,7 @@ def _thash(pool, s, n):
 
 @nb.njit(cache=True, nogil=True)
 def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_size, min_frequency,
-              forced_a, forced_b, progress):
+              forced_a, forced_b, progress, max_token_words=0):
     """Run the merge loop.
 
     sym: int32 symbols of every distinct word, word w at sym[wstart[w]:wstart[w+1]] (rewritten in place);
@@ -110,6 +127,8 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
     (specials whose characters are all byte-level ones hold their bytes, others an empty string that no
     merge can produce... tok_len -1). forced_a/forced_b: merges (by id) applied first, in order (resume).
     progress[0] is set to the number of merges done, for a progress bar in another thread.
+    max_token_words > 0 (superword training): a chosen pair whose token would span more words (runs of
+    non-space bytes) than that, or hold ": ", is skipped, as SuperBPE's stage 2 does.
 
     Returns (merge_a, merge_b, merge_new, tok_pool, tok_off, tok_len, n_tokens, wlen).
     """
@@ -150,8 +169,8 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
     total = 0
     for w in range(n_words):
         total += max(0, wlen[w] - 1)
-    pcap = 1024
-    while pcap < 2 * min(total + 1, 1 << 26):
+    pcap = 1 << 12  # grows as pairs appear: distinct pairs are far fewer than pair occurrences
+    while pcap < min(2 * (total + 1), 1 << 16):
         pcap *= 2
     pk = np.full(pcap, -1, np.int64)
     pc = np.zeros(pcap, np.int64)
@@ -169,7 +188,7 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         s = wstart[w]
         for k in range(s, s + wlen[w] - 1):
             if 2 * (pused + 1) > pk.shape[0]:
-                pk, pc, ph, pm = _pgrow(pk, pc, ph, pm)
+                pk, pc, ph, pm, pused, free = _pgrow(pk, pc, ph, pm, nn, free, pk.shape[0] // 2)
             key = _pkey(sym[k], sym[k + 1])
             i = _pslot(pk, key, pk.shape[0] - 1)
             if pk[i] == -1:
@@ -255,6 +274,19 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
             tok_pool = g8
         tok_pool[pool_used:pool_used + la] = tok_pool[tok_off[a]:tok_off[a] + la]
         tok_pool[pool_used + la:pool_used + n_new] = tok_pool[tok_off[b]:tok_off[b] + lb]
+        if max_token_words > 0 and not is_forced:
+            words = 0
+            bad = False
+            prev = np.uint8(32)
+            for k in range(pool_used, pool_used + n_new):
+                ch = tok_pool[k]
+                if ch != 32 and prev == 32:
+                    words += 1
+                if ch == 32 and prev == 58:
+                    bad = True
+                prev = ch
+            if bad or words > max_token_words:
+                continue
         h = _thash(tok_pool, pool_used, n_new)
         i = np.int64(h >> np.uint64(20)) & tmask
         t = -1
@@ -294,8 +326,8 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         nm += 1
 
         # room for the new pairs of this step: at most two per existing token
-        while 2 * (pused + 2 * n_tokens + 2) > pk.shape[0]:
-            pk, pc, ph, pm = _pgrow(pk, pc, ph, pm)
+        if 2 * (pused + 2 * n_tokens + 2) > pk.shape[0]:
+            pk, pc, ph, pm, pused, free = _pgrow(pk, pc, ph, pm, nn, free, 2 * n_tokens + 2 + pused // 2)
         pmask = pk.shape[0] - 1
         slot = _pslot(pk, _pkey(a, b), pmask)
         if pk[slot] == -1:
@@ -371,10 +403,9 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
                     out += 1
                     k += 1
             wlen[w] = out - s
-        if is_forced:
-            # a replayed merge leaves its queue entry behind: spend the pair's count so it is not chosen
-            # again (a chosen pair's entry is popped instead)
-            pc[slot] = 0
+        # the merged pair is spent: HF leaves a residual count (overlaps such as "aaa") that nothing reads
+        # again; zeroing it lets a replayed merge's queue entry die and the queue be rebuilt from counts
+        pc[slot] = 0
         # the merged pair's word list is spent: recycle its nodes
         if last != -1:
             nn[last] = free
@@ -398,6 +429,17 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
                 hb[hn] = np.int32(pk[j] & 0xFFFFFFFF)
                 _hup(hc, ha, hb, hn)
                 hn += 1
+        if hn > 2 * pused + 4096:
+            # mostly stale entries: rebuild the queue from the live counts (the same order, less memory)
+            hn = 0
+            for i in range(pk.shape[0]):
+                if pk[i] != -1 and pc[i] > 0:
+                    hc[hn] = pc[i]
+                    ha[hn] = np.int32(pk[i] >> 32)
+                    hb[hn] = np.int32(pk[i] & 0xFFFFFFFF)
+                    hn += 1
+            for i in range(hn // 2 - 1, -1, -1):
+                _hdown(hc, ha, hb, hn, i)
         progress[0] = nm
     return ma[:nm].copy(), mb[:nm].copy(), mt[:nm].copy(), tok_pool[:pool_used].copy(), \
         tok_off[:n_tokens].copy(), tok_len[:n_tokens].copy(), n_tokens, wlen
@@ -426,9 +468,7 @@ def bpe_reference(words: dict[tuple[int, ...], int], token_bytes: list[bytes | N
     while forced or len(toks) < vocab_size:
         if forced:
             p = forced.pop(0)
-            replayed = True
         else:
-            replayed = False
             while heap:
                 negc, p = heapq.heappop(heap)
                 if -negc != pairs.get(p, 0):
@@ -472,8 +512,7 @@ def bpe_reference(words: dict[tuple[int, ...], int], token_bytes: list[bytes | N
                     out.append(w[k])
                     k += 1
             ws[i] = out
-        if replayed:
-            pairs[p] = 0
+        pairs[p] = 0  # spent (see the kernel)
         for q in changed:
             if pairs[q] > 0:
                 heapq.heappush(heap, (-pairs[q], q))

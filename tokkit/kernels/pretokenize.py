@@ -1,5 +1,6 @@
 """Pre-tokenization over UTF-8 bytes in numba: the GPT-2 and GPT-4o (o200k) split patterns reproduced
-exactly (the same pieces as the `regex` module's findall), a whitespace split and none.
+exactly (the same pieces as the `regex` module's findall), a whitespace split, none, and SuperBPE's
+stage-2 split (its matches and the text between them, as HF's Split "isolated" gives).
 
 Each pattern is a hand-written matcher that follows the regex engine's order: alternatives left to right,
 greedy quantifiers that back off one step at a time. Character classes come from `unicode_table`, built
@@ -34,7 +35,9 @@ PATTERNS = {
 # SuperBPE's stage-2 split: digits, punctuation runs and whitespace runs stay apart, words may merge
 # across single spaces
 PATTERNS["superword"] = r"""\p{N}{1,3}| ?[^\s\p{L}\p{N}]{2,}[\r\n/]*| +(?!\S)"""
-PATTERN_IDS = {"none": 0, "gpt2": 1, "gpt4o": 2, "whitespace": 3}
+PATTERN_IDS = {"none": 0, "gpt2": 1, "gpt4o": 2, "whitespace": 3, "superword": 4}
+# patterns whose matches leave gaps: the gaps are pieces too (HF Split behavior "isolated")
+ISOLATED = {"superword"}
 
 _X = LU | LT | LM | LO | M  # [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
 _Y = LL | LM | LO | M  # [\p{Ll}\p{Lm}\p{Lo}\p{M}]
@@ -276,6 +279,62 @@ def _next_whitespace(buf, i, end, table):
 
 
 @nb.njit
+def _super_match(buf, i, end, table):
+    """End of a match of the superword pattern at i, or -1."""
+    c, j = _cp(buf, i, end)
+    cl = table[c]
+    if cl & N:  # \p{N}{1,3}
+        k = j
+        for _ in range(2):
+            if k >= end:
+                break
+            c2, k2 = _cp(buf, k, end)
+            if not (table[c2] & N):
+                break
+            k = k2
+        return k
+    # ' ?[^\s\p{L}\p{N}]{2,}[\r\n/]*'
+    q = -1
+    if c == 32 and j < end:
+        q = j
+    elif not (cl & _WLN):
+        q = i
+    if q >= 0:
+        c2, k = _cp(buf, q, end)
+        if not (table[c2] & _WLN) and k < end:
+            c3, _ = _cp(buf, k, end)
+            if not (table[c3] & _WLN):
+                e = _run_not(buf, q, end, table, _WLN)
+                while e < end and (buf[e] == 13 or buf[e] == 10 or buf[e] == 47):
+                    e += 1
+                return e
+    if c == 32:  # ' +(?!\S)'
+        e = i
+        while e < end and buf[e] == 32:
+            e += 1
+        if e == end:
+            return e
+        c2, _ = _cp(buf, e, end)
+        if table[c2] & WS:
+            return e
+        if e - i >= 2:
+            return e - 1
+    return -1
+
+
+@nb.njit
+def _next_superword(buf, i, end, table):
+    m = _super_match(buf, i, end, table)
+    if m >= 0:
+        return m
+    # a gap: text up to where the next match starts
+    _, j = _cp(buf, i, end)
+    while j < end and _super_match(buf, j, end, table) < 0:
+        _, j = _cp(buf, j, end)
+    return j
+
+
+@nb.njit
 def next_piece(buf, i, end, pattern, table):
     """End (exclusive byte offset) of the piece that starts at i, for a document ending at `end`."""
     if pattern == 1:
@@ -284,6 +343,8 @@ def next_piece(buf, i, end, pattern, table):
         return _next_gpt4o(buf, i, end, table)
     if pattern == 3:
         return _next_whitespace(buf, i, end, table)
+    if pattern == 4:
+        return _next_superword(buf, i, end, table)
     return end
 
 
@@ -326,4 +387,14 @@ def pretokenize_reference(text: str, pattern: str = "gpt2") -> list[str]:
     check_pattern(pattern)
     if PATTERNS[pattern] is None:
         return [text] if text else []
+    if pattern in ISOLATED:
+        out, last = [], 0
+        for m in regex.finditer(PATTERNS[pattern], text):
+            if m.start() > last:
+                out.append(text[last:m.start()])
+            out.append(m.group())
+            last = m.end()
+        if last < len(text):
+            out.append(text[last:])
+        return out
     return regex.findall(PATTERNS[pattern], text)

@@ -261,24 +261,60 @@ def count_buffer(buf: np.ndarray, bounds: np.ndarray, pattern: str = "gpt2", *,
     return tables[0]
 
 
-def _check_utf8(data, path: str, start_offset: int, dec) -> None:
+@nb.njit(cache=True, nogil=True)
+def utf8_error(buf):
+    """(offset, kind) of the first invalid UTF-8 sequence in buf, as Python's strict decoder reports it
+    (kind 1: invalid start byte, 2: invalid continuation byte, 3: unexpected end of data), or (-1, 0)."""
+    n = buf.shape[0]
+    i = 0
+    while i < n:
+        b = buf[i]
+        if b < 0x80:
+            i += 1
+            continue
+        if b < 0xC2 or b > 0xF4:
+            return i, 1
+        need = 1 if b < 0xE0 else (2 if b < 0xF0 else 3)
+        lo = 0x80
+        hi = 0xBF
+        if b == 0xE0:
+            lo = 0xA0
+        elif b == 0xED:
+            hi = 0x9F
+        elif b == 0xF0:
+            lo = 0x90
+        elif b == 0xF4:
+            hi = 0x8F
+        for k in range(1, need + 1):
+            if i + k >= n:
+                return i, 3
+            c = buf[i + k]
+            if k == 1:
+                if c < lo or c > hi:
+                    return i, 2
+            elif c < 0x80 or c > 0xBF:
+                return i, 2
+        i += need + 1
+    return -1, 0
+
+
+_UTF8_REASONS = {1: "invalid start byte", 2: "invalid continuation byte", 3: "unexpected end of data"}
+
+
+def check_utf8(arr: np.ndarray, path: str, base: int = 0) -> None:
+    """Raise InputError naming the file and byte offset of the first invalid UTF-8 in arr."""
     from ..errors import InputError
 
-    pending = len(dec.getstate()[0])  # bytes of a character cut by the previous block
-    try:
-        dec.decode(data, final=False)
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: invalid UTF-8 at byte offset {start_offset - pending + e.start} "
-                         f"({e.reason})") from None
+    pos, kind = utf8_error(arr)
+    if pos >= 0:
+        raise InputError(f"{path}: invalid UTF-8 at byte offset {base + pos} ({_UTF8_REASONS[kind]})")
 
 
 def count_files(paths: Sequence[str], pattern: str = "gpt2", *, per_line: bool = True,
-                threads: int | None = None, max_words: int | None = None, block: int = 1 << 23,
+                threads: int | None = None, max_words: int | None = None, block: int = 1 << 21,
                 max_bytes: int | None = None) -> WordTable:
     """Count the pieces of UTF-8 text files (each line a document, or each file one document), reading
     per-line files in blocks cut at line ends so that at most a few blocks are in memory."""
-    import codecs
-
     from ..errors import InputError
 
     n = _threads(threads)
@@ -297,7 +333,6 @@ def count_files(paths: Sequence[str], pattern: str = "gpt2", *, per_line: bool =
 
         for path in paths:
             path = os.fspath(path)
-            dec = codecs.getincrementaldecoder("utf-8")()
             try:
                 fh = open(path, "rb")
             except OSError as e:
@@ -305,36 +340,31 @@ def count_files(paths: Sequence[str], pattern: str = "gpt2", *, per_line: bool =
             with fh:
                 if not per_line:
                     data = fh.read() if budget is None else fh.read(budget)
-                    _check_utf8(data, path, 0, dec)
-                    if dec.getstate()[0]:
-                        raise InputError(f"{path}: invalid UTF-8 at byte offset {len(data) - len(dec.getstate()[0])} "
-                                         "(unexpected end of data)")
+                    arr = np.frombuffer(data, np.uint8)
+                    check_utf8(arr, path)
                     if budget is not None:
                         budget -= len(data)
                     if data:
-                        submit(np.frombuffer(data, np.uint8), np.array([0, len(data)], np.int64))
+                        submit(arr, np.array([0, len(data)], np.int64))
                     continue
                 carry = b""
-                offset = 0
+                base = 0  # file offset of the carried bytes
                 while budget is None or budget > 0:
                     chunk = fh.read(block if budget is None else min(block, budget))
                     if budget is not None:
                         budget -= len(chunk)
                     last = not chunk or (budget is not None and budget <= 0)
-                    if chunk:
-                        _check_utf8(chunk, path, offset, dec)
-                        offset += len(chunk)
-                    data = carry + chunk
+                    data = carry + chunk if carry else chunk
                     cut = len(data) if last else data.rfind(b"\n") + 1
-                    carry = data[cut:]
                     if cut:
-                        arr = np.frombuffer(data[:cut], np.uint8)
+                        # a newline never falls inside a character, so each block is checked whole
+                        arr = np.frombuffer(data[:cut] if cut < len(data) else data, np.uint8)
+                        check_utf8(arr, path, base)
                         submit(arr, np.append(line_starts(arr, 0), cut))
+                    carry = data[cut:]
+                    base += cut
                     if last:
                         break
-                if dec.getstate()[0]:
-                    raise InputError(f"{path}: invalid UTF-8 at byte offset {offset - len(dec.getstate()[0])} "
-                                     "(unexpected end of data)")
         for f in futures:
             if f is not None:
                 f.result()

@@ -193,7 +193,7 @@ def estimate_memory(n_bytes: int, *, distinct_ratio: float = 0.05) -> int:
     return int(n_bytes + distinct * 2 * 33 * 2 + distinct * 12 * (4 + 4 + 8) + 120e6)
 
 
-def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, quiet):
+def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, quiet, max_token_words=0):
     from ..kernels.bpe import bpe_train
 
     pool = b"".join(t or b"" for t in tokens)
@@ -211,7 +211,7 @@ def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, 
     def work():
         try:
             result["out"] = bpe_train(sym, wstart, wcount, tok_pool, off, lens, len(tokens), vocab_size,
-                                      min_frequency, fa, fb, prog)
+                                      min_frequency, fa, fb, prog, max_token_words)
         except BaseException as e:  # surfaced in the calling thread
             result["error"] = e
 
@@ -276,11 +276,11 @@ def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2"
 
 
 def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (), vocab_size: int = 32768,
-                 pattern: str = "gpt2", min_frequency: int = 0, special_tokens: Sequence[str] = (),
+                 pattern: str | None = None, min_frequency: int = 0, special_tokens: Sequence[str] = (),
                  word_counts: Mapping[str, int] | None = None, per_line: bool = False,
                  resume_from=None, domain_terms: Sequence[str] = (), max_words: int | None = None,
                  threads: int | None = None, max_bytes: int | None = None, out_dir: str | None = None,
-                 export_sizes: Sequence[int] = (), quiet: bool = False) -> NativeBPE:
+                 export_sizes: Sequence[int] = (), quiet: bool = False, max_token_words: int = 0) -> NativeBPE:
     """Train a byte-level BPE tokenizer with the numba trainer.
 
     texts / files / word_counts: the corpus (documents, UTF-8 files read whole or per line, or a
@@ -292,15 +292,16 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
     merges appended at the end (within vocab_size). max_words: bound memory by pruning rare words when the
     table of distinct words is larger. out_dir: write tokenizer.json + card (and export_sizes)."""
     t0 = time.perf_counter()
-    check_pattern(pattern)
     specials = list(dict.fromkeys(special_tokens))
     forced_merges: list[tuple[str, str]] = []
     if resume_from is not None:
         r_specials, forced_merges, r_pattern = load_merges(resume_from)
         if r_specials and not specials:
             specials = r_specials
-        if r_pattern and r_pattern != pattern and resume_from is not None and pattern == "gpt2":
+        if pattern is None:
             pattern = r_pattern
+    pattern = pattern or "gpt2"
+    check_pattern(pattern)
     tokens0 = base_tokens(specials)
     if vocab_size < len(tokens0):
         raise InputError(f"vocab_size={vocab_size}: must be at least {len(tokens0)} (special tokens + 256 bytes)")
@@ -330,7 +331,7 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
     model = None
     for _ in range(4):  # domain terms: leave room for their merges, then check they fit
         tokens, merges, _ = _run_kernel(sym.copy() if domain_terms else sym, off, counts, tokens0, budget,
-                                        min_frequency, fa, fb, quiet)
+                                        min_frequency, fa, fb, quiet, max_token_words)
         model = NativeBPE(specials, tokens, merges, pattern)
         if not domain_terms:
             break
@@ -393,3 +394,29 @@ def add_domain_terms(model: NativeBPE, terms: Sequence[str]) -> NativeBPE:
                     by_bytes[new] = t
                 merges.append((a, b, t))
     return NativeBPE(model.special_tokens, tokens, merges, model.pattern, model.timings, model.stats)
+
+
+def train_superword_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (),
+                           vocab_size: int = 32768, transition: int | None = None, stage1_pattern: str = "gpt4o",
+                           max_token_words: int = 4, out_dir: str | None = None, quiet: bool = False,
+                           **kw) -> NativeBPE:
+    """SuperBPE natively: stage 1 trains ordinary BPE with `stage1_pattern` up to `transition` tokens
+    (default 80% of vocab_size); stage 2 keeps those merges and continues with the superword split,
+    whose pieces run across single spaces, so tokens can span words (at most max_token_words, never ": ").
+    The tokenizer.json uses the superword split, as SuperBPE's does."""
+    transition = int(transition if transition is not None else vocab_size * 0.8)
+    if not 256 < transition <= vocab_size:
+        raise InputError(f"transition={transition}: must be in (256, vocab_size={vocab_size}]")
+    if max_token_words < 1:
+        raise InputError(f"max_token_words={max_token_words}: must be >= 1")
+    texts = list(texts) if texts is not None else None
+    stage1 = train_native(texts, files=files, vocab_size=transition, pattern=stage1_pattern, quiet=quiet, **kw)
+    stage2 = train_native(texts, files=files, vocab_size=vocab_size, pattern="superword", resume_from=stage1,
+                          quiet=quiet, max_token_words=max_token_words, **kw)
+    stage2.stats.update(transition=transition, stage1_merges=len(stage1.merges), stage1_pattern=stage1_pattern)
+    stage2.timings = {f"stage1_{k}": v for k, v in stage1.timings.items()} | \
+        {f"stage2_{k}": v for k, v in stage2.timings.items()}
+    if out_dir is not None:
+        stage2.save(out_dir, parameters=dict(recipe="superword", vocab_size=vocab_size, transition=transition,
+                                             stage1_pattern=stage1_pattern, max_token_words=max_token_words))
+    return stage2
