@@ -26,6 +26,8 @@ _EXPORTS = {
     "InputError": "tokkit.errors",
     "train_native": "tokkit.train.native",
     "NativeBPE": "tokkit.train.native",
+    "train_superword_native": "tokkit.train.native",
+    "train_parity_native": "tokkit.train.native",
 }
 
 

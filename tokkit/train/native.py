@@ -420,3 +420,100 @@ def train_superword_native(texts: Iterable[str] | None = None, *, files: Sequenc
         stage2.save(out_dir, parameters=dict(recipe="superword", vocab_size=vocab_size, transition=transition,
                                              stage1_pattern=stage1_pattern, max_token_words=max_token_words))
     return stage2
+
+
+def gini(values: Sequence[float]) -> float:
+    """Gini coefficient: sum_i sum_j |x_i - x_j| / (2 n^2 mean)."""
+    x = np.asarray(values, np.float64)
+    if len(x) == 0 or x.mean() == 0:
+        return 0.0
+    return float(np.abs(x[:, None] - x[None, :]).sum() / (2 * len(x) ** 2 * x.mean()))
+
+
+def token_premiums(tokenizer, texts: Mapping[str, Sequence[str]], reference: str) -> dict[str, float]:
+    """Tokens each language needs for the same parallel text, over the reference language's count."""
+    counts = {code: sum(len(e.ids) for e in tokenizer.encode_batch(list(ts), add_special_tokens=False))
+              for code, ts in texts.items()}
+    if reference not in counts or not counts[reference]:
+        raise InputError(f"reference={reference!r}: not among the languages, or it has no text")
+    return {code: c / counts[reference] for code, c in counts.items()}
+
+
+def train_parity_native(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[str]], *,
+                        vocab_size: int = 32768, pattern: str = "gpt2", global_merges: int = 0,
+                        targets: Mapping[str, float] | None = None, min_frequency: int = 0,
+                        special_tokens: Sequence[str] = (), threads: int | None = None,
+                        out_dir: str | None = None, quiet: bool = False) -> NativeBPE:
+    """Parity-aware BPE (Foroutan et al. 2025): each merge goes to the language whose parallel dev text
+    is longest in tokens (divided by its target ratio, default 1), as that language's most frequent pair;
+    global_merges > 0 first runs that many ordinary merges (hybrid). train/dev: language -> documents."""
+    from ..kernels.bpe_parity import bpe_train_parity
+
+    t0 = time.perf_counter()
+    check_pattern(pattern)
+    langs = list(train)
+    if not langs:
+        raise InputError("train: no languages")
+    missing = [c for c in langs if c not in dev]
+    if missing:
+        raise InputError(f"dev: no parallel dev text for {', '.join(missing)}")
+    targets = dict(targets or {})
+    tgt = np.asarray([float(targets.get(c, 1.0)) for c in langs], np.float64)
+    if (tgt <= 0).any():
+        raise InputError("targets: every target ratio must be > 0")
+    specials = list(dict.fromkeys(special_tokens))
+    tokens0 = base_tokens(specials)
+    if vocab_size < len(tokens0):
+        raise InputError(f"vocab_size={vocab_size}: must be at least {len(tokens0)}")
+    byte_to_id = np.zeros(256, np.int32)
+    for i, t in enumerate(tokens0):
+        if i >= len(specials):
+            byte_to_id[t[0]] = i
+    pools, offs, counts, groups, devs = [], [], [], [], []
+    base = 0
+    for g, code in enumerate(langs):
+        for is_dev, docs in ((0, train[code]), (1, dev[code])):
+            pool, off, cnt, _ = count_corpus(list(docs), pattern=pattern, threads=threads)
+            pools.append(pool)
+            offs.append(off[:-1] + base)
+            base += int(off[-1])
+            counts.append(cnt)
+            groups.append(np.full(len(cnt), g, np.int32))
+            devs.append(np.full(len(cnt), is_dev, np.uint8))
+    pool = np.concatenate(pools)
+    wstart = np.concatenate(offs + [np.array([base], np.int64)])
+    wcount = np.concatenate(counts)
+    t_count = time.perf_counter()
+    sym = byte_to_id[pool]
+    raw = b"".join(t or b"" for t in tokens0)
+    off = np.zeros(len(tokens0), np.int64)
+    lens = np.full(len(tokens0), -1, np.int32)
+    p = 0
+    for i, t in enumerate(tokens0):
+        if t is not None:
+            off[i], lens[i] = p, len(t)
+            p += len(t)
+    prog = np.zeros(1, np.int64)
+    with progress("parity merges", total=vocab_size - len(tokens0), quiet=quiet, unit="merges") as bar:
+        out = bpe_train_parity(sym, wstart, wcount, np.concatenate(groups), np.concatenate(devs), len(langs),
+                               tgt, np.frombuffer(raw, np.uint8).copy(), off, lens, len(tokens0), vocab_size,
+                               min_frequency, global_merges, prog)
+        bar.advance(int(prog[0]))
+    ma, mb, mt, mg, tpool, toff, tlen, n_tok, devlen = out
+    rawp = tpool.tobytes()
+    tokens = list(tokens0) + [rawp[toff[i]:toff[i] + tlen[i]] for i in range(len(tokens0), int(n_tok))]
+    model = NativeBPE(specials, tokens, list(zip(ma.tolist(), mb.tolist(), mt.tolist())), pattern)
+    chosen = {c: 0 for c in langs}
+    for g in mg.tolist():
+        if g >= 0:
+            chosen[langs[g]] += 1
+    t_end = time.perf_counter()
+    model.timings = dict(count_s=round(t_count - t0, 3), merge_s=round(t_end - t_count, 3),
+                         total_s=round(t_end - t0, 3))
+    model.stats = dict(objective="parity", global_merges=int(global_merges), merges_per_language=chosen,
+                       dev_tokens={c: int(v) for c, v in zip(langs, devlen.tolist())})
+    if out_dir is not None:
+        model.save(out_dir, parameters=dict(objective="parity", vocab_size=vocab_size, languages=langs,
+                                            global_merges=global_merges, targets=targets,
+                                            min_frequency=min_frequency, special_tokens=specials))
+    return model
