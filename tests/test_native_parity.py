@@ -55,10 +55,11 @@ def test_parity_serves_the_longest_language_first():
 def udhr_split(udhr):
     langs = [c for c in ("eng", "deu", "fra", "spa", "rus", "ell", "hin", "arb", "amh", "kor", "jpn", "tha")
              if c in udhr]
-    units = udhr.common_units(*langs)
-    n = len(units)
-    parts = {"train": units[: n * 6 // 10], "dev": units[n * 6 // 10: n * 8 // 10], "test": units[n * 8 // 10:]}
-    return langs, {k: {c: udhr.texts(c, u) for c in langs} for k, u in parts.items()}
+    from tokkit.train.native import parallel_split
+
+    train, dev, test = parallel_split(udhr, langs, dev_fraction=0.2, test_fraction=0.2)
+    assert all(len(dev[c]) == len(dev["eng"]) for c in langs)  # parallel: the same units everywhere
+    return langs, {"train": train, "dev": dev, "test": test}
 
 
 def test_parity_lowers_the_gini_of_token_premiums_on_udhr(udhr_split):
@@ -86,3 +87,32 @@ def test_gini():
 
     assert gini([1, 1, 1]) == 0
     assert gini([0, 0, 1]) == pytest.approx(2 / 3)
+
+
+def test_cli_parity_on_udhr(tmp_path, data_dir):
+    import json
+
+    from typer.testing import CliRunner
+
+    from tokkit.cli import app
+
+    res = CliRunner().invoke(app, ["train", "native", "--parity", str(data_dir / "udhr"), "--languages",
+                                   "eng,rus,hin", "--vocab-size", "600", "-o", str(tmp_path / "p"), "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["vocab_size"] == 600
+    assert set(summary["merges_per_language"]) == {"eng", "rus", "hin"}
+    assert (tmp_path / "p" / "tokenizer.json").exists()
+    res = CliRunner().invoke(app, ["train", "native", "--parity", str(data_dir / "udhr"), "--languages",
+                                   "eng,xxx_nope", "-o", str(tmp_path / "q")])
+    assert res.exit_code == 2 and "xxx_nope" in res.output
+
+
+def test_parity_bad_inputs(udhr):
+    from tokkit.errors import InputError
+    from tokkit.train.native import train_parity_native
+
+    with pytest.raises(InputError, match="no parallel dev text for deu"):
+        train_parity_native({"eng": ["a"], "deu": ["b"]}, {"eng": ["a"]}, vocab_size=300)
+    with pytest.raises(InputError, match="target"):
+        train_parity_native({"eng": ["a"]}, {"eng": ["a"]}, vocab_size=300, targets={"eng": 0})

@@ -36,6 +36,11 @@ def native(
     transition: Optional[int] = typer.Option(None, help="Superword: vocabulary size where stage 2 starts "
                                              "(default 80%% of --vocab-size)."),
     max_token_words: int = typer.Option(4, help="Superword: most words one token may span."),
+    parity: Optional[str] = typer.Option(None, help="Parity-aware objective on a parallel corpus: udhr, ntrex, "
+                                         "flores or a folder (train on its units, pick merges by dev length)."),
+    languages: Optional[str] = typer.Option(None, help="Parity: comma-separated language codes (default all)."),
+    dev_fraction: float = typer.Option(0.2, help="Parity: share of the common units used as the dev set."),
+    global_merges: int = typer.Option(0, help="Parity: ordinary merges first (hybrid)."),
     threads: Optional[int] = typer.Option(None, help="Counting threads (default: all cores)."),
     max_bytes: Optional[int] = typer.Option(None, help="Read at most this many bytes of text files."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
@@ -46,6 +51,26 @@ def native(
     from ..train.native import estimate_memory, train_native
 
     paths = list(paths or [])
+    if parity:
+        from ..corpora import load_parallel
+        from ..train.native import parallel_split, train_parity_native
+
+        corpus = load_parallel(parity)
+        train, dev, _ = parallel_split(corpus, languages.split(",") if languages else None,
+                                       dev_fraction=dev_fraction)
+        model = train_parity_native(train, dev, vocab_size=vocab_size, pattern=pattern or "gpt2",
+                                    global_merges=global_merges, min_frequency=min_frequency,
+                                    special_tokens=special, threads=threads, out_dir=out, quiet=quiet or as_json)
+        summary = dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), **model.timings,
+                       **model.stats)
+        if as_json:
+            print_json(summary)
+        elif not quiet:
+            per = model.stats["merges_per_language"]
+            print_table(f"parity-aware BPE -> {out}: merges chosen per language (global: {global_merges})",
+                        ["language", "merges", "dev tokens"],
+                        [[c, per[c], model.stats["dev_tokens"][c]] for c in per])
+        return
     if not paths and not counts and not wordfreq:
         raise InputError("give text files, --counts or --wordfreq")
     word_counts = None

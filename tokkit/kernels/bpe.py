@@ -46,7 +46,7 @@ def _pgrow(pk, pc, ph, pm, nn, free, need):
         if pk[i] != -1 and pc[i] > 0:
             live += 1
     cap = pk.shape[0]
-    while 2 * (live + need) > cap:
+    while 10 * (live + need) > 7 * cap:  # linear probing stays short up to 70% load
         cap *= 2
     nk = np.full(cap, -1, np.int64)
     nc = np.zeros(cap, np.int64)
@@ -187,7 +187,7 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
     for w in range(n_words):
         s = wstart[w]
         for k in range(s, s + wlen[w] - 1):
-            if 2 * (pused + 1) > pk.shape[0]:
+            if 10 * (pused + 1) > 7 * pk.shape[0]:
                 pk, pc, ph, pm, pused, free = _pgrow(pk, pc, ph, pm, nn, free, pk.shape[0] // 2)
             key = _pkey(sym[k], sym[k + 1])
             i = _pslot(pk, key, pk.shape[0] - 1)
@@ -326,7 +326,7 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         nm += 1
 
         # room for the new pairs of this step: at most two per existing token
-        if 2 * (pused + 2 * n_tokens + 2) > pk.shape[0]:
+        if 10 * (pused + 2 * n_tokens + 2) > 7 * pk.shape[0]:
             pk, pc, ph, pm, pused, free = _pgrow(pk, pc, ph, pm, nn, free, 2 * n_tokens + 2 + pused // 2)
         pmask = pk.shape[0] - 1
         slot = _pslot(pk, _pkey(a, b), pmask)

@@ -1,7 +1,7 @@
 """Word counting in numba: pre-tokenize documents and count the pieces in a hash table keyed by their
 bytes, with 64-bit counts.
 
-Each table slot is one cache line's worth of int64 (hash, offset, length, count), and the bytes of each
+Each table slot is three int64 (32 hash bits with the length, offset, count), and the bytes of each
 distinct piece are copied into a small pool owned by the table, so a lookup touches the slot and the hot
 pool, never the (large, cold) input buffer. Documents are shared out to threads (the kernels release the
 GIL), each with its own table, merged at the end; files read per line are streamed in blocks so memory
@@ -22,8 +22,10 @@ import numpy as np
 from .pretokenize import check_pattern, next_piece, pretokenize_reference
 from .unicode_table import class_table
 
-# slot layout in the (cap, 4) int64 table; hash 0 marks an empty slot
-_H, _OFF, _LEN, _CNT = 0, 1, 2, 3
+# slot layout in the (cap, 3) int64 table: high 32 bits of the hash with the length in the low 32 bits
+# (0 marks an empty slot: the hash is never 0 in its high bits), offset into the pool, count
+_HL, _OFF, _CNT = 0, 1, 2
+_LOW = np.int64(0xFFFFFFFF)
 # state: used slots, pool bytes used, highest pruning threshold so far
 _USED, _POOL, _PRUNED = 0, 1, 2
 
@@ -34,19 +36,25 @@ def _hash(buf, s, e):
     for k in range(s, e):
         h = (h ^ np.uint64(buf[k])) * np.uint64(0x100000001B3)
     h = h ^ (h >> np.uint64(29))
-    return np.int64(h | np.uint64(1))
+    return np.int64(h | np.uint64(1 << 32))
+
+
+@nb.njit(inline="always")
+def _tag(h, n):
+    return (h & ~_LOW) | np.int64(n)
 
 
 @nb.njit
 def _find(T, pool, h, buf, s, n):
     """Slot of the piece buf[s:s+n] with hash h: its slot, or the empty slot where it belongs."""
     mask = T.shape[0] - 1
-    i = (h >> 17) & mask
+    i = (h >> 33) & mask
+    tag = _tag(h, n)
     while True:
-        th = T[i, _H]
+        th = T[i, _HL]
         if th == 0:
             return i
-        if th == h and T[i, _LEN] == n:
+        if th == tag:
             o = T[i, _OFF]
             same = True
             for k in range(n):
@@ -59,23 +67,29 @@ def _find(T, pool, h, buf, s, n):
 
 
 @nb.njit
+def _place(N, row_hl, mask):
+    i = ((row_hl >> 33) ^ 0) & mask
+    while N[i, _HL] != 0:
+        i = (i + 1) & mask
+    return i
+
+
+@nb.njit
 def _rehash(T, cap):
-    N = np.zeros((cap, 4), np.int64)
+    N = np.zeros((cap, 3), np.int64)
     mask = cap - 1
     for j in range(T.shape[0]):
-        if T[j, _H] != 0:
-            i = (T[j, _H] >> 17) & mask
-            while N[i, _H] != 0:
-                i = (i + 1) & mask
+        if T[j, _HL] != 0:
+            i = _place(N, T[j, _HL], mask)
             N[i, :] = T[j, :]
     return N
 
 
 @nb.njit
 def _add(T, pool, state, buf, s, n, h, c):
-    """Add c to the piece buf[s:s+n]; returns the (possibly regrown) table and pool."""
+    """Add c to the piece buf[s:s+n] (hash h); returns the (possibly regrown) table and pool."""
     i = _find(T, pool, h, buf, s, n)
-    if T[i, _H] != 0:
+    if T[i, _HL] != 0:
         T[i, _CNT] += c
         return T, pool
     p = state[_POOL]
@@ -84,13 +98,12 @@ def _add(T, pool, state, buf, s, n, h, c):
         g[:p] = pool[:p]
         pool = g
     pool[p:p + n] = buf[s:s + n]
-    T[i, _H] = h
+    T[i, _HL] = _tag(h, n)
     T[i, _OFF] = p
-    T[i, _LEN] = n
     T[i, _CNT] = c
     state[_POOL] = p + n
     state[_USED] += 1
-    if 2 * state[_USED] > T.shape[0]:
+    if 10 * state[_USED] > 7 * T.shape[0]:  # linear probing stays short up to 70% load
         T = _rehash(T, 2 * T.shape[0])
     return T, pool
 
@@ -99,7 +112,7 @@ def _add(T, pool, state, buf, s, n, h, c):
 def _prune(T, pool, state, keep_max):
     """Keep at most keep_max entries: every entry at or under a count threshold goes (ties never
     overflow the bound); the pool is compacted."""
-    used = np.flatnonzero(T[:, _H] != 0)
+    used = np.flatnonzero(T[:, _HL] != 0)
     counts = T[used, _CNT]
     n = counts.shape[0]
     if n <= keep_max:
@@ -112,11 +125,9 @@ def _prune(T, pool, state, keep_max):
     m = 0
     for j in used:
         if T[j, _CNT] > threshold:
-            ln = T[j, _LEN]
+            ln = T[j, _HL] & _LOW
             newpool[p:p + ln] = pool[T[j, _OFF]:T[j, _OFF] + ln]
-            i = (T[j, _H] >> 17) & mask
-            while N[i, _H] != 0:
-                i = (i + 1) & mask
+            i = _place(N, T[j, _HL], mask)
             N[i, :] = T[j, :]
             N[i, _OFF] = p
             p += ln
@@ -151,8 +162,10 @@ def count_into(T, pool, state, buf, bounds, weights, d0, d1, pattern, table, max
 def merge_into(T, pool, state, T2, pool2, max_words):
     """Add every entry of table 2 to table 1."""
     for j in range(T2.shape[0]):
-        if T2[j, _H] != 0:
-            T, pool = _add(T, pool, state, pool2, T2[j, _OFF], T2[j, _LEN], T2[j, _H], T2[j, _CNT])
+        if T2[j, _HL] != 0:
+            n = T2[j, _HL] & _LOW
+            # the stored tag keeps the hash's high bits, which is all _find and _place use
+            T, pool = _add(T, pool, state, pool2, T2[j, _OFF], n, T2[j, _HL], T2[j, _CNT])
             if max_words > 0 and state[_USED] >= 2 * max_words:
                 T, pool = _prune(T, pool, state, max_words)
     return T, pool
@@ -163,16 +176,16 @@ def table_words(T, pool, state, max_words):
     """The distinct words as (pool, offsets with a final end, counts), pruned to max_words if > 0."""
     if max_words > 0:
         T, pool = _prune(T, pool, state, max_words)
-    used = np.flatnonzero(T[:, _H] != 0)
+    used = np.flatnonzero(T[:, _HL] != 0)
     off = np.zeros(used.shape[0] + 1, np.int64)
     counts = np.empty(used.shape[0], np.int64)
     for k in range(used.shape[0]):
-        off[k + 1] = off[k] + T[used[k], _LEN]
+        off[k + 1] = off[k] + (T[used[k], _HL] & _LOW)
         counts[k] = T[used[k], _CNT]
     out = np.empty(off[-1], np.uint8)
     for k in range(used.shape[0]):
         j = used[k]
-        out[off[k]:off[k + 1]] = pool[T[j, _OFF]:T[j, _OFF] + T[j, _LEN]]
+        out[off[k]:off[k + 1]] = pool[T[j, _OFF]:T[j, _OFF] + (T[j, _HL] & _LOW)]
     return out, off, counts
 
 
@@ -200,7 +213,7 @@ class WordTable:
     def __init__(self, pattern: str = "gpt2", max_words: int | None = None):
         self.pattern = check_pattern(pattern)
         self.max_words = int(max_words or 0)
-        self.T = np.zeros((1 << 12, 4), np.int64)
+        self.T = np.zeros((1 << 12, 3), np.int64)
         self.pool = np.empty(1 << 16, np.uint8)
         self.state = np.zeros(3, np.int64)
         self.table = class_table()

@@ -517,3 +517,22 @@ def train_parity_native(train: Mapping[str, Iterable[str]], dev: Mapping[str, It
                                             global_merges=global_merges, targets=targets,
                                             min_frequency=min_frequency, special_tokens=specials))
     return model
+
+
+def parallel_split(corpus, languages: Sequence[str] | None = None, *, dev_fraction: float = 0.2,
+                   test_fraction: float = 0.0):
+    """Split a parallel corpus's common units into train / dev (/ test) texts per language, in unit order,
+    so every language's dev (and test) holds the same content. Returns (train, dev, test) dicts."""
+    langs = list(languages) if languages else list(corpus.codes)
+    for code in langs:
+        corpus.check_language(code)
+    if not 0 < dev_fraction < 1 or not 0 <= test_fraction < 1 or dev_fraction + test_fraction >= 1:
+        raise InputError(f"dev_fraction={dev_fraction}, test_fraction={test_fraction}: each in (0, 1), "
+                         "summing under 1")
+    units = corpus.common_units(*langs)
+    if len(units) < 3:
+        raise InputError(f"{len(units)} units common to all {len(langs)} languages: too few to split")
+    n_train = int(len(units) * (1 - dev_fraction - test_fraction))
+    n_dev = max(1, int(len(units) * dev_fraction))
+    parts = [units[:n_train], units[n_train:n_train + n_dev], units[n_train + n_dev:]]
+    return tuple({c: corpus.texts(c, p) for c in langs} for p in parts)
