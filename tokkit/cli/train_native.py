@@ -48,7 +48,7 @@ def native(
 ):
     """Train byte-level BPE with tokkit's numba trainer (the same merges as HF's BpeTrainer)."""
     from ..errors import InputError
-    from ..train.native import estimate_memory, train_native
+    from ..train.native import train_native
 
     paths = list(paths or [])
     if parity:
@@ -96,9 +96,6 @@ def native(
         from ..corpora import read_documents
 
         texts = read_documents(other, per="line" if per_line else "file").texts()
-    if not quiet and not as_json and raw:
-        size = sum(os.path.getsize(p) for p in raw if os.path.isfile(p))
-        typer.echo(f"memory estimate: about {estimate_memory(size) / 2**20:,.0f} MiB", err=True)
     if superword:
         from ..train.native import train_superword_native
 

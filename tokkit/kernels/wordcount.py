@@ -325,7 +325,7 @@ def check_utf8(arr: np.ndarray, path: str, base: int = 0) -> None:
 
 def count_files(paths: Sequence[str], pattern: str = "gpt2", *, per_line: bool = True,
                 threads: int | None = None, max_words: int | None = None, block: int = 1 << 21,
-                max_bytes: int | None = None) -> WordTable:
+                max_bytes: int | None = None, on_bytes=None) -> WordTable:
     """Count the pieces of UTF-8 text files (each line a document, or each file one document), reading
     per-line files in blocks cut at line ends so that at most a few blocks are in memory."""
     from ..errors import InputError
@@ -366,6 +366,8 @@ def count_files(paths: Sequence[str], pattern: str = "gpt2", *, per_line: bool =
                     chunk = fh.read(block if budget is None else min(block, budget))
                     if budget is not None:
                         budget -= len(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
                     last = not chunk or (budget is not None and budget <= 0)
                     data = carry + chunk if carry else chunk
                     cut = len(data) if last else data.rfind(b"\n") + 1
