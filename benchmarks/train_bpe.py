@@ -60,11 +60,13 @@ vocab = bpeasy.train_bpe(lines(), GPT2, 128, V)
 """,
 }
 
+# peak memory: VmHWM of the engine's own process (ru_maxrss would start from the parent's size at fork)
 RUNNER = """
-import os, sys, json, resource
+import os, sys, json
 PATH, V, OUT = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 {code}
-print("RESULT " + json.dumps(dict(maxrss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print("RESULT " + json.dumps(dict(maxrss_kb=int(hwm))))
 """
 
 
