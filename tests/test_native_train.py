@@ -234,3 +234,26 @@ def test_superword_stage_two_spans_words_within_the_cap(small_texts, tmp_path):
     assert tok.decode(ids) == text
     plain = train_native(english, vocab_size=900, pattern="gpt4o", quiet=True).to_tokenizer()
     assert len(ids) < len(plain.encode(text).ids)  # superwords shorten the text
+
+
+def test_memory_estimate_grows_with_input_and_respects_the_bound():
+    from tokkit.train.native import estimate_memory
+
+    small, big = estimate_memory(10_000_000), estimate_memory(1_000_000_000)
+    assert small["bytes"] < big["bytes"]
+    assert 150e6 < small["bytes"] < 300e6  # measured: 172 MiB for 10 MB of Python source
+    bounded = estimate_memory(1_000_000_000, max_words=100_000)
+    assert bounded["distinct_words"] == 200_000 and bounded["bytes"] < big["bytes"]
+    assert estimate_memory(10_000_000, per_line=False)["text"] == 20_000_000
+
+
+def test_resume_from_an_hf_trained_tokenizer_json(small_texts, tmp_path):
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.train_from_iterator(small_texts, trainers.BpeTrainer(
+        vocab_size=600, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tok.save(str(tmp_path / "hf.json"))
+    more = train_native(small_texts, vocab_size=900, resume_from=tmp_path / "hf.json", quiet=True)
+    hf_merges = [tuple(m) for m in json.loads(tok.to_str())["model"]["merges"]]
+    assert more.merge_strings()[:len(hf_merges)] == hf_merges
+    assert native_model(more)["merges"] == hf_train(small_texts, 900)["merges"]
