@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import List, Optional
 
@@ -115,4 +116,5 @@ def native(
     if as_json:
         print_json(summary)
     elif not quiet:
-        print_table(f"native BPE -> {out}", list(summary), [list(summary.values())])
+        print_table(f"native BPE -> {out}", ["", "value"],
+                    [[k, json.dumps(v) if isinstance(v, (dict, list)) else v] for k, v in summary.items()])
