@@ -3,6 +3,7 @@
 import gzip
 import json
 
+import numpy as np
 import pytest
 
 from tokkit.errors import InputError
@@ -257,3 +258,20 @@ def test_resume_from_an_hf_trained_tokenizer_json(small_texts, tmp_path):
     hf_merges = [tuple(m) for m in json.loads(tok.to_str())["model"]["merges"]]
     assert more.merge_strings()[:len(hf_merges)] == hf_merges
     assert native_model(more)["merges"] == hf_train(small_texts, 900)["merges"]
+
+
+def test_unicode_hf_gives_hf_merges_on_recent_characters(small_texts):
+    """Characters of recent Unicode versions (letters for `regex`, unassigned for HF's Oniguruma) split
+    differently; unicode="hf" follows HF and gives its merges."""
+    from tokkit.kernels.unicode_table import L, class_table
+
+    regex_t, hf_t = class_table(), class_table("hf")
+    recent = [chr(c) for c in np.flatnonzero((regex_t & L) & ~(hf_t & L))[:40]]
+    assert recent
+    texts = small_texts[:30] + ["".join(recent[i % len(recent)] + '",' for i in range(k, k + 20)) for k in range(300)]
+    theirs = hf_train(texts, 700)
+    ours = native_model(train_native(texts, vocab_size=700, unicode="hf", quiet=True))
+    assert ours["merges"] == theirs["merges"] and ours["vocab"] == theirs["vocab"]
+    assert native_model(train_native(texts, vocab_size=700, quiet=True))["merges"] != theirs["merges"]
+    with pytest.raises(InputError, match="unicode"):
+        train_native(texts, vocab_size=300, unicode="icu")

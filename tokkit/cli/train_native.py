@@ -42,6 +42,8 @@ def native(
     languages: Optional[str] = typer.Option(None, help="Parity: comma-separated language codes (default all)."),
     dev_fraction: float = typer.Option(0.2, help="Parity: share of the common units used as the dev set."),
     global_merges: int = typer.Option(0, help="Parity: ordinary merges first (hybrid)."),
+    unicode: str = typer.Option("regex", help="Character classes: regex (the regex module) or hf (as HF "
+                                "tokenizers' older Unicode tables: identical merges on any text)."),
     threads: Optional[int] = typer.Option(None, help="Counting threads (default: all cores)."),
     max_bytes: Optional[int] = typer.Option(None, help="Read at most this many bytes of text files."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
@@ -110,7 +112,7 @@ def native(
                              min_frequency=min_frequency, special_tokens=special, word_counts=word_counts,
                              per_line=per_line, resume_from=resume, domain_terms=terms, max_words=max_words,
                              threads=threads, max_bytes=max_bytes, out_dir=out, export_sizes=export_size,
-                             quiet=quiet or as_json)
+                             quiet=quiet or as_json, unicode=unicode)
     summary = dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), pattern=model.pattern,
                    **model.timings, **model.stats)
     if as_json:

@@ -368,15 +368,15 @@ def piece_bounds(buf, bounds, pattern, table):
     return out[:n + 1].copy()
 
 
-def pretokenize(text: str, pattern: str = "gpt2") -> list[str]:
+def pretokenize(text: str, pattern: str = "gpt2", *, unicode: str = "regex") -> list[str]:
     """Split text into pre-tokenization pieces with the numba matcher (the same pieces as
-    `pretokenize_reference`)."""
+    `pretokenize_reference`; with unicode="hf", as HF tokenizers' classes of characters give)."""
     pid = check_pattern(pattern)
     data = text.encode("utf-8", "surrogatepass")
     if not data:
         return []
     buf = np.frombuffer(data, dtype=np.uint8)
-    starts = piece_bounds(buf, np.array([0, len(data)], dtype=np.int64), pid, class_table())
+    starts = piece_bounds(buf, np.array([0, len(data)], dtype=np.int64), pid, class_table(unicode))
     return [data[starts[k]:starts[k + 1]].decode("utf-8", "surrogatepass") for k in range(len(starts) - 1)]
 
 

@@ -42,8 +42,44 @@ def build_table() -> np.ndarray:
     return table
 
 
-def class_table() -> np.ndarray:
-    """The table, from the disk cache when possible."""
+def build_hf_table(base: np.ndarray) -> np.ndarray:
+    """The classes as Hugging Face tokenizers' ByteLevel pre-tokenizer (Oniguruma, an older Unicode
+    version) sees them: each code point that `regex` calls a letter, digit or space is probed through HF's
+    GPT-2 split and reclassified; the letter subclasses are dropped where HF sees no letter."""
+    from tokenizers import pre_tokenizers
+
+    split = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True).pre_tokenize_str
+    table = base.copy()
+    probe = set(np.flatnonzero(base & (L | N | WS)).tolist()) | set(range(0x1C, 0x20)) | {0x180E, 0x200B, 0xFEFF}
+    probe.discard(0x20)
+    for c in sorted(probe):
+        ch = chr(c)
+        pieces = split("b" + ch + ch + "b")
+        if len(pieces) == 1:
+            cls = L
+        elif len(pieces) == 4:
+            cls = WS
+        elif len(split("1" + ch)) == 1:
+            cls = N
+        else:
+            cls = 0
+        keep = table[c] & ~np.uint16(L | N | WS)
+        if not cls & L:
+            keep &= ~np.uint16(LU | LL | LT | LM | LO)
+        table[c] = keep | cls
+    return table
+
+
+def class_table(source: str = "regex") -> np.ndarray:
+    """The table, from the disk cache when possible. source: "regex" (the `regex` module's Unicode
+    database, the reference of the pre-tokenizers) or "hf" (as HF tokenizers' GPT-2 split classifies
+    characters: for identical merges on text holding characters of recent Unicode versions)."""
+    if source == "hf":
+        return _hf_table()
+    if source != "regex":
+        from ..errors import InputError
+
+        raise InputError(f"unicode={source!r}: expected 'regex' or 'hf'")
     global _table
     if _table is not None:
         return _table
@@ -67,4 +103,29 @@ def class_table() -> np.ndarray:
         except OSError:
             pass  # a read-only cache folder only costs the rebuild next time
     _table = table
+    return table
+
+
+_hf: np.ndarray | None = None
+
+
+def _hf_table() -> np.ndarray:
+    global _hf
+    if _hf is not None:
+        return _hf
+    import regex
+    import tokenizers
+
+    path = os.path.join(_cache_dir(), f"uniclass-hf-{tokenizers.__version__}-{regex.__version__}.npy")
+    try:
+        table = np.load(path)
+    except (OSError, ValueError):
+        table = build_hf_table(class_table())
+        try:
+            tmp = f"{path}.{os.getpid()}.tmp.npy"
+            np.save(tmp, table)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    _hf = table
     return table

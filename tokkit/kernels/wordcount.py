@@ -210,13 +210,13 @@ def line_starts(buf, base):
 class WordTable:
     """A growing piece -> count table (one per thread)."""
 
-    def __init__(self, pattern: str = "gpt2", max_words: int | None = None):
+    def __init__(self, pattern: str = "gpt2", max_words: int | None = None, unicode: str = "regex"):
         self.pattern = check_pattern(pattern)
         self.max_words = int(max_words or 0)
         self.T = np.zeros((1 << 12, 3), np.int64)
         self.pool = np.empty(1 << 16, np.uint8)
         self.state = np.zeros(3, np.int64)
-        self.table = class_table()
+        self.table = class_table(unicode)
 
     def add(self, buf: np.ndarray, bounds: np.ndarray, weights: np.ndarray | None = None,
             d0: int = 0, d1: int | None = None) -> "WordTable":
@@ -258,13 +258,13 @@ def _threads(threads: int | None) -> int:
 
 def count_buffer(buf: np.ndarray, bounds: np.ndarray, pattern: str = "gpt2", *,
                  weights: np.ndarray | None = None, threads: int | None = None,
-                 max_words: int | None = None) -> WordTable:
+                 max_words: int | None = None, unicode: str = "regex") -> WordTable:
     """Count the pieces of the documents buf[bounds[d]:bounds[d+1]] with all cores."""
     bounds = np.ascontiguousarray(bounds, np.int64)
     if weights is None:
         weights = np.ones(max(0, len(bounds) - 1), np.int64)
     shares = _shares(bounds, _threads(threads))
-    tables = [WordTable(pattern, max_words) for _ in shares]
+    tables = [WordTable(pattern, max_words, unicode) for _ in shares]
     if len(shares) == 1:
         return tables[0].add(buf, bounds, weights, *shares[0])
     with ThreadPoolExecutor(len(shares)) as ex:
@@ -325,13 +325,13 @@ def check_utf8(arr: np.ndarray, path: str, base: int = 0) -> None:
 
 def count_files(paths: Sequence[str], pattern: str = "gpt2", *, per_line: bool = True,
                 threads: int | None = None, max_words: int | None = None, block: int = 1 << 21,
-                max_bytes: int | None = None, on_bytes=None) -> WordTable:
+                max_bytes: int | None = None, on_bytes=None, unicode: str = "regex") -> WordTable:
     """Count the pieces of UTF-8 text files (each line a document, or each file one document), reading
     per-line files in blocks cut at line ends so that at most a few blocks are in memory."""
     from ..errors import InputError
 
     n = _threads(threads)
-    tables = [WordTable(pattern, max_words) for _ in range(n)]
+    tables = [WordTable(pattern, max_words, unicode) for _ in range(n)]
     futures = [None] * n
     budget = max_bytes
     k = 0

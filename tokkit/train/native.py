@@ -255,7 +255,8 @@ def _note(msg: str) -> None:
 
 def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2", per_line: bool = False,
                  word_counts: Mapping[str, int] | None = None, threads: int | None = None,
-                 max_bytes: int | None = None, max_words: int | None = None, quiet: bool = True):
+                 max_bytes: int | None = None, max_words: int | None = None, quiet: bool = True,
+                 unicode: str = "regex"):
     """Pre-tokenize and count documents, files and/or a word-count table (whose entries are pre-tokenized
     too, weighted by their counts). Returns (pool uint8, offsets int64, counts int64, pruned_below)."""
     from ..kernels.wordcount import WordTable, count_buffer, count_files, pack_texts
@@ -271,14 +272,14 @@ def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2"
         if isinstance(texts, str):
             raise InputError("texts: expected an iterable of documents, got one string (wrap it in a list)")
         buf, bounds = pack_texts(texts)
-        add(count_buffer(buf, bounds, pattern, threads=threads, max_words=max_words))
+        add(count_buffer(buf, bounds, pattern, threads=threads, max_words=max_words, unicode=unicode))
         del buf
     if files:
         paths = [os.fspath(f) for f in files]
         total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
         with progress("counting", total=min(total, max_bytes or total) / 1e6, quiet=quiet, unit="MB") as bar:
             add(count_files(paths, pattern, per_line=per_line, threads=threads, max_words=max_words,
-                            max_bytes=max_bytes, on_bytes=lambda n: bar.advance(n / 1e6)))
+                            max_bytes=max_bytes, on_bytes=lambda n: bar.advance(n / 1e6), unicode=unicode))
     if word_counts is not None:
         items = list(word_counts.items())
         for w, c in items:
@@ -288,7 +289,8 @@ def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2"
                 raise InputError(f"word_counts: negative count {c} for {w!r}")
         buf, bounds = pack_texts(w for w, _ in items)
         weights = np.asarray([int(c) for _, c in items], np.int64)
-        add(count_buffer(buf, bounds, pattern, weights=weights, threads=threads, max_words=max_words))
+        add(count_buffer(buf, bounds, pattern, weights=weights, threads=threads, max_words=max_words,
+                         unicode=unicode))
     if table is None:
         raise InputError("nothing to train on: pass texts, files or word_counts")
     pool, off, counts = table.words()
@@ -300,7 +302,8 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
                  word_counts: Mapping[str, int] | None = None, per_line: bool = False,
                  resume_from=None, domain_terms: Sequence[str] = (), max_words: int | None = None,
                  threads: int | None = None, max_bytes: int | None = None, out_dir: str | None = None,
-                 export_sizes: Sequence[int] = (), quiet: bool = False, max_token_words: int = 0) -> NativeBPE:
+                 export_sizes: Sequence[int] = (), quiet: bool = False, max_token_words: int = 0,
+                 unicode: str = "regex") -> NativeBPE:
     """Train a byte-level BPE tokenizer with the numba trainer.
 
     texts / files / word_counts: the corpus (documents, UTF-8 files read whole or per line, or a
@@ -310,7 +313,9 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
     resume_from: a tokenizer.json (path or folder), a NativeBPE or a list of (left, right) merges to replay
     first, then training continues to vocab_size. domain_terms: strings made reachable as tokens by
     merges appended at the end (within vocab_size). max_words: bound memory by pruning rare words when the
-    table of distinct words is larger. out_dir: write tokenizer.json + card (and export_sizes)."""
+    table of distinct words is larger. out_dir: write tokenizer.json + card (and export_sizes).
+    unicode: "regex" (character classes of the `regex` module) or "hf" (as HF's Oniguruma classes them,
+    an older Unicode version: identical merges to HF also on text with recently assigned characters)."""
     t0 = time.perf_counter()
     specials = list(dict.fromkeys(special_tokens))
     forced_merges: list[tuple[str, str]] = []
@@ -338,7 +343,8 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
               f"(~{est['distinct_words']:,} distinct words{'' if max_words else '; bound it with max_words'})")
     pool, off, counts, pruned_below = count_corpus(texts, files=files, pattern=pattern, per_line=per_line,
                                                    word_counts=word_counts, threads=threads,
-                                                   max_bytes=max_bytes, max_words=max_words, quiet=quiet)
+                                                   max_bytes=max_bytes, max_words=max_words, quiet=quiet,
+                                                   unicode=unicode)
     t_count = time.perf_counter()
     if len(counts) == 0 and not forced_merges:
         raise EmptyInputError("the corpus holds no text to train on")
@@ -375,7 +381,7 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
         model.save(out_dir, parameters=dict(vocab_size=vocab_size, min_frequency=min_frequency,
                                             special_tokens=specials, per_line=per_line,
                                             resumed_merges=len(forced_merges), domain_terms=list(domain_terms),
-                                            max_words=max_words),
+                                            max_words=max_words, unicode=unicode),
                    corpus=dict(files=[os.fspath(f) for f in files], **stats), export_sizes=export_sizes)
     return model
 
