@@ -126,6 +126,14 @@ def test_domain_terms_become_reachable_tokens(small_texts, tmp_path):
         enc = tok.encode("The" + term + " clause.")
         assert tok.decode(enc.ids) == "The" + term + " clause."  # ordinary text, never cut out
     assert tok.get_added_tokens_decoder() == {}
+    # a prefix of ordinary training, then only merges that build the terms
+    plain = train_native(small_texts, vocab_size=800, quiet=True)
+    j = 0
+    while j < len(model.merges) and model.merges[j] == plain.merges[j]:
+        j += 1
+    assert j > 400
+    pieces = [t.encode() for t in terms]
+    assert all(any(model.tokens[t] in p for p in pieces) for _, _, t in model.merges[j:])
 
 
 def test_pruning_bounds_the_word_table(small_texts):

@@ -359,20 +359,22 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
             byte_to_id[t[0]] = i
     sym = byte_to_id[pool]
     del pool
-    budget = vocab_size
-    model = None
-    for _ in range(4):  # domain terms: leave room for their merges, then check they fit
-        tokens, merges, _ = _run_kernel(sym.copy() if domain_terms else sym, off, counts, tokens0, budget,
-                                        min_frequency, fa, fb, quiet, max_token_words)
-        model = NativeBPE(specials, tokens, merges, pattern)
-        if not domain_terms:
-            break
-        model = add_domain_terms(model, domain_terms)
-        if model.vocab_size <= vocab_size:
-            break
-        budget -= model.vocab_size - vocab_size
-        if budget < len(tokens0):
-            raise InputError(f"domain_terms: {len(domain_terms)} terms need more than vocab_size={vocab_size}")
+    tokens, merges, _ = _run_kernel(sym, off, counts, tokens0, vocab_size, min_frequency, fa, fb, quiet,
+                                    max_token_words)
+    model = NativeBPE(specials, tokens, merges, pattern)
+    if domain_terms:
+        # the terms' merges go last; shrink the trained prefix (first-k: exactly a smaller training) until
+        # everything fits in vocab_size
+        budget = vocab_size
+        while True:
+            with_terms = add_domain_terms(model.at_vocab_size(budget), domain_terms)
+            if with_terms.vocab_size <= vocab_size:
+                break
+            budget -= with_terms.vocab_size - vocab_size
+            if budget < len(tokens0):
+                raise InputError(f"domain_terms: {len(domain_terms)} terms need more than "
+                                 f"vocab_size={vocab_size}")
+        model = with_terms
     t_end = time.perf_counter()
     model.timings = dict(count_s=round(t_count - t0, 3), merge_s=round(t_end - t_count, 3),
                          total_s=round(t_end - t0, 3))
