@@ -1,6 +1,5 @@
 """The numba pre-tokenizers give exactly the `regex` module's pieces, on tricky and arbitrary Unicode."""
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -21,9 +21,6 @@ import heapq
 import numba as nb
 import numpy as np
 
-EMPTY = np.int64(-1)
-
-
 @nb.njit(inline="always")
 def _pkey(a, b):
     return (np.int64(a) << 32) | np.int64(b)
@@ -124,8 +121,9 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
 
     sym: int32 symbols of every distinct word, word w at sym[wstart[w]:wstart[w+1]] (rewritten in place);
     wcount: int64 count of each word; tok_pool/tok_off/tok_len: the bytes of the first n_tokens tokens
-    (specials whose characters are all byte-level ones hold their bytes, others an empty string that no
-    merge can produce... tok_len -1). forced_a/forced_b: merges (by id) applied first, in order (resume).
+    (a special token spelled in byte-level characters holds its bytes, so a merge that spells it reuses its
+    id as HF does; any other special token has length -1). forced_a/forced_b: merges (by id) applied
+    first, in order (resume).
     progress[0] is set to the number of merges done, for a progress bar in another thread.
     max_token_words > 0 (superword training): a chosen pair whose token would span more words (runs of
     non-space bytes) than that, or hold ": ", is skipped, as SuperBPE's stage 2 does.

@@ -11,7 +11,6 @@ is `bpe_parity_reference`.
 
 from __future__ import annotations
 
-import heapq
 
 import numba as nb
 import numpy as np
