@@ -15,6 +15,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from .._progress import progress
+from ..analysis.inequality import gini  # noqa: F401  (used by the parity figures; one implementation)
 from ..errors import EmptyInputError, InputError
 from ..kernels.pretokenize import PATTERNS, check_pattern
 
@@ -454,14 +455,6 @@ def train_superword_native(texts: Iterable[str] | None = None, *, files: Sequenc
         stage2.save(out_dir, parameters=dict(recipe="superword", vocab_size=vocab_size, transition=transition,
                                              stage1_pattern=stage1_pattern, max_token_words=max_token_words))
     return stage2
-
-
-def gini(values: Sequence[float]) -> float:
-    """Gini coefficient: sum_i sum_j |x_i - x_j| / (2 n^2 mean)."""
-    x = np.asarray(values, np.float64)
-    if len(x) == 0 or x.mean() == 0:
-        return 0.0
-    return float(np.abs(x[:, None] - x[None, :]).sum() / (2 * len(x) ** 2 * x.mean()))
 
 
 def token_premiums(tokenizer, texts: Mapping[str, Sequence[str]], reference: str) -> dict[str, float]:
