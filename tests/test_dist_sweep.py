@@ -133,3 +133,14 @@ def test_driver_killed_mid_sweep(backend, data_dir, local_store, tmp_path):
     assert rerun.computed == 12 - len(before)                      # no finished cell computed again
     assert len(after) == 12 and all(after[k] == v for k, v in before.items())  # none lost or changed
     assert after == _cells(local_store)                            # and equal to an uninterrupted run
+
+
+def test_native_algorithm_in_a_sweep(data_dir, tmp_path):
+    """The numba trainer trains sweep cells straight from the counts; sizes are exact and CTC falls with V."""
+    res = sweep(["en", "de"], [512, 1024, 2048], algorithm="native-bpe", store=tmp_path / "n.sqlite",
+                backend="inline", **SMALL)
+    by = {(c["language"], c["vocab_size"]): c for c in res.cells}
+    for lang in ("en", "de"):
+        ctc = [by[(lang, v)]["ctc"] for v in (512, 1024, 2048)]
+        assert ctc[0] > ctc[1] > ctc[2]
+        assert all(by[(lang, v)]["trained_vocab_size"] == v for v in (512, 1024, 2048))

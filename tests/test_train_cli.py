@@ -48,3 +48,20 @@ def test_quiet_prints_nothing_and_errors_are_one_line(corpus_file, tmp_path):
     assert r.exit_code == 2 and "must exceed" in r.output and not (tmp_path / "b").exists()
     r = CliRunner().invoke(app, ["train", "char", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "c")])
     assert r.exit_code == 2 and "missing.txt" in r.output
+
+
+def test_train_api_native_recipe(tmp_path):
+    """tokkit.train(recipe="native") reads a corpus like the other recipes and writes the same artifacts."""
+    import tokenizers
+
+    import tokkit
+
+    f = tmp_path / "c.txt"
+    f.write_text("the cat sat on the mat\n" * 20 + "a dog and a cat\n", encoding="utf-8")
+    tokkit.train(str(f), recipe="native", vocab_size=270, out=tmp_path / "tok", quiet=True)
+    tok = tokenizers.Tokenizer.from_file(str(tmp_path / "tok" / "tokenizer.json"))
+    assert tok.get_vocab_size() == 270
+    assert tok.decode(tok.encode("the cat").ids) == "the cat"
+    counts = tokkit.WordCounts({" cat": 30, " the": 40, "mat": 5})
+    small = tokkit.train(counts, recipe="native", vocab_size=262)
+    assert small is not None

@@ -44,6 +44,10 @@ _EXPORTS = {
     "train_spm": "tokkit.train.spm",
     "boundary_stability": "tokkit.analysis.boundary",
     "ocr_noise": "tokkit.analysis.boundary",
+    "train_native": "tokkit.train.native",
+    "NativeBPE": "tokkit.train.native",
+    "train_superword_native": "tokkit.train.native",
+    "train_parity_native": "tokkit.train.native",
 }
 
 

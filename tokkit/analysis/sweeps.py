@@ -112,8 +112,28 @@ def train_sentencepiece(counts: WordCounts, vocab_size: int, seed: int = 0, *, m
         return SentencePieceTokenizer(prefix + ".model", name=f"spm-{model_type}-{vocab_size}")
 
 
+def train_native_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
+    """Byte-level BPE with tokkit's numba trainer, straight from the counts (no text is rebuilt), with the
+    GPT-4o-style split (which keeps combining marks inside words, like WORD_SPLIT)."""
+    from ..tokenizer.hf import HFTokenizer
+    from ..train.native import train_native
+    from .metrics import SPACELESS_SCRIPTS
+    from ..corpora.scripts import dominant_script
+
+    sample = Counter()
+    for w, c in counts.most_common(2000):
+        sample.update(dict.fromkeys(w, c))
+    prefix = "" if dominant_script(sample) in SPACELESS_SCRIPTS else " "
+    table = {}
+    for w, c in counts.items():  # words occur as " word" in running text of spaced scripts
+        table[prefix + w] = table.get(prefix + w, 0) + c
+    model = train_native(word_counts=table, vocab_size=vocab_size, pattern="gpt4o", min_frequency=2, quiet=True)
+    return HFTokenizer.from_engine(model.to_tokenizer(), name=f"native-bpe-{vocab_size}")
+
+
 ALGORITHMS: dict[str, TrainFn] = {
     "hf-bpe": train_hf_bpe,
+    "native-bpe": train_native_bpe,
     "spm-bpe": lambda c, v, s=0: train_sentencepiece(c, v, s, model_type="bpe"),
     "spm-unigram": lambda c, v, s=0: train_sentencepiece(c, v, s, model_type="unigram"),
 }

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import InputError
 
-RECIPES = ("bpe", "char", "superword", "spm")
+RECIPES = ("bpe", "char", "superword", "spm", "native")
 
 
 def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = None, **options):
@@ -30,10 +30,28 @@ def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = N
     elif recipe in ("spm", "sentencepiece"):
         from .spm import train_spm as fn
     elif recipe == "native":
-        try:
-            from .native import train_native as fn  # written by the native-trainer issue
-        except ImportError:
-            raise InputError("recipe 'native' is not available in this build") from None
+        return _train_native(corpus, out, **options)
     else:
         raise InputError(f"recipe={recipe!r}: expected one of {', '.join(RECIPES)}")
     return fn(corpus, out, **options)
+
+
+def _train_native(corpus: Any, out, *, quiet: bool = True, **options):
+    """The numba trainer takes texts, files or a word-count table: a corpus path goes through the same
+    reader as the other recipes, a mapping is a word-count table."""
+    from collections.abc import Mapping
+
+    from .common import CorpusStream
+    from .native import train_native
+
+    native_kw = {k: options.pop(k) for k in list(options) if k in _NATIVE_KEYWORDS}
+    if isinstance(corpus, Mapping):
+        if options:
+            raise InputError(f"unexpected options for a word-count table: {', '.join(options)}")
+        return train_native(word_counts=corpus, out_dir=out, quiet=quiet, **native_kw)
+    texts = CorpusStream(corpus, quiet=quiet, **options)
+    return train_native(texts, out_dir=out, quiet=quiet, **native_kw)
+
+
+_NATIVE_KEYWORDS = {"vocab_size", "pattern", "min_frequency", "special_tokens", "resume_from", "domain_terms",
+                    "max_words", "threads", "max_bytes", "export_sizes", "max_token_words", "unicode"}

