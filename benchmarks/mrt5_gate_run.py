@@ -35,27 +35,29 @@ N_SENTINELS = 64
 @dataclass
 class Config:
     d_model: int = 128
-    d_ff: int = 384
+    d_ff: int = 256
     heads: int = 4
     enc_layers: int = 6
-    dec_layers: int = 2
+    dec_layers: int = 1
     gate_layer: int = 1                 # gate after encoder block 1 (0-based): 4 of 6 blocks see fewer tokens
     seq_len: int = 96                   # input bytes per example
     batch: int = 16
-    pre_steps: int = 250
-    gate_steps: int = 160
+    pre_steps: int = 300
+    gate_steps: int = 300
     lr: float = 2e-3
-    gate_lr: float = 5e-3
+    gate_lr: float = 5e-4
+    gate_betas: tuple = (0.5, 0.99)     # little momentum on the gate: less lag in the rate loop
     noise_density: float = 0.15
     mean_span: float = 8.0              # bytes (ByT5 uses 20 for long inputs)
     targets: list = field(default_factory=lambda: [0.0, 0.3, 0.5, 0.7])
     kp: float = 0.5
-    ki: float = 1e-4                    # MrT5 uses ~1e-5 over many thousands of steps; this run has hundreds
+    alpha_min: float = -1.0             # two-sided: MrT5 clamps at 0 (see the note)
+    ki: float = 2e-3                    # MrT5 uses ~1e-5 over many thousands of steps; this run has hundreds
     eval_batches: int = 2
     time_batch: int = 32
-    time_repeats: int = 5
+    time_repeats: int = 10
     seed: int = 0
-    threads: int = 0                    # 0: torch default
+    threads: int = 1                    # 1: steadier on a shared machine; 0: torch default
     languages: list = field(default_factory=lambda: list(LANGUAGES))
 
 
@@ -176,7 +178,8 @@ def train(model, cfg, steps, texts, codes, rng, vocab, gate=None, log=None, tag=
     gid = {id(p) for p in gate_params}
     groups = [{"params": [p for p in model.parameters() if id(p) not in gid], "lr": cfg.lr, "base": cfg.lr}]
     if gate_params:
-        groups.append({"params": gate_params, "lr": cfg.gate_lr, "base": cfg.gate_lr})
+        groups.append({"params": gate_params, "lr": cfg.gate_lr, "base": cfg.gate_lr,
+                       "betas": tuple(cfg.gate_betas)})
     opt = torch.optim.AdamW(groups, weight_decay=0.0)
     t0 = time.perf_counter()
     hist = []
@@ -196,7 +199,7 @@ def train(model, cfg, steps, texts, codes, rng, vocab, gate=None, log=None, tag=
             g["lr"] = lr_at(step, steps, g["base"])
         opt.step()
         hist.append((out.loss.item(), rate, alpha))
-        if log and (step % 25 == 0 or step == steps - 1):
+        if log and (step % 10 == 0 or step == steps - 1):
             ce = np.mean([h[0] for h in hist[-25:]])
             r = np.mean([h[1] for h in hist[-25:]])
             log(f"{tag} step {step + 1}/{steps} ce {ce:.3f} rate {r:.3f} alpha {alpha:.4f} "
@@ -230,25 +233,35 @@ def evaluate(model, cfg, held, codes, script, vocab, gate=None):
     return res
 
 
-def time_encoder(model, cfg, held, codes, vocab, repeats):
-    """Median encoder wall time per batch at inference (eval, no grad) over fixed held-out batches."""
+def time_encoder(models, cfg, held, codes, vocab, repeats):
+    """Encoder wall time per batch at inference (eval, no grad) for each model, over the same fixed
+    held-out batches, the models interleaved call by call; the minimum over repeats (the least disturbed
+    run on a shared machine) and the median are reported. Also the kept share of the length."""
     import torch
 
-    model.eval()
     rng = random.Random(cfg.seed + 999)
     batches = [make_batch(held, codes, cfg, rng, vocab, corrupt=False)[:2] for _ in range(3)]
-    times = []
-    lengths = []
+    times = [[[] for _ in batches] for _ in models]
+    kept = [[] for _ in models]
+    for m in models:
+        m.eval()
     with torch.no_grad():
-        for x, m in batches:       # warm-up
-            model.encoder(input_ids=x, attention_mask=m)
+        for m in models:
+            for x, am in batches:       # warm-up
+                m.encoder(input_ids=x, attention_mask=am)
         for _ in range(repeats):
-            for x, m in batches:
-                t0 = time.perf_counter()
-                h = model.encoder(input_ids=x, attention_mask=m).last_hidden_state
-                times.append(time.perf_counter() - t0)
-                lengths.append(h.shape[1] / x.shape[1])
-    return float(np.median(times)) * 1e3, float(np.mean(lengths))
+            for j, (x, am) in enumerate(batches):
+                for i, m in enumerate(models):
+                    t0 = time.perf_counter()
+                    h = m.encoder(input_ids=x, attention_mask=am).last_hidden_state
+                    times[i][j].append(time.perf_counter() - t0)
+                    kept[i].append(h.shape[1] / x.shape[1])
+    out = []
+    for i in range(len(models)):
+        best = float(np.mean([min(t) for t in times[i]])) * 1e3
+        med = float(np.mean([np.median(t) for t in times[i]])) * 1e3
+        out.append((best, med, float(np.mean(kept[i]))))
+    return out
 
 
 def run(cfg: Config, udhr_dir, out_dir=None, log=print):
@@ -271,19 +284,21 @@ def run(cfg: Config, udhr_dir, out_dir=None, log=print):
     log(f"model: {sum(p.numel() for p in base.parameters()) / 1e6:.2f}M parameters, torch threads {torch.get_num_threads()}")
     _, pre_s = train(base, cfg, cfg.pre_steps, train_t, codes, rng, vocab, log=log, tag="pretrain")
     base_eval = evaluate(base, cfg, held_t, codes, script, vocab)
-    base_ms, _ = time_encoder(base, cfg, held_t, codes, vocab, cfg.time_repeats)
+    base_ms = time_encoder([base], cfg, held_t, codes, vocab, cfg.time_repeats)[0][0]
     log(f"pretrained: held-out loss {base_eval['heldout_loss']:.3f}, encoder {base_ms:.1f} ms/batch")
     rows = []
     for target in cfg.targets:
         model = copy.deepcopy(base)
-        gate = insert_delete_gate(model, layer=cfg.gate_layer, target_rate=target, kp=cfg.kp, ki=cfg.ki)
+        gate = insert_delete_gate(model, layer=cfg.gate_layer, target_rate=target, kp=cfg.kp, ki=cfg.ki,
+                                  alpha_min=cfg.alpha_min)
         hist, secs = train(model, cfg, cfg.gate_steps, train_t, codes, random.Random(cfg.seed + 1), vocab,
                            gate=gate, log=log, tag=f"gate {target:.0%}")
         ev = evaluate(model, cfg, held_t, codes, script, vocab, gate=gate)
         # time the same model with and without hard deletion, and the gate-less base, interleaved
-        ms_hard, kept = time_encoder(model, cfg, held_t, codes, vocab, cfg.time_repeats)
-        ms_base, _ = time_encoder(base, cfg, held_t, codes, vocab, cfg.time_repeats)
+        (ms_hard, med_hard, kept), (ms_base, med_base, _) = time_encoder([model, base], cfg, held_t, codes,
+                                                                         vocab, cfg.time_repeats)
         row = {"target": target, **ev, "encoder_ms_hard": ms_hard, "encoder_ms_no_gate": ms_base,
+               "encoder_ms_hard_median": med_hard, "encoder_ms_no_gate_median": med_base,
                "speedup": ms_base / ms_hard, "kept_length_ratio": kept, "train_seconds": secs,
                "final_alpha": gate.alpha,
                "train_rate_last50": float(np.mean([h[1] for h in hist[-50:]]))}

@@ -115,13 +115,14 @@ class DeleteGate(nn.Module):
     """G = k * sigmoid(-Linear(LayerNorm(h))); see the module docstring.
 
     d_model: hidden size. k: the gate's floor (MrT5: -30). init_bias: the linear bias at start (1: G near
-    -8, nothing deleted). target_rate: optional deletion-rate target; builds a `RateController` (kp, ki,
-    beta). mode: 'auto' (soft while training, hard in eval), 'soft' or 'hard'. check_finite: raise on
+    -8, nothing deleted). init_std: spread of the initial gate logits. target_rate: optional deletion-rate
+    target; builds a `RateController` (kp, ki, beta, alpha_min: MrT5 uses 0; a negative floor lets the
+    regulariser also push the rate back up to the target, which short runs need). mode: 'auto' (soft while training, hard in eval), 'soft' or 'hard'. check_finite: raise on
     NaN/inf hidden states (one host sync per call)."""
 
-    def __init__(self, d_model: int, *, k: float = -30.0, init_bias: float = 1.0, eps: float = 1e-6,
-                 target_rate: float | None = None, kp: float = 0.5, ki: float = 1e-5, beta: float = 0.9,
-                 mode: str = "auto", check_finite: bool = True):
+    def __init__(self, d_model: int, *, k: float = -30.0, init_bias: float = 1.0, init_std: float = 0.3,
+                 eps: float = 1e-6, target_rate: float | None = None, kp: float = 0.5, ki: float = 1e-5,
+                 beta: float = 0.9, alpha_min: float = 0.0, mode: str = "auto", check_finite: bool = True):
         super().__init__()
         if d_model <= 0:
             raise InputError(f"d_model must be positive, got {d_model}")
@@ -130,12 +131,15 @@ class DeleteGate(nn.Module):
         self.k = float(k)
         self.norm = nn.LayerNorm(d_model, eps=eps)
         self.proj = nn.Linear(d_model, 1)
-        with torch.no_grad():  # G = k*sigmoid(-init_bias) for every token at start: all kept
-            self.proj.weight.zero_()
+        with torch.no_grad():
+            # G near k*sigmoid(-init_bias) for every token at start (all kept), with a little spread
+            # (logit std init_std) so tokens differ and the rate rises smoothly instead of all at once
+            self.proj.weight.normal_(0.0, init_std / math.sqrt(d_model))
             self.proj.bias.fill_(init_bias)
         self.mode = mode
         self.check_finite = check_finite
-        self.controller = RateController(target_rate, kp=kp, ki=ki, beta=beta) if target_rate is not None else None
+        self.controller = (RateController(target_rate, kp=kp, ki=ki, beta=beta, alpha_min=alpha_min)
+                           if target_rate is not None else None)
         self.last: GateOutput | None = None
         self.layer_name = "delete gate"
 
@@ -302,7 +306,8 @@ def _find_stacks(model):
 
 def insert_delete_gate(model, layer: int = 3, *, k: float = -30.0, target_rate: float | None = None,
                        mode: str = "auto", kp: float = 0.5, ki: float = 1e-5, beta: float = 0.9,
-                       init_bias: float = 1.0, check_finite: bool = True) -> DeleteGate:
+                       alpha_min: float = 0.0, init_bias: float = 1.0, init_std: float = 0.3,
+                       check_finite: bool = True) -> DeleteGate:
     """Put a DeleteGate after encoder block `layer` (0-based: layer=3 gates the output of the 4th block,
     as MrT5) of a Hugging Face T5 / ByT5 / MT5 / UMT5-style model (T5ForConditionalGeneration, T5Model,
     T5EncoderModel or a bare encoder stack), in place. Later encoder blocks and decoder cross-attention
@@ -319,9 +324,11 @@ def insert_delete_gate(model, layer: int = 3, *, k: float = -30.0, target_rate: 
                          f"block follows; this encoder has {n} blocks (valid: 0..{n - 2})")
     d_model = getattr(getattr(model, "config", None), "d_model", None) or enc.config.d_model
     first = next(model.parameters())
-    gate = DeleteGate(d_model, k=k, init_bias=init_bias, target_rate=target_rate, mode=mode, kp=kp, ki=ki,
-                      beta=beta, check_finite=check_finite).to(device=first.device)
+    gate = DeleteGate(d_model, k=k, init_bias=init_bias, init_std=init_std, target_rate=target_rate, mode=mode,
+                      kp=kp, ki=ki, beta=beta, alpha_min=alpha_min,
+                      check_finite=check_finite).to(device=first.device)
     gate.layer_name = f"delete gate after encoder block {layer}"
+    gate.train(model.training)
     state = _State()
     enc.delete_gate = gate
     enc.delete_gate_state = state

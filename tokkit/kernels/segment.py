@@ -5,7 +5,7 @@
     # x[B, T, D], segment_ids[B, T] -> pooled[B, S, D]   (ids are per sequence)
 
 Ids may come in any order (they need not be sorted or contiguous); a negative id drops the row (padding);
-an empty segment pools to zeros. Sums accumulate in float32 for every input dtype. The backward pass is a
+an empty segment pools to zeros. Sums accumulate in float32 (float64 for float64 input in the torch path). The backward pass is a
 row gather: d x[n] = d pooled[id(n)] / count[id(n)].
 
 Implementations: `segment_mean_reference` (torch index_add / index_select; the dense one-hot matrix of
@@ -66,8 +66,9 @@ def _fwd_torch(rows, flat, total):
 
     valid = flat >= 0
     idx = flat[valid]
-    sums = torch.zeros(total, rows.shape[1], dtype=torch.float32, device=rows.device)
-    sums.index_add_(0, idx, rows[valid].float())
+    acc = torch.promote_types(rows.dtype, torch.float32)
+    sums = torch.zeros(total, rows.shape[1], dtype=acc, device=rows.device)
+    sums.index_add_(0, idx, rows[valid].to(acc))
     counts = segment_counts(flat, total)
     return (sums / counts.clamp(min=1)[:, None]).to(rows.dtype), counts
 
@@ -75,8 +76,8 @@ def _fwd_torch(rows, flat, total):
 def _bwd_torch(grad, flat, counts):
     import torch
 
-    inv = 1.0 / counts.clamp(min=1).float()
-    g = grad.float() * inv[:, None]
+    acc = torch.promote_types(grad.dtype, torch.float32)
+    g = grad.to(acc) / counts.clamp(min=1).to(acc)[:, None]
     out = g.index_select(0, flat.clamp(min=0)) if grad.shape[0] else g.new_zeros(flat.shape[0], grad.shape[1])
     return torch.where((flat >= 0)[:, None], out, out.new_zeros(())).to(grad.dtype)
 
@@ -88,8 +89,9 @@ def segment_mean_reference(x, segment_ids, num_segments: int, *, validate: bool 
     rows, flat, batch, S = _flatten(x, segment_ids, num_segments, validate)
     total = S * (batch if batch is not None else 1)
     valid = flat >= 0
-    sums = torch.zeros(total, rows.shape[1], dtype=torch.float32, device=rows.device)
-    sums = sums.index_add(0, flat[valid], rows[valid].float())
+    acc = torch.promote_types(rows.dtype, torch.float32)
+    sums = torch.zeros(total, rows.shape[1], dtype=acc, device=rows.device)
+    sums = sums.index_add(0, flat[valid], rows[valid].to(acc))
     counts = segment_counts(flat, total)
     return _shape((sums / counts.clamp(min=1)[:, None]).to(rows.dtype), batch, S)
 

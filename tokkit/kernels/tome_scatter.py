@@ -67,13 +67,16 @@ def _build():
 def tome_scatter_add_triton(dst, index, src):
     import triton
 
+    import torch
+
     index = _check(dst, index, src)
-    out = dst.contiguous().clone()
+    # atomics add in fp32: half-precision atomics are missing or slow on most hardware
+    out = dst.to(torch.float32, copy=True).contiguous()
     B, R, C = src.shape
     if B * R and C:
-        _build()[(B * R,)](out, index.contiguous(), src.to(dst.dtype).contiguous(), dst.shape[1], R, C,
+        _build()[(B * R,)](out, index.contiguous(), src.contiguous(), dst.shape[1], R, C,
                            BLOCK_C=min(1024, triton.next_power_of_2(max(C, 16))))
-    return out
+    return out.to(dst.dtype)
 
 
 _Fn = None
