@@ -24,6 +24,12 @@ _EXPORTS = {
     "WordCounts": "tokkit.corpora",
     "TokkitError": "tokkit.errors",
     "InputError": "tokkit.errors",
+    # learnt sequence gates (torch; imported on first use)
+    "DeleteGate": "tokkit.dynamic.delete_gate",
+    "insert_delete_gate": "tokkit.dynamic.delete_gate",
+    "remove_delete_gate": "tokkit.dynamic.delete_gate",
+    "TokenMerge": "tokkit.dynamic.tome",
+    "BoundaryPooler": "tokkit.dynamic.pooling",
 }
 
 
