@@ -224,3 +224,17 @@ def test_nan_through_model_names_the_layer(t5):
     x, am, _ = _batch()
     with pytest.raises(InputError, match="after encoder block 1: .*NaN"):
         model(input_ids=x, attention_mask=am)
+
+
+def test_position_bias_gather_keeps_original_distances():
+    from tokkit.dynamic.delete_gate import _gather_position_bias
+
+    g = torch.Generator().manual_seed(0)
+    pb = torch.randn(3, 2, 7, 7, generator=g)
+    ix = torch.tensor([[0, 2, 5], [1, 2, -1], [6, -1, -1]])
+    c = ix.clamp(min=0)
+    for src in (pb, pb[:1]):
+        expect = torch.stack([src[b % src.shape[0]][:, c[b]][:, :, c[b]] for b in range(3)])
+        assert torch.equal(_gather_position_bias(src, ix), expect)
+    same = torch.arange(7).expand(3, 7)
+    assert _gather_position_bias(pb, same) is pb             # nothing deleted: no copy

@@ -244,15 +244,28 @@ class _GateBlock(nn.Module):
             st.key_mask, st.index = key_mask, index
             st.bias = g.compact_bias(index, h.dtype)
             if pb is not None:
-                # [1 or B, H, T, T] -> [B, H, T', T']: relative positions stay the original distances
-                pb = pb.expand(h.shape[0], -1, -1, -1)
-                ix = index.clamp(min=0)
-                pb = pb.gather(2, ix[:, None, :, None].expand(-1, pb.shape[1], -1, pb.shape[3]))
-                pb = pb.gather(3, ix[:, None, None, :].expand(-1, pb.shape[1], pb.shape[2], -1))
+                pb = _gather_position_bias(pb, index)
         else:
             st.key_mask, st.index = g.mask, None
             st.bias = g.attention_bias(h.dtype)
         return (h, pb, *rest)
+
+
+def _gather_position_bias(pb, index):
+    """[1 or B, H, T, T] -> [B, H, T', T'] at the kept positions, so relative distances stay the original
+    ones. One flat index_select (a double gather with expanded indices was 2x slower here); skipped when
+    nothing was deleted."""
+    B, Tout = index.shape
+    H, T = pb.shape[1], pb.shape[-1]
+    if Tout == T and bool((index == torch.arange(T, device=index.device)).all()):
+        return pb
+    ix = index.clamp(min=0)
+    flat = (ix[:, :, None] * T + ix[:, None, :]).reshape(-1)          # [B * T' * T']
+    if pb.shape[0] == 1:
+        out = pb.reshape(H, T * T).index_select(1, flat).view(H, B, Tout, Tout)
+        return out.transpose(0, 1)
+    rows = torch.arange(B, device=pb.device).repeat_interleave(Tout * Tout) * (T * T) + flat
+    return pb.transpose(0, 1).reshape(H, B * T * T).index_select(1, rows).view(H, B, Tout, Tout).transpose(0, 1)
 
 
 class _BiasedEncoderBlock(nn.Module):
@@ -326,7 +339,8 @@ def insert_delete_gate(model, layer: int = 3, *, k: float = -30.0, target_rate: 
     first = next(model.parameters())
     gate = DeleteGate(d_model, k=k, init_bias=init_bias, init_std=init_std, target_rate=target_rate, mode=mode,
                       kp=kp, ki=ki, beta=beta, alpha_min=alpha_min,
-                      check_finite=check_finite).to(device=first.device)
+                      check_finite=check_finite)
+    gate.to(device=first.device, dtype=first.dtype if first.dtype.is_floating_point else None)
     gate.layer_name = f"delete gate after encoder block {layer}"
     gate.train(model.training)
     state = _State()
