@@ -139,7 +139,9 @@ def make_batch(texts, codes, cfg, rng, vocab, corrupt=True):
     inps, tgts, langs = [], [], []
     for _ in range(cfg.batch if corrupt else cfg.time_batch):
         code = rng.choice(codes)
-        ids = sample_chunk(texts[code], cfg.seq_len if corrupt else cfg.time_seq_len, rng)
+        # timing batches are ragged (lengths T/2..T, padded), as real batches are
+        n = cfg.seq_len if corrupt else rng.randint(cfg.time_seq_len // 2, cfg.time_seq_len)
+        ids = sample_chunk(texts[code], n, rng)
         if corrupt:
             i, t = span_corrupt(ids, cfg.noise_density, cfg.mean_span, rng, vocab)
         else:

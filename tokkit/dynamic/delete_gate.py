@@ -216,6 +216,7 @@ class _State:
         self.key_mask: torch.Tensor | None = None    # [B, T'] keys the later layers may attend to
         self.bias: torch.Tensor | None = None        # [B, 1, 1, T'] key bias (G, or min on padding)
         self.index: torch.Tensor | None = None       # [B, T'] original positions (hard mode)
+        self.folded = False                          # bias already added into the position bias
 
 
 def _ref(module):
@@ -248,6 +249,13 @@ class _GateBlock(nn.Module):
         else:
             st.key_mask, st.index = g.mask, None
             st.bias = g.attention_bias(h.dtype)
+        st.folded = pb is not None
+        if st.folded:
+            # fold the key bias into the shared position bias once, [B, H, T', T'], so the later layers run
+            # without a mask (sdpa would otherwise rebuild position bias + mask in every layer)
+            lo = torch.finfo(pb.dtype).min
+            pb = torch.where(st.key_mask[:, None, None, :], pb + st.bias.to(pb.dtype),
+                             torch.full((), lo, dtype=pb.dtype, device=pb.device))
         return (h, pb, *rest)
 
 
@@ -279,7 +287,8 @@ class _BiasedEncoderBlock(nn.Module):
     def forward(self, hidden_states, attention_mask=None, *args, **kwargs):
         bias = self._state.bias
         if bias is not None and bias.shape[-1] == hidden_states.shape[1]:
-            attention_mask = bias.to(hidden_states.dtype)
+            # the gate's bias (and the padding) is already in the position bias, or goes in as the mask
+            attention_mask = None if self._state.folded else bias.to(hidden_states.dtype)
         return self.block(hidden_states, attention_mask, *args, **kwargs)
 
 
