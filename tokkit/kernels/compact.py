@@ -166,7 +166,7 @@ def compact_triton(x, keep, max_len: int | None = None):
     """Triton kernels (CUDA tensors, or CPU under TRITON_INTERPRET=1). Not differentiable by itself:
     `compact` wraps it in an autograd Function."""
     keep = _check(x, keep)
-    Tout = _out_len(keep.sum(1), keep.shape[1], max_len) if max_len is None else _out_len(None, 0, max_len)
+    Tout = _out_len(keep.sum(1) if max_len is None else None, keep.shape[1], max_len)
     index, lengths = _compact_index_triton(keep, Tout)
     return _gather_rows_triton(x, index), lengths, index
 
