@@ -9,7 +9,7 @@
 On CUDA the triton kernels run and the device-to-device copy bandwidth is measured for reference; on the
 CPU the dispatch uses the torch references.
 
-    PYTHONPATH=. python benchmarks/gate_kernels.py [--B 16 --T 1024 --D 512 --dtype float32 --repeats 5]
+    PYTHONPATH=. python benchmarks/gate_kernels.py [--B 16 --T 1024 --D 512 --dtype float32 --repeats 5 --threads 1]
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ def main(argv=None):
     ap.add_argument("--seg-len", type=float, default=4.0)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     a = ap.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = getattr(torch, a.dtype)
     sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)

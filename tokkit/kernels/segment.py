@@ -64,13 +64,14 @@ def segment_counts(flat, total: int):
 def _fwd_torch(rows, flat, total):
     import torch
 
-    valid = flat >= 0
-    idx = flat[valid]
+    # dropped rows (negative ids) go to one spare row past the end instead of a boolean-mask copy of x
     acc = torch.promote_types(rows.dtype, torch.float32)
-    sums = torch.zeros(total, rows.shape[1], dtype=acc, device=rows.device)
-    sums.index_add_(0, idx, rows[valid].to(acc))
+    idx = torch.where(flat >= 0, flat, total)
+    sums = torch.zeros(total + 1, rows.shape[1], dtype=acc, device=rows.device)
+    sums.index_add_(0, idx, rows if rows.dtype == acc else rows.to(acc))
     counts = segment_counts(flat, total)
-    return (sums / counts.clamp(min=1)[:, None]).to(rows.dtype), counts
+    sums = sums[:total].div_(counts.clamp(min=1).to(acc)[:, None])
+    return sums.to(rows.dtype), counts
 
 
 def _bwd_torch(grad, flat, counts):
@@ -78,8 +79,13 @@ def _bwd_torch(grad, flat, counts):
 
     acc = torch.promote_types(grad.dtype, torch.float32)
     g = grad.to(acc) / counts.clamp(min=1).to(acc)[:, None]
-    out = g.index_select(0, flat.clamp(min=0)) if grad.shape[0] else g.new_zeros(flat.shape[0], grad.shape[1])
-    return torch.where((flat >= 0)[:, None], out, out.new_zeros(())).to(grad.dtype)
+    if not grad.shape[0]:
+        return g.new_zeros(flat.shape[0], grad.shape[1]).to(grad.dtype)
+    out = g.index_select(0, flat.clamp(min=0))
+    dropped = flat < 0
+    if bool(dropped.any()):
+        out.masked_fill_(dropped[:, None], 0)
+    return out.to(grad.dtype)
 
 
 def segment_mean_reference(x, segment_ids, num_segments: int, *, validate: bool = True):
