@@ -52,6 +52,7 @@ class Config:
     mean_span: float = 8.0              # bytes (ByT5 uses 20 for long inputs)
     targets: list = field(default_factory=lambda: [0.0, 0.3, 0.5, 0.7])
     kp: float = 0.5
+    per_sequence: float = 0.0           # >0: per-sequence rate term (DeleteGate.penalty), not MrT5
     alpha_min: float = -1.0             # two-sided: MrT5 clamps at 0 (see the note)
     ki: float = 2e-3                    # MrT5 uses ~1e-5 over many thousands of steps; this run has hundreds
     eval_batches: int = 2
@@ -197,7 +198,7 @@ def train(model, cfg, steps, texts, codes, rng, vocab, gate=None, log=None, tag=
         if gate is not None:
             alpha = gate.alpha
             rate = float(gate.last.deletion_rate())
-            loss = loss + gate.penalty()
+            loss = loss + gate.penalty(per_sequence=cfg.per_sequence)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -366,6 +367,7 @@ def main(argv=None):
     ap.add_argument("--gate-steps", type=int)
     ap.add_argument("--targets", type=str, help="comma-separated target rates, e.g. 0,0.3,0.5,0.7")
     ap.add_argument("--threads", type=int)
+    ap.add_argument("--per-sequence", type=float, help="per-sequence rate term weight (0: MrT5's batch-level rate only)")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--table", metavar="JSON", help="only rewrite the markdown table from a results json")
     a = ap.parse_args(argv)
@@ -376,7 +378,7 @@ def main(argv=None):
         print(table(result))
         return 0
     cfg = Config(**SMOKE) if a.smoke else Config()
-    for k in ("pre_steps", "gate_steps", "threads", "seed"):
+    for k in ("pre_steps", "gate_steps", "threads", "seed", "per_sequence"):
         if getattr(a, k) is not None:
             setattr(cfg, k, getattr(a, k))
     if a.targets:

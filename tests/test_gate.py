@@ -238,3 +238,19 @@ def test_position_bias_gather_keeps_original_distances():
         assert torch.equal(_gather_position_bias(src, ix), expect)
     same = torch.arange(7).expand(3, 7)
     assert _gather_position_bias(pb, same) is pb             # nothing deleted: no copy
+
+
+def test_per_sequence_penalty_weights_each_sequence_by_its_own_rate():
+    torch.manual_seed(0)
+    gate = DeleteGate(6, target_rate=0.5)
+    gate.controller.alpha = 0.2
+    out = gate(torch.randn(3, 8, 6), torch.tensor([[1] * 8, [1] * 5 + [0] * 3, [1] * 8]))
+    with torch.no_grad():     # pretend sequence 0 lost everything but one token
+        out.keep[0] = False
+        out.keep[0, 0] = True
+    pen = gate.penalty(out, update=False, per_sequence=1.0)
+    n = out.mask.sum(1).float()
+    rate = (out.mask & ~out.keep).sum(1) / n
+    w = 0.2 + (0.5 - rate)
+    expect = ((out.gate * out.mask).sum(1) / n * w).mean()
+    assert torch.allclose(pen, expect) and float(w[0]) < 0 < float(w[1])

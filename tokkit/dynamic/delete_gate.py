@@ -185,13 +185,25 @@ class DeleteGate(nn.Module):
         self.last = out
         return out
 
-    def penalty(self, out: GateOutput | None = None, update: bool = True) -> torch.Tensor:
+    def penalty(self, out: GateOutput | None = None, update: bool = True, per_sequence: float = 0.0) -> torch.Tensor:
         """alpha * mean(G over real tokens) for the last (or given) forward; then, with update, the
-        controller sees that forward's deletion rate. Without a target (no controller) alpha is 0."""
+        controller sees that forward's deletion rate. Without a target (no controller) alpha is 0.
+
+        per_sequence > 0 (an extension, not MrT5): each sequence's mean G gets the weight
+        alpha + per_sequence * (target - its own rate), so sequences above the target are pushed back and
+        those below pushed on, instead of only the batch's mean rate being steered."""
         out = out if out is not None else self.last
         if out is None:
             raise InputError("penalty() before any forward of the delete gate")
         alpha = self.controller.alpha if self.controller is not None else 0.0
+        if per_sequence and self.controller is not None:
+            n = out.mask.sum(1).clamp(min=1)
+            rate_b = (out.deleted.sum(1) / n).detach()
+            w = alpha + per_sequence * (self.controller.target - rate_b)
+            mean_g = ((out.gate * out.mask).sum(1) / n * w).mean()
+            if update:
+                self.controller.update(float(out.deletion_rate()))
+            return mean_g
         mean_g = (out.gate * out.mask).sum() / out.mask.sum().clamp(min=1)
         if update and self.controller is not None:
             self.controller.update(float(out.deletion_rate()))
