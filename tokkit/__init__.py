@@ -48,6 +48,12 @@ _EXPORTS = {
     "NativeBPE": "tokkit.train.native",
     "train_superword_native": "tokkit.train.native",
     "train_parity_native": "tokkit.train.native",
+    # learnt sequence gates (torch; imported on first use)
+    "DeleteGate": "tokkit.dynamic.delete_gate",
+    "insert_delete_gate": "tokkit.dynamic.delete_gate",
+    "remove_delete_gate": "tokkit.dynamic.delete_gate",
+    "TokenMerge": "tokkit.dynamic.tome",
+    "BoundaryPooler": "tokkit.dynamic.pooling",
 }
 
 
