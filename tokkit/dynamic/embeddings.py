@@ -29,11 +29,10 @@ NewTokenEmbedder = Callable[[torch.Tensor, int, nn.Module], torch.Tensor]
 def segment_mean(values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int) -> torch.Tensor:
     """Mean of the rows of `values` (N, D) per segment id (N,) -> (S, D); empty segments give zeros.
 
-    The one place segment pooling happens here, so it can be switched to a fused kernel."""
-    out = values.new_zeros((num_segments, values.shape[-1]))
-    out.index_add_(0, segment_ids, values)
-    cnt = values.new_zeros(num_segments).index_add_(0, segment_ids, values.new_ones(segment_ids.shape[0]))
-    return out / cnt.clamp_min(1).unsqueeze(-1)
+    The shared kernel of tokkit.kernels.segment: triton on CUDA, index_add on the CPU, differentiable."""
+    from ..kernels.segment import segment_mean as _segment_mean
+
+    return _segment_mean(values, segment_ids, num_segments)
 
 
 def fvt_embeddings(merges, vocab_size: int, embedding: nn.Module) -> torch.Tensor:
