@@ -78,14 +78,14 @@ def test_cli_compare_and_eval(tmp_path):
 def test_cli_eval_boundary_stability(tmp_path):
     f = tmp_path / "docs.txt"
     f.write_text("ab cde\n", encoding="utf-8")
+    f.write_text("the annulled order was vacated\n" * 20, encoding="utf-8")
     r = CliRunner().invoke(app, ["eval", "chars", "--corpus", str(f), "--boundary-stability", "--json"])
-    try:
-        import tokkit.analysis.boundary  # noqa: F401  (another branch provides it)
-    except ImportError:
-        assert r.exit_code == 2 and "boundary stability is not available in this build" in r.output
-    else:
-        assert r.exit_code == 0, r.output
-        assert "boundary_stability" in json.loads(r.output)[0]
+    assert r.exit_code == 0, r.output
+    bs = json.loads(r.output)[0]["boundary_stability"]
+    # a character tokenizer cuts everywhere: every boundary away from the edits survives
+    assert bs["stability"] == 1.0 and bs["comparable"] > 0 and bs["edits"] > 0
+    r = CliRunner().invoke(app, ["eval", "chars", "--corpus", str(f), "--boundary-stability", "-q"])
+    assert r.exit_code == 0 and "boundary stability at 3% character noise" in r.output
 
 
 def test_every_plot(tmp_path):

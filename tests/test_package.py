@@ -42,3 +42,20 @@ def test_cli_bad_input_is_one_clear_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "tokkit", "corpus", "stats", str(tmp_path / "none.txt")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "no such file" in r.stderr
+
+
+def test_demo_trains_saves_and_measures(tmp_path):
+    """The quickstart job: a tokenizer from wordfreq counts, saved with its card, costs per language."""
+    import tokenizers
+
+    from tokkit.cli.demo import run_demo
+    from tokkit.train.artifacts import read_card
+
+    res = run_demo(["en", "ru"], vocab_size=1024, n_words=2000, total=50_000, out=str(tmp_path / "demo"))
+    tok = tokenizers.Tokenizer.from_file(str(tmp_path / "demo" / "tokenizer.json"))
+    assert tok.get_vocab_size() == res["vocab_size"] <= 1024
+    assert read_card(tmp_path / "demo")["parameters"]["languages"] == ["en", "ru"]
+    by = {r["language"]: r for r in res["languages"]}
+    # Cyrillic needs two bytes a letter: more bytes per word, and more tokens per word from a small vocabulary
+    assert by["ru"]["bytes_per_word"] > by["en"]["bytes_per_word"]
+    assert 1 <= by["en"]["tokens_per_word"] < by["ru"]["tokens_per_word"]

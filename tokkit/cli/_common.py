@@ -31,7 +31,8 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     for r in rows:
         table.add_row(*[f"{v:,.4g}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
                         for v in r])
-    Console().print(table)
+    # piped output would otherwise be cut to 80 columns
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def guarded(fn):

@@ -63,10 +63,7 @@ def eval_cmd(
             if m.get("unreachable"):
                 m["unreachable"].pop("ids", None)
             if boundary_stability:
-                try:
-                    from ..analysis.boundary import boundary_stability as _bs
-                except ImportError:
-                    raise InputError("boundary stability is not available in this build") from None
+                from ..analysis.boundary import boundary_stability as _bs
                 m["boundary_stability"] = _bs(tok, texts, rate=noise_rate, seed=seed)
             results.append(m)
     if as_json:
@@ -86,5 +83,9 @@ def eval_cmd(
                       " ".join(repr(t) for _, t in m["unreachable"].get("examples", [])[:6])]
                      for m in results if m["set"] == results[0]["set"]])
     if boundary_stability:
-        print_table("boundary stability", ["tokenizer", "set", "result"],
-                    [[m["tokenizer"], m["set"], str(m["boundary_stability"])] for m in results])
+        print_table(f"boundary stability at {noise_rate:.0%} character noise (seed {seed})",
+                    ["tokenizer", "set", "stability", "stable boundaries", "comparable", "edits"],
+                    [[m["tokenizer"], m["set"], m["boundary_stability"]["stability"],
+                      m["boundary_stability"]["stable"], m["boundary_stability"]["comparable"],
+                      m["boundary_stability"]["edits"]] for m in results],
+                    caption="share of token boundaries away from the edits that both texts share (higher is better)")
