@@ -8,17 +8,17 @@ from collections import Counter
 import pytest
 
 from tokkit.dist import run_tasks
-from tokkit.dist.count import count_words, pretokenizer
+from tokkit.dist.count import count_words
+from tokkit.kernels.pretokenize import pretokenize_reference
 from tokkit.errors import InputError
 
 
 def _single_process(paths, pattern="gpt2"):
     from tokkit.corpora import read_documents
 
-    split = pretokenizer(pattern)
     c = Counter()
     for d in read_documents(paths):
-        c.update(split(d.text))
+        c.update(pretokenize_reference(d.text, pattern))
     return dict(c)
 
 

@@ -15,7 +15,7 @@ from ._common import guarded, print_json, print_table
 def count(
     paths: List[str] = typer.Argument(None, help="Files, globs or folders (txt, jsonl, parquet; gz/zst)."),
     out: str = typer.Option(..., "--out", "-o", help="Counts table to write: .parquet or .tsv."),
-    pattern: str = typer.Option("gpt2", help="Pre-tokenizer: gpt2, gpt4o, whitespace or none."),
+    pattern: str = typer.Option("gpt2", help="Pre-tokenizer: gpt2, gpt4o, whitespace, superword or none."),
     backend: str = typer.Option("local", help="local (process pool) or ray."),
     address: Optional[str] = typer.Option(None, help="Address of an existing Ray cluster (default: start one)."),
     workers: Optional[int] = typer.Option(None, help="Local processes / Ray CPUs (default: all cores)."),

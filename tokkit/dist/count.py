@@ -16,24 +16,16 @@ from ..corpora.io import expand_paths
 from ..errors import InputError
 from .backends import run_tasks
 
-PATTERNS = {
-    # GPT-2 (r50k/p50k) split pattern, tiktoken's public constant
-    "gpt2": r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""",
-    # GPT-4o (o200k) split pattern
-    "gpt4o": r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+""",
-    "whitespace": r"\S+|\s+",
-}
+BATCH_BYTES = 32 << 20  # texts handed to the counting kernel at a time: bounds a worker's memory
 
 
-def pretokenizer(name: str):
-    """A function text -> list of pre-tokens for a pattern name (or 'none': the whole text)."""
-    if name == "none":
-        return lambda text: [text] if text else []
-    if name not in PATTERNS:
-        raise InputError(f"unknown pre-tokenizer {name!r} (expected {', '.join([*PATTERNS, 'none'])})")
-    import regex
+def check_pattern(name: str) -> None:
+    """The split patterns are the numba pre-tokenizer's (tokkit.kernels.pretokenize): the same pieces as the
+    native trainer, and as the `regex` module with those patterns."""
+    from ..kernels.pretokenize import PATTERN_IDS
 
-    return regex.compile(PATTERNS[name]).findall
+    if name not in PATTERN_IDS:
+        raise InputError(f"unknown pre-tokenizer {name!r} (expected {', '.join(PATTERN_IDS)})")
 
 
 @dataclass(frozen=True)
@@ -49,8 +41,18 @@ class Shard:
 
 def count_shard(shard: Shard, pattern: str) -> dict[str, int]:
     """Pre-token counts of one shard: the unit of work a worker runs."""
-    split = pretokenizer(pattern)
-    counts: Counter = Counter()
+    from ..kernels.wordcount import count_words as count_kernel
+
+    total: Counter = Counter()
+    batch: list[str] = []
+    size = 0
+
+    def flush():
+        nonlocal batch, size
+        if batch:
+            total.update(count_kernel(batch, pattern, threads=1))  # one thread: the shards are the parallelism
+        batch, size = [], 0
+
     if shard.hf:
         from ..corpora import from_hf_dataset
 
@@ -60,11 +62,16 @@ def count_shard(shard: Shard, pattern: str) -> dict[str, int]:
     try:
         for i, doc in enumerate(docs):
             if i % shard.parts == shard.part:
-                counts.update(split(doc.text))
+                batch.append(doc.text)
+                size += len(doc.text)
+                if size >= BATCH_BYTES:
+                    flush()
     except InputError as e:
         if "no documents left" not in str(e):
             raise
-    return dict(counts)
+    flush()
+    # pieces end on character boundaries of valid UTF-8 text, so each decodes on its own
+    return {k.decode("utf-8", "surrogatepass"): v for k, v in total.items()}
 
 
 def make_shards(sources: Iterable[str], *, parts_per_file: int = 1, read: dict | None = None,
@@ -89,7 +96,12 @@ def count_words(sources: Iterable[str] = (), *, pattern: str = "gpt2", backend: 
     read_options go to `read_documents` (format, per, text_field, errors, ...). Raises if any shard fails
     after its retries: a partial table would silently differ from the single-process one.
     """
-    pretokenizer(pattern)  # unknown names fail before any work
+    check_pattern(pattern)  # unknown names fail before any work
+    if backend == "local":
+        # load the compiled kernel once here: forked workers inherit it instead of each loading numba
+        from ..kernels.wordcount import count_words as count_kernel
+
+        count_kernel(["warm up"], pattern, threads=1)
     shards = make_shards(sources, parts_per_file=parts_per_file, read=read_options, datasets=datasets)
     from .._progress import progress
 
