@@ -216,6 +216,22 @@ def from_texts(texts: Iterable[str], *, name: str = "texts", **limits) -> Docume
     return Documents(lambda: (Document(f"{name}:{i}", t) for i, t in enumerate(texts)), describe=name, **limits)
 
 
+def load_hf_split(source: str, config: str | None, split: str, *, streaming: bool = False):
+    """One split of a Hugging Face dataset: a folder written by `save_to_disk`, else whatever
+    `datasets.load_dataset` reads (a hub name, a folder of data files), streamed where asked."""
+    import datasets
+
+    if os.path.isdir(source) and (os.path.exists(os.path.join(source, "dataset_info.json"))
+                                  or os.path.exists(os.path.join(source, "dataset_dict.json"))):
+        ds = datasets.load_from_disk(source)
+        if isinstance(ds, datasets.DatasetDict):
+            if split not in ds:
+                raise InputError(f"{source}: no split {split!r} (splits: {', '.join(ds)})")
+            ds = ds[split]
+        return ds
+    return datasets.load_dataset(source, config, split=split, streaming=streaming)
+
+
 def from_hf_dataset(path_or_name: str, *, config: str | None = None, split: str = "train",
                     text_field: str = "text", id_field: str | None = "id", streaming: bool = True,
                     **limits) -> Documents:
@@ -227,15 +243,7 @@ def from_hf_dataset(path_or_name: str, *, config: str | None = None, split: str 
         raise InputError("reading a Hugging Face dataset needs the 'hf' extra: pip install 'tokkit[hf]'") from None
 
     def load():
-        if os.path.isdir(path_or_name) and (os.path.exists(os.path.join(path_or_name, "dataset_info.json"))
-                                            or os.path.exists(os.path.join(path_or_name, "dataset_dict.json"))):
-            ds = datasets.load_from_disk(path_or_name)
-            if isinstance(ds, datasets.DatasetDict):
-                if split not in ds:
-                    raise InputError(f"{path_or_name}: no split {split!r} (splits: {', '.join(ds)})")
-                ds = ds[split]
-            return ds
-        return datasets.load_dataset(path_or_name, config, split=split, streaming=streaming)
+        return load_hf_split(path_or_name, config, split, streaming=streaming)
 
     def make() -> Iterator[Document]:
         ds = load()

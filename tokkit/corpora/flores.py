@@ -7,23 +7,10 @@ import unicodedata
 from typing import Iterable
 
 from ..errors import InputError
+from .documents import load_hf_split
 from .parallel import Language, ParallelCorpus
 
 HUB_NAME = "openlanguagedata/flores_plus"
-
-
-def _load_split(source: str, config: str | None, split: str):
-    import datasets
-
-    if os.path.isdir(source) and (os.path.exists(os.path.join(source, "dataset_dict.json"))
-                                  or os.path.exists(os.path.join(source, "dataset_info.json"))):
-        ds = datasets.load_from_disk(source)
-        if isinstance(ds, datasets.DatasetDict):
-            if split not in ds:
-                raise InputError(f"{source}: no split {split!r} (splits: {', '.join(ds)})")
-            return ds[split]
-        return ds
-    return datasets.load_dataset(source, config, split=split)
 
 
 def load_flores(source: str = HUB_NAME, *, languages: Iterable[str] | None = None,
@@ -44,7 +31,7 @@ def load_flores(source: str = HUB_NAME, *, languages: Iterable[str] | None = Non
     order: list[str] = []
     seen: set[str] = set()
     for split in splits:
-        ds = _load_split(source, config, split)
+        ds = load_hf_split(source, config, split)
         cols = set(ds.column_names)
         need = {"id", "iso_639_3", "iso_15924", "text"}
         if not need <= cols:

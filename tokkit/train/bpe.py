@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import Any, Iterable, Sequence
 
 from ..errors import InputError
 from .artifacts import Card
+from .bytelevel import byte_chars, char_bytes
 from .common import (CorpusStream, Timer, check_min_frequency, check_normalizer, check_special_tokens,
                      hf_vocab_card, normalize_text, resolve_vocab_size, save_hf)
 from .patterns import PRE_TOKENIZERS, split_pattern, term_pretokens
@@ -18,39 +18,19 @@ def byte_level_alphabet() -> list[str]:
     """The 256 symbols of the byte-level mapping, in byte order."""
     from tokenizers.pre_tokenizers import ByteLevel
 
-    table = _byte_table()
-    alpha = [table[b] for b in range(256)]
+    alpha = list(byte_chars())
     assert sorted(alpha) == sorted(ByteLevel.alphabet())
     return alpha
 
 
-@functools.lru_cache(maxsize=None)
-def _byte_table() -> dict[int, str]:
-    # GPT-2's byte -> printable character map (the one tokenizers' ByteLevel uses)
-    keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    table, n = {}, 0
-    for b in range(256):
-        if b in keep:
-            table[b] = chr(b)
-        else:
-            table[b] = chr(256 + n)
-            n += 1
-    return table
-
-
 def to_byte_symbols(text: str) -> list[str]:
-    table = _byte_table()
+    table = byte_chars()
     return [table[b] for b in text.encode("utf-8")]
-
-
-@functools.lru_cache(maxsize=None)
-def _inverse_byte_table() -> dict[str, int]:
-    return {v: k for k, v in _byte_table().items()}
 
 
 def decode_byte_token(token: str) -> str:
     """The text of a byte-level token (U+FFFD where it holds part of a character)."""
-    inv = _inverse_byte_table()
+    inv = char_bytes()
     return bytes(inv[c] for c in token).decode("utf-8", "replace")
 
 

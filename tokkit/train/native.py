@@ -18,20 +18,7 @@ from .._progress import progress
 from ..analysis.inequality import gini  # noqa: F401  (used by the parity figures; one implementation)
 from ..errors import EmptyInputError, InputError
 from ..kernels.pretokenize import PATTERNS, check_pattern
-
-
-@lru_cache(maxsize=1)
-def byte_chars() -> list[str]:
-    """GPT-2's byte -> printable character map (bytes that are printable map to themselves)."""
-    keep = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
-    out, n = {}, 0
-    for b in range(256):
-        if b in keep:
-            out[b] = chr(b)
-        else:
-            out[b] = chr(256 + n)
-            n += 1
-    return [out[b] for b in range(256)]
+from .bytelevel import byte_chars
 
 
 @lru_cache(maxsize=1)
