@@ -144,3 +144,20 @@ def test_native_algorithm_in_a_sweep(data_dir, tmp_path):
         ctc = [by[(lang, v)]["ctc"] for v in (512, 1024, 2048)]
         assert ctc[0] > ctc[1] > ctc[2]
         assert all(by[(lang, v)]["trained_vocab_size"] == v for v in (512, 1024, 2048))
+
+
+def test_native_sweep_trains_once_per_language(data_dir, tmp_path):
+    """native-bpe groups a language's sizes into one task (one training, first-k export) and gets the same
+    counts as training every size on its own."""
+    from tokkit.analysis.sweeps import run_cell
+
+    res = sweep(["en", "de"], [512, 1024, 2048], algorithm="native-bpe", store=tmp_path / "g.sqlite",
+                backend="local", workers=2, **SMALL)
+    assert res.computed == 6
+    with ResultsStore(tmp_path / "g.sqlite") as st:
+        rows = st.rows()
+    assert all(r["result"]["shared_training"] for r in rows)
+    for r in rows[:3]:
+        alone = run_cell(r["params"])
+        assert alone["ctc"] == r["result"]["ctc"] and alone["unit_counts"] == r["result"]["unit_counts"]
+        assert not alone["shared_training"]

@@ -29,7 +29,7 @@ from ..corpora import WordCounts
 from ..dist.backends import TaskResult, run_tasks
 from ..errors import InputError
 from ..tokenizer import Tokenizer
-from .store import ResultsStore, cell_key
+from .store import ResultsStore, canonical, cell_key
 
 # (word counts, vocab size incl. the alphabet, seed) -> a trained Tokenizer
 TrainFn = Callable[[WordCounts, int, int], Tokenizer]
@@ -112,24 +112,44 @@ def train_sentencepiece(counts: WordCounts, vocab_size: int, seed: int = 0, *, m
         return SentencePieceTokenizer(prefix + ".model", name=f"spm-{model_type}-{vocab_size}")
 
 
-def train_native_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
-    """Byte-level BPE with tokkit's numba trainer, straight from the counts (no text is rebuilt), with the
-    GPT-4o-style split (which keeps combining marks inside words, like WORD_SPLIT)."""
-    from ..tokenizer.hf import HFTokenizer
+def _train_native_model(counts: WordCounts, vocab_size: int):
+    from ..corpora.scripts import dominant_script
     from ..train.native import train_native
     from .metrics import SPACELESS_SCRIPTS
-    from ..corpora.scripts import dominant_script
 
     sample = Counter()
     for w, c in counts.most_common(2000):
         sample.update(dict.fromkeys(w, c))
     prefix = "" if dominant_script(sample) in SPACELESS_SCRIPTS else " "
-    table = {}
+    table: dict[str, int] = {}
     for w, c in counts.items():  # words occur as " word" in running text of spaced scripts
         table[prefix + w] = table.get(prefix + w, 0) + c
-    model = train_native(word_counts=table, vocab_size=vocab_size, pattern="gpt4o", min_frequency=2, quiet=True)
-    return HFTokenizer.from_engine(model.to_tokenizer(), name=f"native-bpe-{vocab_size}")
+    return train_native(word_counts=table, vocab_size=vocab_size, pattern="gpt4o", min_frequency=2, quiet=True)
 
+
+def train_native_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
+    """Byte-level BPE with tokkit's numba trainer, straight from the counts (no text is rebuilt), with the
+    GPT-4o-style split (which keeps combining marks inside words, like WORD_SPLIT)."""
+    from ..tokenizer.hf import HFTokenizer
+
+    return HFTokenizer.from_engine(_train_native_model(counts, vocab_size).to_tokenizer(),
+                                   name=f"native-bpe-{vocab_size}")
+
+
+def train_native_bpe_sizes(counts: WordCounts, sizes: Sequence[int], seed: int = 0) -> dict[int, Tokenizer]:
+    """Every size from one native training to the largest: its first merges are exactly the smaller
+    tokenizers (BPE is greedy), so a sweep costs one training per language."""
+    from ..tokenizer.hf import HFTokenizer
+
+    model = _train_native_model(counts, max(sizes))
+    return {v: HFTokenizer.from_engine(model.at_vocab_size(v).to_tokenizer(), name=f"native-bpe-{v}")
+            for v in sizes}
+
+
+# algorithms that give several vocabulary sizes from one training: sweeps group a language's cells
+MULTI_SIZE: dict[str, Callable[[WordCounts, Sequence[int], int], dict[int, Tokenizer]]] = {
+    "native-bpe": train_native_bpe_sizes,
+}
 
 ALGORITHMS: dict[str, TrainFn] = {
     "hf-bpe": train_hf_bpe,
@@ -225,20 +245,46 @@ def data_version(data: str, language: str) -> str:
 def run_cell(params: dict) -> dict:
     """Train one tokenizer and count its tokens on the evaluation text: a pure function of params
     (language, eval_language, vocab_size, algorithm, data, n_words, total, eval_corpus, seed)."""
+    return run_cells([params])[0]
+
+
+def run_cells(cells: Sequence[dict]) -> list[dict]:
+    """Cells that differ only in vocab_size, sharing their data loading, and their training too where the
+    algorithm gives every size from one run (MULTI_SIZE): one result per cell, in order."""
+    first = cells[0]
+    if any(_without_size(c) != _without_size(first) for c in cells):
+        raise InputError("run_cells: the cells must differ only in vocab_size")
     t0 = time.perf_counter()
-    nfc = bool(params.get("nfc", False))
+    nfc = bool(first.get("nfc", False))
     counts = (_nfc_training_counts if nfc else training_counts)(
-        params["data"], params["language"], params["n_words"], params["total"])
-    train = resolve_algorithm(params["algorithm"])
+        first["data"], first["language"], first["n_words"], first["total"])
+    sizes = [int(c["vocab_size"]) for c in cells]
+    seed = int(first.get("seed", 0))
     t1 = time.perf_counter()
-    tok = train(counts, int(params["vocab_size"]), int(params.get("seed", 0)))
-    t2 = time.perf_counter()
-    units = evaluation_units(params["eval_corpus"], params["eval_language"], nfc, bool(params.get("casefold", False)))
-    per_unit = tok.count_batch([t for _, t in units])
-    t3 = time.perf_counter()
-    return dict(ctc=int(sum(per_unit)), unit_counts=dict(zip((u for u, _ in units), per_unit)),
-                trained_vocab_size=tok.vocab_size, train_seconds=t2 - t1, eval_seconds=t3 - t2,
-                data_seconds=t1 - t0)
+    if first["algorithm"] in MULTI_SIZE:
+        trained = MULTI_SIZE[first["algorithm"]](counts, sizes, seed)
+        shared = time.perf_counter() - t1
+        toks = [(trained[v], shared) for v in sizes]
+    else:
+        train = resolve_algorithm(first["algorithm"])
+        toks = []
+        for v in sizes:
+            t = time.perf_counter()
+            toks.append((train(counts, v, seed), time.perf_counter() - t))
+    units = evaluation_units(first["eval_corpus"], first["eval_language"], nfc, bool(first.get("casefold", False)))
+    out = []
+    for tok, train_seconds in toks:
+        t = time.perf_counter()
+        per_unit = tok.count_batch([text for _, text in units])
+        out.append(dict(ctc=int(sum(per_unit)), unit_counts=dict(zip((u for u, _ in units), per_unit)),
+                        trained_vocab_size=tok.vocab_size, train_seconds=train_seconds,
+                        eval_seconds=time.perf_counter() - t, data_seconds=t1 - t0,
+                        shared_training=len(cells) > 1 and first["algorithm"] in MULTI_SIZE))
+    return out
+
+
+def _without_size(params: dict) -> dict:
+    return {k: v for k, v in params.items() if k != "vocab_size"}
 
 
 # ---- languages: wordfreq codes mapped to parallel-corpus codes ----
@@ -380,13 +426,27 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
                     failed.append(res)
                 bar.advance()
 
+            # a task is a group of cells differing only in size: one cell each, or a whole language where
+            # one training gives every size (MULTI_SIZE)
+            groups: dict[str, list[int]] = {}
+            for i, params in enumerate(todo):
+                key = canonical(_without_size(params)) if algorithm in MULTI_SIZE else str(i)
+                groups.setdefault(key, []).append(i)
+            group_list = list(groups.values())
+
+            def store_group(res) -> None:
+                for j, i in enumerate(group_list[res.key]):
+                    store_outcome(TaskResult(i, res.ok, res.value[j] if res.ok else None, res.error,
+                                             res.attempts, res.seconds))
+
+            tasks = [(g, run_cells, ([todo[i] for i in idx],)) for g, idx in enumerate(group_list)]
             if backend == "inline":
-                for i, params in enumerate(todo):
+                for g, fn, args in tasks:
                     t = time.perf_counter()
-                    store_outcome(TaskResult(i, True, run_cell(params), seconds=time.perf_counter() - t))
+                    store_group(TaskResult(g, True, fn(*args), seconds=time.perf_counter() - t))
             else:
-                run_tasks([(i, run_cell, (params,)) for i, params in enumerate(todo)], backend=backend,
-                          workers=workers, address=address, retries=retries, on_result=store_outcome)
+                run_tasks(tasks, backend=backend, workers=workers, address=address, retries=retries,
+                          on_result=store_group)
         if failed:
             first = todo[failed[0].key]
             raise InputError(f"sweep: {len(failed)} cell(s) failed after {retries} retries and are recorded in "
