@@ -114,30 +114,15 @@ def _thash(pool, s, n):
     return h
 
 
-@nb.njit(cache=True, nogil=True)
-def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_size, min_frequency,
-              forced_a, forced_b, progress, max_token_words=0):
-    """Run the merge loop.
+# Helpers shared with the parity trainer (bpe_parity.py). The ones used per pair occurrence are inlined at
+# numba IR level, as the code was written in place before: they reassign grown arrays, and a real call
+# would add reference counting in the hot loop.
 
-    sym: int32 symbols of every distinct word, word w at sym[wstart[w]:wstart[w+1]] (rewritten in place);
-    wcount: int64 count of each word; tok_pool/tok_off/tok_len: the bytes of the first n_tokens tokens
-    (a special token spelled in byte-level characters holds its bytes, so a merge that spells it reuses its
-    id as HF does; any other special token has length -1). forced_a/forced_b: merges (by id) applied
-    first, in order (resume).
-    progress[0] is set to the number of merges done, for a progress bar in another thread.
-    max_token_words > 0 (superword training): a chosen pair whose token would span more words (runs of
-    non-space bytes) than that, or hold ": ", is skipped, as SuperBPE's stage 2 does.
 
-    Returns (merge_a, merge_b, merge_new, tok_pool, tok_off, tok_len, n_tokens, wlen).
-    """
-    n_words = wcount.shape[0]
-    wlen = np.empty(n_words, np.int32)
-    for w in range(n_words):
-        wlen[w] = wstart[w + 1] - wstart[w]
-    wmark = np.zeros(n_words, np.int32)
-
-    # token strings, for reusing the id of a merge result that already exists
-    cap_tok = max(vocab_size, n_tokens) + forced_a.shape[0] + 16
+@nb.njit
+def _token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok):
+    """Room for cap_tok tokens, the pool bytes in use, and a hash of token bytes -> id (for reusing the id
+    of a merge result that already exists). Returns (tok_off, tok_len, pool_used, th, tid, tmask)."""
     if tok_off.shape[0] < cap_tok:
         o2 = np.zeros(cap_tok, np.int64)
         l2 = np.full(cap_tok, -1, np.int32)
@@ -162,6 +147,190 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
                 i = (i + 1) & tmask
             th[i] = h
             tid[i] = t
+    return tok_off, tok_len, pool_used, th, tid, tmask
+
+
+@nb.njit
+def _token_concat(tok_pool, tok_off, tok_len, pool_used, a, b):
+    """Spell a + b after the used part of the pool; the bytes stay uncommitted until `_token_id` keeps
+    them (superword training may still reject the merge). Returns (tok_pool, n_new)."""
+    la = tok_len[a]
+    lb = tok_len[b]
+    n_new = la + lb
+    if pool_used + n_new > tok_pool.shape[0]:
+        g8 = np.zeros(max(2 * tok_pool.shape[0], pool_used + n_new + 1024), np.uint8)
+        g8[:pool_used] = tok_pool[:pool_used]
+        tok_pool = g8
+    tok_pool[pool_used:pool_used + la] = tok_pool[tok_off[a]:tok_off[a] + la]
+    tok_pool[pool_used + la:pool_used + n_new] = tok_pool[tok_off[b]:tok_off[b] + lb]
+    return tok_pool, n_new
+
+
+@nb.njit
+def _token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask):
+    """Id of the token spelled by the n_new bytes at pool_used: an existing token with the same bytes keeps
+    its id, as in HF; otherwise a new id, committing the bytes. Returns (t, n_tokens, pool_used)."""
+    h = _thash(tok_pool, pool_used, n_new)
+    i = np.int64(h >> np.uint64(20)) & tmask
+    t = -1
+    while tid[i] != -1:
+        u = tid[i]
+        if th[i] == h and tok_len[u] == n_new:
+            same = True
+            for k in range(n_new):
+                if tok_pool[tok_off[u] + k] != tok_pool[pool_used + k]:
+                    same = False
+                    break
+            if same:
+                t = u
+                break
+        i = (i + 1) & tmask
+    if t == -1:
+        t = n_tokens
+        n_tokens += 1
+        tok_off[t] = pool_used
+        tok_len[t] = n_new
+        pool_used += n_new
+        th[i] = h
+        tid[i] = t
+    return t, n_tokens, pool_used
+
+
+@nb.njit(inline="always")
+def _pinsert(pk, key, mask, used):
+    """Slot of key, claimed if new. Returns (slot, used)."""
+    j = _pslot(pk, key, mask)
+    if pk[j] == -1:
+        pk[j] = key
+        used += 1
+    return j, used
+
+
+@nb.njit(inline="always")
+def _wlink(nw, nn, nused, free, head, w):
+    """Prepend word w to a pair's word list (head: its first node), on a recycled node when free != -1.
+    Returns (nw, nn, nused, free, new head)."""
+    if free != -1:
+        node = free
+        free = nn[free]
+    else:
+        if nused >= nw.shape[0]:
+            g = np.zeros(nw.shape[0] * 2, np.int32)
+            g[:nused] = nw[:nused]
+            nw = g
+            g = np.full(nn.shape[0] * 2, -1, np.int32)
+            g[:nused] = nn[:nused]
+            nn = g
+        node = nused
+        nused += 1
+    nw[node] = w
+    nn[node] = head
+    return nw, nn, nused, free, node
+
+
+@nb.njit(inline="always")
+def _touch(pm, j, step, touched, nt):
+    """Note slot j once per step, so that its queue entry is refreshed when the step ends.
+    Returns (touched, nt)."""
+    if pm[j] != step:
+        pm[j] = step
+        if nt >= touched.shape[0]:
+            g64 = np.zeros(2 * nt, np.int64)
+            g64[:nt] = touched[:nt]
+            touched = g64
+        touched[nt] = j
+        nt += 1
+    return touched, nt
+
+
+@nb.njit(inline="always")
+def _hpush(hc, ha, hb, hn, c, a, b):
+    """Push (c, a, b), doubling the queue when it is full. Returns (hc, ha, hb, hn)."""
+    if hn >= hc.shape[0]:
+        g64 = np.zeros(2 * hn, np.int64)
+        g64[:hn] = hc[:hn]
+        hc = g64
+        g = np.zeros(2 * hn, np.int32)
+        g[:hn] = ha[:hn]
+        ha = g
+        g = np.zeros(2 * hn, np.int32)
+        g[:hn] = hb[:hn]
+        hb = g
+    hc[hn] = c
+    ha[hn] = a
+    hb[hn] = b
+    _hup(hc, ha, hb, hn)
+    return hc, ha, hb, hn + 1
+
+
+@nb.njit
+def _hpop_live(hc, ha, hb, hn, pk, pc):
+    """Pop the best pair whose queued count is still its count; a stale entry goes back at its current
+    count (dropped at zero), so the queue never needs a decrease-key. Returns (hn, found, c, a, b)."""
+    while hn > 0:
+        c = hc[0]
+        a = ha[0]
+        b = hb[0]
+        hn -= 1
+        if hn > 0:
+            hc[0] = hc[hn]
+            ha[0] = ha[hn]
+            hb[0] = hb[hn]
+            _hdown(hc, ha, hb, hn, 0)
+        cur = pc[_pslot(pk, _pkey(a, b), pk.shape[0] - 1)]
+        if c != cur:
+            if cur > 0:
+                hc[hn] = cur
+                ha[hn] = a
+                hb[hn] = b
+                _hup(hc, ha, hb, hn)
+                hn += 1
+            continue
+        return hn, True, c, a, b
+    return hn, False, np.int64(0), np.int32(0), np.int32(0)
+
+
+@nb.njit
+def _hbuild(pk, pc, hc, ha, hb):
+    """Fill the queue with every live pair and heapify it; the caller guarantees the room.
+    Returns hn."""
+    hn = 0
+    for i in range(pk.shape[0]):
+        if pk[i] != -1 and pc[i] > 0:
+            hc[hn] = pc[i]
+            ha[hn] = np.int32(pk[i] >> 32)
+            hb[hn] = np.int32(pk[i] & 0xFFFFFFFF)
+            hn += 1
+    for i in range(hn // 2 - 1, -1, -1):
+        _hdown(hc, ha, hb, hn, i)
+    return hn
+
+
+@nb.njit(cache=True, nogil=True)
+def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_size, min_frequency,
+              forced_a, forced_b, progress, max_token_words=0):
+    """Run the merge loop.
+
+    sym: int32 symbols of every distinct word, word w at sym[wstart[w]:wstart[w+1]] (rewritten in place);
+    wcount: int64 count of each word; tok_pool/tok_off/tok_len: the bytes of the first n_tokens tokens
+    (a special token spelled in byte-level characters holds its bytes, so a merge that spells it reuses its
+    id as HF does; any other special token has length -1). forced_a/forced_b: merges (by id) applied
+    first, in order (resume).
+    progress[0] is set to the number of merges done, for a progress bar in another thread.
+    max_token_words > 0 (superword training): a chosen pair whose token would span more words (runs of
+    non-space bytes) than that, or hold ": ", is skipped, as SuperBPE's stage 2 does.
+
+    Returns (merge_a, merge_b, merge_new, tok_pool, tok_off, tok_len, n_tokens, wlen).
+    """
+    n_words = wcount.shape[0]
+    wlen = np.empty(n_words, np.int32)
+    for w in range(n_words):
+        wlen[w] = wstart[w + 1] - wstart[w]
+    wmark = np.zeros(n_words, np.int32)
+
+    # token strings, for reusing the id of a merge result that already exists
+    cap_tok = max(vocab_size, n_tokens) + forced_a.shape[0] + 16
+    tok_off, tok_len, pool_used, th, tid, tmask = _token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
 
     # pair table: key (a << 32 | b) -> count, head of its word list, touched-in-step mark
     total = 0
@@ -187,39 +356,19 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         for k in range(s, s + wlen[w] - 1):
             if 10 * (pused + 1) > 7 * pk.shape[0]:
                 pk, pc, ph, pm, pused, free = _pgrow(pk, pc, ph, pm, nn, free, pk.shape[0] // 2)
-            key = _pkey(sym[k], sym[k + 1])
-            i = _pslot(pk, key, pk.shape[0] - 1)
-            if pk[i] == -1:
-                pk[i] = key
-                pused += 1
+            i, pused = _pinsert(pk, _pkey(sym[k], sym[k + 1]), pk.shape[0] - 1, pused)
             pc[i] += wcount[w]
             if ph[i] == -1 or nw[ph[i]] != w:
-                if nused >= nw.shape[0]:
-                    g = np.zeros(nw.shape[0] * 2, np.int32)
-                    g[:nused] = nw[:nused]
-                    nw = g
-                    g = np.full(nn.shape[0] * 2, -1, np.int32)
-                    g[:nused] = nn[:nused]
-                    nn = g
-                nw[nused] = w
-                nn[nused] = ph[i]
-                ph[i] = nused
-                nused += 1
+                # fresh nodes only, as before any merge (a dropped pair's nodes wait in `free`)
+                nw, nn, nused, _unused, node = _wlink(nw, nn, nused, -1, ph[i], w)
+                ph[i] = node
 
     # max-heap of (count, a, b), stale entries fixed lazily when they reach the top
-    hn = 0
     hcap = max(1024, pused * 2)
     hc = np.zeros(hcap, np.int64)
     ha = np.zeros(hcap, np.int32)
     hb = np.zeros(hcap, np.int32)
-    for i in range(pk.shape[0]):
-        if pk[i] != -1 and pc[i] > 0:
-            hc[hn] = pc[i]
-            ha[hn] = np.int32(pk[i] >> 32)
-            hb[hn] = np.int32(pk[i] & 0xFFFFFFFF)
-            hn += 1
-    for i in range(hn // 2 - 1, -1, -1):
-        _hdown(hc, ha, hb, hn, i)
+    hn = _hbuild(pk, pc, hc, ha, hb)
 
     mcap = max(16, vocab_size - n_tokens + forced_a.shape[0] + 16)
     ma = np.zeros(mcap, np.int32)
@@ -237,41 +386,12 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
             b = forced_b[fi]
             fi += 1
         else:
-            found = False
-            while hn > 0:
-                c = hc[0]
-                a = ha[0]
-                b = hb[0]
-                hn -= 1
-                if hn > 0:
-                    hc[0] = hc[hn]
-                    ha[0] = ha[hn]
-                    hb[0] = hb[hn]
-                    _hdown(hc, ha, hb, hn, 0)
-                cur = pc[_pslot(pk, _pkey(a, b), pk.shape[0] - 1)]
-                if c != cur:
-                    if cur > 0:
-                        hc[hn] = cur
-                        ha[hn] = a
-                        hb[hn] = b
-                        _hup(hc, ha, hb, hn)
-                        hn += 1
-                    continue
-                found = True
-                break
+            hn, found, c, a, b = _hpop_live(hc, ha, hb, hn, pk, pc)
             if not found or c < 1 or c < min_frequency:
                 break
         step += 1
         # the merged token's bytes, and its id (an existing token with the same bytes keeps its id)
-        la = tok_len[a]
-        lb = tok_len[b]
-        n_new = la + lb
-        if pool_used + n_new > tok_pool.shape[0]:
-            g8 = np.zeros(max(2 * tok_pool.shape[0], pool_used + n_new + 1024), np.uint8)
-            g8[:pool_used] = tok_pool[:pool_used]
-            tok_pool = g8
-        tok_pool[pool_used:pool_used + la] = tok_pool[tok_off[a]:tok_off[a] + la]
-        tok_pool[pool_used + la:pool_used + n_new] = tok_pool[tok_off[b]:tok_off[b] + lb]
+        tok_pool, n_new = _token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
         if max_token_words > 0 and not is_forced:
             words = 0
             bad = False
@@ -285,29 +405,7 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
                 prev = ch
             if bad or words > max_token_words:
                 continue
-        h = _thash(tok_pool, pool_used, n_new)
-        i = np.int64(h >> np.uint64(20)) & tmask
-        t = -1
-        while tid[i] != -1:
-            u = tid[i]
-            if th[i] == h and tok_len[u] == n_new:
-                same = True
-                for k in range(n_new):
-                    if tok_pool[tok_off[u] + k] != tok_pool[pool_used + k]:
-                        same = False
-                        break
-                if same:
-                    t = u
-                    break
-            i = (i + 1) & tmask
-        if t == -1:
-            t = n_tokens
-            n_tokens += 1
-            tok_off[t] = pool_used
-            tok_len[t] = n_new
-            pool_used += n_new
-            th[i] = h
-            tid[i] = t
+        t, n_tokens, pool_used = _token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask)
         if nm >= ma.shape[0]:
             g = np.zeros(2 * nm, np.int32)
             g[:nm] = ma[:nm]
@@ -363,36 +461,12 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
                             new = _pkey(t, y)
                         j = _pslot(pk, old, pmask)
                         pc[j] -= cw
-                        j = _pslot(pk, new, pmask)
-                        if pk[j] == -1:
-                            pk[j] = new
-                            pused += 1
+                        j, pused = _pinsert(pk, new, pmask, pused)
                         pc[j] += cw
                         if ph[j] == -1 or nw[ph[j]] != w:
-                            if free != -1:
-                                fnode = free
-                                free = nn[free]
-                            else:
-                                if nused >= nw.shape[0]:
-                                    g = np.zeros(nw.shape[0] * 2, np.int32)
-                                    g[:nused] = nw[:nused]
-                                    nw = g
-                                    g = np.full(nn.shape[0] * 2, -1, np.int32)
-                                    g[:nused] = nn[:nused]
-                                    nn = g
-                                fnode = nused
-                                nused += 1
-                            nw[fnode] = w
-                            nn[fnode] = ph[j]
+                            nw, nn, nused, free, fnode = _wlink(nw, nn, nused, free, ph[j], w)
                             ph[j] = fnode
-                        if pm[j] != step:
-                            pm[j] = step
-                            if nt >= touched.shape[0]:
-                                g64 = np.zeros(2 * nt, np.int64)
-                                g64[:nt] = touched[:nt]
-                                touched = g64
-                            touched[nt] = j
-                            nt += 1
+                        touched, nt = _touch(pm, j, step, touched, nt)
                     sym[out] = t
                     out += 1
                     k += 2
@@ -412,32 +486,10 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         for q in range(nt):
             j = touched[q]
             if pc[j] > 0:
-                if hn >= hc.shape[0]:
-                    g64 = np.zeros(2 * hn, np.int64)
-                    g64[:hn] = hc[:hn]
-                    hc = g64
-                    g = np.zeros(2 * hn, np.int32)
-                    g[:hn] = ha[:hn]
-                    ha = g
-                    g = np.zeros(2 * hn, np.int32)
-                    g[:hn] = hb[:hn]
-                    hb = g
-                hc[hn] = pc[j]
-                ha[hn] = np.int32(pk[j] >> 32)
-                hb[hn] = np.int32(pk[j] & 0xFFFFFFFF)
-                _hup(hc, ha, hb, hn)
-                hn += 1
+                hc, ha, hb, hn = _hpush(hc, ha, hb, hn, pc[j], np.int32(pk[j] >> 32), np.int32(pk[j] & 0xFFFFFFFF))
         if hn > 2 * pused + 4096:
             # mostly stale entries: rebuild the queue from the live counts (the same order, less memory)
-            hn = 0
-            for i in range(pk.shape[0]):
-                if pk[i] != -1 and pc[i] > 0:
-                    hc[hn] = pc[i]
-                    ha[hn] = np.int32(pk[i] >> 32)
-                    hb[hn] = np.int32(pk[i] & 0xFFFFFFFF)
-                    hn += 1
-            for i in range(hn // 2 - 1, -1, -1):
-                _hdown(hc, ha, hb, hn, i)
+            hn = _hbuild(pk, pc, hc, ha, hb)
         progress[0] = nm
     return ma[:nm].copy(), mb[:nm].copy(), mt[:nm].copy(), tok_pool[:pool_used].copy(), \
         tok_off[:n_tokens].copy(), tok_len[:n_tokens].copy(), n_tokens, wlen

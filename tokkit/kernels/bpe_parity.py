@@ -15,7 +15,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .bpe import _hdown, _hup, _pkey, _pslot, _thash
+from .bpe import (_hdown, _hpop_live, _hpush, _hup, _pinsert, _pkey, _pslot, _token_concat, _token_id,
+                  _token_table, _touch, _wlink)
 
 
 @nb.njit
@@ -96,30 +97,7 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
             devlen[wgroup[w]] += wcount[w] * wlen[w]
 
     cap_tok = max(vocab_size, n_tokens) + 16
-    if tok_off.shape[0] < cap_tok:
-        o2 = np.zeros(cap_tok, np.int64)
-        l2 = np.full(cap_tok, -1, np.int32)
-        o2[:n_tokens] = tok_off[:n_tokens]
-        l2[:n_tokens] = tok_len[:n_tokens]
-        tok_off, tok_len = o2, l2
-    pool_used = 0
-    for t in range(n_tokens):
-        if tok_len[t] > 0:
-            pool_used = max(pool_used, tok_off[t] + tok_len[t])
-    tcap = 16
-    while tcap < 4 * cap_tok:
-        tcap *= 2
-    tmask = tcap - 1
-    th = np.zeros(tcap, np.uint64)
-    tid = np.full(tcap, -1, np.int32)
-    for t in range(n_tokens):
-        if tok_len[t] > 0:
-            h = _thash(tok_pool, tok_off[t], tok_len[t])
-            i = np.int64(h >> np.uint64(20)) & tmask
-            while tid[i] != -1:
-                i = (i + 1) & tmask
-            th[i] = h
-            tid[i] = t
+    tok_off, tok_len, pool_used, th, tid, tmask = _token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
 
     # global pairs (counts from training words; word lists for every word) and per-language counts
     pk = np.full(1 << 12, -1, np.int64)
@@ -163,51 +141,21 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
         for k in range(s, s + wlen[w] - 1):
             if 2 * (pused + 1) > pk.shape[0]:
                 pk, pc, ph, pm = _grow_table(pk, pc, ph, pm)
-            key = _pkey(sym[k], sym[k + 1])
-            i = _pslot(pk, key, pk.shape[0] - 1)
-            if pk[i] == -1:
-                pk[i] = key
-                pused += 1
+            i, pused = _pinsert(pk, _pkey(sym[k], sym[k + 1]), pk.shape[0] - 1, pused)
             if ph[i] == -1 or nw[ph[i]] != w:
-                if nused >= nw.shape[0]:
-                    g2 = np.zeros(nw.shape[0] * 2, np.int32)
-                    g2[:nused] = nw[:nused]
-                    nw = g2
-                    g2 = np.full(nn.shape[0] * 2, -1, np.int32)
-                    g2[:nused] = nn[:nused]
-                    nn = g2
-                nw[nused] = w
-                nn[nused] = ph[i]
-                ph[i] = nused
-                nused += 1
+                # nodes are never recycled here (free = -1): spent lists are only cut off
+                nw, nn, nused, _unused, node = _wlink(nw, nn, nused, -1, ph[i], w)
+                ph[i] = node
             if wdev[w]:
                 continue
             pc[i] += wcount[w]
             if 2 * (gused + 1) > gk.shape[0]:
                 gk, gc, gh, gm = _grow_table(gk, gc, gh, gm)
-            gkey = _gkey(wgroup[w], sym[k], sym[k + 1])
-            j = _pslot(gk, gkey, gk.shape[0] - 1)
-            if gk[j] == -1:
-                gk[j] = gkey
-                gused += 1
+            j, gused = _pinsert(gk, _gkey(wgroup[w], sym[k], sym[k + 1]), gk.shape[0] - 1, gused)
             gc[j] += wcount[w]
     for i in range(pk.shape[0]):
         if pk[i] != -1 and pc[i] > 0:
-            if hn >= hc.shape[0]:
-                h2 = np.zeros(2 * hn, np.int64)
-                h2[:hn] = hc[:hn]
-                hc = h2
-                a2 = np.zeros(2 * hn, np.int32)
-                a2[:hn] = ha[:hn]
-                ha = a2
-                a2 = np.zeros(2 * hn, np.int32)
-                a2[:hn] = hb[:hn]
-                hb = a2
-            hc[hn] = pc[i]
-            ha[hn] = np.int32(pk[i] >> 32)
-            hb[hn] = np.int32(pk[i] & 0xFFFFFFFF)
-            _hup(hc, ha, hb, hn)
-            hn += 1
+            hc, ha, hb, hn = _hpush(hc, ha, hb, hn, pc[i], np.int32(pk[i] >> 32), np.int32(pk[i] & 0xFFFFFFFF))
     for j in range(gk.shape[0]):
         if gk[j] != -1 and gc[j] > 0:
             g = np.int64(gk[j] >> 50) - 1
@@ -218,27 +166,8 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
         chosen_group = -1
         found = False
         if nm < global_merges:
-            while hn > 0:
-                c = hc[0]
-                a = ha[0]
-                b = hb[0]
-                hn -= 1
-                if hn > 0:
-                    hc[0] = hc[hn]
-                    ha[0] = ha[hn]
-                    hb[0] = hb[hn]
-                    _hdown(hc, ha, hb, hn, 0)
-                cur = pc[_pslot(pk, _pkey(a, b), pk.shape[0] - 1)]
-                if c != cur:
-                    if cur > 0:
-                        hc[hn] = cur
-                        ha[hn] = a
-                        hb[hn] = b
-                        _hup(hc, ha, hb, hn)
-                        hn += 1
-                    continue
-                found = c >= 1 and c >= min_frequency
-                break
+            hn, found, c, a, b = _hpop_live(hc, ha, hb, hn, pk, pc)
+            found = found and c >= 1 and c >= min_frequency
         else:
             while not found:
                 # the language furthest above its target
@@ -268,38 +197,8 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
         if not found:
             break
         step += 1
-        la = tok_len[a]
-        lb = tok_len[b]
-        n_new = la + lb
-        if pool_used + n_new > tok_pool.shape[0]:
-            g8 = np.zeros(max(2 * tok_pool.shape[0], pool_used + n_new + 1024), np.uint8)
-            g8[:pool_used] = tok_pool[:pool_used]
-            tok_pool = g8
-        tok_pool[pool_used:pool_used + la] = tok_pool[tok_off[a]:tok_off[a] + la]
-        tok_pool[pool_used + la:pool_used + n_new] = tok_pool[tok_off[b]:tok_off[b] + lb]
-        h = _thash(tok_pool, pool_used, n_new)
-        i = np.int64(h >> np.uint64(20)) & tmask
-        t = -1
-        while tid[i] != -1:
-            u = tid[i]
-            if th[i] == h and tok_len[u] == n_new:
-                same = True
-                for k in range(n_new):
-                    if tok_pool[tok_off[u] + k] != tok_pool[pool_used + k]:
-                        same = False
-                        break
-                if same:
-                    t = u
-                    break
-            i = (i + 1) & tmask
-        if t == -1:
-            t = n_tokens
-            n_tokens += 1
-            tok_off[t] = pool_used
-            tok_len[t] = n_new
-            pool_used += n_new
-            th[i] = h
-            tid[i] = t
+        tok_pool, n_new = _token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
+        t, n_tokens, pool_used = _token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask)
         if nm >= ma.shape[0]:
             ma = np.concatenate((ma, np.zeros(nm, np.int32)))
             mb = np.concatenate((mb, np.zeros(nm, np.int32)))
@@ -349,46 +248,19 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
                                 continue
                             y = sym[k + 2]
                             ox, oy, nx, ny = b, y, t, y
-                        new = _pkey(nx, ny)
-                        j = _pslot(pk, new, pmask)
-                        if pk[j] == -1:
-                            pk[j] = new
-                            pused += 1
+                        j, pused = _pinsert(pk, _pkey(nx, ny), pmask, pused)
                         if ph[j] == -1 or nw[ph[j]] != w:
-                            if nused >= nw.shape[0]:
-                                g2 = np.zeros(nw.shape[0] * 2, np.int32)
-                                g2[:nused] = nw[:nused]
-                                nw = g2
-                                g2 = np.full(nn.shape[0] * 2, -1, np.int32)
-                                g2[:nused] = nn[:nused]
-                                nn = g2
-                            nw[nused] = w
-                            nn[nused] = ph[j]
-                            ph[j] = nused
-                            nused += 1
+                            nw, nn, nused, _unused, fnode = _wlink(nw, nn, nused, -1, ph[j], w)
+                            ph[j] = fnode
                         if dev:
                             continue
                         pc[_pslot(pk, _pkey(ox, oy), pmask)] -= cw
                         pc[j] += cw
-                        if pm[j] != step:
-                            pm[j] = step
-                            if nt >= touched.shape[0]:
-                                touched = np.concatenate((touched, np.zeros(nt, np.int64)))
-                            touched[nt] = j
-                            nt += 1
+                        touched, nt = _touch(pm, j, step, touched, nt)
                         gc[_pslot(gk, _gkey(grp, ox, oy), gmask)] -= cw
-                        gnew = _gkey(grp, nx, ny)
-                        q = _pslot(gk, gnew, gmask)
-                        if gk[q] == -1:
-                            gk[q] = gnew
-                            gused += 1
+                        q, gused = _pinsert(gk, _gkey(grp, nx, ny), gmask, gused)
                         gc[q] += cw
-                        if gm[q] != step:
-                            gm[q] = step
-                            if ngt >= gtouched.shape[0]:
-                                gtouched = np.concatenate((gtouched, np.zeros(ngt, np.int64)))
-                            gtouched[ngt] = q
-                            ngt += 1
+                        gtouched, ngt = _touch(gm, q, step, gtouched, ngt)
                     sym[out] = t
                     out += 1
                     k += 2
@@ -407,15 +279,7 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
         for q in range(nt):
             j = touched[q]
             if pc[j] > 0:
-                if hn >= hc.shape[0]:
-                    hc = np.concatenate((hc, np.zeros(hn, np.int64)))
-                    ha = np.concatenate((ha, np.zeros(hn, np.int32)))
-                    hb = np.concatenate((hb, np.zeros(hn, np.int32)))
-                hc[hn] = pc[j]
-                ha[hn] = np.int32(pk[j] >> 32)
-                hb[hn] = np.int32(pk[j] & 0xFFFFFFFF)
-                _hup(hc, ha, hb, hn)
-                hn += 1
+                hc, ha, hb, hn = _hpush(hc, ha, hb, hn, pc[j], np.int32(pk[j] >> 32), np.int32(pk[j] & 0xFFFFFFFF))
         for q in range(ngt):
             j = gtouched[q]
             if gc[j] > 0:
