@@ -114,9 +114,9 @@ def _thash(pool, s, n):
     return h
 
 
-# Helpers shared with the parity trainer (bpe_parity.py). The ones used per pair occurrence are inlined at
-# numba IR level, as the code was written in place before: they reassign grown arrays, and a real call
-# would add reference counting in the hot loop.
+# Helpers shared with the parity trainer (bpe_parity.py). Those run per merge or per pair occurrence are
+# inlined at numba IR level, as the code was written in place before, so the merge loop makes no real
+# calls that pass many arrays (each would cost reference counting and argument packing).
 
 
 @nb.njit
@@ -150,7 +150,7 @@ def _token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok):
     return tok_off, tok_len, pool_used, th, tid, tmask
 
 
-@nb.njit
+@nb.njit(inline="always")
 def _token_concat(tok_pool, tok_off, tok_len, pool_used, a, b):
     """Spell a + b after the used part of the pool; the bytes stay uncommitted until `_token_id` keeps
     them (superword training may still reject the merge). Returns (tok_pool, n_new)."""
@@ -166,7 +166,7 @@ def _token_concat(tok_pool, tok_off, tok_len, pool_used, a, b):
     return tok_pool, n_new
 
 
-@nb.njit
+@nb.njit(inline="always")
 def _token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask):
     """Id of the token spelled by the n_new bytes at pool_used: an existing token with the same bytes keeps
     its id, as in HF; otherwise a new id, committing the bytes. Returns (t, n_tokens, pool_used)."""
@@ -263,7 +263,7 @@ def _hpush(hc, ha, hb, hn, c, a, b):
     return hc, ha, hb, hn + 1
 
 
-@nb.njit
+@nb.njit(inline="always")
 def _hpop_live(hc, ha, hb, hn, pk, pc):
     """Pop the best pair whose queued count is still its count; a stale entry goes back at its current
     count (dropped at zero), so the queue never needs a decrease-key. Returns (hn, found, c, a, b)."""
