@@ -1,6 +1,6 @@
 """Shortening sequences: batch merging, delete gates, token merging, boundary pooling."""
 
-import importlib as _importlib
+from .._lazy import lazy_exports
 
 # batch merging (issue 6); resolved lazily so that importing tokkit.dynamic stays light (embeddings need torch)
 _EXPORTS = {
@@ -20,10 +20,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
-    mod = _EXPORTS.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'tokkit.dynamic' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(mod), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
