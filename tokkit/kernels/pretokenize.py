@@ -96,6 +96,20 @@ def _run_not(buf, i, end, table, mask):
 
 
 @nb.njit(inline="always")
+def _digits_upto3(buf, j, end, table):
+    """End of a run of at most three digits (\\p{N}{1,3}) whose first digit ends at j."""
+    k = j
+    for _ in range(2):
+        if k >= end:
+            break
+        c2, k2 = _cp(buf, k, end)
+        if not (table[c2] & N):
+            break
+        k = k2
+    return k
+
+
+@nb.njit(inline="always")
 def _ws_tail(buf, i, end, table):
     """`\\s+(?!\\S)|\\s+` at a whitespace character i."""
     last = i
@@ -231,15 +245,7 @@ def _next_gpt4o(buf, i, end, table):
     if r >= 0:
         return r
     if cl & N:  # \p{N}{1,3}
-        k = j
-        for _ in range(2):
-            if k >= end:
-                break
-            c2, k2 = _cp(buf, k, end)
-            if not (table[c2] & N):
-                break
-            k = k2
-        return k
+        return _digits_upto3(buf, j, end, table)
     e = -1
     if c == 32 and j < end:  # ' ?[^\s\p{L}\p{N}]+[\r\n/]*'
         c2, _ = _cp(buf, j, end)
@@ -284,15 +290,7 @@ def _super_match(buf, i, end, table):
     c, j = _cp(buf, i, end)
     cl = table[c]
     if cl & N:  # \p{N}{1,3}
-        k = j
-        for _ in range(2):
-            if k >= end:
-                break
-            c2, k2 = _cp(buf, k, end)
-            if not (table[c2] & N):
-                break
-            k = k2
-        return k
+        return _digits_upto3(buf, j, end, table)
     # ' ?[^\s\p{L}\p{N}]{2,}[\r\n/]*'
     q = -1
     if c == 32 and j < end:
