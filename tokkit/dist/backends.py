@@ -27,9 +27,10 @@ class TaskResult:
     seconds: float = 0.0
 
 
-def _die_with_parent() -> None:
-    """Pool workers get SIGKILL when the driver dies (Linux), so a killed sweep leaves no orphan still
-    computing (and writing) cells that the next run will compute again."""
+def _die_with_parent(parent: int) -> None:
+    """Workers get SIGKILL when the driver dies (Linux), so a killed sweep leaves no orphan still computing
+    (and writing) cells that the next run will compute again. A driver that died before the signal was
+    armed is caught by its pid: the worker was already re-parented."""
     try:
         import ctypes
         import signal
@@ -37,6 +38,8 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _timed_call(fn, args):
@@ -80,8 +83,8 @@ def _finish(results, on_result, res: TaskResult) -> None:
         on_result(res)
 
 
-def _child(conn, fn, args) -> None:
-    _die_with_parent()
+def _child(conn, parent, fn, args) -> None:
+    _die_with_parent(parent)
     t = time.perf_counter()
     try:
         value = fn(*args)
@@ -116,7 +119,7 @@ def _run_local(tasks, workers, retries, on_result) -> list[TaskResult]:
                 k = queue.pop(0)
                 attempts[k] += 1
                 recv, send = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_child, args=(send, *spec[k]), daemon=True)
+                proc = ctx.Process(target=_child, args=(send, os.getpid(), *spec[k]), daemon=True)
                 proc.start()
                 send.close()
                 running[k] = (proc, recv)
