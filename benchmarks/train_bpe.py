@@ -33,6 +33,9 @@ ENGINE_CODE = {
 from tokkit.train.native import train_native
 m = train_native(files=[PATH], per_line=True, vocab_size=V, quiet=True)
 m.to_tokenizer().save(OUT + "/tokenizer.json")
+from tokkit.kernels import aot
+EXTRA["kernels"] = "aot" if aot.status()["loaded"] else "jit"
+EXTRA["numba_loaded"] = "numba" in sys.modules
 """,
     "hf": """
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
@@ -64,9 +67,10 @@ vocab = bpeasy.train_bpe(lines(), GPT2, 128, V)
 RUNNER = """
 import os, sys, json
 PATH, V, OUT = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+EXTRA = {{}}
 {code}
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-print("RESULT " + json.dumps(dict(maxrss_kb=int(hwm))))
+print("RESULT " + json.dumps(dict(maxrss_kb=int(hwm), **EXTRA)))
 """
 
 
@@ -167,7 +171,9 @@ def main(argv=None):
             print(f"\n== input ({name}) {path.name}: {mb:.1f} MB, V={vocab:,}", flush=True)
             results = {}
             if "tokkit" in engines:
-                cold_env = dict(env, NUMBA_CACHE_DIR=tempfile.mkdtemp(prefix="numba-cold-"))
+                # cold: empty numba cache and empty tokkit cache (ahead-of-time kernels, Unicode tables)
+                cold_env = dict(env, NUMBA_CACHE_DIR=tempfile.mkdtemp(prefix="numba-cold-"),
+                                TOKKIT_CACHE=tempfile.mkdtemp(prefix="tokkit-cold-"))
                 cold = run_engine("tokkit", path, vocab, cold_env)
                 print(f"  tokkit cold (compile included): {cold['wall_s']:.2f} s", flush=True)
                 rows.append(dict(input=name, vocab=vocab, engine="tokkit-cold", wall_s=cold["wall_s"],
@@ -183,8 +189,9 @@ def main(argv=None):
                            all_s=[round(r["wall_s"], 2) for r in ok],
                            maxrss_mb=max(r.get("maxrss_kb", 0) for r in ok) / 1024, out=ok[-1]["out"])
                 results[engine] = res
-                print(f"  {engine:14s} {res['wall_s']:7.2f} s  {res['maxrss_mb']:7.0f} MB  runs {res['all_s']}",
-                      flush=True)
+                res["kernels"] = ok[-1].get("kernels")
+                print(f"  {engine:14s} {res['wall_s']:7.2f} s  {res['maxrss_mb']:7.0f} MB  runs {res['all_s']}"
+                      + (f"  kernels: {res['kernels']}" if res["kernels"] else ""), flush=True)
             identical = same_model(results["tokkit"]["out"], results["hf"]["out"]) \
                 if "tokkit" in results and "hf" in results else None
             if identical is not None:
@@ -199,6 +206,7 @@ def main(argv=None):
                     print(f"  {engine} / tokkit: time x{row['time_vs_tokkit']}, peak memory x{row['mem_vs_tokkit']}")
                 if engine == "tokkit":
                     row["identical_to_hf"] = identical
+                    row["kernels"] = r.get("kernels")
                 rows.append(row)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))

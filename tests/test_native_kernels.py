@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokkit.kernels.bpe import bpe_reference, bpe_train
-from tokkit.kernels.wordcount import count_words, count_words_reference
+from tokkit.kernels.counting import count_words
+from tokkit.kernels.wordcount import count_words_reference
 
 
 def run_kernel(words: dict, n_base: int, vocab_size: int, min_frequency=0, forced=()):
@@ -78,7 +79,7 @@ def test_word_counts_match_reference(pattern, docs):
 
 
 def test_word_counts_use_64_bit_integers():
-    from tokkit.kernels.wordcount import count_buffer, pack_texts
+    from tokkit.kernels.counting import count_buffer, pack_texts
 
     buf, bounds = pack_texts(["hello hello", "x"])
     big = np.asarray([3_000_000_000, 5_000_000_000], np.int64)
@@ -89,7 +90,7 @@ def test_word_counts_use_64_bit_integers():
 
 @pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])
 def test_streamed_file_counts_equal_in_memory_counts(tmp_path, block):
-    from tokkit.kernels.wordcount import count_files
+    from tokkit.kernels.counting import count_files
 
     lines = ["def f(x):\n", "    return x  # é ✓\n", "\n", "  \n", "class A:   pass\n", "last line without newline"]
     path = tmp_path / "src.txt"
@@ -106,7 +107,7 @@ def test_streamed_file_counts_equal_in_memory_counts(tmp_path, block):
 
 def test_invalid_utf8_split_across_blocks_is_reported_with_its_offset(tmp_path):
     from tokkit.errors import InputError
-    from tokkit.kernels.wordcount import count_files
+    from tokkit.kernels.counting import count_files
 
     path = tmp_path / "bad.txt"
     path.write_bytes("é\n".encode() * 10 + b"ok\xc3")

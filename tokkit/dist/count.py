@@ -22,7 +22,7 @@ BATCH_BYTES = 32 << 20  # texts handed to the counting kernel at a time: bounds 
 def check_pattern(name: str) -> None:
     """The split patterns are the numba pre-tokenizer's (tokkit.kernels.pretokenize): the same pieces as the
     native trainer, and as the `regex` module with those patterns."""
-    from ..kernels.pretokenize import PATTERN_IDS
+    from ..kernels.split_patterns import PATTERN_IDS
 
     if name not in PATTERN_IDS:
         raise InputError(f"unknown pre-tokenizer {name!r} (expected {', '.join(PATTERN_IDS)})")
@@ -41,7 +41,7 @@ class Shard:
 
 def count_shard(shard: Shard, pattern: str) -> dict[str, int]:
     """Pre-token counts of one shard: the unit of work a worker runs."""
-    from ..kernels.wordcount import count_words as count_kernel
+    from ..kernels.counting import count_words as count_kernel
 
     total: Counter = Counter()
     batch: list[str] = []
@@ -99,7 +99,7 @@ def count_words(sources: Iterable[str] = (), *, pattern: str = "gpt2", backend: 
     check_pattern(pattern)  # unknown names fail before any work
     if backend == "local":
         # load the compiled kernel once here: forked workers inherit it instead of each loading numba
-        from ..kernels.wordcount import count_words as count_kernel
+        from ..kernels.counting import count_words as count_kernel
 
         count_kernel(["warm up"], pattern, threads=1)
     shards = make_shards(sources, parts_per_file=parts_per_file, read=read_options, datasets=datasets)

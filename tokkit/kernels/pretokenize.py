@@ -13,43 +13,14 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..errors import InputError
+from .split_patterns import ISOLATED, PATTERN_IDS, PATTERNS, check_pattern  # noqa: F401  (re-exported)
 from .unicode_table import FOLD_SHIFT, L, LL, LM, LO, LT, LU, M, N, WS, class_table
-
-# the reference patterns: what the kernels must reproduce
-PATTERNS = {
-    "gpt2": r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""",
-    "gpt4o": "|".join([
-        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
-        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
-        r"""\p{N}{1,3}""",
-        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
-        r"""\s*[\r\n]+""",
-        r"""\s+(?!\S)""",
-        r"""\s+""",
-    ]),
-    # a space joins the word after it; whitespace runs split like GPT-2's
-    "whitespace": r""" ?\S+|\s+(?!\S)|\s+""",
-    "none": None,
-}
-# SuperBPE's stage-2 split: digits, punctuation runs and whitespace runs stay apart, words may merge
-# across single spaces
-PATTERNS["superword"] = r"""\p{N}{1,3}| ?[^\s\p{L}\p{N}]{2,}[\r\n/]*| +(?!\S)"""
-PATTERN_IDS = {"none": 0, "gpt2": 1, "gpt4o": 2, "whitespace": 3, "superword": 4}
-# patterns whose matches leave gaps: the gaps are pieces too (HF Split behavior "isolated")
-ISOLATED = {"superword"}
 
 _X = LU | LT | LM | LO | M  # [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
 _Y = LL | LM | LO | M  # [\p{Ll}\p{Lm}\p{Lo}\p{M}]
 _LN = L | N
 _WLN = WS | L | N
 _F_S, _F_T, _F_R, _F_E, _F_V, _F_M, _F_L, _F_D = 1, 2, 3, 4, 5, 6, 7, 8
-
-
-def check_pattern(pattern: str) -> int:
-    if pattern not in PATTERN_IDS:
-        raise InputError(f"pattern={pattern!r}: expected one of {', '.join(PATTERN_IDS)}")
-    return PATTERN_IDS[pattern]
 
 
 @nb.njit(inline="always")

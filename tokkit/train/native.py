@@ -17,7 +17,8 @@ import numpy as np
 from .._progress import progress
 from ..analysis.inequality import gini  # noqa: F401  (used by the parity figures; one implementation)
 from ..errors import EmptyInputError, InputError
-from ..kernels.pretokenize import PATTERNS, check_pattern
+from ..kernels.aot import kernel
+from ..kernels.split_patterns import PATTERNS, check_pattern
 from .bytelevel import byte_chars
 
 
@@ -177,24 +178,27 @@ def estimate_memory(n_bytes: int, *, per_line: bool = True, threads: int | None 
                     max_words: int | None = None) -> dict:
     """A rough peak-memory estimate (bytes) for training on n_bytes of text, before reading it.
 
-    Parts: the runtime (Python, numba and its LLVM code: about 150 MB, measured), the text held at once
-    (a few 2 MB blocks per thread for per-line files, else the whole text twice: str and UTF-8), and per
-    distinct word about 50 bytes per counting thread plus 300 for the merge loop (measured: 155,798
-    distinct words in 50 MB of Python source, peak 226 MB). Distinct words follow Heaps' law, about
-    44,000 * (MB / 10) ** 0.79 for code and English prose; max_words caps them."""
+    Parts: the runtime (Python, numpy, tokenizers and the compiled kernels: about 40 MB, measured; about
+    150 MB when the kernels run on numba's JIT, see `tokkit.kernels.aot`), the text held at once (a few
+    2 MB blocks per thread for per-line files, else the whole text twice: str and UTF-8), and per distinct
+    word about 50 bytes per counting thread plus 300 for the merge loop (measured: 155,798 distinct words
+    in 50 MB of Python source). Distinct words follow Heaps' law, about 44,000 * (MB / 10) ** 0.79 for
+    code and English prose (an overestimate for legal text); max_words caps them."""
+    from ..kernels import aot
+
     threads = max(1, threads or os.cpu_count() or 1)
     distinct = int(44_000 * (max(n_bytes, 1) / 1e7) ** 0.79)
     if max_words:
         distinct = min(distinct, 2 * max_words)
     text = 3 * (2 << 20) * threads if per_line else 2 * n_bytes
-    total = int(150e6 + text + distinct * (50 * threads + 300))
-    return dict(bytes=total, distinct_words=distinct, runtime=int(150e6), text=text,
-                words=distinct * (50 * threads + 300))
+    info = aot.status()
+    runtime = int(40e6 if info["mode"] != "jit" and not info["failure"] else 150e6)
+    words = distinct * (50 * threads + 300)
+    return dict(bytes=runtime + text + words, distinct_words=distinct, runtime=runtime, text=text, words=words)
 
 
 def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, quiet, max_token_words=0):
-    from ..kernels.bpe import bpe_train
-
+    bpe_train = kernel("bpe_train")
     pool = b"".join(t or b"" for t in tokens)
     off = np.zeros(len(tokens), np.int64)
     lens = np.full(len(tokens), -1, np.int32)
@@ -247,7 +251,7 @@ def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2"
                  unicode: str = "regex"):
     """Pre-tokenize and count documents, files and/or a word-count table (whose entries are pre-tokenized
     too, weighted by their counts). Returns (pool uint8, offsets int64, counts int64, pruned_below)."""
-    from ..kernels.wordcount import WordTable, count_buffer, count_files, pack_texts
+    from ..kernels.counting import WordTable, count_buffer, count_files, pack_texts
 
     check_pattern(pattern)
     table: WordTable | None = None
@@ -461,7 +465,7 @@ def train_parity_native(train: Mapping[str, Iterable[str]], dev: Mapping[str, It
     """Parity-aware BPE (Foroutan et al. 2025): each merge goes to the language whose parallel dev text
     is longest in tokens (divided by its target ratio, default 1), as that language's most frequent pair;
     global_merges > 0 first runs that many ordinary merges (hybrid). train/dev: language -> documents."""
-    from ..kernels.bpe_parity import bpe_train_parity
+    bpe_train_parity = kernel("bpe_train_parity")
 
     t0 = time.perf_counter()
     check_pattern(pattern)
