@@ -237,3 +237,17 @@ def test_specs_match_the_kernels_signatures():
     for name, (module, args) in aot.SPECS.items():
         params = inspect.signature(jit(name).py_func).parameters
         assert len(params) == len(args), name
+
+
+def test_cli_status_and_build(compiled):
+    from typer.testing import CliRunner
+
+    from tokkit.cli import app
+
+    res = CliRunner().invoke(app, ["kernels", "status", "--json"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.output)
+    assert info["built"] is True and info["module"] == str(aot.module_path()) and info["failure"] is None
+    # built already: `build` finds the module under the lock and returns at once
+    res = CliRunner().invoke(app, ["kernels", "build"])
+    assert res.exit_code == 0 and "built" in res.output

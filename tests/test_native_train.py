@@ -285,3 +285,31 @@ def test_unicode_hf_gives_hf_merges_on_recent_characters(small_texts):
     assert native_model(train_native(texts, vocab_size=700, quiet=True))["merges"] != theirs["merges"]
     with pytest.raises(InputError, match="unicode"):
         train_native(texts, vocab_size=300, unicode="icu")
+
+
+@pytest.mark.parametrize("pattern,specials", [("gpt2", ()), ("gpt4o", ("<|endoftext|>", "<pad>")),
+                                              ("none", ('"quoted" \\ special',))])
+def test_tokenizer_json_equals_one_built_through_the_tokenizers_api(pattern, specials):
+    # to_tokenizer builds the vocabulary and merges from shared strings; the result must be what the
+    # tokenizers API builds from the public vocab() and merge_strings()
+    from tokenizers import AddedToken, Regex, decoders, processors
+
+    from tokkit.kernels.split_patterns import PATTERNS
+
+    texts = ['He said "hi" \\ 12345 times.', "Ünïcödé naïve café", "tab\there\r\nnew line"] * 30
+    m = train_native(texts, vocab_size=400, pattern=pattern, special_tokens=specials, quiet=True)
+    ref = Tokenizer(models.BPE(vocab=m.vocab(), merges=m.merge_strings()))
+    if pattern == "gpt2":
+        ref.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    elif pattern == "none":
+        ref.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    else:
+        ref.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(PATTERNS[pattern]), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    ref.decoder = decoders.ByteLevel()
+    ref.post_processor = processors.ByteLevel(trim_offsets=False)
+    if specials:
+        ref.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
+    assert json.loads(m.to_tokenizer().to_str()) == json.loads(ref.to_str())
+    assert len(m.merges) > 20

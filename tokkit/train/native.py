@@ -14,6 +14,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .._memory import release_free_memory
 from .._progress import progress
 from ..analysis.inequality import gini  # noqa: F401  (used by the parity figures; one implementation)
 from ..errors import EmptyInputError, InputError
@@ -94,9 +95,9 @@ class NativeBPE:
 
     def to_tokenizer(self):
         """A `tokenizers.Tokenizer` (byte-level BPE with this pattern)."""
-        from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors
+        from tokenizers import AddedToken, Regex, Tokenizer, decoders, pre_tokenizers, processors
 
-        tok = Tokenizer(models.BPE(vocab=self.vocab(), merges=self.merge_strings()))
+        tok = Tokenizer(self._bpe_model())
         if self.pattern == "gpt2":
             tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
         elif self.pattern == "none":
@@ -110,6 +111,31 @@ class NativeBPE:
         if self.special_tokens:
             tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in self.special_tokens])
         return tok
+
+    def _bpe_model(self):
+        # handed to tokenizers as vocab.json + merges.txt files that it reads itself: built from Python dicts
+        # and tuples instead, the model peaks 40 MB higher at 131,072 tokens, above the whole merge loop
+        import tempfile
+
+        from tokenizers import models
+
+        strings = [self.token_string(i) for i in range(len(self.tokens))]
+        # merges.txt cannot hold a token with a space or line break, and its reader drops any line that
+        # starts with "#version"; byte-level tokens never hold the former, the latter can occur in code
+        if any(strings[a].startswith("#version") or any(c in strings[x] for x in (a, b) for c in " \r\n")
+               for a, b, _ in self.merges):
+            return models.BPE(vocab={t: i for i, t in enumerate(strings)},
+                              merges=[(strings[a], strings[b]) for a, b, _ in self.merges])
+        with tempfile.TemporaryDirectory(prefix="tokkit-bpe-") as tmp:
+            vocab, merges = os.path.join(tmp, "vocab.json"), os.path.join(tmp, "merges.txt")
+            with open(vocab, "w", encoding="utf-8") as fh:
+                fh.write("{")
+                fh.write(",".join(f"{json.dumps(t, ensure_ascii=False)}:{i}" for i, t in enumerate(strings)))
+                fh.write("}")
+            with open(merges, "w", encoding="utf-8") as fh:
+                fh.writelines(f"{strings[a]} {strings[b]}\n" for a, b, _ in self.merges)
+            del strings
+            return models.BPE.from_file(vocab, merges)
 
     def save(self, out_dir: str | os.PathLike, *, parameters: dict | None = None,
              corpus: dict | None = None, export_sizes: Sequence[int] = ()) -> str:
@@ -353,6 +379,8 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
     del pool
     tokens, merges, _ = _run_kernel(sym, off, counts, tokens0, vocab_size, min_frequency, fa, fb, quiet,
                                     max_token_words)
+    del sym, off, counts
+    release_free_memory()
     model = NativeBPE(specials, tokens, merges, pattern)
     if domain_terms:
         # the terms' merges go last; shrink the trained prefix (first-k: exactly a smaller training) until
