@@ -313,3 +313,14 @@ def test_tokenizer_json_equals_one_built_through_the_tokenizers_api(pattern, spe
         ref.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
     assert json.loads(m.to_tokenizer().to_str()) == json.loads(ref.to_str())
     assert len(m.merges) > 20
+
+
+def test_merge_of_a_token_starting_with_version_marker_is_kept():
+    # tokenizers' merges.txt reader drops every line starting with "#version": such a merge must still
+    # reach the tokenizer (GLSL and shader code hold "#version 330")
+    m = train_native(["#version1 #version2 #version1"] * 40, vocab_size=290, pattern="whitespace", quiet=True)
+    pairs = m.merge_strings()
+    assert any(a.startswith("#version") for a, _ in pairs)
+    model = json.loads(m.to_tokenizer().to_str())["model"]
+    assert [tuple(p) for p in model["merges"]] == pairs
+    assert m.to_tokenizer().encode("#version1").tokens == ["#version1"]
