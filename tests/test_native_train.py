@@ -324,3 +324,31 @@ def test_merge_of_a_token_starting_with_version_marker_is_kept():
     model = json.loads(m.to_tokenizer().to_str())["model"]
     assert [tuple(p) for p in model["merges"]] == pairs
     assert m.to_tokenizer().encode("#version1").tokens == ["#version1"]
+
+
+@pytest.mark.parametrize("specials", [["!", "Ġw", "<s>"], ["<s>", "a", "Ġb"], ["e"]])
+def test_special_tokens_spelling_a_byte_or_a_merge_get_hf_ids(specials):
+    # HF gives a special token that is also a byte symbol the special's id and adds no second entry; one
+    # that a merge spells is reused by that merge
+    texts = ["hello world! wow", "a <s> b <s>c", "eee bee"] * 20
+    m = train_native(texts, vocab_size=300, special_tokens=specials, quiet=True)
+    ours, theirs = native_model(m), hf_train(texts, 300, specials)
+    assert ours["vocab"] == theirs["vocab"] and ours["merges"] == theirs["merges"]
+    assert len(set(m.vocab().values())) == m.vocab_size  # no id left without a token string
+
+
+@pytest.mark.parametrize("pattern,specials", [("gpt2", ()), ("gpt4o", ("<|endoftext|>", "<pad>")),
+                                              ("none", ('"quoted" \\ special', "é")),
+                                              ("gpt2", ("!", "Ġt"))])
+def test_streamed_tokenizer_json_is_what_tokenizers_writes(pattern, specials, tmp_path):
+    texts = ['He said "hi" \\ 12345 times.', "Ünïcödé naïve café", "tab\there\r\nnew line", "#version 330"] * 30
+    m = train_native(texts, vocab_size=420, pattern=pattern, special_tokens=specials, quiet=True)
+    path = tmp_path / "tokenizer.json"
+    m.write_json(path)
+    assert json.loads(path.read_text("utf-8")) == json.loads(m.to_tokenizer().to_str())
+    loaded, built = Tokenizer.from_file(str(path)), m.to_tokenizer()
+    for text in texts + ["", "#version 1 " + "".join(specials)]:
+        assert loaded.encode(text).ids == built.encode(text).ids
+    # the smallest case: no merges at all
+    m.first(0).write_json(path)
+    assert json.loads(path.read_text("utf-8")) == json.loads(m.first(0).to_tokenizer().to_str())

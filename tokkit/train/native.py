@@ -9,7 +9,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -44,9 +44,22 @@ def to_bytes(token: str) -> bytes | None:
 
 def base_tokens(special_tokens: Sequence[str]) -> list[bytes | None]:
     """Initial ids as HF assigns them: special tokens, then the 256 byte symbols in the order of their
-    byte-level characters. A special token is kept by its bytes when a merge could spell it."""
+    byte-level characters, less those that a special token already spells (HF keeps the special's id).
+    A special token is kept by its bytes when a merge could spell it."""
+    specials = [to_bytes(s) for s in special_tokens]
+    taken = set(specials)
     order = sorted(range(256), key=lambda b: byte_chars()[b])
-    return [to_bytes(s) for s in special_tokens] + [bytes([b]) for b in order]
+    return specials + [bytes([b]) for b in order if bytes([b]) not in taken]
+
+
+def byte_ids(tokens: Sequence[bytes | None]) -> np.ndarray:
+    """byte -> id of its one-byte token (a byte symbol, or a special token spelling that byte)."""
+    ids = np.full(256, -1, np.int32)
+    for i, t in enumerate(tokens):
+        if t is not None and len(t) == 1:
+            ids[t[0]] = i
+    assert (ids >= 0).all()
+    return ids
 
 
 @dataclass
@@ -95,9 +108,14 @@ class NativeBPE:
 
     def to_tokenizer(self):
         """A `tokenizers.Tokenizer` (byte-level BPE with this pattern)."""
+        return self._configure(self._bpe_model())
+
+    def _configure(self, model):
+        """A Tokenizer around `model` with this tokenizer's pre-tokenizer, decoder, post-processor and
+        special tokens."""
         from tokenizers import AddedToken, Regex, Tokenizer, decoders, pre_tokenizers, processors
 
-        tok = Tokenizer(self._bpe_model())
+        tok = Tokenizer(model)
         if self.pattern == "gpt2":
             tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
         elif self.pattern == "none":
@@ -111,6 +129,33 @@ class NativeBPE:
         if self.special_tokens:
             tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in self.special_tokens])
         return tok
+
+    def write_json(self, path: str | os.PathLike) -> None:
+        """Write the tokenizer.json that `to_tokenizer().save(path)` writes (the same JSON), streaming the
+        vocabulary and merges instead of building the tokenizers model: at 131,072 tokens that model and
+        its serialisation cost about 80 MB, more than the whole merge loop."""
+        from tokenizers import models
+
+        # everything but the vocabulary and merges is serialised by tokenizers itself, from a model that
+        # holds only the special tokens (so that they get the ids they have here)
+        skeleton = json.loads(self._configure(models.BPE(
+            vocab={s: i for i, s in enumerate(self.special_tokens)}, merges=[])).to_str())
+        hole = "\0tokkit-vocab\0"
+        skeleton["model"]["vocab"], skeleton["model"]["merges"] = hole, hole + "m"
+        head, middle, tail = _split_at(json.dumps(skeleton, indent=2, ensure_ascii=False), hole)
+        dump = partial(json.dumps, ensure_ascii=False)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(head)
+            fh.write("{")
+            fh.writelines(f"{',' if i else ''}\n      {dump(self.token_string(i))}: {i}"
+                          for i in range(len(self.tokens)))
+            fh.write("\n    }" if self.tokens else "}")
+            fh.write(middle)
+            fh.write("[")
+            fh.writelines(f"{',' if k else ''}\n      [{dump(self.token_string(a))}, {dump(self.token_string(b))}]"
+                          for k, (a, b, _) in enumerate(self.merges))
+            fh.write("\n    ]" if self.merges else "]")
+            fh.write(tail)
 
     def _bpe_model(self):
         # handed to tokenizers as vocab.json + merges.txt files that it reads itself: built from Python dicts
@@ -143,16 +188,24 @@ class NativeBPE:
         tokenizer-<size>.json (the first merges that fit)."""
         from .artifacts import Card, vocabulary_stats, write_artifacts
 
-        writers = {"tokenizer.json": lambda p: self.to_tokenizer().save(p)}
+        writers = {"tokenizer.json": self.write_json}
         for v in export_sizes:
-            sub = self.at_vocab_size(int(v))
-            writers[f"tokenizer-{int(v)}.json"] = (lambda s: lambda p: s.to_tokenizer().save(p))(sub)
+            writers[f"tokenizer-{int(v)}.json"] = self.at_vocab_size(int(v)).write_json
         card = Card(recipe="native", parameters=dict(parameters or {}, pattern=self.pattern),
                     corpus=dict(corpus or {}), timings=dict(self.timings),
                     vocabulary=dict(vocabulary_stats([t for t in self.tokens if t is not None],
                                                      decode=lambda t: t.decode("utf-8", "replace")),
                                     merges=len(self.merges), **self.stats))
         return write_artifacts(out_dir, card, writers)
+
+
+def _split_at(text: str, hole: str) -> tuple[str, str, str]:
+    """(text before the vocabulary, text between vocabulary and merges, text after the merges) of a
+    serialised skeleton whose vocab is the string `hole` and whose merges are `hole + "m"`."""
+    v, m = json.dumps(hole, ensure_ascii=False), json.dumps(hole + "m", ensure_ascii=False)
+    head, rest = text.split(v, 1)
+    middle, tail = rest.split(m, 1)
+    return head, middle, tail
 
 
 def load_merges(source) -> tuple[list[str], list[tuple[str, str]], str | None]:
@@ -371,10 +424,7 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
         stats.update(pruned_below=pruned_below, max_words=max_words)
 
     fa, fb, _ = _forced_ids(forced_merges, tokens0, "resume_from")
-    byte_to_id = np.zeros(256, np.int32)
-    for i, t in enumerate(tokens0):
-        if i >= len(specials):
-            byte_to_id[t[0]] = i
+    byte_to_id = byte_ids(tokens0)
     sym = byte_to_id[pool]
     del pool
     tokens, merges, _ = _run_kernel(sym, off, counts, tokens0, vocab_size, min_frequency, fa, fb, quiet,
@@ -511,10 +561,7 @@ def train_parity_native(train: Mapping[str, Iterable[str]], dev: Mapping[str, It
     tokens0 = base_tokens(specials)
     if vocab_size < len(tokens0):
         raise InputError(f"vocab_size={vocab_size}: must be at least {len(tokens0)}")
-    byte_to_id = np.zeros(256, np.int32)
-    for i, t in enumerate(tokens0):
-        if i >= len(specials):
-            byte_to_id[t[0]] = i
+    byte_to_id = byte_ids(tokens0)
     pools, offs, counts, groups, devs = [], [], [], [], []
     base = 0
     for g, code in enumerate(langs):
