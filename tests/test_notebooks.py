@@ -1,5 +1,6 @@
 """Every notebook in notebooks/ runs top to bottom (with its default parameters) and is stored without
-outputs. Figures the notebooks write land in docs/gallery/ (the README's example gallery)."""
+outputs. Figures the notebooks write go to a scratch folder here; `python notebooks/run.py` writes the README's
+example gallery (docs/gallery/)."""
 
 import json
 import os
@@ -46,7 +47,7 @@ def test_notebook_is_stripped(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, data_dir, tokenizers_dir, monkeypatch):
+def test_notebook_runs(path, data_dir, tokenizers_dir, monkeypatch, tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("matplotlib")
@@ -54,7 +55,8 @@ def test_notebook_runs(path, data_dir, tokenizers_dir, monkeypatch):
     # the kernel inherits this process's environment (and its interpreter: jupyter_client runs the "python3"
     # kernel with sys.executable); the notebooks import the checkout under test, whatever is installed
     env = {"TOKKIT_DATA": str(data_dir), "TOKKIT_TOKENIZERS": str(tokenizers_dir), "MPLBACKEND": "Agg",
-           "TOKKIT_GALLERY": str(ROOT / "docs" / "gallery"),
+           # figures go to a scratch folder: a test run must not rewrite the committed gallery
+           "TOKKIT_GALLERY": str(tmp_path / "gallery"),
            "PYTHONPATH": os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -64,4 +66,5 @@ def test_notebook_runs(path, data_dir, tokenizers_dir, monkeypatch):
     client.execute()
     seconds = time.perf_counter() - t
     print(f"{path.name}: {seconds:.1f} s")
+    assert list((tmp_path / "gallery").glob("*.png")), f"{path.name} wrote no figure"
     assert seconds < 300, f"{path.name} took {seconds:.0f} s (limit: 5 minutes with default settings)"
