@@ -29,22 +29,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-ENGINE_CODE = {
-    "tokkit": """
+TOKKIT = """
 from tokkit.train.native import train_native
-m = train_native(files=[PATH], per_line=True, vocab_size=V, quiet=True)
+m = train_native(files=[PATH], per_line=True, vocab_size=V, quiet=True, unicode="{unicode}")
 m.write_json(OUT + "/tokenizer.json")
 from tokkit.kernels import aot
 EXTRA["kernels"] = "aot" if aot.status()["loaded"] else "jit"
 EXTRA["numba_loaded"] = "numba" in sys.modules
-""",
+"""
+
+ENGINE_CODE = {
+    "tokkit": TOKKIT.format(unicode="regex"),
     # the same trainer classing characters as HF's Oniguruma does: HF's exact merges on text holding
     # characters newer than HF's Unicode tables (the Python source of input a)
-    "tokkit-hfu": """
-from tokkit.train.native import train_native
-m = train_native(files=[PATH], per_line=True, vocab_size=V, quiet=True, unicode="hf")
-m.write_json(OUT + "/tokenizer.json")
-""",
+    "tokkit-hfu": TOKKIT.format(unicode="hf"),
     "hf": """
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
 tok = Tokenizer(models.BPE())

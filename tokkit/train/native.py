@@ -9,7 +9,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -133,29 +133,25 @@ class NativeBPE:
     def write_json(self, path: str | os.PathLike) -> None:
         """Write the tokenizer.json that `to_tokenizer().save(path)` writes (the same JSON), streaming the
         vocabulary and merges instead of building the tokenizers model: at 131,072 tokens that model and
-        its serialisation cost about 80 MB, more than the whole merge loop."""
+        its serialisation cost about 80 MB, more than the whole merge loop. Each token is escaped once."""
         from tokenizers import models
 
         # everything but the vocabulary and merges is serialised by tokenizers itself, from a model that
-        # holds only the special tokens (so that they get the ids they have here)
+        # holds only the special tokens (so that they get the ids they have here); the two are written
+        # where the placeholders stand
         skeleton = json.loads(self._configure(models.BPE(
             vocab={s: i for i, s in enumerate(self.special_tokens)}, merges=[])).to_str())
-        hole = "\0tokkit-vocab\0"
-        skeleton["model"]["vocab"], skeleton["model"]["merges"] = hole, hole + "m"
-        head, middle, tail = _split_at(json.dumps(skeleton, indent=2, ensure_ascii=False), hole)
-        dump = partial(json.dumps, ensure_ascii=False)
+        skeleton["model"]["vocab"], skeleton["model"]["merges"] = "\0vocab\0", "\0merges\0"
+        head, rest = json.dumps(skeleton, indent=2, ensure_ascii=False).split(json.dumps("\0vocab\0"), 1)
+        middle, tail = rest.split(json.dumps("\0merges\0"), 1)
+        quoted = [json.dumps(self.token_string(i), ensure_ascii=False) for i in range(len(self.tokens))]
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(head)
-            fh.write("{")
-            fh.writelines(f"{',' if i else ''}\n      {dump(self.token_string(i))}: {i}"
-                          for i in range(len(self.tokens)))
-            fh.write("\n    }" if self.tokens else "}")
-            fh.write(middle)
-            fh.write("[")
-            fh.writelines(f"{',' if k else ''}\n      [{dump(self.token_string(a))}, {dump(self.token_string(b))}]"
+            fh.write(head + "{")
+            fh.writelines(f"{',' if i else ''}\n      {q}: {i}" for i, q in enumerate(quoted))
+            fh.write(("\n    }" if quoted else "}") + middle + "[")
+            fh.writelines(f"{',' if k else ''}\n      [{quoted[a]}, {quoted[b]}]"
                           for k, (a, b, _) in enumerate(self.merges))
-            fh.write("\n    ]" if self.merges else "]")
-            fh.write(tail)
+            fh.write(("\n    ]" if self.merges else "]") + tail)
 
     def _bpe_model(self):
         # handed to tokenizers as vocab.json + merges.txt files that it reads itself: built from Python dicts
@@ -197,15 +193,6 @@ class NativeBPE:
                                                      decode=lambda t: t.decode("utf-8", "replace")),
                                     merges=len(self.merges), **self.stats))
         return write_artifacts(out_dir, card, writers)
-
-
-def _split_at(text: str, hole: str) -> tuple[str, str, str]:
-    """(text before the vocabulary, text between vocabulary and merges, text after the merges) of a
-    serialised skeleton whose vocab is the string `hole` and whose merges are `hole + "m"`."""
-    v, m = json.dumps(hole, ensure_ascii=False), json.dumps(hole + "m", ensure_ascii=False)
-    head, rest = text.split(v, 1)
-    middle, tail = rest.split(m, 1)
-    return head, middle, tail
 
 
 def load_merges(source) -> tuple[list[str], list[tuple[str, str]], str | None]:
