@@ -40,3 +40,13 @@ def progress(description: str, total: float | None = None, *, quiet: bool = Fals
                 bar.update(task, **kw)
 
         yield _Handle()
+
+
+def notice(message: str, *, quiet: bool = False) -> None:
+    """One line about long or surprising work (a kernel compile, a memory estimate), shown like the bars:
+    on stderr unless quiet. Library functions pass their own `quiet` (True by default), so only a caller
+    that asked for progress, such as the CLI without --quiet, sees it."""
+    if quiet:
+        return
+    sys.stderr.write(f"tokkit: {message}\n")
+    sys.stderr.flush()
