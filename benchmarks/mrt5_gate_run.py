@@ -9,7 +9,7 @@ encoder without a gate.
     PYTHONPATH=. python benchmarks/mrt5_gate_run.py                # the full run (~20 min on 2 free cores)
     PYTHONPATH=. python benchmarks/mrt5_gate_run.py --smoke        # seconds: tiny model, a few steps
 
-Writes benchmarks/results/mrt5_gate_run.{json,md} (or --out).
+Writes benchmarks/results/mrt5_gate_run.{json,md} (or --out; --smoke writes to a scratch folder).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import math
 import os
 import random
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -361,7 +362,8 @@ def write(result, out_dir):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--udhr", default=None, help="UDHR folder (default: $TOKKIT_DATA/udhr or ../shared/corpora/udhr)")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
+    ap.add_argument("--out", default=None, help="results folder (default: benchmarks/results; with --smoke a "
+                    "scratch folder, so a smoke run never overwrites the committed results)")
     ap.add_argument("--smoke", action="store_true", help="tiny model, a few steps (seconds)")
     ap.add_argument("--pre-steps", type=int)
     ap.add_argument("--gate-steps", type=int)
@@ -377,6 +379,9 @@ def main(argv=None):
         write(result, os.path.dirname(os.path.abspath(a.table)))
         print(table(result))
         return 0
+    if a.out is None:
+        a.out = (tempfile.mkdtemp(prefix="tokkit-mrt5-smoke-") if a.smoke
+                 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     cfg = Config(**SMOKE) if a.smoke else Config()
     for k in ("pre_steps", "gate_steps", "threads", "seed", "per_sequence"):
         if getattr(a, k) is not None:
@@ -390,6 +395,7 @@ def main(argv=None):
         udhr = data_path("udhr")
     result = run(cfg, udhr, a.out, log=lambda s: print(s, flush=True))
     print(table(result))
+    print(f"results written to {a.out}")
 
 
 if __name__ == "__main__":

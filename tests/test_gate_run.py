@@ -58,3 +58,21 @@ def test_smoke_run_writes_table(data_dir, tmp_path):
         assert set(r["deletion_rate_by_script"]) == {"Latn", "Cyrl", "Hani", "Deva"}
     md = (tmp_path / "mrt5_gate_run.md").read_text()
     assert "| target | held-out loss | deletion rate" in md and "| Cyrl |" in md
+
+
+def test_smoke_run_leaves_committed_results_alone(data_dir, monkeypatch):
+    mod = _load()
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_run(cfg, udhr, out, log):
+        seen["out"] = out
+        raise Stop
+
+    monkeypatch.setattr(mod, "run", fake_run)
+    with pytest.raises(Stop):
+        mod.main(["--smoke", "--udhr", str(data_dir / "udhr")])
+    assert Path(seen["out"]).resolve() != (SCRIPT.parent / "results").resolve()
+    assert not str(Path(seen["out"]).resolve()).startswith(str(SCRIPT.parent.resolve()))
