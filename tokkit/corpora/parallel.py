@@ -124,8 +124,13 @@ def parallel_split(corpus: ParallelCorpus, languages: Iterable[str] | None = Non
     units = corpus.common_units(*langs)
     if len(units) < 3:
         raise InputError(f"{len(units)} units common to all {len(langs)} languages: too few to split")
-    n_train = int(len(units) * (1 - dev_fraction - test_fraction))
+    # dev and test get their fractions rounded down, train the rest: no unit is left out of all three
+    n_test = int(len(units) * test_fraction)
     n_dev = max(1, int(len(units) * dev_fraction))
+    n_train = len(units) - n_dev - n_test
+    if n_train < 1:
+        raise InputError(f"{len(units)} common units: none left to train on after dev_fraction={dev_fraction} "
+                         f"and test_fraction={test_fraction}")
     parts = [units[:n_train], units[n_train:n_train + n_dev], units[n_train + n_dev:]]
     train, dev, test = ({c: corpus.texts(c, p) for c in langs} for p in parts)
     return train, dev, test
