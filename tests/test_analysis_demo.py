@@ -22,9 +22,8 @@ def test_demo_engines_agree_and_stay_quiet(tmp_path, capfd):
         # Cyrillic takes two UTF-8 bytes a letter: more bytes, and more tokens from a small vocabulary, per word
         assert by["ru"]["bytes_per_word"] > by["en"]["bytes_per_word"]
         assert 1 <= by["en"]["tokens_per_word"] < by["ru"]["tokens_per_word"]
-    # the same counts, words and bytes whatever the engine
-    assert [(r["words"], r["bytes_per_word"]) for r in native["languages"]] == \
-        [(r["words"], r["bytes_per_word"]) for r in hf["languages"]]
+    # one objective on two engines: the same tokenizer, so the same figures
+    assert native["languages"] == hf["languages"] and native["vocab_size"] == hf["vocab_size"]
 
 
 def test_demo_bad_inputs():

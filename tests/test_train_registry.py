@@ -41,6 +41,23 @@ def test_each_algorithm_trains_words_as_they_occur_in_running_text(name, wordfre
     assert len(ids) <= 6, [tok.decode([i]) for i in ids]
 
 
+@pytest.mark.parametrize("lang", ["en", "hi", "zh"])
+def test_hf_bpe_is_the_oracle_of_native_bpe(lang, wordfreq_tables):
+    """The two byte-level algorithms are one objective on two engines: the same vocabulary and merges, in
+    a spaced script, one with combining marks (Devanagari) and one written without spaces."""
+    import json
+
+    from tokkit.corpora import wordfreq_counts
+
+    counts = dict(en=wordfreq_tables[0], zh=wordfreq_tables[1]).get(lang) or \
+        wordfreq_counts(lang, n_words=3000, total=300_000)
+    hf, native = ALGORITHMS["hf-bpe"](counts, 2000, 0), ALGORITHMS["native-bpe"](counts, 2000, 0)
+    assert hf.vocab_size == native.vocab_size == 2000
+    assert hf.engine.get_vocab() == native.engine.get_vocab()
+    merges = [json.loads(t.engine.to_str())["model"]["merges"] for t in (hf, native)]
+    assert merges[0] == merges[1]
+
+
 def test_multi_size_gives_what_single_trainings_give():
     for name, train_sizes in MULTI_SIZE.items():
         many = train_sizes(SPACED, [270, 290, 320], 0)

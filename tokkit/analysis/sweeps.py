@@ -27,7 +27,7 @@ from ..corpora import WordCounts
 from ..corpora.udhr import map_languages, udhr_code_for  # noqa: F401  (re-exported: sweeps map languages)
 from ..dist.backends import TaskResult, run_tasks
 from ..errors import InputError
-from ..train.registry import (ALGORITHMS, MULTI_SIZE, WORD_SPLIT, TrainFn,  # noqa: F401  (re-exported)
+from ..train.registry import (ALGORITHMS, MULTI_SIZE, TrainFn,  # noqa: F401  (re-exported)
                               register_algorithm, resolve_algorithm, train_hf_bpe, train_native_bpe,
                               train_native_bpe_sizes, train_sentencepiece)
 from .store import ResultsStore, canonical, cell_key

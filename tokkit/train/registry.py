@@ -21,10 +21,11 @@ from ..tokenizer import Tokenizer
 # (word counts, vocab size incl. the alphabet, seed) -> a trained Tokenizer
 TrainFn = Callable[[WordCounts, int, int], Tokenizer]
 
-# GPT-2's split regex with combining marks kept inside words: GPT-2's own ` ?\p{L}+` cuts Devanagari,
-# Bengali, Thai... words at every vowel sign (\p{M}), so merges could never span a syllable and a sweep
-# would measure the regex, not the vocabulary size
-WORD_SPLIT = r" ?[\p{L}\p{M}]+| ?\p{N}+| ?[^\s\p{L}\p{M}\p{N}]+|\s+(?!\S)|\s+"
+# The byte-level algorithms split words with GPT-4o's pattern, which keeps combining marks inside words:
+# GPT-2's ` ?\p{L}+` cuts Devanagari, Bengali, Thai... words at every vowel sign (\p{M}), so merges could
+# never span a syllable and a sweep would measure the regex, not the vocabulary size. Both engines use it,
+# so hf-bpe and native-bpe learn the same merges.
+PRE_TOKENIZER = "gpt4o"
 
 
 def is_spaceless(counts: WordCounts, sample: int = 2000) -> bool:
@@ -39,42 +40,47 @@ def is_spaceless(counts: WordCounts, sample: int = 2000) -> bool:
     return dominant_script(chars) in SPACELESS_SCRIPTS
 
 
-def counts_as_text(counts: WordCounts, chunk_words: int = 4096) -> Iterable[str]:
-    """Running text for a trainer that counts pre-tokens itself: each word repeated by its count, in
-    bounded chunks.
+def counts_as_text(counts: WordCounts, chunk_words: int = 4096) -> Iterable[list[str]]:
+    """Batches of sequences for a trainer that pre-tokenizes and counts text itself (HF's
+    `train_from_iterator`), holding each word as often as it is counted, in bounded chunks.
 
-    In scripts written with spaces a word occurs as " word" inside running text, so that is the form it
-    gets; in scripts without spaces there is no space before a word, so the words are separated by
-    newlines, which the split isolates and which can take part in no merge."""
+    In scripts written with spaces a word occurs as " word" inside running text, so a sequence is
+    " word word word...": the split cuts it back into the words. In scripts without spaces there is no space
+    before a word and nothing to separate repeats by (a separator could join a word's last piece, as "。\n"
+    does under GPT-4o's split), so each occurrence is a sequence of its own. Either way the trainer counts
+    exactly the pre-tokens that the native trainer counts from the table itself."""
     spaceless = is_spaceless(counts)
     buf: list[str] = []
     n = 0
     for w, c in counts.items():
-        piece = w + "\n" if spaceless else " " + w
         while c > 0:
             k = min(c, chunk_words)
-            buf.append(piece * k)
+            if spaceless:
+                buf.extend([w] * k)
+            else:
+                buf.append((" " + w) * k)
             n += k
             c -= k
             if n >= chunk_words:
-                yield "".join(buf)
+                yield buf
                 buf, n = [], 0
     if buf:
-        yield "".join(buf)
+        yield buf
 
 
 def train_hf_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
-    """Byte-level BPE with Hugging Face `tokenizers` (GPT-2-style split keeping combining marks in words,
-    256-byte alphabet)."""
+    """Byte-level BPE with Hugging Face's `BpeTrainer` (GPT-4o's split, 256-byte alphabet, pairs seen twice
+    or more): the oracle of `native-bpe`, whose merges it equals."""
     from tokenizers import Regex
     from tokenizers import Tokenizer as HFT
     from tokenizers import decoders, models, pre_tokenizers, trainers
 
+    from ..kernels.split_patterns import PATTERNS
     from ..tokenizer.hf import HFTokenizer
 
     tok = HFT(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(WORD_SPLIT), behavior="isolated"),
+        pre_tokenizers.Split(Regex(PATTERNS[PRE_TOKENIZER]), behavior="isolated"),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, show_progress=False, special_tokens=[],
@@ -109,12 +115,13 @@ def _train_native_model(counts: WordCounts, vocab_size: int):
     table: dict[str, int] = {}
     for w, c in counts.items():  # words occur as " word" in running text of spaced scripts
         table[prefix + w] = table.get(prefix + w, 0) + c
-    return train_native(word_counts=table, vocab_size=vocab_size, pattern="gpt4o", min_frequency=2, quiet=True)
+    return train_native(word_counts=table, vocab_size=vocab_size, pattern=PRE_TOKENIZER, min_frequency=2,
+                        quiet=True)
 
 
 def train_native_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
-    """Byte-level BPE with tokkit's native trainer, straight from the counts (no text is rebuilt), with the
-    GPT-4o-style split (which keeps combining marks inside words, like WORD_SPLIT)."""
+    """Byte-level BPE with tokkit's native trainer, straight from the counts (no text is rebuilt), with
+    GPT-4o's split: the merges of `train_hf_bpe`."""
     from ..tokenizer.hf import HFTokenizer
 
     return HFTokenizer.from_engine(_train_native_model(counts, vocab_size).to_tokenizer(),
