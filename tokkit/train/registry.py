@@ -40,7 +40,7 @@ def is_spaceless(counts: WordCounts, sample: int = 2000) -> bool:
     return dominant_script(chars) in SPACELESS_SCRIPTS
 
 
-def counts_as_text(counts: WordCounts, chunk_words: int = 4096) -> Iterable[list[str]]:
+def counts_as_sequences(counts: WordCounts, chunk_words: int = 4096) -> Iterable[list[str]]:
     """Batches of sequences for a trainer that pre-tokenizes and counts text itself (HF's
     `train_from_iterator`), holding each word as often as it is counted, in bounded chunks.
 
@@ -85,7 +85,7 @@ def train_hf_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenize
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, show_progress=False, special_tokens=[],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(counts_as_text(counts), trainer=trainer)
+    tok.train_from_iterator(counts_as_sequences(counts), trainer=trainer)
     return HFTokenizer.from_engine(tok, name=f"hf-bpe-{vocab_size}")
 
 
