@@ -10,7 +10,7 @@ def _marker(vocab_size: int, language: str) -> Path:
 
 def kill_once(counts, vocab_size, seed):
     """Kills its worker process the first time it meets size 1024 of each language, then trains normally."""
-    from tokkit.analysis.sweeps import train_hf_bpe
+    from tokkit.train.registry import train_hf_bpe
 
     marker = _marker(vocab_size, counts.source)
     if vocab_size == 1024 and not marker.exists():
@@ -22,6 +22,6 @@ def kill_once(counts, vocab_size, seed):
 def always_fails(counts, vocab_size, seed):
     if vocab_size == 1024:
         raise RuntimeError(f"cannot train {counts.source} at {vocab_size}")
-    from tokkit.analysis.sweeps import train_hf_bpe
+    from tokkit.train.registry import train_hf_bpe
 
     return train_hf_bpe(counts, vocab_size, seed)

@@ -55,26 +55,64 @@ def test_parity_serves_the_longest_language_first():
 def udhr_split(udhr):
     langs = [c for c in ("eng", "deu", "fra", "spa", "rus", "ell", "hin", "arb", "amh", "kor", "jpn", "tha")
              if c in udhr]
-    from tokkit.train.native import parallel_split
+    from tokkit.corpora import parallel_split
 
     train, dev, test = parallel_split(udhr, langs, dev_fraction=0.2, test_fraction=0.2)
     assert all(len(dev[c]) == len(dev["eng"]) for c in langs)  # parallel: the same units everywhere
+    assert all(len(test[c]) == len(test["eng"]) for c in langs)
     return langs, {"train": train, "dev": dev, "test": test}
 
 
+def test_parallel_split_keeps_units_aligned(udhr):
+    from tokkit.corpora import parallel_split
+    from tokkit.errors import InputError
+
+    langs = ["eng", "rus", "hin"]
+    units = udhr.common_units(*langs)
+    train, dev, test = parallel_split(udhr, langs, dev_fraction=0.25, test_fraction=0.25)
+    n_dev = n_test = int(len(units) * 0.25)
+    for c in langs:
+        # the parts are the common units in order, cut at the fractions, with nothing lost or repeated
+        assert train[c] + dev[c] + test[c] == udhr.texts(c, units)
+        assert len(dev[c]) == n_dev and len(test[c]) == n_test
+    # without a test part every unit is in train or dev (rounding used to leave one out, in an unused test)
+    train, dev, no_test = parallel_split(udhr, langs, dev_fraction=0.2)
+    assert all(no_test[c] == [] and len(train[c]) + len(dev[c]) == len(units) for c in langs)
+    with pytest.raises(InputError, match="summing under 1"):
+        parallel_split(udhr, langs, dev_fraction=0.5, test_fraction=0.5)
+    with pytest.raises(InputError, match="xxx_nope"):
+        parallel_split(udhr, ["eng", "xxx_nope"])
+
+
+def _premiums_on(model, test: dict[str, list[str]], name: str) -> dict[str, float]:
+    """Token premiums against eng on the held-out units, by the analysis layer's premiums."""
+    from tokkit.analysis.premium import premiums
+    from tokkit.corpora import ParallelCorpus
+    from tokkit.tokenizer.hf import HFTokenizer
+
+    # parallel_split keeps the units in order in every language: position k is the same unit everywhere
+    ids = [str(k) for k in range(len(test["eng"]))]
+    corpus = ParallelCorpus("udhr-test", {}, {c: dict(zip(ids, ts)) for c, ts in test.items()}, ids)
+    res = premiums(HFTokenizer.from_engine(model.to_tokenizer(), name=name), corpus, reference="eng", bootstrap=0)
+    return {c: res.premium(name, c) for c in test}
+
+
 def test_parity_lowers_the_gini_of_token_premiums_on_udhr(udhr_split):
-    from tokkit.train.native import gini, token_premiums, train_native, train_parity_native
+    from tokkit.analysis.inequality import gini
+    from tokkit.train.native import train_native
+    from tokkit.train.parity import train_parity
 
     langs, parts = udhr_split
     assert len(langs) >= 8
     V = 3000
     standard = train_native([t for c in langs for t in parts["train"][c]], vocab_size=V, quiet=True)
-    parity = train_parity_native(parts["train"], parts["dev"], vocab_size=V, quiet=True)
-    hybrid = train_parity_native(parts["train"], parts["dev"], vocab_size=V, global_merges=1000, quiet=True)
+    parity = train_parity(parts["train"], parts["dev"], vocab_size=V)
+    hybrid = train_parity(parts["train"], parts["dev"], vocab_size=V, global_merges=1000)
     assert standard.vocab_size == parity.vocab_size == hybrid.vocab_size == V
     g = {}
     for name, model in (("standard", standard), ("parity", parity), ("hybrid", hybrid)):
-        prem = token_premiums(model.to_tokenizer(), parts["test"], "eng")
+        prem = _premiums_on(model, parts["test"], name)
+        assert prem["eng"] == 1.0
         g[name] = gini(list(prem.values()))
     print("Gini of token premiums on held-out UDHR units:", g)
     assert g["parity"] < g["standard"]
@@ -82,11 +120,40 @@ def test_parity_lowers_the_gini_of_token_premiums_on_udhr(udhr_split):
     assert sum(parity.stats["merges_per_language"].values()) == len(parity.merges)
 
 
-def test_gini():
-    from tokkit.train.native import gini
+def test_parity_stops_short_only_when_allowed(tmp_path):
+    """A corpus with too few pairs for vocab_size: an error naming the merges found (issue 19.3: parity
+    silently stopped at 3,779 of 32,512 merges), unless allow_smaller keeps the smaller vocabulary."""
+    from tokkit.errors import InputError
+    from tokkit.train.parity import train_parity
 
-    assert gini([1, 1, 1]) == 0
-    assert gini([0, 0, 1]) == pytest.approx(2 / 3)
+    train = {"eng": ["the cat sat on the mat"] * 3, "deu": ["die Katze sass auf der Matte"] * 3}
+    dev = {"eng": ["the mat"], "deu": ["der Matte"]}
+    small = train_parity(train, dev, vocab_size=100_000, allow_smaller=True, out=str(tmp_path / "small"))
+    found = len(small.merges)
+    assert 0 < found < 100_000 - 256
+    assert small.vocab_size == 256 + found
+    assert (tmp_path / "small" / "tokenizer.json").exists()
+    # the same corpus, the same merges, when the size asked is exactly what it has
+    exact = train_parity(train, dev, vocab_size=small.vocab_size)
+    assert exact.merges == small.merges
+    with pytest.raises(InputError, match=f"gave {found:,} of the {100_000 - 256:,} merges") as e:
+        train_parity(train, dev, vocab_size=100_000, out=str(tmp_path / "short"))
+    assert "allow_smaller" in str(e.value)
+    assert not (tmp_path / "short").exists()  # nothing written on failure
+    with pytest.raises(InputError, match="occurs 50 times"):
+        train_parity(train, dev, vocab_size=small.vocab_size, min_frequency=50)
+
+
+def test_train_parity_native_is_the_old_name(tmp_path):
+    import tokkit
+
+    train = {"eng": ["the cat sat on the mat"] * 3, "deu": ["die Katze sass auf der Matte"] * 3}
+    dev = {"eng": ["the mat"], "deu": ["der Matte"]}
+    new = tokkit.train_parity(train, dev, vocab_size=270, pre_tokenizer="gpt4o", out=str(tmp_path / "new"))
+    with pytest.warns(DeprecationWarning, match="train_parity"):
+        old = tokkit.train_parity_native(train, dev, vocab_size=270, pattern="gpt4o", out_dir=str(tmp_path / "old"))
+    assert old.merges == new.merges and old.pattern == new.pattern == "gpt4o"
+    assert (tmp_path / "old" / "tokenizer.json").read_text() == (tmp_path / "new" / "tokenizer.json").read_text()
 
 
 def test_cli_parity_on_udhr(tmp_path, data_dir):
@@ -110,9 +177,11 @@ def test_cli_parity_on_udhr(tmp_path, data_dir):
 
 def test_parity_bad_inputs(udhr):
     from tokkit.errors import InputError
-    from tokkit.train.native import train_parity_native
+    from tokkit.train.parity import train_parity
 
     with pytest.raises(InputError, match="no parallel dev text for deu"):
-        train_parity_native({"eng": ["a"], "deu": ["b"]}, {"eng": ["a"]}, vocab_size=300)
+        train_parity({"eng": ["a"], "deu": ["b"]}, {"eng": ["a"]}, vocab_size=300)
     with pytest.raises(InputError, match="target"):
-        train_parity_native({"eng": ["a"]}, {"eng": ["a"]}, vocab_size=300, targets={"eng": 0})
+        train_parity({"eng": ["a"]}, {"eng": ["a"]}, vocab_size=300, targets={"eng": 0})
+    with pytest.raises(InputError, match="vocab_size=200"):
+        train_parity({"eng": ["a"]}, {"eng": ["a"]}, vocab_size=200)

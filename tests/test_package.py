@@ -48,7 +48,7 @@ def test_demo_trains_saves_and_measures(tmp_path):
     """The quickstart job: a tokenizer from wordfreq counts, saved with its card, costs per language."""
     import tokenizers
 
-    from tokkit.cli.demo import run_demo
+    from tokkit.analysis.demo import run_demo
     from tokkit.train.artifacts import read_card
 
     res = run_demo(["en", "ru"], vocab_size=1024, n_words=2000, total=50_000, out=str(tmp_path / "demo"))

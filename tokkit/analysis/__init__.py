@@ -1,4 +1,4 @@
-"""Metrics, premiums, vocabulary sweeps, domain comparisons and plots.
+"""Metrics, premiums, vocabulary sweeps, domain comparisons, plots and the demo.
 
 Submodules load on first use (numpy-only ones are light; plots import matplotlib only when called)."""
 
@@ -17,6 +17,7 @@ _EXPORTS = {
     "compare": "domains", "CompareResult": "domains",
     "plot_premiums": "plots", "plot_script_boxes": "plots", "plot_world": "plots", "plot_lorenz": "plots",
     "plot_sweep": "plots", "plot_compare": "plots",
+    "run_demo": "demo",
 }
 
 

@@ -16,13 +16,11 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .._progress import progress
+from ..corpora.scripts import SPACELESS_SCRIPTS
 from ..errors import EmptyInputError, InputError
 from ..tokenizer import Tokenizer, load_tokenizer
 
 _WORD = re.compile(r"\S+")
-# scripts written without spaces between words: whitespace "words" are clauses there
-SPACELESS_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt", "Bali", "Java",
-                               "Yiii", "Lana", "Tale", "Talu"})
 
 
 def renyi_entropy(counts: Sequence[int] | np.ndarray, alpha: float = 2.5) -> float:

@@ -26,15 +26,6 @@ from .inequality import gini
 
 
 @dataclass
-class LanguageCounts:
-    """Per-unit counts of one tokenizer on one language (aligned with `units`)."""
-
-    units: list[str]
-    tokens: np.ndarray        # (n_units,) int64
-    unk_chars: np.ndarray     # (n_units,) int64: characters covered by UNK tokens
-
-
-@dataclass
 class PremiumResult:
     reference: str
     corpus: str

@@ -5,176 +5,32 @@ parallel evaluation text, fit CTC = a * V^b per language, and solve for the size
 A cell is a pure function of its parameters (`run_cell(params) -> result`), so cells can run anywhere
 (threads, processes, Ray tasks) and their results land in a `ResultsStore` keyed by those parameters; an
 interrupted sweep resumes by skipping stored cells. The training function of a cell is looked up by its
-`algorithm` name in `ALGORITHMS` (or given as "module:function"), so other trainers plug in unchanged.
+`algorithm` name in the registry of `tokkit.train.registry` (or given as "module:function"), so other
+trainers plug in unchanged.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 import math
 import os
-import re
 import time
 import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from .._progress import progress
 from ..corpora import WordCounts
+from ..corpora.udhr import map_languages, udhr_code_for  # noqa: F401  (re-exported: sweeps map languages)
 from ..dist.backends import TaskResult, run_tasks
 from ..errors import InputError
-from ..tokenizer import Tokenizer
+from ..train.registry import (ALGORITHMS, MULTI_SIZE, TrainFn,  # noqa: F401  (re-exported)
+                              register_algorithm, resolve_algorithm, train_hf_bpe, train_native_bpe,
+                              train_native_bpe_sizes, train_sentencepiece)
 from .store import ResultsStore, canonical, cell_key
-
-# (word counts, vocab size incl. the alphabet, seed) -> a trained Tokenizer
-TrainFn = Callable[[WordCounts, int, int], Tokenizer]
-
-
-def _counts_as_text(counts: WordCounts, chunk_words: int = 4096) -> Iterable[str]:
-    """The trainer counts pre-tokens itself: give each word its count as repeats, in bounded chunks.
-
-    In scripts written with spaces a word occurs as " word" inside running text, so that is the form it
-    gets; in scripts without spaces (Chinese, Japanese, Thai...) there is no space before a word, so the
-    words are separated by newlines, which the split isolates and which can take part in no merge."""
-    from ..corpora.scripts import dominant_script
-    from .metrics import SPACELESS_SCRIPTS
-
-    sample = Counter()
-    for w, c in counts.most_common(2000):
-        sample.update(dict.fromkeys(w, c))
-    spaceless = dominant_script(sample) in SPACELESS_SCRIPTS
-    buf: list[str] = []
-    n = 0
-    for w, c in counts.items():
-        piece = w + "\n" if spaceless else " " + w
-        while c > 0:
-            k = min(c, chunk_words)
-            buf.append(piece * k)
-            n += k
-            c -= k
-            if n >= chunk_words:
-                yield "".join(buf)
-                buf, n = [], 0
-    if buf:
-        yield "".join(buf)
-
-
-# GPT-2's split regex with combining marks kept inside words: GPT-2's own ` ?\p{L}+` cuts Devanagari,
-# Bengali, Thai... words at every vowel sign (\p{M}), so merges could never span a syllable and a sweep
-# would measure the regex, not the vocabulary size
-WORD_SPLIT = r" ?[\p{L}\p{M}]+| ?\p{N}+| ?[^\s\p{L}\p{M}\p{N}]+|\s+(?!\S)|\s+"
-
-
-def train_hf_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
-    """Byte-level BPE with Hugging Face `tokenizers` (GPT-2-style split keeping combining marks in words,
-    256-byte alphabet)."""
-    from tokenizers import Regex
-    from tokenizers import Tokenizer as HFT
-    from tokenizers import decoders, models, pre_tokenizers, trainers
-
-    from ..tokenizer.hf import HFTokenizer
-
-    tok = HFT(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(WORD_SPLIT), behavior="isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, show_progress=False, special_tokens=[],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(_counts_as_text(counts), trainer=trainer)
-    return HFTokenizer.from_engine(tok, name=f"hf-bpe-{vocab_size}")
-
-
-def train_sentencepiece(counts: WordCounts, vocab_size: int, seed: int = 0, *, model_type: str = "bpe") -> Tokenizer:
-    """SentencePiece from a word<TAB>count table (its tsv input), byte fallback on, identity normalization."""
-    import tempfile
-
-    import sentencepiece as spm
-
-    from ..tokenizer.spm import SentencePieceTokenizer
-
-    with tempfile.TemporaryDirectory() as d:
-        tsv = os.path.join(d, "counts.tsv")
-        with open(tsv, "w", encoding="utf-8") as fh:
-            for w, c in counts.items():
-                if "\t" not in w and "\n" not in w:
-                    fh.write(f"{w}\t{c}\n")
-        prefix = os.path.join(d, "m")
-        spm.SentencePieceTrainer.train(
-            input=tsv, input_format="tsv", model_prefix=prefix, vocab_size=vocab_size, model_type=model_type,
-            byte_fallback=True, character_coverage=0.9995, normalization_rule_name="identity",
-            hard_vocab_limit=False, minloglevel=2, num_threads=2)
-        return SentencePieceTokenizer(prefix + ".model", name=f"spm-{model_type}-{vocab_size}")
-
-
-def _train_native_model(counts: WordCounts, vocab_size: int):
-    from ..corpora.scripts import dominant_script
-    from ..train.native import train_native
-    from .metrics import SPACELESS_SCRIPTS
-
-    sample = Counter()
-    for w, c in counts.most_common(2000):
-        sample.update(dict.fromkeys(w, c))
-    prefix = "" if dominant_script(sample) in SPACELESS_SCRIPTS else " "
-    table: dict[str, int] = {}
-    for w, c in counts.items():  # words occur as " word" in running text of spaced scripts
-        table[prefix + w] = table.get(prefix + w, 0) + c
-    return train_native(word_counts=table, vocab_size=vocab_size, pattern="gpt4o", min_frequency=2, quiet=True)
-
-
-def train_native_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
-    """Byte-level BPE with tokkit's numba trainer, straight from the counts (no text is rebuilt), with the
-    GPT-4o-style split (which keeps combining marks inside words, like WORD_SPLIT)."""
-    from ..tokenizer.hf import HFTokenizer
-
-    return HFTokenizer.from_engine(_train_native_model(counts, vocab_size).to_tokenizer(),
-                                   name=f"native-bpe-{vocab_size}")
-
-
-def train_native_bpe_sizes(counts: WordCounts, sizes: Sequence[int], seed: int = 0) -> dict[int, Tokenizer]:
-    """Every size from one native training to the largest: its first merges are exactly the smaller
-    tokenizers (BPE is greedy), so a sweep costs one training per language."""
-    from ..tokenizer.hf import HFTokenizer
-
-    model = _train_native_model(counts, max(sizes))
-    return {v: HFTokenizer.from_engine(model.at_vocab_size(v).to_tokenizer(), name=f"native-bpe-{v}")
-            for v in sizes}
-
-
-# algorithms that give several vocabulary sizes from one training: sweeps group a language's cells
-MULTI_SIZE: dict[str, Callable[[WordCounts, Sequence[int], int], dict[int, Tokenizer]]] = {
-    "native-bpe": train_native_bpe_sizes,
-}
-
-ALGORITHMS: dict[str, TrainFn] = {
-    "hf-bpe": train_hf_bpe,
-    "native-bpe": train_native_bpe,
-    "spm-bpe": lambda c, v, s=0: train_sentencepiece(c, v, s, model_type="bpe"),
-    "spm-unigram": lambda c, v, s=0: train_sentencepiece(c, v, s, model_type="unigram"),
-}
-
-
-def register_algorithm(name: str, fn: TrainFn) -> None:
-    """Make `fn(counts, vocab_size, seed) -> Tokenizer` available to sweeps as `algorithm=name`."""
-    ALGORITHMS[name] = fn
-
-
-def resolve_algorithm(name: str) -> TrainFn:
-    if name in ALGORITHMS:
-        return ALGORITHMS[name]
-    if ":" in name:  # "package.module:function", importable wherever the cell runs
-        mod, _, attr = name.partition(":")
-        try:
-            return getattr(importlib.import_module(mod), attr)
-        except (ImportError, AttributeError) as e:
-            raise InputError(f"algorithm {name!r}: cannot import it ({e})") from None
-    raise InputError(f"unknown algorithm {name!r} (known: {', '.join(sorted(ALGORITHMS))}, or module:function)")
-
 
 # ---- the data of a cell: pure functions of parameters, cached per process ----
 
@@ -285,45 +141,6 @@ def run_cells(cells: Sequence[dict]) -> list[dict]:
 
 def _without_size(params: dict) -> dict:
     return {k: v for k, v in params.items() if k != "vocab_size"}
-
-
-# ---- languages: wordfreq codes mapped to parallel-corpus codes ----
-
-def udhr_code_for(lang: str, index: list[dict]) -> str | None:
-    """The UDHR file best matching a wordfreq/BCP 47 code: the one named by its ISO 639-3 code first
-    ('fra' over '068'), then an exact BCP 47 match, then the shortest and most recent code."""
-    cands = [r for r in index if r.get("bcp47") == lang or (r.get("bcp47") or "").startswith(lang + "-")]
-    if not cands:
-        return None
-    cands.sort(key=lambda r: (r["code"] != (r.get("iso6393") or ""), r.get("bcp47") != lang, len(r["code"]),
-                              [-ord(ch) for ch in r["code"]]))
-    return cands[0]["code"]
-
-
-def map_languages(languages: Sequence[str], eval_corpus: str) -> dict[str, str]:
-    """language -> code in eval_corpus. 'en=eng' sets the code; bare codes are looked up in the UDHR index
-    (for udhr), else used as they are."""
-    out: dict[str, str] = {}
-    index = None
-    for spec in languages:
-        if "=" in spec:
-            lang, code = spec.split("=", 1)
-            out[lang] = code
-            continue
-        if eval_corpus == "udhr":
-            if index is None:
-                from ..corpora import data_path
-
-                with open(os.path.join(data_path("udhr"), "index.json"), encoding="utf-8") as fh:
-                    index = json.load(fh)
-            code = udhr_code_for(spec, index)
-            if code is None:
-                raise InputError(f"language {spec!r}: no UDHR declaration with that BCP 47 code; "
-                                 f"write it as {spec}=<udhr code>")
-            out[spec] = code
-        else:
-            out[spec] = spec
-    return out
 
 
 # ---- fits ----

@@ -55,15 +55,15 @@ def native(
 
     paths = list(paths or [])
     if parity:
-        from ..corpora import load_parallel
-        from ..train.native import parallel_split, train_parity_native
+        from ..corpora import load_parallel, parallel_split
+        from ..train.parity import train_parity
 
         corpus = load_parallel(parity)
         train, dev, _ = parallel_split(corpus, languages.split(",") if languages else None,
                                        dev_fraction=dev_fraction)
-        model = train_parity_native(train, dev, vocab_size=vocab_size, pattern=pattern or "gpt2",
-                                    global_merges=global_merges, min_frequency=min_frequency,
-                                    special_tokens=special, threads=threads, out_dir=out, quiet=quiet or as_json)
+        model = train_parity(train, dev, vocab_size=vocab_size, pre_tokenizer=pattern or "gpt2",
+                             global_merges=global_merges, min_frequency=min_frequency,
+                             special_tokens=special, threads=threads, out=out, quiet=quiet or as_json)
         summary = dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), **model.timings,
                        **model.stats)
         if as_json:

@@ -107,3 +107,30 @@ class ParallelCorpus:
             rows.append(dict(code=code, name=lang.name, script=lang.script, direction=lang.direction,
                              units=len(units), characters=chars, bytes=nbytes))
         return rows
+
+
+def parallel_split(corpus: ParallelCorpus, languages: Iterable[str] | None = None, *, dev_fraction: float = 0.2,
+                   test_fraction: float = 0.0) -> tuple[dict[str, list[str]], dict[str, list[str]],
+                                                        dict[str, list[str]]]:
+    """Split the units common to `languages` (default: all) into train / dev / test texts per language, in
+    unit order, so that every language's dev (and test) part holds the same content. Returns (train, dev,
+    test), each language -> texts; test is empty per language when test_fraction is 0."""
+    langs = list(languages) if languages else list(corpus.codes)
+    for code in langs:
+        corpus.check_language(code)
+    if not 0 < dev_fraction < 1 or not 0 <= test_fraction < 1 or dev_fraction + test_fraction >= 1:
+        raise InputError(f"dev_fraction={dev_fraction}, test_fraction={test_fraction}: each in (0, 1), "
+                         "summing under 1")
+    units = corpus.common_units(*langs)
+    if len(units) < 3:
+        raise InputError(f"{len(units)} units common to all {len(langs)} languages: too few to split")
+    # dev and test get their fractions rounded down, train the rest: no unit is left out of all three
+    n_test = int(len(units) * test_fraction)
+    n_dev = max(1, int(len(units) * dev_fraction))
+    n_train = len(units) - n_dev - n_test
+    if n_train < 1:
+        raise InputError(f"{len(units)} common units: none left to train on after dev_fraction={dev_fraction} "
+                         f"and test_fraction={test_fraction}")
+    parts = [units[:n_train], units[n_train:n_train + n_dev], units[n_train + n_dev:]]
+    train, dev, test = ({c: corpus.texts(c, p) for c in langs} for p in parts)
+    return train, dev, test

@@ -1,31 +1,9 @@
 """Where the shared corpora live: $TOKKIT_DATA, else ../shared/corpora beside the working directory or
-the source checkout."""
+the source checkout. The resolver is `tokkit._paths` (shared with the tokenizer layer's
+$TOKKIT_TOKENIZERS); this module is the corpora layer's name for it."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from .._paths import data_path, data_root
 
-from ..errors import InputError
-
-
-def data_root(required: bool = True) -> Path | None:
-    env = os.environ.get("TOKKIT_DATA")
-    if env:
-        p = Path(env)
-        if p.is_dir():
-            return p
-        if required:
-            raise InputError(f"TOKKIT_DATA={env}: no such folder")
-        return None
-    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        p = base.parent / "shared" / "corpora"
-        if p.is_dir():
-            return p
-    if required:
-        raise InputError("no corpora folder: set TOKKIT_DATA to the folder holding udhr/, ntrex/ and domain/")
-    return None
-
-
-def data_path(*parts: str) -> str:
-    return str(data_root().joinpath(*parts))
+__all__ = ["data_path", "data_root"]

@@ -21,6 +21,10 @@ _CODES = (
     "Nshu Kits Jurc Dupl Sgnw Hmnp Toto Wcho Nagm Onao Tayo Mend Adlm Zinh Zyyy"
 ).split()
 SHARED = frozenset({"Zyyy", "Zinh", "Zzzz"})
+# scripts written without spaces between words: whitespace "words" are clauses there, and a word does not
+# follow a space in running text
+SPACELESS_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt", "Bali", "Java",
+                               "Yiii", "Lana", "Tale", "Talu"})
 
 
 @lru_cache(maxsize=None)

@@ -7,7 +7,7 @@ import json
 import os
 import unicodedata
 from html.parser import HTMLParser
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..errors import InputError
 from .parallel import Language, ParallelCorpus
@@ -67,13 +67,9 @@ def _unit_key(u: str) -> tuple[int, str]:
     return (int(u), u) if u.isdigit() else (10**9, u)
 
 
-def load_udhr(path: str | os.PathLike | None = None, *, languages: Iterable[str] | None = None,
-              nfc: bool = False, min_stage: int | None = None, errors: str = "strict") -> ParallelCorpus:
-    """The UDHR as a ParallelCorpus keyed by file code (e.g. 'eng', 'cmn_hans').
-
-    path: the folder holding index.json (default: $TOKKIT_DATA/udhr). nfc: NFC-normalize the text
-    (35 declarations are not NFC). min_stage: keep declarations of at least this encoding stage (1-5).
-    """
+def read_index(path: str | os.PathLike | None = None) -> list[dict]:
+    """The records of a UDHR folder's index.json (code, name, bcp47, iso6393, stage, ...); path: the folder
+    (default: $TOKKIT_DATA/udhr)."""
     root = os.fspath(path) if path is not None else data_path("udhr")
     index_file = os.path.join(root, "index.json")
     if not os.path.isdir(root):
@@ -87,6 +83,52 @@ def load_udhr(path: str | os.PathLike | None = None, *, languages: Iterable[str]
         raise InputError(f"{index_file}: not valid JSON ({e})") from None
     if not isinstance(index, list):
         raise InputError(f"{index_file}: expected a list of declaration records")
+    return index
+
+
+def udhr_code_for(lang: str, index: list[dict]) -> str | None:
+    """The UDHR file best matching a wordfreq/BCP 47 code: the one named by its ISO 639-3 code first
+    ('fra' over '068'), then an exact BCP 47 match, then the shortest and most recent code."""
+    cands = [r for r in index if r.get("bcp47") == lang or (r.get("bcp47") or "").startswith(lang + "-")]
+    if not cands:
+        return None
+    cands.sort(key=lambda r: (r["code"] != (r.get("iso6393") or ""), r.get("bcp47") != lang, len(r["code"]),
+                              [-ord(ch) for ch in r["code"]]))
+    return cands[0]["code"]
+
+
+def map_languages(languages: Sequence[str], eval_corpus: str) -> dict[str, str]:
+    """language -> code in eval_corpus. 'en=eng' sets the code; bare codes are looked up in the UDHR index
+    (for udhr), else used as they are."""
+    out: dict[str, str] = {}
+    index = None
+    for spec in languages:
+        if "=" in spec:
+            lang, code = spec.split("=", 1)
+            out[lang] = code
+            continue
+        if eval_corpus == "udhr":
+            if index is None:
+                index = read_index()
+            code = udhr_code_for(spec, index)
+            if code is None:
+                raise InputError(f"language {spec!r}: no UDHR declaration with that BCP 47 code; "
+                                 f"write it as {spec}=<udhr code>")
+            out[spec] = code
+        else:
+            out[spec] = spec
+    return out
+
+
+def load_udhr(path: str | os.PathLike | None = None, *, languages: Iterable[str] | None = None,
+              nfc: bool = False, min_stage: int | None = None, errors: str = "strict") -> ParallelCorpus:
+    """The UDHR as a ParallelCorpus keyed by file code (e.g. 'eng', 'cmn_hans').
+
+    path: the folder holding index.json (default: $TOKKIT_DATA/udhr). nfc: NFC-normalize the text
+    (35 declarations are not NFC). min_stage: keep declarations of at least this encoding stage (1-5).
+    """
+    root = os.fspath(path) if path is not None else data_path("udhr")
+    index = read_index(root)
     wanted = set(languages) if languages is not None else None
     langs: dict[str, Language] = {}
     units: dict[str, dict[str, str]] = {}

@@ -4,25 +4,13 @@ ranks (with a split pattern), and the built-ins `bytes` and `chars`."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
+from .._paths import tokenizers_root
 from ..errors import InputError
 from .base import Tokenizer
 from .builtin import BytesTokenizer, CharsTokenizer
 
 __all__ = ["Tokenizer", "BytesTokenizer", "CharsTokenizer", "load_tokenizer", "tokenizers_root"]
-
-
-def tokenizers_root() -> Path | None:
-    """$TOKKIT_TOKENIZERS, else ../shared/tokenizers beside the working directory or the checkout."""
-    env = os.environ.get("TOKKIT_TOKENIZERS")
-    if env:
-        return Path(env) if Path(env).is_dir() else None
-    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        p = base.parent / "shared" / "tokenizers"
-        if p.is_dir():
-            return p
-    return None
 
 
 def _is_sentencepiece(path: str) -> bool:

@@ -3,15 +3,18 @@
 SentencePiece reads sentences and silently skips any longer than `max_sentence_length` bytes; documents are
 therefore cut at line ends (and, for very long lines, at spaces) into pieces that fit, so no text is lost.
 The defaults keep layout: identity normalization, no whitespace collapsing, byte fallback.
+
+This is the one place that calls SentencePiece's trainer: the `train spm` recipe and the sweeps'
+`spm-bpe` / `spm-unigram` algorithms (`tokkit.train.registry`, from a word-count table) both come here.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from ..errors import InputError
+from ..errors import EmptyInputError, InputError
 from .artifacts import Card, vocabulary_stats, write_artifacts
 from .common import CorpusStream, Timer, check_special_tokens, resolve_vocab_size
 
@@ -38,15 +41,33 @@ def sentences(texts: Iterable[str], max_bytes: int) -> Iterator[str]:
                 yield line
 
 
-def train_spm(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: int = 32000,
+def _tsv_rows(word_counts: Mapping[str, int]) -> Iterator[str]:
+    """word<TAB>count rows, SentencePiece's tsv input (each word a sentence with that frequency). A word
+    holding a tab or a line break cannot be a row: it is left out."""
+    for w, c in word_counts.items():
+        if not isinstance(w, str):
+            raise InputError(f"word_counts: key {w!r} is not a string")
+        if int(c) < 0:
+            raise InputError(f"word_counts: negative count {c} for {w!r}")
+        if w and int(c) and "\t" not in w and "\n" not in w and "\r" not in w:
+            yield f"{w}\t{int(c)}"
+
+
+def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab_size: int = 32000,
               model_type: str = "unigram", pow2: bool = False, normalization: str = "identity",
               byte_fallback: bool = True, split_by_whitespace: bool = True, remove_extra_whitespaces: bool = False,
               add_dummy_prefix: bool = False, character_coverage: float = 0.9995,
               max_sentencepiece_length: int = 16, max_sentence_length: int = 4192,
               input_sentence_size: int = 0, special_tokens: Sequence[str] | None = None, num_threads: int = 1,
+              word_counts: Mapping[str, int] | None = None, allow_smaller: bool = False,
               quiet: bool = True, **read_kw):
     """Train a SentencePiece model and (with `out`) write `tokenizer.model` + card. Returns the
     `sentencepiece.SentencePieceProcessor`.
+
+    The text is `corpus` (documents, paths, texts) or `word_counts` (a word -> count table, given to
+    SentencePiece as its tsv input: each word is a sentence of that frequency; with add_dummy_prefix each
+    gets the word-initial "▁" it has in running text). allow_smaller: accept fewer pieces than
+    vocab_size when the text has too few (SentencePiece's hard_vocab_limit off) instead of failing.
 
     Special tokens become user-defined symbols at ids 0..n-1 (the first three double as pad/bos/eos where the
     default set is used; SentencePiece's own <unk> follows them). `input_sentence_size` > 0 bounds memory by
@@ -67,12 +88,25 @@ def train_spm(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: 
     if V <= floor:
         raise InputError(f"vocab_size={V} must exceed the special tokens, <unk>"
                          f"{' and the 256 byte-fallback pieces' if byte_fallback else ''} = {floor}")
-    stream = CorpusStream(corpus, quiet=quiet, **read_kw)
+    if (corpus is None) == (word_counts is None):
+        raise InputError("train_spm: give a corpus or word_counts (one of them)")
+    if word_counts is not None:
+        if read_kw:
+            raise InputError(f"train_spm: {', '.join(sorted(read_kw))}: reading options apply to a corpus, "
+                             "not to word_counts")
+        rows, input_format = _tsv_rows(word_counts), "tsv"
+        corpus_card = dict(source="word counts", words=len(word_counts),
+                           total=int(sum(int(c) for c in word_counts.values())))
+        if not corpus_card["total"]:
+            raise EmptyInputError("word_counts: no word with a count above 0 to train on")
+    else:
+        stream = CorpusStream(corpus, quiet=quiet, **read_kw)
+        rows, input_format = sentences(stream, max_sentence_length), "text"
     model = io.BytesIO()
     timer.lap("setup")
     try:
         spm.SentencePieceTrainer.train(
-            sentence_iterator=sentences(stream, max_sentence_length), model_writer=model, vocab_size=V,
+            sentence_iterator=rows, input_format=input_format, model_writer=model, vocab_size=V,
             model_type=model_type, normalization_rule_name=normalization, byte_fallback=byte_fallback,
             split_by_whitespace=split_by_whitespace, remove_extra_whitespaces=remove_extra_whitespaces,
             add_dummy_prefix=add_dummy_prefix, character_coverage=character_coverage,
@@ -80,28 +114,30 @@ def train_spm(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: 
             input_sentence_size=input_sentence_size, shuffle_input_sentence=input_sentence_size > 0,
             user_defined_symbols=specials, unk_id=len(specials), bos_id=-1, eos_id=-1, pad_id=-1,
             allow_whitespace_only_pieces=True, split_digits=False, num_threads=num_threads,
-            hard_vocab_limit=True, seed_sentencepiece_size=1_000_000, minloglevel=2)
+            hard_vocab_limit=not allow_smaller, seed_sentencepiece_size=1_000_000, minloglevel=2)
     except RuntimeError as e:
         raise InputError(f"SentencePiece training failed: {e}") from None
     timer.lap("train")
     data = model.getvalue()
     sp = spm.SentencePieceProcessor(model_proto=data)
-    if sp.get_piece_size() != V:
-        raise AssertionError(f"SentencePiece produced {sp.get_piece_size()} pieces, not {V}")
-    pieces = [sp.id_to_piece(i) for i in range(V)]
+    n = sp.get_piece_size()
+    if n != V and not (allow_smaller and n < V):
+        raise AssertionError(f"SentencePiece produced {n} pieces, not {V}")
+    pieces = [sp.id_to_piece(i) for i in range(n)]
     stats = vocabulary_stats([p for i, p in enumerate(pieces) if i >= len(specials) and not sp.is_control(i)],
                              decode=lambda p: p.replace("\u2581", " "))
-    stats.update(byte_pieces=sum(sp.is_byte(i) for i in range(V)), special_tokens=len(specials))
+    stats.update(byte_pieces=sum(sp.is_byte(i) for i in range(n)), special_tokens=len(specials), pieces=n)
     params = dict(vocab_size=V, model_type=model_type, normalization=normalization, byte_fallback=byte_fallback,
                   split_by_whitespace=split_by_whitespace, remove_extra_whitespaces=remove_extra_whitespaces,
                   add_dummy_prefix=add_dummy_prefix, character_coverage=character_coverage,
                   max_sentencepiece_length=max_sentencepiece_length, max_sentence_length=max_sentence_length,
-                  input_sentence_size=input_sentence_size, special_tokens=specials)
+                  input_sentence_size=input_sentence_size, special_tokens=specials, allow_smaller=allow_smaller)
     timer.lap("finalize")
     if out is not None:
         def write(path):
             with open(path, "wb") as fh:
                 fh.write(data)
-        write_artifacts(out, Card("spm", params, stream.corpus_card(), timer.total(), stats),
+        write_artifacts(out, Card("spm", params, corpus_card if word_counts is not None else stream.corpus_card(),
+                                  timer.total(), stats),
                         {"tokenizer.model": write})
     return sp
