@@ -8,6 +8,7 @@ import typer
 
 from . import app
 from ._common import guarded, print_json, print_table
+from .options import Alias, Json, Language, NWords, Out, Quiet, VocabSize, commas, deprecated
 
 DEMO_LANGUAGES = ["en", "de", "fr", "ru", "ar", "hi", "zh", "ko"]
 
@@ -53,20 +54,23 @@ def run_demo(languages: list[str], *, vocab_size: int = 8192, n_words: int = 20_
 
 @app.command("demo")
 @guarded
+@deprecated(Alias("--languages", "language", "-l/--language (repeatable)", commas))
 def demo(
-    languages: str = typer.Option(",".join(DEMO_LANGUAGES), help="Comma-separated wordfreq language codes."),
-    vocab_size: int = typer.Option(8192, help="Vocabulary size of the demo tokenizer."),
-    n_words: int = typer.Option(20_000, help="Most frequent words per language from wordfreq."),
-    out: str = typer.Option("tokkit-demo", help="Folder for tokenizer.json and its tokkit.json card."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Accepted for symmetry; the demo shows no bar."),
+    language: Language = None,
+    vocab_size: VocabSize = 8192,
+    n_words: NWords = 20_000,
+    out: Out = "tokkit-demo",
+    as_json: Json = False,
+    quiet: Quiet = False,
 ):
-    """Train a multilingual byte-level BPE from wordfreq counts (shipped with the package, offline), save it,
-    and show tokens per word for each language beside bytes per word."""
-    res = run_demo([x.strip() for x in languages.split(",") if x.strip()], vocab_size=vocab_size,
-                   n_words=n_words, out=out)
+    """Train a multilingual BPE from wordfreq counts (offline), save it, show tokens per word per language.
+
+    The word counts ship with the wordfreq package. Default languages: en de fr ru ar hi zh ko."""
+    res = run_demo(language or DEMO_LANGUAGES, vocab_size=vocab_size, n_words=n_words, out=out)
     if as_json:
         print_json(res)
+        return
+    if quiet:
         return
     print_table(f"{res['vocab_size']:,}-token BPE trained on wordfreq counts in {res['train_seconds']:.1f} s "
                 f"-> {out}/tokenizer.json", ["language", "script", "words", "tokens/word", "bytes/word"],

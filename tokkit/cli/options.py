@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Callable, List, Optional
 
 import typer
@@ -67,8 +67,19 @@ SplitPattern = Annotated[Optional[str], typer.Option(
     "r50k_base, llama3 (the public encodings are recognised from the file name).")]
 Language = Annotated[Optional[List[str]], typer.Option(
     "--language", "-l", help="A language code (repeatable).")]
-Nfc = Annotated[bool, typer.Option("--nfc", help="NFC-normalize the text first.")]
-Plot = Annotated[Optional[str], typer.Option("--plot", help="Write a figure here (.png or .svg).")]
+CORPUS_HELP = ("The text to measure on: a parallel corpus (udhr, ntrex, flores, or a folder in their layout) or, "
+               "for eval, files, globs or folders (repeatable).")
+NFC_HELP = "NFC-normalize the text first."
+Nfc = Annotated[bool, typer.Option("--nfc", help=NFC_HELP)]
+Plot = Annotated[Optional[str], typer.Option(
+    "--plot", help="Write the verb's figure here (.png or .svg); premiums also writes <stem>-scripts, "
+    "<stem>-lorenz and <stem>-map beside it.")]
+Reference = Annotated[Optional[str], typer.Option(
+    "--reference", "-r", help="Reference language: premiums and target sizes are relative to it.")]
+NWords = Annotated[int, typer.Option("--n-words", help="wordfreq: the most frequent N words of each language.")]
+Tokenizers = Annotated[List[str], typer.Argument(
+    help="Tokenizers: tokenizer.json files or folders, SentencePiece .model, tiktoken ranks files, names under "
+    "$TOKKIT_TOKENIZERS (o200k_base, gpt2, llama2, ...), or the built-ins bytes and chars.")]
 
 # distributed work (count, sweep)
 Backend = Annotated[str, typer.Option("--backend", help="Where tasks run: local (process pool), ray, or "
@@ -114,12 +125,15 @@ class ReadArgs:
     replace_invalid: bool = False
 
     def kwargs(self) -> dict[str, Any]:
-        """Keywords of `tokkit.corpora.read_documents` (and of everything that forwards to it)."""
-        d = asdict(self)
-        return dict(format=d["format"], per="line" if d["per_line"] else "file", text_field=d["text_field"],
-                    max_documents=d["max_documents"] or None, max_bytes=d["max_bytes"], sample=d["sample"],
-                    seed=d["seed"], split=d["split"], eval_fraction=d["eval_fraction"],
-                    errors="replace" if d["replace_invalid"] else "strict")
+        """The `tokkit.corpora.read_documents` keywords that differ from its defaults (so they also suit
+        readers that take only some of them, such as a Hugging Face dataset shard)."""
+        given = dict(format=self.format, per="line" if self.per_line else None,
+                     text_field=None if self.text_field == "text" else self.text_field,
+                     max_documents=self.max_documents or None, max_bytes=self.max_bytes, sample=self.sample,
+                     seed=self.seed or None, split=self.split,
+                     eval_fraction=None if self.eval_fraction == 0.1 else self.eval_fraction,
+                     errors="replace" if self.replace_invalid else None)
+        return {k: v for k, v in given.items() if v is not None}
 
 
 _CORPUS_PARAMS = [("format", Format, None), ("per_line", PerLine, False), ("text_field", TextField, "text"),

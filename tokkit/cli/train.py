@@ -108,8 +108,9 @@ def bpe(
     quiet: Quiet = False,
     *, read: ReadArgs,
 ):
-    """Byte-level BPE (KL3M-style domain tokenizers): exact sizes, domain terms inside the model; from text,
-    a word-count table or wordfreq counts."""
+    """Byte-level BPE (KL3M-style domain tokenizers): exact sizes, domain terms inside the model.
+
+    Trains on text, a word-count table (--counts) or wordfreq counts (--wordfreq)."""
     from ..errors import InputError
 
     word_counts = _word_counts(counts, wordfreq, prefix_space)
@@ -186,6 +187,7 @@ def superword(
     *, read: ReadArgs,
 ):
     """Superword (SuperBPE) tokenizer: stage-2 merges may cross single spaces; plain tokenizer.json.
+
     --pre-tokenizer is stage 1's split (gpt4o)."""
     row = train_calls.train_superword(
         _documents(_need(corpus), read, quiet_of(quiet, as_json)), out, engine=check_engine(engine),
@@ -265,8 +267,10 @@ def parity(
     as_json: Json = False,
     quiet: Quiet = False,
 ):
-    """Parity-aware BPE (Foroutan et al. 2025) on a parallel corpus: each merge goes to the language whose
-    dev text is longest in tokens, so the languages end up with similar lengths."""
+    """Parity-aware BPE (Foroutan et al. 2025) on a parallel corpus.
+
+    Each merge goes to the language whose dev text is longest in tokens, so the languages end up with
+    similar lengths."""
     model = train_calls.train_parity(
         corpus, out, languages=language, dev_fraction=dev_fraction, vocab_size=vocab_size,
         pre_tokenizer=pre_tokenizer, global_merges=global_merges, min_frequency=min_frequency,
