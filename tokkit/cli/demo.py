@@ -4,7 +4,6 @@ costs each language."""
 
 from __future__ import annotations
 
-import typer
 
 from . import app
 from ._common import guarded, print_json, print_table
