@@ -207,7 +207,7 @@ def deprecated(*aliases: Alias):
         def wrapper(*args, **kw):
             for a in aliases:
                 value = kw.pop(a.param)
-                if value is None or value == []:
+                if value is None:
                     continue
                 _warn(a.flag, a.new)
                 value = a.convert(value)

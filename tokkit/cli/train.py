@@ -30,7 +30,9 @@ Unicode = Annotated[Optional[str], typer.Option(
     "--unicode", help="Native engine's character classes: regex (default; the regex module) or hf (as HF "
     "tokenizers' older Unicode tables: identical merges on any text).")]
 
-_SPECIAL_TOKENS_ALIAS = Alias("--special-tokens", "special_token", "--special-token (repeatable)", commas)
+# `--special-tokens ''` meant none, as `--special-token ''` does
+_SPECIAL_TOKENS_ALIAS = Alias("--special-tokens", "special_token", "--special-token (repeatable)",
+                              lambda v: commas(v) or [""])
 
 
 def _summary(out: str, row: Optional[dict], as_json: bool, quiet: bool) -> None:
