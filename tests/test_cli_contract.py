@@ -143,7 +143,8 @@ def _capture(monkeypatch, target: str):
     def fake(*args, **kwargs):
         raise _Called(args, kwargs)
 
-    monkeypatch.setattr(target, fake)
+    module, name = target.rsplit(".", 1)
+    monkeypatch.setattr(importlib.import_module(module), name, fake)  # (tokkit.train is also a function)
 
 
 def _call(argv):
@@ -355,3 +356,10 @@ def test_table_width_follows_columns_else_200(monkeypatch):
     assert console().width == 200
     monkeypatch.setenv("COLUMNS", "80")
     assert console().width == 80
+
+
+def test_zero_is_an_answer_not_a_default(monkeypatch, files):
+    """--min-frequency 0 reaches the recipe as 0 (not dropped as 'not given')."""
+    _capture(monkeypatch, "tokkit.train.train_bpe")
+    r = _call(["train", "bpe", str(files / "c.txt"), "-o", str(files / "o"), "--min-frequency", "0"])
+    assert r.exception.kwargs["min_frequency"] == 0

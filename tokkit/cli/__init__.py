@@ -15,9 +15,12 @@ app = typer.Typer(name="tokkit", no_args_is_help=True, add_completion=False,
 
 def _version(value: bool) -> None:
     if value:
-        from .. import __version__
+        from importlib.metadata import PackageNotFoundError, version
 
-        typer.echo(f"tokkit {__version__}")
+        try:  # the installed distribution's version (pyproject.toml)
+            typer.echo(f"tokkit {version('tokkit')}")
+        except PackageNotFoundError:
+            typer.echo("tokkit (not installed: no version)")
         raise typer.Exit()
 
 

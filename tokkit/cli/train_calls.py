@@ -16,7 +16,8 @@ from ..errors import InputError
 
 def _given(**kw) -> dict[str, Any]:
     """The options the user set (None / False / empty mean: the API's default)."""
-    return {k: v for k, v in kw.items() if v not in (None, False, [], ())}
+    return {k: v for k, v in kw.items()
+            if v is not None and v is not False and not (isinstance(v, (list, tuple)) and not v)}
 
 
 def _refuse(engine: str, options: Mapping[str, Any], flags: Mapping[str, str]) -> None:
