@@ -246,13 +246,6 @@ def check_engine(engine: Optional[str]) -> Optional[str]:
     return engine
 
 
-def terms_list(term: Optional[List[str]], terms_file: Optional[str]) -> list[str]:
-    """--term values, then the lines of --terms-file (read and checked by the recipe's reader)."""
-    from ..train.terms import read_terms
-
-    return list(term or []) + (read_terms(terms_file) if terms_file else [])
-
-
 def quiet_of(quiet: bool, as_json: bool) -> bool:
     """Library calls run quiet when the CLI is quiet or prints JSON."""
     return quiet or as_json
