@@ -63,13 +63,13 @@ def test_cli_compare_and_eval(tmp_path):
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert d["sets"] == ["mine"] and (tmp_path / "c.svg").exists()
-    r = CliRunner().invoke(app, ["compare", "chars", "bytes", "--set", str(f), "-q"])
+    r = CliRunner().invoke(app, ["compare", "chars", "bytes", "--set", str(f)])
     assert r.exit_code == 0 and "average" in r.output
     r = CliRunner().invoke(app, ["eval", "chars", "--corpus", str(f), "--per-line", "--json"])
     assert r.exit_code == 0, r.output
     m = json.loads(r.output)[0]
     assert (m["tokens"], m["words"], m["texts"]) == (8, 3, 2)
-    r = CliRunner().invoke(app, ["eval", "chars", "bytes", "--corpus", str(f), "-q", "--unreachable"])
+    r = CliRunner().invoke(app, ["eval", "chars", "bytes", "--corpus", str(f), "--unreachable"])
     assert r.exit_code == 0 and "tokenizer metrics" in r.output
     r = CliRunner().invoke(app, ["eval", "nope-tokenizer", "--corpus", str(f)])
     assert r.exit_code == 2 and "no such tokenizer" in r.output
@@ -84,7 +84,7 @@ def test_cli_eval_boundary_stability(tmp_path):
     bs = json.loads(r.output)[0]["boundary_stability"]
     # a character tokenizer cuts everywhere: every boundary away from the edits survives
     assert bs["stability"] == 1.0 and bs["comparable"] > 0 and bs["edits"] > 0
-    r = CliRunner().invoke(app, ["eval", "chars", "--corpus", str(f), "--boundary-stability", "-q"])
+    r = CliRunner().invoke(app, ["eval", "chars", "--corpus", str(f), "--boundary-stability"])
     assert r.exit_code == 0 and "boundary stability at 3% character noise" in r.output
 
 

@@ -150,7 +150,7 @@ def test_cli_premiums(tmp_path):
         assert f.exists() and f.read_text().lstrip().startswith("<?xml")
     lines = csv_path.read_text().splitlines()
     assert len(lines) == 1 + 2 * 3 and lines[0].startswith("tokenizer,language")
-    r = CliRunner().invoke(app, ["premiums", "chars", "--corpus", str(root), "-q"])
+    r = CliRunner().invoke(app, ["premiums", "chars", "--corpus", str(root)])
     assert r.exit_code == 0 and "summary" in r.output and "per script" in r.output
     # masked languages are null in JSON, not NaN
     from tokkit.analysis._json import jsonable

@@ -18,6 +18,13 @@ def test_python_m_tokkit_help():
     assert out.returncode == 0 and "corpus" in out.stdout
 
 
+def test_python_m_tokkit_version():
+    import tokkit
+
+    out = subprocess.run([sys.executable, "-m", "tokkit", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout == f"tokkit {tokkit.__version__}\n"
+
+
 def test_corpus_stats_cli_udhr(data_dir):
     out = subprocess.run([sys.executable, "-m", "tokkit", "corpus", "stats", str(data_dir / "udhr"), "--json"],
                          capture_output=True, text=True, check=True).stdout

@@ -65,3 +65,58 @@ def test_train_api_native_recipe(tmp_path):
     counts = tokkit.WordCounts({" cat": 30, " the": 40, "mat": 5})
     small = tokkit.train(counts, recipe="native", vocab_size=262)
     assert small is not None
+
+
+def test_train_bpe_on_the_native_engine_matches_the_api(corpus_file, tmp_path):
+    """`train bpe --engine native` is the numba trainer on the same documents, with the recipe's defaults."""
+    import tokenizers
+
+    from tokkit.corpora import read_documents
+    from tokkit.train.common import DEFAULT_SPECIAL_TOKENS
+    from tokkit.train.native import train_native
+
+    out = tmp_path / "n"
+    r = CliRunner().invoke(app, ["train", "bpe", str(corpus_file), "-o", str(out), "-v", "400", "--engine",
+                                 "native", "--split", "train", "--export-size", "350", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["vocab_size"] == 400
+    api = train_native(read_documents(corpus_file, split="train").texts(), vocab_size=400, min_frequency=2,
+                       special_tokens=DEFAULT_SPECIAL_TOKENS)
+    api.save(tmp_path / "api")
+    model = json.loads((out / "tokenizer.json").read_text(encoding="utf-8"))["model"]
+    assert model == json.loads((tmp_path / "api" / "tokenizer.json").read_text(encoding="utf-8"))["model"]
+    assert tokenizers.Tokenizer.from_file(str(out / "tokenizer-350.json")).get_vocab_size() == 350
+
+
+def test_train_bpe_from_counts_and_engine_errors(tmp_path):
+    counts = tmp_path / "counts.tsv"
+    counts.write_text("".join(f"{w}\t{c}\n" for w, c in [(" the", 50), (" cat", 30), (" sat", 20), (" mat", 9)]))
+    r = CliRunner().invoke(app, ["train", "bpe", "--counts", str(counts), "-o", str(tmp_path / "c"), "-v", "262",
+                                 "--special-token", "", "--min-frequency", "0", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["vocab_size"] == 262
+    # options of one engine on the other: one line, exit 2, nothing written
+    r = CliRunner().invoke(app, ["train", "bpe", "--counts", str(counts), "-o", str(tmp_path / "d"), "--engine", "hf"])
+    assert r.exit_code == 2 and "--counts" in r.output and not (tmp_path / "d").exists()
+    r = CliRunner().invoke(app, ["train", "bpe", "--counts", str(counts), "-o", str(tmp_path / "e"), "--pow2"])
+    assert r.exit_code == 2 and "--pow2" in r.output
+    r = CliRunner().invoke(app, ["train", "bpe", "-o", str(tmp_path / "f")])
+    assert r.exit_code == 2 and "--counts" in r.output
+    r = CliRunner().invoke(app, ["train", "bpe", "--counts", str(counts), "-o", str(tmp_path / "g"), "--engine", "x"])
+    assert r.exit_code == 2 and "--engine" in r.output
+
+
+def test_train_parity_verb(tmp_path):
+    from _analysis_helpers import mini_udhr
+
+    root = mini_udhr(tmp_path / "udhr", {
+        "eng": {str(i): f"all people are born free and equal {i}" for i in range(10)},
+        "rus": {str(i): f"все люди рождаются свободными и равными {i}" for i in range(10)},
+    })
+    r = CliRunner().invoke(app, ["train", "parity", str(root), "-l", "eng", "-l", "rus", "-v", "300",
+                                 "-o", str(tmp_path / "p"), "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["vocab_size"] == 300 and set(summary["merges_per_language"]) == {"eng", "rus"}
+    r = CliRunner().invoke(app, ["train", "parity", str(root), "-l", "eng", "-l", "xx_nope", "-o", str(tmp_path / "q")])
+    assert r.exit_code == 2 and "xx_nope" in r.output

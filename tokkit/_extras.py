@@ -7,6 +7,9 @@ from types import ModuleType
 
 from .errors import TokkitError
 
+# import name -> the name pip installs, where they differ
+_DISTRIBUTIONS = {"google": "protobuf"}
+
 
 class MissingExtraError(TokkitError, ImportError):
     """An optional dependency is not installed; the message names the extra that installs it."""
@@ -17,6 +20,8 @@ def require(module: str, extra: str, *, purpose: str = "") -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as e:
+        top = module.split(".")[0]
         what = f" (needed {purpose})" if purpose else ""
-        raise MissingExtraError(f"{module.split('.')[0]} is not installed{what}: pip install 'tokkit[{extra}]'"
-                                f" ({e.msg if hasattr(e, 'msg') else e})") from None
+        why = " ".join(str(getattr(e, "msg", None) or e).split())  # one line, whatever the importer said
+        raise MissingExtraError(f"{_DISTRIBUTIONS.get(top, top)} is not installed{what}: "
+                                f"pip install 'tokkit[{extra}]' ({why})") from None

@@ -9,14 +9,12 @@ import os
 from typing import Sequence
 
 from .._atomic import atomic_path
+from .._extras import require
 from ..errors import InputError
 
 
 def _plt():
-    try:
-        import matplotlib
-    except ImportError:
-        raise InputError("plots need matplotlib: pip install 'tokkit[plot]'") from None
+    matplotlib = require("matplotlib", "plot", purpose="for plots")
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 

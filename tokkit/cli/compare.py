@@ -9,33 +9,39 @@ import typer
 from . import app
 from ..analysis._json import jsonable
 from ._common import guarded, print_json, print_table
+from .options import (Alias, Json, Plot, Quiet, ReadArgs, SplitPattern, Tokenizers, corpus_options, deprecated,
+                      quiet_of)
 
 
 @app.command("compare")
 @guarded
+@deprecated(Alias("--pattern", "split_pattern", "--split-pattern"))
+@corpus_options(max_documents=100)
 def compare_cmd(
-    tokenizers: List[str] = typer.Argument(..., help="Tokenizer files/folders, shared names, or bytes / chars."),
+    tokenizers: Tokenizers,
     sets: List[str] = typer.Option(..., "--set", "-s", help="A document set: a file, glob or folder "
                                    "(named by its stem), or NAME=PATH. Repeatable."),
     baseline: Optional[str] = typer.Option(None, help="Tokenizer to compare against (default: the first)."),
-    max_documents: int = typer.Option(100, help="The first N documents of each set (0: all)."),
-    text_field: str = typer.Option("text", help="jsonl field / parquet column with the text."),
-    pattern: Optional[str] = typer.Option(None, help="Split pattern for tiktoken ranks files."),
-    plot: Optional[str] = typer.Option(None, "--plot", help="Write a grouped bar chart (.png/.svg)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    split_pattern: SplitPattern = None,
+    plot: Plot = None,
+    as_json: Json = False,
+    quiet: Quiet = False,
+    *, read: ReadArgs,
 ):
-    """Tokens per character (lower is better) and percent fewer tokens than the baseline."""
+    """Tokens per character (lower is better) and percent fewer tokens than the baseline.
+
+    Measured on the first --max-documents documents (default 100, as KL3M) of each set."""
     from ..analysis.domains import _set_name, compare
+    from ..corpora import read_documents
     from ..tokenizer import load_tokenizer
 
-    toks = [load_tokenizer(t, pattern=pattern) for t in tokenizers]
+    toks = [load_tokenizer(t, pattern=split_pattern) for t in tokenizers]
     named = {}
     for s in sets:
         name, sep, path = s.partition("=")
-        named[name if sep else _set_name(s)] = path if sep else s
-    res = compare(toks, named, baseline=baseline, max_documents=max_documents or None, text_field=text_field,
-                  quiet=quiet or as_json)
+        # every set is read here with the corpus options, so compare() itself reads nothing
+        named[name if sep else _set_name(s)] = [d.text for d in read_documents(path if sep else s, **read.kwargs())]
+    res = compare(toks, named, baseline=baseline, max_documents=None, quiet=quiet_of(quiet, as_json))
     written = []
     if plot:
         from ..analysis.plots import plot_compare
@@ -45,6 +51,8 @@ def compare_cmd(
         d = res.as_dict()
         d["written"] = written
         print_json(jsonable(d))
+        return
+    if quiet:
         return
     cols = ["set", "docs", "characters"] + res.tokenizers
     rows = []
@@ -56,4 +64,4 @@ def compare_cmd(
     rows.append(["average", "", ""] + [f"{a['tokens_per_character']:.4f}" + (
         "" if a["tokenizer"] == res.baseline else f" ({a['percent_fewer']:+.1f}%)") for a in res.averages])
     print_table("tokens per character (percent fewer tokens than " + res.baseline + ")", cols, rows,
-                caption=", ".join(written) or None)
+                caption=", ".join(written) or None, names=res.tokenizers)

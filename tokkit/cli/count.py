@@ -5,44 +5,50 @@ from __future__ import annotations
 from typing import List, Optional
 
 import typer
+from typing_extensions import Annotated
 
 from . import app
 from ._common import guarded, print_json, print_table
+from .options import (Address, Alias, Backend, Json, Out, PreTokenizer, Quiet, ReadArgs, Retries, Workers,
+                      corpus_options, deprecated, quiet_of)
 
 
 @app.command("count")
 @guarded
+@deprecated(Alias("--pattern", "pre_tokenizer", "--pre-tokenizer"))
+@corpus_options
 def count(
-    paths: List[str] = typer.Argument(None, help="Files, globs or folders (txt, jsonl, parquet; gz/zst)."),
-    out: str = typer.Option(..., "--out", "-o", help="Counts table to write: .parquet or .tsv."),
-    pattern: str = typer.Option("gpt2", help="Pre-tokenizer: gpt2, gpt4o, whitespace, superword or none."),
-    backend: str = typer.Option("local", help="local (process pool) or ray."),
-    address: Optional[str] = typer.Option(None, help="Address of an existing Ray cluster (default: start one)."),
-    workers: Optional[int] = typer.Option(None, help="Local processes / Ray CPUs (default: all cores)."),
+    paths: Annotated[Optional[List[str]], typer.Argument(
+        help="Files, globs or folders (txt, jsonl, parquet; gz/zst).")] = None,
+    out: Out = ...,
+    pre_tokenizer: PreTokenizer = None,
+    backend: Backend = "local",
+    address: Address = None,
+    workers: Workers = None,
     parts_per_file: int = typer.Option(1, help="Split each file into this many shards (by document index)."),
     dataset: List[str] = typer.Option([], help="A Hugging Face dataset (hub name or local folder); repeatable."),
-    format: Optional[str] = typer.Option(None, help="txt, jsonl or parquet (default: from the file name)."),
-    per_line: bool = typer.Option(False, "--per-line", help="txt: a document per line."),
-    text_field: str = typer.Option("text", help="jsonl field / parquet column with the text."),
-    split: Optional[str] = typer.Option(None, help="Only the 'train' or 'eval' side of the document split."),
-    retries: int = typer.Option(2, help="Extra attempts for a failed shard."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    retries: Retries = 2,
+    as_json: Json = False,
+    quiet: Quiet = False,
+    *, read: ReadArgs,
 ):
-    """Count pre-tokens (words) over many files in parallel; the table feeds `tokkit train native`."""
+    """Count pre-tokens (words) over many files in parallel; the table feeds `tokkit train bpe --counts`.
+
+    The corpus limits (--max-documents, --max-bytes) apply to each shard. --pre-tokenizer also takes
+    superword."""
     import time
 
     from ..dist.count import count_words
 
     t = time.perf_counter()
-    counts = count_words(paths or [], pattern=pattern, backend=backend, workers=workers, address=address,
-                         parts_per_file=parts_per_file, datasets=dataset, retries=retries, quiet=quiet,
-                         format=format, per="line" if per_line else "file", text_field=text_field, split=split)
+    counts = count_words(paths or [], pattern=pre_tokenizer or "gpt2", backend=backend, workers=workers,
+                         address=address, parts_per_file=parts_per_file, datasets=dataset, retries=retries,
+                         quiet=quiet_of(quiet, as_json), **read.kwargs())
     counts.to_file(out)
     summary = dict(out=out, words=len(counts), total=counts.total, seconds=round(time.perf_counter() - t, 3),
                    backend=backend, top=counts.most_common(10))
     if as_json:
         print_json(summary)
-    else:
+    elif not quiet:
         print_table(f"word counts -> {out}", ["distinct", "total", "seconds", "backend"],
                     [[summary["words"], summary["total"], summary["seconds"], backend]])

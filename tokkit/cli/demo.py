@@ -3,29 +3,29 @@ the work is `tokkit.analysis.demo.run_demo`, this command prints it."""
 
 from __future__ import annotations
 
-import typer
 
 from ..analysis.demo import DEMO_LANGUAGES
 from . import app
 from ._common import guarded, print_json, print_table
+from .options import Alias, Json, Language, NWords, Out, Quiet, VocabSize, commas, deprecated
 
 
 @app.command("demo")
 @guarded
+@deprecated(Alias("--languages", "language", "-l/--language (repeatable)", commas))
 def demo(
-    languages: str = typer.Option(",".join(DEMO_LANGUAGES), help="Comma-separated wordfreq language codes."),
-    vocab_size: int = typer.Option(8192, help="Vocabulary size of the demo tokenizer."),
-    n_words: int = typer.Option(20_000, help="Most frequent words per language from wordfreq."),
-    out: str = typer.Option("tokkit-demo", help="Folder for tokenizer.json and its tokkit.json card."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars, no table."),
+    language: Language = None,
+    vocab_size: VocabSize = 8192,
+    n_words: NWords = 20_000,
+    out: Out = "tokkit-demo",
+    as_json: Json = False,
+    quiet: Quiet = False,
 ):
-    """Train a multilingual byte-level BPE from wordfreq counts (shipped with the package, offline), save it,
-    and show tokens per word for each language beside bytes per word."""
-    from ..analysis.demo import run_demo
+    """Train a multilingual BPE from wordfreq counts (offline), save it, show tokens per word per language.
 
-    res = run_demo([x.strip() for x in languages.split(",") if x.strip()], vocab_size=vocab_size,
-                   n_words=n_words, out=out, quiet=quiet or as_json)
+    The word counts ship with the wordfreq package. Default languages: en de fr ru ar hi zh ko."""
+    res = run_demo(language or DEMO_LANGUAGES, vocab_size=vocab_size, n_words=n_words, out=out,
+                   quiet=quiet or as_json)
     if as_json:
         print_json(res)
         return

@@ -2,51 +2,50 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 import typer
 
 from . import app
 from ..analysis._json import jsonable
 from ._common import guarded, print_json, print_table
+from .options import (CORPUS_HELP, Alias, Json, Language, Quiet, ReadArgs, SplitPattern, Tokenizers,
+                      corpus_options, deprecated, quiet_of)
 
 
 @app.command("eval")
 @guarded
+@deprecated(Alias("--pattern", "split_pattern", "--split-pattern"))
+@corpus_options
 def eval_cmd(
-    tokenizers: List[str] = typer.Argument(..., help="Tokenizer files/folders, shared names (o200k_base, gpt2...) "
-                                           "or the built-ins bytes, chars."),
-    corpus: List[str] = typer.Option(..., "--corpus", "-c", help="Files, globs, folders, or a parallel corpus "
-                                     "(udhr, ntrex, flores, or a folder in their layout). Repeatable."),
-    language: List[str] = typer.Option([], "--language", "-l", help="Parallel corpus: the language(s) to "
-                                       "evaluate on (default eng). Repeatable."),
-    pattern: Optional[str] = typer.Option(None, help="Split pattern of a tiktoken ranks file (regex or a known "
-                                          "name: cl100k_base, o200k_base, r50k_base, llama3)."),
+    tokenizers: Tokenizers,
+    corpus: List[str] = typer.Option(..., "--corpus", "-c", help=CORPUS_HELP),
+    language: Language = None,
+    split_pattern: SplitPattern = None,
     alpha: float = typer.Option(2.5, help="Order of the Rényi efficiency."),
     nominal: bool = typer.Option(False, "--nominal-vocabulary", help="Rényi efficiency over the full "
                                  "vocabulary size instead of the types observed."),
     unreachable: bool = typer.Option(False, "--unreachable", help="Also count vocabulary entries that their "
                                      "own text does not encode to (byte-level BPE)."),
-    max_documents: Optional[int] = typer.Option(None, help="Stop after this many documents."),
-    text_field: str = typer.Option("text", help="jsonl field / parquet column with the text."),
-    per_line: bool = typer.Option(False, "--per-line", help="txt: a document per line."),
     boundary_stability: bool = typer.Option(False, "--boundary-stability", help="Also measure how stable token "
-                                            "boundaries are under character noise."),
+                                            "boundaries are under character noise (seeded by --seed)."),
     noise_rate: float = typer.Option(0.03, help="Character noise rate of --boundary-stability."),
-    seed: int = typer.Option(0, help="Seed of --boundary-stability."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    as_json: Json = False,
+    quiet: Quiet = False,
+    *, read: ReadArgs,
 ):
-    """Token counts, bytes/characters per token, fertility, continued words, Rényi efficiency, vocabulary
-    use, UNK and byte-fallback rates, token lengths."""
+    """Intrinsic metrics of tokenizers on a corpus.
+
+    Token counts, bytes/characters per token, fertility, continued words, Rényi efficiency, vocabulary use,
+    UNK and byte-fallback rates, token lengths. On a parallel corpus, per --language (default eng)."""
     from ..analysis.metrics import evaluate
     from ..corpora import ParallelCorpus, open_corpus
     from ..errors import InputError
     from ..tokenizer import load_tokenizer
 
-    toks = [load_tokenizer(t, pattern=pattern) for t in tokenizers]
-    src = open_corpus(corpus, per="line" if per_line else "file", text_field=text_field,
-                      max_documents=max_documents)
+    seed = read.seed
+    toks = [load_tokenizer(t, pattern=split_pattern) for t in tokenizers]
+    src = open_corpus(corpus, **read.kwargs(), quiet=quiet_of(quiet, as_json))
     if isinstance(src, ParallelCorpus):
         langs = language or ["eng"]
         sets = {lang: src.texts(lang) for lang in langs}
@@ -58,7 +57,7 @@ def eval_cmd(
     for tok in toks:
         for set_name, texts in sets.items():
             m = evaluate(tok, texts, alpha=alpha, vocabulary="nominal" if nominal else "observed",
-                         check_unreachable=unreachable, quiet=quiet or as_json).as_dict()
+                         check_unreachable=unreachable, quiet=quiet_of(quiet, as_json)).as_dict()
             m["set"] = set_name
             if m.get("unreachable"):
                 m["unreachable"].pop("ids", None)
@@ -69,23 +68,27 @@ def eval_cmd(
     if as_json:
         print_json(jsonable(results))
         return
+    if quiet:
+        return
     cols = ["tokenizer", "set", "tokens", "chars/tok", "bytes/tok", "fertility", "continued", f"Rényi {alpha:g}",
             "vocab used", "UNK chars", "byte fb"]
     rows = [[m["tokenizer"], m["set"], m["tokens"], m["characters_per_token"], m["bytes_per_token"], m["fertility"],
              f"{m['continued_words']:.1%}", m["renyi_efficiency"], f"{m['vocabulary_utilisation']:.2%}",
              f"{m['unk_character_rate']:.2%}", f"{m['byte_fallback_rate']:.2%}"] for m in results]
     caveats = sorted({f"{m['set']}: {m['word_caveat']}" for m in results if m["word_caveat"]})
-    print_table("tokenizer metrics", cols, rows, caption="\n".join(caveats) or None)
+    names = list(dict.fromkeys(m["tokenizer"] for m in results))
+    print_table("tokenizer metrics", cols, rows, caption="\n".join(caveats) or None, names=names)
     if unreachable:
         print_table("unreachable vocabulary entries", ["tokenizer", "checked", "unreachable", "examples"],
                     [[m["tokenizer"], m["unreachable"]["checked"], m["unreachable"]["unreachable"] if
                       m["unreachable"]["unreachable"] is not None else m["unreachable"].get("reason", "-"),
                       " ".join(repr(t) for _, t in m["unreachable"].get("examples", [])[:6])]
-                     for m in results if m["set"] == results[0]["set"]])
+                     for m in results if m["set"] == results[0]["set"]], names=names)
     if boundary_stability:
         print_table(f"boundary stability at {noise_rate:.0%} character noise (seed {seed})",
                     ["tokenizer", "set", "stability", "stable boundaries", "comparable", "edits"],
                     [[m["tokenizer"], m["set"], m["boundary_stability"]["stability"],
                       m["boundary_stability"]["stable"], m["boundary_stability"]["comparable"],
                       m["boundary_stability"]["edits"]] for m in results],
-                    caption="share of token boundaries away from the edits that both texts share (higher is better)")
+                    caption="share of token boundaries away from the edits that both texts share (higher is better)",
+                    names=names)

@@ -10,6 +10,7 @@ import typer
 
 from . import app
 from ._common import guarded, print_json, print_table
+from .options import Alias, Json, Language, Quiet, ReadArgs, commas, corpus_options, deprecated, quiet_of
 
 
 def load_tokenizer_for_merge(spec: str):
@@ -37,6 +38,8 @@ def load_tokenizer_for_merge(spec: str):
 
 @app.command("merge")
 @guarded
+@deprecated(Alias("--languages", "language", "-l/--language (repeatable)", commas))
+@corpus_options
 def merge(
     tokenizer: str = typer.Argument(..., help="Tokenizer: a tokenizer.json (or folder holding one)."),
     paths: List[str] = typer.Argument(..., help="Files, globs, folders, or a parallel corpus (udhr, ntrex, "
@@ -47,28 +50,30 @@ def merge(
     min_count: int = typer.Option(2, help="Only merge pairs seen at least this often in the batch."),
     mode: str = typer.Option("word", help="Merge boundaries: word, pretokens or sentence."),
     max_length: Optional[int] = typer.Option(None, help="Truncate each sequence to this many tokens."),
-    per_line: bool = typer.Option(False, "--per-line", help="txt: a sequence per line, not per file."),
-    languages: Optional[str] = typer.Option(None, help="Parallel corpus: comma-separated language codes."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    language: Language = None,
+    as_json: Json = False,
+    quiet: Quiet = False,
+    *, read: ReadArgs,
 ):
-    """Shorten sequences by merging frequent in-word pairs per batch; report the reduction (and check that
-    un-merging gives every sequence back exactly)."""
+    """Shorten sequences by merging frequent in-word pairs per batch; report the reduction.
+
+    Also checks that un-merging gives every sequence back exactly. On a parallel corpus, per --language
+    (default all)."""
     from .._progress import progress
     from ..corpora import ParallelCorpus, open_corpus
     from ..dynamic.collate import measure_reduction
     from ..errors import InputError
 
     tok = load_tokenizer_for_merge(tokenizer)
-    src = open_corpus(paths, per="line" if per_line else "file", quiet=quiet)
+    src = open_corpus(paths, **read.kwargs(), quiet=quiet_of(quiet, as_json))
     kw = dict(batch_size=batch_size, max_merges=max_merges, target_ratio=target_ratio, min_count=min_count,
               mode=mode, max_length=max_length)
     if isinstance(src, ParallelCorpus):
-        codes = src.codes if languages is None else [c.strip() for c in languages.split(",") if c.strip()]
+        codes = language or src.codes
         for c in codes:
             src.check_language(c)
         rows = []
-        with progress("merging", total=len(codes), quiet=quiet or as_json, unit="languages") as bar:
+        with progress("merging", total=len(codes), quiet=quiet_of(quiet, as_json), unit="languages") as bar:
             for c in codes:
                 r = measure_reduction(tok, src.texts(c), **kw)
                 rows.append(dict(code=c, **r))
@@ -81,6 +86,8 @@ def merge(
         if as_json:
             print_json(dict(summary=summary, per_language=rows))
             return
+        if quiet:
+            return
         print_table("batch merging per language", ["code", "tokens", "merged", "reduction", "merges/batch", "exact"],
                     [[r["code"], r["tokens_in"], r["tokens_out"], f"{r['reduction']:.1%}",
                       round(r["merges_per_batch"], 1), "yes" if r["exact"] else "NO"] for r in rows],
@@ -92,6 +99,8 @@ def merge(
     r = measure_reduction(tok, texts, **kw)
     if as_json:
         print_json(r)
+        return
+    if quiet:
         return
     print_table("batch merging", ["sequences", "tokens", "merged", "reduction", "merges/batch", "exact"],
                 [[r["texts"], r["tokens_in"], r["tokens_out"], f"{r['reduction']:.1%}",

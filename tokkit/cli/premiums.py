@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 import os
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
 from . import app
 from ..analysis._json import jsonable
 from ._common import guarded, print_json, print_table
+from .options import (CORPUS_HELP, Alias, Json, Language, Nfc, Plot, Quiet, Reference, Seed, SplitPattern,
+                      Tokenizers, deprecated, quiet_of)
 
 
 def _fmt_ci(r) -> str:
@@ -19,33 +21,32 @@ def _fmt_ci(r) -> str:
 
 @app.command("premiums")
 @guarded
+@deprecated(Alias("--pattern", "split_pattern", "--split-pattern"))
 def premiums_cmd(
-    tokenizers: List[str] = typer.Argument(..., help="Tokenizer files/folders, shared names, or bytes / chars."),
-    corpus: str = typer.Option("udhr", "--corpus", "-c", help="udhr, ntrex, flores, or a folder in one of "
-                               "those layouts."),
-    reference: str = typer.Option("eng", "--reference", "-r", help="Reference language code of the corpus."),
-    language: List[str] = typer.Option([], "--language", "-l", help="Only these languages (repeatable)."),
-    pattern: Optional[str] = typer.Option(None, help="Split pattern for tiktoken ranks files."),
-    nfc: bool = typer.Option(False, "--nfc", help="NFC-normalize the text first."),
+    tokenizers: Tokenizers,
+    corpus: str = typer.Option("udhr", "--corpus", "-c", help=CORPUS_HELP),
+    reference: Reference = "eng",
+    language: Language = None,
+    split_pattern: SplitPattern = None,
+    nfc: Nfc = False,
     unk_threshold: float = typer.Option(0.1, help="Mask a language with more than this share of characters "
                                         "under UNK."),
     bootstrap: int = typer.Option(1000, help="Bootstrap resamples of units for the CI (0: none)."),
     ci: float = typer.Option(0.95, help="Confidence level."),
-    seed: int = typer.Option(0, help="Bootstrap seed."),
-    plot: Optional[str] = typer.Option(None, "--plot", help="Write the sorted-premium figure here (.png/.svg); "
-                                       "beside it: <stem>-scripts, <stem>-map, <stem>-lorenz."),
+    seed: Seed = 0,
+    plot: Plot = None,
     csv_path: Optional[str] = typer.Option(None, "--csv", help="Write one row per tokenizer and language."),
     show: int = typer.Option(25, help="Languages in the printed table (highest premiums first; 0: all)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    as_json: Json = False,
+    quiet: Quiet = False,
 ):
     """Premium = tokens of a language's aligned units / tokens of the same units in the reference."""
     from ..analysis.premium import premiums
     from ..tokenizer import load_tokenizer
 
-    toks = [load_tokenizer(t, pattern=pattern) for t in tokenizers]
+    toks = [load_tokenizer(t, pattern=split_pattern) for t in tokenizers]
     res = premiums(toks, corpus, reference=reference, languages=language or None, nfc=nfc,
-                   unk_threshold=unk_threshold, bootstrap=bootstrap, ci=ci, seed=seed, quiet=quiet or as_json)
+                   unk_threshold=unk_threshold, bootstrap=bootstrap, ci=ci, seed=seed, quiet=quiet_of(quiet, as_json))
     written = []
     if csv_path:
         res.to_csv(csv_path)
@@ -64,6 +65,11 @@ def premiums_cmd(
         d["written"] = written
         print_json(jsonable(d))
         return
+    if res.skipped:
+        typer.secho(f"{len(res.skipped)} language(s) with no units aligned with {reference} skipped: "
+                    + ", ".join(s["language"] for s in res.skipped[:12]), err=True)
+    if quiet:
+        return
     names = [t.name for t in toks]
     by = {(r["tokenizer"], r["language"]): r for r in res.rows}
     first = res.for_tokenizer(names[0])
@@ -81,13 +87,13 @@ def premiums_cmd(
             row += ["masked" if x["masked"] else x["premium"], _fmt_ci(x)]
         rows.append(row)
     print_table(f"token premiums vs {reference} on {res.corpus} ({len(first)} languages; "
-                f"{'top ' + str(show) if show and show < len(first) else 'all'})", cols, rows)
+                f"{'top ' + str(show) if show and show < len(first) else 'all'})", cols, rows, names=names)
     print_table("summary", ["tokenizer", "languages", "masked", "median", "max", "max at", "Gini", "ref. tokens"],
                 [[s["tokenizer"], s["languages"], s["masked"], s["median"], s["max"], s["max_language"], s["gini"],
                   s["reference_tokens"]] for s in res.summary],
                 caption=f"encoding {res.timings['encode']:.2f} s, everything else "
                 f"{res.timings['prepare'] + res.timings['premiums']:.2f} s (loading {res.timings['load']:.2f} s)"
-                + (f"; wrote {', '.join(written)}" if written else ""))
+                + (f"; wrote {', '.join(written)}" if written else ""), names=names)
     scripts = {}
     for r in res.scripts:
         scripts.setdefault(r["script"], {})[r["tokenizer"]] = r
@@ -95,7 +101,4 @@ def premiums_cmd(
     print_table("median premium per script", ["script", "languages"] + names,
                 [[k, max(x["languages"] for x in scripts[k].values())]
                  + [scripts[k][n]["median"] if n in scripts[k] else "-" for n in names]
-                 for k in (order_s[:show] if show else order_s)])
-    if res.skipped:
-        typer.secho(f"{len(res.skipped)} language(s) with no units aligned with {reference} skipped: "
-                    + ", ".join(s["language"] for s in res.skipped[:12]), err=True)
+                 for k in (order_s[:show] if show else order_s)], names=names)

@@ -10,6 +10,8 @@ import typer
 from . import app
 from ..analysis._json import jsonable
 from ._common import guarded, print_json, print_table
+from .options import (NFC_HELP, Address, Alias, Backend, Json, Language, NWords, Plot, Quiet, Reference, Retries,
+                      Seed, Workers, deprecated, quiet_of)
 
 
 def _size(v: float) -> str:
@@ -18,45 +20,58 @@ def _size(v: float) -> str:
     return f"{v:,.0f}" if v < 1e7 else f"{v:.2g}"
 
 
+def _sizes(value: str) -> list[int]:
+    from ..errors import InputError
+
+    try:
+        return [int(x) for x in value.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"--sizes {value!r}: expected comma-separated integers") from None
+
+
 @app.command("sweep")
 @guarded
+@deprecated(Alias("--sizes", "size", "--size (repeatable)", _sizes))
 def sweep_cmd(
-    languages: List[str] = typer.Argument(..., help="Training languages (wordfreq codes: en de fr ...); "
-                                          "'en=eng' names the evaluation code."),
-    sizes: str = typer.Option("1024,2048,4096,8192,16384", help="Comma-separated vocabulary sizes."),
+    languages: List[str] = typer.Argument(None, help="Training languages (wordfreq codes: en de fr ...); "
+                                          "'en=eng' names the evaluation code. Also -l/--language."),
+    language: Language = None,
+    size: Optional[List[int]] = typer.Option(None, "--size", help="A vocabulary size (repeatable; default "
+                                             "1024 2048 4096 8192 16384)."),
     algorithm: str = typer.Option("hf-bpe", help="hf-bpe, spm-bpe, spm-unigram, or module:function."),
     data: str = typer.Option("wordfreq", help="'wordfreq', or a path with {lang}: a word-count table or text files."),
     eval_corpus: str = typer.Option("udhr", "--eval-corpus", help="Parallel corpus to count tokens on."),
     store: str = typer.Option("sweep.sqlite", help="SQLite results store; an interrupted sweep resumes from it."),
-    reference: Optional[str] = typer.Option(None, help="Reference language (default: the first)."),
+    reference: Reference = None,
     reference_size: Optional[int] = typer.Option(None, help="Target = the reference's CTC at this size "
                                                  "(default: the largest size)."),
-    n_words: int = typer.Option(30_000, help="wordfreq: the most frequent N words."),
+    n_words: NWords = 30_000,
     total: int = typer.Option(1_000_000, help="wordfreq: frequencies scaled to this many running words."),
-    seed: int = typer.Option(0),
-    nfc: bool = typer.Option(True, "--nfc/--no-nfc", help="NFC-normalize training words and evaluation text."),
+    seed: Seed = 0,
+    nfc: bool = typer.Option(True, "--nfc/--no-nfc", help=NFC_HELP),
     casefold: Optional[bool] = typer.Option(None, "--casefold/--no-casefold", help="Case-fold the evaluation "
                                             "text (default: with wordfreq data, whose lists are case-folded)."),
-    backend: str = typer.Option("local", help="local (process pool), ray, or inline (this process)."),
-    address: Optional[str] = typer.Option(None, help="Address of an existing Ray cluster (default: start one)."),
-    workers: Optional[int] = typer.Option(None, help="Local processes / Ray CPUs (default: all cores)."),
-    retries: int = typer.Option(2, help="Extra attempts for a failed cell before it is recorded as failed."),
-    plot: Optional[str] = typer.Option(None, "--plot", help="Write CTC and premium against size (.png/.svg)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    backend: Backend = "local",
+    address: Address = None,
+    workers: Workers = None,
+    retries: Retries = 2,
+    plot: Plot = None,
+    as_json: Json = False,
+    quiet: Quiet = False,
 ):
-    """Train monolingual tokenizers per language and size, fit CTC = a·V^b, solve for the size reaching the
-    reference's CTC."""
+    """Vocabulary-size sweep: per language and size a tokenizer, CTC = a·V^b fits, the size matching the reference.
+
+    The reference is the first language unless -r. --nfc covers training words and evaluation text."""
     from ..analysis.sweeps import sweep
     from ..errors import InputError
 
-    try:
-        size_list = [int(s) for s in sizes.split(",") if s.strip()]
-    except ValueError:
-        raise InputError(f"--sizes {sizes!r}: expected comma-separated integers") from None
+    languages = list(languages or []) + list(language or [])
+    if not languages:
+        raise InputError("give the training languages (positional or -l/--language)")
+    size_list = list(size or [1024, 2048, 4096, 8192, 16384])
     res = sweep(languages, size_list, algorithm=algorithm, data=data, eval_corpus=eval_corpus, store=store,
                 reference=reference, reference_size=reference_size, n_words=n_words, total=total, seed=seed,
-                nfc=nfc, casefold=casefold, quiet=quiet or as_json, backend=backend, address=address,
+                nfc=nfc, casefold=casefold, quiet=quiet_of(quiet, as_json), backend=backend, address=address,
                 workers=workers, retries=retries)
     written = []
     if plot:
@@ -67,6 +82,8 @@ def sweep_cmd(
         d = res.as_dict()
         d["written"] = written
         print_json(jsonable(d))
+        return
+    if quiet:
         return
     sizes_sorted = sorted({c["vocab_size"] for c in res.cells})
     ctc = {(c["language"], c["vocab_size"]): c["ctc"] for c in res.cells}

@@ -1,44 +1,49 @@
-"""`tokkit train bpe|char|superword|spm`: thin commands over `tokkit.train_*`."""
+"""`tokkit train bpe|char|superword|spm|parity`: thin commands over the training recipes (the calls
+themselves are in train_calls.py)."""
 
 from __future__ import annotations
 
+import json
 from typing import List, Optional
 
 import typer
+from typing_extensions import Annotated
 
-from . import train_app
+from . import train_app, train_calls
 from ._common import guarded, print_json, print_table
+from .options import (Alias, AllowSmaller, Engine, ExportSize, Json, Language, MaxTokenWords, MaxWords, MinFrequency, Out,
+                      PreTokenizer, Quiet, ReadArgs, Resume, SpecialToken, Term, TermsFile, Threads, Transition,
+                      VocabSize, check_engine, commas, corpus_options, deprecated, quiet_of, specials)
 
-_CORPUS = typer.Argument(..., help="Training text: files, globs or folders (.txt, .jsonl, .parquet; plain, .gz, "
-                         ".zst).")
-_OUT = typer.Option(..., "--out", "-o", help="Artifact folder to write (replaced atomically).")
-_FORMAT = typer.Option(None, help="txt, jsonl or parquet (default: from the file name).")
-_PER_LINE = typer.Option(False, "--per-line", help="txt: a document per line, not per file.")
-_TEXT_FIELD = typer.Option("text", help="jsonl field / parquet column with the text.")
-_MAX_DOCS = typer.Option(None, help="Stop after this many documents.")
-_MAX_BYTES = typer.Option(None, help="Stop after this many bytes of text.")
-_SAMPLE = typer.Option(None, help="Keep this fraction of documents (by id hash).")
-_SEED = typer.Option(0, help="Seed of sampling and splitting.")
-_SPLIT = typer.Option(None, help="Train only on the 'train' (or 'eval') side of the document split.")
-_EVAL_FRACTION = typer.Option(0.1, help="Share of documents in the eval split.")
-_REPLACE = typer.Option(False, "--replace-invalid", help="Replace invalid UTF-8 with U+FFFD.")
-_JSON = typer.Option(False, "--json", help="Print the card as JSON.")
-_QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar, no summary.")
-_SPECIALS = typer.Option(None, help="Comma-separated special tokens (ids 0..n-1); default: start, end, pad, "
-                         "unk, sep, cls, mask and chat-role markers.")
+Corpus = Annotated[Optional[List[str]], typer.Argument(
+    help="Training text: files, globs or folders (.txt, .jsonl, .parquet; plain, .gz, .zst).")]
+Pow2 = Annotated[bool, typer.Option("--pow2", help="Round --vocab-size up to a power of two (by real merges).")]
+Uncased = Annotated[bool, typer.Option("--uncased", help="Lowercase before training.")]
+Normalizer = Annotated[Optional[str], typer.Option("--normalizer", help="none, NFC (default) or NFKC.")]
+Counts = Annotated[Optional[str], typer.Option(
+    "--counts", help="Train from a word-count table (.tsv or .parquet, e.g. from `tokkit count`).")]
+Wordfreq = Annotated[Optional[str], typer.Option(
+    "--wordfreq", help="Train from the wordfreq counts of this language (shipped, offline).")]
+PrefixSpace = Annotated[bool, typer.Option(
+    "--prefix-space", help="--counts/--wordfreq: put a space before each word, as in running text.")]
+Unicode = Annotated[Optional[str], typer.Option(
+    "--unicode", help="Native engine's character classes: regex (default; the regex module) or hf (as HF "
+    "tokenizers' older Unicode tables: identical merges on any text).")]
 
-
-def _docs(corpus, format, per_line, text_field, max_documents, max_bytes, sample, seed, split, eval_fraction,
-          replace_invalid, quiet):
-    from ..corpora import read_documents
-
-    return read_documents(corpus, format=format, per="line" if per_line else "file", text_field=text_field,
-                max_documents=max_documents, max_bytes=max_bytes, sample=sample, seed=seed, split=split,
-                eval_fraction=eval_fraction, errors="replace" if replace_invalid else "strict",
-                          quiet=quiet)
+# `--special-tokens ''` meant none, as `--special-token ''` does
+_SPECIAL_TOKENS_ALIAS = Alias("--special-tokens", "special_token", "--special-token (repeatable)",
+                              lambda v: commas(v) or [""])
 
 
-def _report(out: str, as_json: bool, quiet: bool) -> None:
+def _summary(out: str, row: Optional[dict], as_json: bool, quiet: bool) -> None:
+    """Print what a training run wrote: the native engine's summary row, else the artifact's card."""
+    if row is not None:
+        if as_json:
+            print_json(row)
+        elif not quiet:
+            print_table(f"BPE -> {out}", ["", "value"],
+                        [[k, json.dumps(v) if isinstance(v, (dict, list)) else v] for k, v in row.items()])
+        return
     from ..train.artifacts import read_card
 
     card = read_card(out)
@@ -55,103 +60,156 @@ def _report(out: str, as_json: bool, quiet: bool) -> None:
                   ", ".join(card["files"] + ["tokkit.json"])]])
 
 
+def _documents(corpus: Optional[List[str]], read: ReadArgs, quiet: bool):
+    from ..corpora import read_documents
+
+    return read_documents(corpus, **read.kwargs(), quiet=quiet) if corpus else None
+
+
+def _word_counts(counts: Optional[str], wordfreq: Optional[str], prefix_space: bool):
+    """--counts and --wordfreq as one word -> count table (None when neither is given)."""
+    if not counts and not wordfreq:
+        return None
+    from ..corpora import read_word_counts, wordfreq_counts
+
+    table = dict(read_word_counts(counts)) if counts else {}
+    if wordfreq:
+        for w, c in wordfreq_counts(wordfreq).items():
+            table[w] = table.get(w, 0) + c
+    return {(" " + w if prefix_space else w): c for w, c in table.items()}
+
+
 @train_app.command("bpe")
 @guarded
+@deprecated(_SPECIAL_TOKENS_ALIAS, Alias("--terms", "terms_file", "--terms-file FILE (or repeatable --term)"))
+@corpus_options
 def bpe(
-    corpus: List[str] = _CORPUS,
-    out: str = _OUT,
-    vocab_size: int = typer.Option(32768, "--vocab-size", "-v", help="Total size, special tokens included."),
-    pow2: bool = typer.Option(False, "--pow2", help="Round vocab-size up to a power of two (by real merges)."),
-    uncased: bool = typer.Option(False, "--uncased", help="Lowercase before training."),
-    normalizer: str = typer.Option("NFC", help="none, NFC or NFKC."),
-    min_frequency: int = typer.Option(2, help="Stop merging pairs seen fewer times."),
-    pre_tokenizer: str = typer.Option("gpt2", help="gpt2, gpt4o or whitespace."),
+    corpus: Corpus = None,
+    out: Out = ...,
+    vocab_size: VocabSize = 32768,
+    engine: Engine = None,
+    pow2: Pow2 = False,
+    uncased: Uncased = False,
+    normalizer: Normalizer = None,
+    min_frequency: MinFrequency = 2,
+    pre_tokenizer: PreTokenizer = None,
     split_digits: bool = typer.Option(False, "--split-digits", help="Every digit its own pre-token."),
-    terms: Optional[str] = typer.Option(None, help="File of domain terms, one per line: each becomes one token."),
-    special_tokens: Optional[str] = _SPECIALS,
-    format: Optional[str] = _FORMAT, per_line: bool = _PER_LINE, text_field: str = _TEXT_FIELD,
-    max_documents: Optional[int] = _MAX_DOCS, max_bytes: Optional[int] = _MAX_BYTES,
-    sample: Optional[float] = _SAMPLE, seed: int = _SEED, split: Optional[str] = _SPLIT,
-    eval_fraction: float = _EVAL_FRACTION, replace_invalid: bool = _REPLACE,
-    as_json: bool = _JSON, quiet: bool = _QUIET,
+    term: Term = None,
+    terms_file: TermsFile = None,
+    special_token: SpecialToken = None,
+    counts: Counts = None,
+    wordfreq: Wordfreq = None,
+    prefix_space: PrefixSpace = False,
+    resume: Resume = None,
+    export_size: ExportSize = None,
+    max_words: MaxWords = None,
+    allow_smaller: AllowSmaller = False,
+    threads: Threads = None,
+    unicode: Unicode = None,
+    as_json: Json = False,
+    quiet: Quiet = False,
+    *, read: ReadArgs,
 ):
-    """Domain byte-level BPE (KL3M-style) with exact sizes and domain terms inside the model."""
-    from ..train import train_bpe
+    """Byte-level BPE (KL3M-style domain tokenizers): exact sizes, domain terms inside the model.
 
-    train_bpe(_docs(corpus, format, per_line, text_field, max_documents, max_bytes, sample, seed, split,
-                   eval_fraction, replace_invalid, quiet or as_json), out, vocab_size=vocab_size, pow2=pow2, cased=not uncased, normalizer=normalizer,
-              min_frequency=min_frequency, pre_tokenizer=pre_tokenizer, split_digits=split_digits, terms=terms,
-              special_tokens=_specials(special_tokens), quiet=quiet or as_json)
-    _report(out, as_json, quiet)
+    Trains on text, a word-count table (--counts) or wordfreq counts (--wordfreq)."""
+    from ..errors import InputError
+
+    word_counts = _word_counts(counts, wordfreq, prefix_space)
+    if not corpus and word_counts is None:
+        raise InputError("give training text, --counts or --wordfreq")
+    row = train_calls.train_bpe(
+        _documents(corpus, read, quiet_of(quiet, as_json)), out, engine=check_engine(engine),
+        vocab_size=vocab_size, pow2=pow2, uncased=uncased, normalizer=normalizer, min_frequency=min_frequency,
+        pre_tokenizer=pre_tokenizer, split_digits=split_digits, terms=term or [], terms_file=terms_file,
+        special_tokens=specials(special_token), word_counts=word_counts, resume=resume,
+        export_sizes=export_size or [], max_words=max_words, allow_smaller=allow_smaller, threads=threads,
+        unicode=unicode, quiet=quiet_of(quiet, as_json))
+    _summary(out, row, as_json, quiet)
 
 
 @train_app.command("char")
 @guarded
+@deprecated(_SPECIAL_TOKENS_ALIAS)
+@corpus_options
 def char(
-    corpus: List[str] = _CORPUS,
-    out: str = _OUT,
-    vocab_size: int = typer.Option(4096, "--vocab-size", "-v", help="Total size (4096, 8192, 16384, ...)."),
+    corpus: Corpus = None,
+    out: Out = ...,
+    vocab_size: VocabSize = 4096,
     max_token_chars: Optional[int] = typer.Option(None, help="Longest token in Unicode characters (default 3; "
                                                   "4 from 16K)."),
-    min_frequency: int = typer.Option(2, help="Stop merging pairs seen fewer times."),
-    pre_tokenizer: str = typer.Option("gpt2", help="gpt2, gpt4o or whitespace."),
+    min_frequency: MinFrequency = 2,
+    pre_tokenizer: PreTokenizer = None,
     limit_alphabet: Optional[int] = typer.Option(None, help="Keep only this many non-ASCII characters (default: "
                                                  "vocab-size / 16; -1: all of the corpus)."),
-    special_tokens: Optional[str] = _SPECIALS,
-    format: Optional[str] = _FORMAT, per_line: bool = _PER_LINE, text_field: str = _TEXT_FIELD,
-    max_documents: Optional[int] = _MAX_DOCS, max_bytes: Optional[int] = _MAX_BYTES,
-    sample: Optional[float] = _SAMPLE, seed: int = _SEED, split: Optional[str] = _SPLIT,
-    eval_fraction: float = _EVAL_FRACTION, replace_invalid: bool = _REPLACE,
-    as_json: bool = _JSON, quiet: bool = _QUIET,
+    special_token: SpecialToken = None,
+    as_json: Json = False,
+    quiet: Quiet = False,
+    *, read: ReadArgs,
 ):
     """Character-level BPE: token length bounded exactly in Unicode characters, no unreachable entries."""
-    from ..train import train_char
+    train_calls.train_char(
+        _documents(_need(corpus), read, quiet_of(quiet, as_json)), out, vocab_size=vocab_size,
+        max_token_chars=max_token_chars, min_frequency=min_frequency, pre_tokenizer=pre_tokenizer,
+        limit_alphabet="auto" if limit_alphabet is None else None if limit_alphabet < 0 else limit_alphabet,
+        special_tokens=specials(special_token), quiet=quiet_of(quiet, as_json))
+    _summary(out, None, as_json, quiet)
 
-    train_char(_docs(corpus, format, per_line, text_field, max_documents, max_bytes, sample, seed, split,
-                   eval_fraction, replace_invalid, quiet or as_json), out, vocab_size=vocab_size, max_token_chars=max_token_chars, min_frequency=min_frequency,
-               pre_tokenizer=pre_tokenizer,
-               limit_alphabet="auto" if limit_alphabet is None else None if limit_alphabet < 0 else limit_alphabet,
-               special_tokens=_specials(special_tokens), quiet=quiet or as_json)
-    _report(out, as_json, quiet)
+
+def _need(corpus):
+    from ..errors import InputError
+
+    if not corpus:
+        raise InputError("give training text: files, globs or folders")
+    return corpus
 
 
 @train_app.command("superword")
 @guarded
+@deprecated(_SPECIAL_TOKENS_ALIAS, Alias("--max-words", "max_token_words", "--max-token-words", int,
+                                         Optional[int]))
+@corpus_options
 def superword(
-    corpus: List[str] = _CORPUS,
-    out: str = _OUT,
-    vocab_size: int = typer.Option(32768, "--vocab-size", "-v", help="Total size, special tokens included."),
-    transition: Optional[int] = typer.Option(None, help="Vocabulary size where stage 2 starts (default 90%)."),
-    max_words: int = typer.Option(4, help="Most words one token may span."),
-    pow2: bool = typer.Option(False, "--pow2", help="Round vocab-size up to a power of two."),
-    uncased: bool = typer.Option(False, "--uncased", help="Lowercase before training."),
-    normalizer: str = typer.Option("NFC", help="none, NFC or NFKC."),
-    min_frequency: int = typer.Option(2, help="Stop merging pairs seen fewer times."),
-    special_tokens: Optional[str] = _SPECIALS,
-    format: Optional[str] = _FORMAT, per_line: bool = _PER_LINE, text_field: str = _TEXT_FIELD,
-    max_documents: Optional[int] = _MAX_DOCS, max_bytes: Optional[int] = _MAX_BYTES,
-    sample: Optional[float] = _SAMPLE, seed: int = _SEED, split: Optional[str] = _SPLIT,
-    eval_fraction: float = _EVAL_FRACTION, replace_invalid: bool = _REPLACE,
-    as_json: bool = _JSON, quiet: bool = _QUIET,
+    corpus: Corpus = None,
+    out: Out = ...,
+    vocab_size: VocabSize = 32768,
+    engine: Engine = None,
+    transition: Transition = None,
+    max_token_words: MaxTokenWords = 4,
+    pre_tokenizer: PreTokenizer = None,
+    pow2: Pow2 = False,
+    uncased: Uncased = False,
+    normalizer: Normalizer = None,
+    min_frequency: MinFrequency = 2,
+    special_token: SpecialToken = None,
+    allow_smaller: AllowSmaller = False,
+    threads: Threads = None,
+    as_json: Json = False,
+    quiet: Quiet = False,
+    *, read: ReadArgs,
 ):
-    """Superword (SuperBPE) tokenizer: stage-2 merges may cross single spaces; plain tokenizer.json."""
-    from ..train import train_superword
+    """Superword (SuperBPE) tokenizer: stage-2 merges may cross single spaces; plain tokenizer.json.
 
-    train_superword(_docs(corpus, format, per_line, text_field, max_documents, max_bytes, sample, seed, split,
-                   eval_fraction, replace_invalid, quiet or as_json), out, vocab_size=vocab_size, transition=transition, max_words=max_words, pow2=pow2,
-                    cased=not uncased, normalizer=normalizer, min_frequency=min_frequency,
-                    special_tokens=_specials(special_tokens), quiet=quiet or as_json)
-    _report(out, as_json, quiet)
+    --pre-tokenizer is stage 1's split (gpt4o)."""
+    row = train_calls.train_superword(
+        _documents(_need(corpus), read, quiet_of(quiet, as_json)), out, engine=check_engine(engine),
+        vocab_size=vocab_size, transition=transition, max_token_words=max_token_words,
+        pre_tokenizer=pre_tokenizer, pow2=pow2, uncased=uncased, normalizer=normalizer,
+        min_frequency=min_frequency, special_tokens=specials(special_token), allow_smaller=allow_smaller,
+        threads=threads, quiet=quiet_of(quiet, as_json))
+    _summary(out, row, as_json, quiet)
 
 
 @train_app.command("spm")
 @guarded
+@deprecated(_SPECIAL_TOKENS_ALIAS)
+@corpus_options
 def spm(
-    corpus: List[str] = _CORPUS,
-    out: str = _OUT,
-    vocab_size: int = typer.Option(32000, "--vocab-size", "-v", help="Total size, special tokens included."),
+    corpus: Corpus = None,
+    out: Out = ...,
+    vocab_size: VocabSize = 32000,
     model_type: str = typer.Option("unigram", help="unigram or bpe."),
-    pow2: bool = typer.Option(False, "--pow2", help="Round vocab-size up to a power of two."),
+    pow2: Pow2 = False,
     normalization: str = typer.Option("identity", help="identity (keeps text as is), nfkc, nmt_nfkc, ..."),
     no_byte_fallback: bool = typer.Option(False, "--no-byte-fallback", help="Unknown characters become <unk>."),
     cross_words: bool = typer.Option(False, "--cross-words", help="Allow pieces across whitespace."),
@@ -160,26 +218,64 @@ def spm(
     dummy_prefix: bool = typer.Option(False, "--dummy-prefix", help="Add a leading space to every text."),
     character_coverage: float = typer.Option(0.9995, help="Share of characters the alphabet must cover."),
     input_sentence_size: int = typer.Option(0, help="Sample this many sentences (0: all) to bound memory."),
-    special_tokens: Optional[str] = _SPECIALS,
-    format: Optional[str] = _FORMAT, per_line: bool = _PER_LINE, text_field: str = _TEXT_FIELD,
-    max_documents: Optional[int] = _MAX_DOCS, max_bytes: Optional[int] = _MAX_BYTES,
-    sample: Optional[float] = _SAMPLE, seed: int = _SEED, split: Optional[str] = _SPLIT,
-    eval_fraction: float = _EVAL_FRACTION, replace_invalid: bool = _REPLACE,
-    as_json: bool = _JSON, quiet: bool = _QUIET,
+    special_token: SpecialToken = None,
+    as_json: Json = False,
+    quiet: Quiet = False,
+    *, read: ReadArgs,
 ):
     """SentencePiece unigram or BPE, layout-preserving by default (identity, byte fallback)."""
-    from ..train import train_spm
+    train_calls.train_spm(
+        _documents(_need(corpus), read, quiet_of(quiet, as_json)), out, vocab_size=vocab_size,
+        model_type=model_type, pow2=pow2, normalization=normalization, byte_fallback=not no_byte_fallback,
+        split_by_whitespace=not cross_words, remove_extra_whitespaces=collapse_whitespace,
+        add_dummy_prefix=dummy_prefix, character_coverage=character_coverage,
+        input_sentence_size=input_sentence_size, special_tokens=specials(special_token),
+        quiet=quiet_of(quiet, as_json))
+    _summary(out, None, as_json, quiet)
 
-    train_spm(_docs(corpus, format, per_line, text_field, max_documents, max_bytes, sample, seed, split,
-                   eval_fraction, replace_invalid, quiet or as_json), out, vocab_size=vocab_size, model_type=model_type, pow2=pow2, normalization=normalization,
-              byte_fallback=not no_byte_fallback, split_by_whitespace=not cross_words,
-              remove_extra_whitespaces=collapse_whitespace, add_dummy_prefix=dummy_prefix,
-              character_coverage=character_coverage, input_sentence_size=input_sentence_size,
-              special_tokens=_specials(special_tokens), quiet=quiet or as_json)
-    _report(out, as_json, quiet)
+
+ParallelCorpusArg = Annotated[str, typer.Argument(
+    help="Parallel corpus: udhr, ntrex, flores, or a folder in one of their layouts.")]
+DevFraction = Annotated[float, typer.Option(
+    "--dev-fraction", help="Share of the common units held out as the dev set that picks each merge.")]
+GlobalMerges = Annotated[int, typer.Option("--global-merges", help="Ordinary merges first (hybrid).")]
 
 
-def _specials(s: Optional[str]):
-    if s is None:
-        return None
-    return [t for t in s.split(",")] if s else []
+def _parity_summary(model, out: str, global_merges: int, as_json: bool, quiet: bool) -> None:
+    summary = dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), **model.timings, **model.stats)
+    if as_json:
+        print_json(summary)
+    elif not quiet:
+        per = model.stats["merges_per_language"]
+        print_table(f"parity-aware BPE -> {out}: merges chosen per language (global: {global_merges})",
+                    ["language", "merges", "dev tokens"], [[c, per[c], model.stats["dev_tokens"][c]] for c in per])
+
+
+@train_app.command("parity")
+@guarded
+@deprecated(Alias("--languages", "language", "-l/--language (repeatable)", commas))
+def parity(
+    corpus: ParallelCorpusArg,
+    out: Out = ...,
+    vocab_size: VocabSize = 32768,
+    language: Language = None,
+    dev_fraction: DevFraction = 0.2,
+    global_merges: GlobalMerges = 0,
+    pre_tokenizer: PreTokenizer = None,
+    min_frequency: MinFrequency = 0,
+    special_token: SpecialToken = None,
+    allow_smaller: AllowSmaller = False,
+    threads: Threads = None,
+    as_json: Json = False,
+    quiet: Quiet = False,
+):
+    """Parity-aware BPE (Foroutan et al. 2025) on a parallel corpus.
+
+    Each merge goes to the language whose dev text is longest in tokens, so the languages end up with
+    similar lengths."""
+    model = train_calls.train_parity(
+        corpus, out, languages=language, dev_fraction=dev_fraction, vocab_size=vocab_size,
+        pre_tokenizer=pre_tokenizer, global_merges=global_merges, min_frequency=min_frequency,
+        special_tokens=specials(special_token), threads=threads, allow_smaller=allow_smaller,
+        quiet=quiet_of(quiet, as_json))
+    _parity_summary(model, out, global_merges, as_json, quiet)

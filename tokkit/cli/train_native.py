@@ -1,29 +1,30 @@
-"""`tokkit train native ...`: the numba byte-level BPE trainer."""
+"""`tokkit train native ...`: hidden for one release; it is `train bpe --engine native` (with --superword:
+`train superword --engine native`; with --parity: `train parity`), under its old flags."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import List, Optional
 
 import typer
 
-from . import train_app
-from ._common import guarded, print_json, print_table
+from . import train_app, train_calls
+from ._common import guarded
+from .options import warn_deprecated
+from .train import _parity_summary, _summary, _word_counts
 
 
-@train_app.command("native")
+@train_app.command("native", hidden=True)
 @guarded
 def native(
     paths: List[str] = typer.Argument(None, help="Text files (.txt read as bytes; .jsonl/.parquet/.gz through "
                                       "the corpus readers)."),
     out: str = typer.Option(..., "--out", "-o", help="Output folder: tokenizer.json + tokkit.json."),
-    vocab_size: int = typer.Option(32768, help="Vocabulary size, special tokens and the 256 bytes included."),
-    pattern: Optional[str] = typer.Option(None, help="Pre-tokenization: gpt2 (default), gpt4o, whitespace or "
-                                          "none; with --superword, the stage-1 split (default gpt4o)."),
+    vocab_size: int = typer.Option(32768, "--vocab-size", "-v", help="Vocabulary size."),
+    pattern: Optional[str] = typer.Option(None, "--pattern", "--pre-tokenizer", help="Pre-tokenization."),
     min_frequency: int = typer.Option(0, help="Stop when the best pair is rarer than this."),
-    special: List[str] = typer.Option([], "--special", help="A special token (repeatable), ids from 0."),
-    per_line: bool = typer.Option(False, "--per-line", help="Each line is a document (as HF's train(files))."),
+    special: List[str] = typer.Option([], "--special", "--special-token", help="A special token (repeatable)."),
+    per_line: bool = typer.Option(False, "--per-line", help="Each line is a document."),
     counts: Optional[str] = typer.Option(None, help="Train from a word-count table (.tsv or .parquet)."),
     wordfreq: Optional[str] = typer.Option(None, help="Train from wordfreq counts of this language."),
     prefix_space: bool = typer.Option(False, "--prefix-space", help="Counts: put a space before each word."),
@@ -31,92 +32,56 @@ def native(
     term: List[str] = typer.Option([], "--term", help="A domain term to make a token (repeatable)."),
     terms_file: Optional[str] = typer.Option(None, help="Domain terms, one per line."),
     max_words: Optional[int] = typer.Option(None, help="Bound memory: keep at most this many distinct words."),
-    export_size: List[int] = typer.Option([], "--export-size", help="Also write tokenizer-<V>.json for a "
-                                          "smaller V from the same run (repeatable)."),
+    export_size: List[int] = typer.Option([], "--export-size", help="Also write tokenizer-<V>.json."),
     superword: bool = typer.Option(False, "--superword", help="SuperBPE: stage 2 merges across single spaces."),
     transition: Optional[int] = typer.Option(None, help="Superword: vocabulary size where stage 2 starts "
-                                             "(default 80%% of --vocab-size)."),
+                                             "(default 80% of --vocab-size)."),
     max_token_words: int = typer.Option(4, help="Superword: most words one token may span."),
-    parity: Optional[str] = typer.Option(None, help="Parity-aware objective on a parallel corpus: udhr, ntrex, "
-                                         "flores or a folder (train on its units, pick merges by dev length)."),
+    parity: Optional[str] = typer.Option(None, help="Parity-aware objective on a parallel corpus."),
     languages: Optional[str] = typer.Option(None, help="Parity: comma-separated language codes (default all)."),
     dev_fraction: float = typer.Option(0.2, help="Parity: share of the common units used as the dev set."),
     global_merges: int = typer.Option(0, help="Parity: ordinary merges first (hybrid)."),
-    unicode: str = typer.Option("regex", help="Character classes: regex (the regex module) or hf (as HF "
-                                "tokenizers' older Unicode tables: identical merges on any text)."),
+    unicode: str = typer.Option("regex", help="Character classes: regex or hf."),
     threads: Optional[int] = typer.Option(None, help="Counting threads (default: all cores)."),
     max_bytes: Optional[int] = typer.Option(None, help="Read at most this many bytes of text files."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
-    """Train byte-level BPE with tokkit's numba trainer (the same merges as HF's BpeTrainer)."""
+    """Deprecated: use `train bpe --engine native`, `train superword --engine native` or `train parity`."""
     from ..errors import InputError
-    from ..train.native import train_native
 
-    paths = list(paths or [])
+    q = quiet or as_json
     if parity:
-        from ..corpora import load_parallel, parallel_split
-        from ..train.parity import train_parity
-
-        corpus = load_parallel(parity)
-        train, dev, _ = parallel_split(corpus, languages.split(",") if languages else None,
-                                       dev_fraction=dev_fraction)
-        model = train_parity(train, dev, vocab_size=vocab_size, pre_tokenizer=pattern or "gpt2",
-                             global_merges=global_merges, min_frequency=min_frequency,
-                             special_tokens=special, threads=threads, out=out, quiet=quiet or as_json)
-        summary = dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), **model.timings,
-                       **model.stats)
-        if as_json:
-            print_json(summary)
-        elif not quiet:
-            per = model.stats["merges_per_language"]
-            print_table(f"parity-aware BPE -> {out}: merges chosen per language (global: {global_merges})",
-                        ["language", "merges", "dev tokens"],
-                        [[c, per[c], model.stats["dev_tokens"][c]] for c in per])
+        warn_deprecated("`tokkit train native --parity`", "`tokkit train parity`")
+        model = train_calls.train_parity(
+            parity, out, languages=[c for c in languages.split(",") if c] if languages else None,
+            dev_fraction=dev_fraction, vocab_size=vocab_size, pre_tokenizer=pattern, global_merges=global_merges,
+            min_frequency=min_frequency, special_tokens=special, threads=threads, quiet=q)
+        _parity_summary(model, out, global_merges, as_json, quiet)
         return
-    if not paths and not counts and not wordfreq:
+    paths = list(paths or [])
+    word_counts = _word_counts(counts, wordfreq, prefix_space)
+    if not paths and word_counts is None:
         raise InputError("give text files, --counts or --wordfreq")
-    word_counts = None
-    if counts or wordfreq:
-        from ..corpora import read_word_counts, wordfreq_counts
-
-        table = dict(read_word_counts(counts)) if counts else {}
-        if wordfreq:
-            for w, c in wordfreq_counts(wordfreq).items():
-                table[w] = table.get(w, 0) + c
-        word_counts = {(" " + w if prefix_space else w): c for w, c in table.items()}
-    terms = list(term)
-    if terms_file:
-        try:
-            with open(terms_file, encoding="utf-8") as fh:
-                terms += [line.rstrip("\n") for line in fh if line.strip()]
-        except OSError as e:
-            raise InputError(f"{terms_file}: cannot read ({e.strerror})") from None
+    # .txt files go to the numba reader as bytes (fastest); other formats through the corpus readers
     raw = [p for p in paths if p.endswith(".txt") or "." not in os.path.basename(p)]
     other = [p for p in paths if p not in raw]
-    texts = None
+    docs = None
     if other:
         from ..corpora import read_documents
 
-        texts = read_documents(other, per="line" if per_line else "file").texts()
+        docs = read_documents(other, per="line" if per_line else "file")
     if superword:
-        from ..train.native import train_superword_native
-
-        model = train_superword_native(list(texts) if texts is not None else None, files=raw,
-                                       vocab_size=vocab_size, transition=transition,
-                                       stage1_pattern=pattern or "gpt4o", max_token_words=max_token_words,
-                                       min_frequency=min_frequency, special_tokens=special, per_line=per_line,
-                                       threads=threads, max_bytes=max_bytes, out_dir=out, quiet=quiet or as_json)
+        warn_deprecated("`tokkit train native --superword`", "`tokkit train superword --engine native`")
+        row = train_calls.train_superword(
+            docs, out, engine="native", vocab_size=vocab_size, transition=transition,
+            max_token_words=max_token_words, pre_tokenizer=pattern, min_frequency=min_frequency,
+            special_tokens=special, files=raw, per_line=per_line, threads=threads, max_bytes=max_bytes, quiet=q)
     else:
-        model = train_native(texts, files=raw, vocab_size=vocab_size, pattern=pattern,
-                             min_frequency=min_frequency, special_tokens=special, word_counts=word_counts,
-                             per_line=per_line, resume_from=resume, domain_terms=terms, max_words=max_words,
-                             threads=threads, max_bytes=max_bytes, out_dir=out, export_sizes=export_size,
-                             quiet=quiet or as_json, unicode=unicode)
-    summary = dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), pattern=model.pattern,
-                   **model.timings, **model.stats)
-    if as_json:
-        print_json(summary)
-    elif not quiet:
-        print_table(f"native BPE -> {out}", ["", "value"],
-                    [[k, json.dumps(v) if isinstance(v, (dict, list)) else v] for k, v in summary.items()])
+        warn_deprecated("`tokkit train native`", "`tokkit train bpe --engine native`")
+        row = train_calls.train_bpe(
+            docs, out, engine="native", vocab_size=vocab_size, pre_tokenizer=pattern, min_frequency=min_frequency,
+            special_tokens=special, terms=term, terms_file=terms_file, word_counts=word_counts, files=raw,
+            per_line=per_line, max_bytes=max_bytes, resume=resume, export_sizes=export_size, max_words=max_words,
+            threads=threads, unicode=unicode, quiet=q)
+    _summary(out, row, as_json, quiet)

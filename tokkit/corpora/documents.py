@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
+from .._extras import require
 from .._progress import progress
 from ..errors import EmptyInputError, InputError
 from .io import expand_paths, iter_lines, read_text, split_suffix
@@ -81,10 +82,7 @@ def _read_jsonl(path: str, opts: ReadOptions) -> Iterator[Document]:
 
 
 def _read_parquet(path: str, opts: ReadOptions) -> Iterator[Document]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise InputError(f"{path}: reading parquet needs pyarrow (pip install 'tokkit[parquet]')") from None
+    pq = require("pyarrow.parquet", "parquet", purpose=f"to read {path}")
     import io as _io
 
     from .io import open_binary
@@ -219,7 +217,7 @@ def from_texts(texts: Iterable[str], *, name: str = "texts", **limits) -> Docume
 def load_hf_split(source: str, config: str | None, split: str, *, streaming: bool = False):
     """One split of a Hugging Face dataset: a folder written by `save_to_disk`, else whatever
     `datasets.load_dataset` reads (a hub name, a folder of data files), streamed where asked."""
-    import datasets
+    datasets = require("datasets", "hf", purpose="to read a Hugging Face dataset")
 
     if os.path.isdir(source) and (os.path.exists(os.path.join(source, "dataset_info.json"))
                                   or os.path.exists(os.path.join(source, "dataset_dict.json"))):
@@ -237,10 +235,7 @@ def from_hf_dataset(path_or_name: str, *, config: str | None = None, split: str 
                     **limits) -> Documents:
     """Documents from a Hugging Face dataset: a hub name (with config and split), a folder written by
     `save_to_disk`, or a folder of data files that `datasets.load_dataset` reads. Streams where it can."""
-    try:
-        import datasets
-    except ImportError:
-        raise InputError("reading a Hugging Face dataset needs the 'hf' extra: pip install 'tokkit[hf]'") from None
+    require("datasets", "hf", purpose="to read a Hugging Face dataset")
 
     def load():
         return load_hf_split(path_or_name, config, split, streaming=streaming)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Iterable
 
+from .._extras import require
 from ..errors import InputError
 from .documents import load_hf_split
 from .parallel import Language, ParallelCorpus
@@ -20,10 +21,7 @@ def load_flores(source: str = HUB_NAME, *, languages: Iterable[str] | None = Non
     source: the hub name (needs the network or a filled cache) or a local dataset folder of the same schema
     (columns id, iso_639_3, iso_15924, text, ...). Unit ids are '<split>:<id>'.
     """
-    try:
-        import datasets  # noqa: F401
-    except ImportError:
-        raise InputError("FLORES+ is read through Hugging Face datasets: pip install 'tokkit[hf]'") from None
+    require("datasets", "hf", purpose="to read FLORES+")
     wanted = set(languages) if languages is not None else None
     units: dict[str, dict[str, str]] = {}
     langs: dict[str, Language] = {}

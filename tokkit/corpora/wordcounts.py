@@ -6,6 +6,7 @@ import os
 from collections import Counter
 from typing import Iterable, Iterator, Mapping
 
+from .._extras import require
 from ..errors import EmptyInputError, InputError
 from .io import iter_lines, split_suffix
 
@@ -56,7 +57,7 @@ class WordCounts(Mapping[str, int]):
         fmt = _counts_format(path)
         with atomic_path(path) as tmp:
             if fmt == "parquet":
-                import pyarrow as pa
+                pa = require("pyarrow", "parquet", purpose=f"to write {path}")
                 import pyarrow.parquet as pq
 
                 words, counts = zip(*self.most_common()) if self._counts else ((), ())
@@ -85,8 +86,7 @@ def read_word_counts(path: str | os.PathLike, *, errors: str = "strict") -> Word
         raise InputError(f"{path}: no such file")
     fmt = _counts_format(path)
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
+        pq = require("pyarrow.parquet", "parquet", purpose=f"to read {path}")
         try:
             table = pq.read_table(path)
         except Exception as e:

@@ -12,6 +12,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterable, Sequence
 
+from .._extras import require
 from ..errors import InputError
 
 Task = tuple[Hashable, Callable[..., Any], Sequence[Any]]
@@ -148,10 +149,7 @@ def _run_local(tasks, workers, retries, on_result) -> list[TaskResult]:
 
 
 def _run_ray(tasks, workers, address, retries, on_result) -> list[TaskResult]:
-    try:
-        import ray
-    except ImportError:
-        raise InputError("the ray backend needs the 'dist' extra: pip install 'tokkit[dist]'") from None
+    ray = require("ray", "dist", purpose="for the ray backend")
     if not ray.is_initialized():
         kw: dict[str, Any] = dict(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False)
         if address:

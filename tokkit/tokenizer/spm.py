@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Sequence
 
+from .._extras import require
 from ..errors import InputError
 from .base import Tokenizer, byte_to_char_offsets
 from .hf import _default_name
@@ -55,6 +56,8 @@ class SentencePieceTokenizer(Tokenizer):
         return [len(x) for x in self.encode_batch(texts)]
 
     def encode_with_offsets(self, text: str):
+        # sentencepiece parses its piece offsets with protobuf, which it does not install itself
+        require("google.protobuf", "spm", purpose="for SentencePiece token offsets")
         proto = self._sp.encode(text, return_type="proto")
         b2c = byte_to_char_offsets(text)
         # begin/end are byte offsets into the original (unnormalized) text

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .._extras import require
 from ..errors import InputError
 from .base import Tokenizer
 from .hf import _default_name
@@ -84,10 +85,7 @@ class TiktokenTokenizer(Tokenizer):
     isolated_roundtrip = True
 
     def __init__(self, path: str, *, pattern: str | None = None, name: str | None = None, threads: int = 8):
-        try:
-            import tiktoken
-        except ImportError:
-            raise InputError("tiktoken is not installed: pip install 'tokkit[tiktoken]'") from None
+        tiktoken = require("tiktoken", "tiktoken", purpose=f"to load {path}")
         if pattern is None:
             key = known_pattern(path)
             if key is None:
