@@ -46,7 +46,6 @@ _EXPORTS = {
     "ocr_noise": "tokkit.analysis.boundary",
     "train_native": "tokkit.train.native",
     "NativeBPE": "tokkit.train.native",
-    "train_superword_native": "tokkit.train.native",
     "train_parity_native": "tokkit.train.native",
     # learnt sequence gates (torch; imported on first use)
     "DeleteGate": "tokkit.dynamic.delete_gate",
