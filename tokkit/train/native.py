@@ -20,7 +20,7 @@ from ..errors import EmptyInputError, InputError
 from ..kernels.aot import kernel
 from ..kernels.split_patterns import PATTERNS, check_pattern, oniguruma
 from ..tokenizer.bytelevel import byte_chars, to_bytes, to_chars
-from ..tokenizer.merges import read_merges
+from ..tokenizer.merges import bpe_model, read_merges, write_bpe_json
 
 
 def base_tokens(special_tokens: Sequence[str]) -> list[bytes | None]:
@@ -148,51 +148,19 @@ class NativeBPE:
 
     def write_json(self, path: str | os.PathLike) -> None:
         """Write the tokenizer.json that `to_tokenizer().save(path)` writes (the same JSON), streaming the
-        vocabulary and merges instead of building the tokenizers model: at 131,072 tokens that model and
-        its serialisation cost about 80 MB, more than the whole merge loop. Each token is escaped once."""
+        vocabulary and merges (`tokenizer.merges.write_bpe_json`) instead of building the tokenizers model."""
         from tokenizers import models
 
         # everything but the vocabulary and merges is serialised by tokenizers itself, from a model that
-        # holds only the special tokens (so that they get the ids they have here); the two are written
-        # where the placeholders stand
+        # holds only the special tokens (so that they get the ids they have here)
         skeleton = json.loads(self._configure(models.BPE(
             vocab={s: i for i, s in enumerate(self.special_tokens)}, merges=[])).to_str())
-        skeleton["model"]["vocab"], skeleton["model"]["merges"] = "\0vocab\0", "\0merges\0"
-        head, rest = json.dumps(skeleton, indent=2, ensure_ascii=False).split(json.dumps("\0vocab\0"), 1)
-        middle, tail = rest.split(json.dumps("\0merges\0"), 1)
-        quoted = [json.dumps(self.token_string(i), ensure_ascii=False) for i in range(len(self.tokens))]
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(head + "{")
-            fh.writelines(f"{',' if i else ''}\n      {q}: {i}" for i, q in enumerate(quoted))
-            fh.write(("\n    }" if quoted else "}") + middle + "[")
-            fh.writelines(f"{',' if k else ''}\n      [{quoted[a]}, {quoted[b]}]"
-                          for k, (a, b, _) in enumerate(self.merges))
-            fh.write(("\n    ]" if self.merges else "]") + tail)
+        write_bpe_json(path, skeleton, [self.token_string(i) for i in range(len(self.tokens))],
+                       [(a, b) for a, b, _ in self.merges])
 
     def _bpe_model(self):
-        # handed to tokenizers as vocab.json + merges.txt files that it reads itself: built from Python dicts
-        # and tuples instead, the model peaks 40 MB higher at 131,072 tokens, above the whole merge loop
-        import tempfile
-
-        from tokenizers import models
-
-        strings = [self.token_string(i) for i in range(len(self.tokens))]
-        # merges.txt cannot hold a token with a space or line break, and its reader drops any line that
-        # starts with "#version"; byte-level tokens never hold the former, the latter can occur in code
-        if any(strings[a].startswith("#version") or any(c in strings[x] for x in (a, b) for c in " \r\n")
-               for a, b, _ in self.merges):
-            return models.BPE(vocab={t: i for i, t in enumerate(strings)},
-                              merges=[(strings[a], strings[b]) for a, b, _ in self.merges])
-        with tempfile.TemporaryDirectory(prefix="tokkit-bpe-") as tmp:
-            vocab, merges = os.path.join(tmp, "vocab.json"), os.path.join(tmp, "merges.txt")
-            with open(vocab, "w", encoding="utf-8") as fh:
-                fh.write("{")
-                fh.write(",".join(f"{json.dumps(t, ensure_ascii=False)}:{i}" for i, t in enumerate(strings)))
-                fh.write("}")
-            with open(merges, "w", encoding="utf-8") as fh:
-                fh.writelines(f"{strings[a]} {strings[b]}\n" for a, b, _ in self.merges)
-            del strings
-            return models.BPE.from_file(vocab, merges)
+        return bpe_model([self.token_string(i) for i in range(len(self.tokens))],
+                         [(a, b) for a, b, _ in self.merges])
 
     def vocabulary_card(self) -> dict:
         """What `common.hf_vocab_card` gives for this tokenizer, without building it: statistics over the
@@ -212,8 +180,8 @@ class NativeBPE:
 
         return Card(recipe=recipe, parameters=dict(parameters or {}), corpus=dict(corpus or {}),
                     timings=dict(self.timings if timings is None else timings),
-                    vocabulary=dict(self.vocabulary_card(), merges=len(self.merges), **self.stats,
-                                    **(vocabulary or {})))
+                    vocabulary=self.vocabulary_card() | {"merges": len(self.merges)} | self.stats
+                    | (vocabulary or {}))
 
     def save(self, out_dir: str | os.PathLike, *, parameters: dict | None = None,
              corpus: dict | None = None, export_sizes: Sequence[int] = (), card=None) -> str:
