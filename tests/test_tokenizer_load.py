@@ -119,6 +119,7 @@ def test_counts_equal_engine_encode(tokenizers_dir, texts, rel, engine):
     assert [tok.encode(t) for t in texts] == expected
     assert tok.encode_batch(texts) == expected          # batch (and no padding: kl3m's json pads batches)
     assert tok.count_batch(texts) == [len(e) for e in expected]
+    assert [tok.count(t) for t in texts[:5]] == [len(e) for e in expected[:5]]
     for t, (ids, offs), exp in zip(texts, tok.encode_batch_with_offsets(texts), expected):
         assert ids == exp
         assert len(offs) == len(ids)
@@ -217,3 +218,16 @@ def _cl100k(tokenizers_dir):
     if "cl100k" not in _CACHE:
         _CACHE["cl100k"] = load_tokenizer(tokenizers_dir / "tiktoken" / "cl100k_base.tiktoken")
     return _CACHE["cl100k"]
+
+
+def test_save_and_card(tokenizers_dir, tmp_path):
+    # an HF tokenizer saves its tokenizer.json (alone, or into a folder); others say they cannot
+    tok = load_tokenizer(tokenizers_dir / "gpt2")
+    assert tok.card is None
+    tok.save(tmp_path / "gpt2.json")
+    tok.save(tmp_path / "folder")
+    text = "Saving keeps every id: naïve café 1234"
+    for path in (tmp_path / "gpt2.json", tmp_path / "folder"):
+        assert load_tokenizer(path).encode(text) == tok.encode(text)
+    with pytest.raises(InputError, match="cannot be saved"):
+        load_tokenizer("bytes").save(tmp_path / "bytes.json")
