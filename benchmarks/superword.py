@@ -46,7 +46,7 @@ def main(argv=None):
         t0 = time.perf_counter()
         tok = fn(work / name)
         wall = time.perf_counter() - t0
-        n = sum(len(e.ids) for e in tok.encode_batch(evals, add_special_tokens=False))
+        n = sum(tok.count_batch(evals))
         card = json.loads((work / name / "tokkit.json").read_text())
         results[name] = dict(tokens_per_char=n / n_chars, wall_s=round(wall, 1), timings=card["timings"],
                              train_characters=card["corpus"]["characters"])

@@ -7,6 +7,12 @@ the same trainer with unicode="hf" (characters classed as HF's regex engine clas
 
     python benchmarks/train_bpe.py                                 # all inputs, V = 32768 and 131072
     python benchmarks/train_bpe.py --inputs a --vocab 32768 --max-mb 10 --repeat 1   # a quick run
+    python benchmarks/train_bpe.py --recipe --max-mb 40 --vocab 32768 --repeat 2     # train_bpe: native vs hf
+
+--recipe times the `train_bpe` recipe itself (NFC, GPT-2 split, 13 special tokens, min_frequency 2) on the
+shared domain corpora (legal, financial, government; read with max_bytes), with engine="native" and
+engine="hf" alternating in one run, each in its own process; the time is the card's (reading the corpus,
+normalizing, counting, merging, assembling; kernel loading excluded), and the merges are compared.
 
 Inputs: (a) 50 MB of Python source (every .py file under 1 MB in this interpreter's site-packages, sorted
 by path, concatenated, first 50,000,000 bytes), (b) the legal + financial shared domain corpora,
@@ -31,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TOKKIT = """
 from tokkit.train.native import train_native
-m = train_native(files=[PATH], per_line=True, vocab_size=V, quiet=True, unicode="{unicode}")
-m.write_json(OUT + "/tokenizer.json")
+tok = train_native(files=[PATH], per_line=True, vocab_size=V, quiet=True, unicode="{unicode}", allow_smaller=True)
+tok.save(OUT + "/tokenizer.json")
 from tokkit.kernels import aot
 EXTRA["kernels"] = "aot" if aot.status()["loaded"] else "jit"
 EXTRA["numba_loaded"] = "numba" in sys.modules
@@ -154,6 +160,63 @@ def same_model(a: str, b: str) -> bool | None:
     return ma["vocab"] == mb["vocab"] and ma["merges"] == mb["merges"]
 
 
+RECIPE = """
+import json, sys, time
+from tokkit.train import train_bpe
+engine, V, max_bytes, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+tok = train_bpe(DOMAIN, out, vocab_size=V, engine=engine, max_bytes=max_bytes)
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print("RESULT " + json.dumps(dict(timings=tok.card["timings"], corpus=tok.card["corpus"], maxrss_kb=int(hwm))))
+"""
+
+
+def recipe_benchmark(args) -> list[dict]:
+    """train_bpe on the domain corpora, engine native vs hf, alternating, `repeat` runs each."""
+    root = data_root()
+    if root is None:
+        raise SystemExit("--recipe needs the shared corpora: set TOKKIT_DATA")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    max_bytes = int((args.max_mb or 40) * 1e6)
+    domain = [str(p) for sub in ("legal", "financial", "government") for p in sorted((root / "domain" / sub).glob("*.jsonl.gz"))]
+    code = f"DOMAIN = {domain!r}\n" + RECIPE
+    # compile or load the kernels once, outside the measured runs
+    subprocess.run([sys.executable, "-c", "from tokkit.train.native import prepare_kernels; prepare_kernels()"],
+                   env=env, check=True)
+    rows = []
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}; train_bpe on {len(domain)} domain "
+          f"files, max_bytes={max_bytes:,}", flush=True)
+    for vocab in [int(v) for v in args.vocab.split(",")]:
+        outs = {}
+        for rep in range(args.repeat):
+            for engine in ("native", "hf"):
+                out = tempfile.mkdtemp(prefix=f"bench-recipe-{engine}-")
+                t0 = time.perf_counter()
+                proc = subprocess.run([sys.executable, "-c", code, engine, str(vocab), str(max_bytes), out],
+                                      capture_output=True, text=True, env=env)
+                wall = time.perf_counter() - t0
+                if proc.returncode != 0:
+                    raise SystemExit(f"{engine}: {proc.stderr.strip().splitlines()[-1]}")
+                res = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][0][7:])
+                row = dict(vocab=vocab, engine=engine, run=rep + 1, train_s=res["timings"]["total"],
+                           process_s=round(wall, 2), maxrss_mb=round(res["maxrss_kb"] / 1024),
+                           mb=round(res["corpus"]["bytes"] / 1e6, 1))
+                rows.append(row)
+                outs.setdefault(engine, out)
+                print(f"  V={vocab:,} {engine:6s} run {rep + 1}: {row['train_s']:7.2f} s in train_bpe "
+                      f"({row['process_s']:.2f} s process), {row['maxrss_mb']} MB peak, {row['mb']} MB text",
+                      flush=True)
+        med = {e: statistics.median(r["train_s"] for r in rows if r["engine"] == e and r["vocab"] == vocab)
+               for e in ("native", "hf")}
+        same = same_model(outs["native"], outs["hf"])
+        print(f"  V={vocab:,}: median native {med['native']:.2f} s, hf {med['hf']:.2f} s, hf / native = "
+              f"x{med['hf'] / med['native']:.2f}; vocab + merges identical: {same}", flush=True)
+        rows.append(dict(vocab=vocab, median_native_s=med["native"], median_hf_s=med["hf"],
+                         hf_over_native=round(med["hf"] / med["native"], 2), identical=same))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--inputs", default="a,b,c", help="comma list of a (Python source), b (legal+financial), c (UDHR)")
@@ -165,7 +228,11 @@ def main(argv=None):
     ap.add_argument("--cold", choices=["first", "each"], default="first",
                     help="run tokkit cold (compile included) for the first input and size only, or for each")
     ap.add_argument("--json", default=None, help="also write all measurements to this file")
+    ap.add_argument("--recipe", action="store_true", help="time train_bpe (engine native vs hf) on the domain "
+                    "corpora instead of the engines on raw files")
     args = ap.parse_args(argv)
+    if args.recipe:
+        return recipe_benchmark(args)
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))

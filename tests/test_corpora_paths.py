@@ -20,7 +20,7 @@ def test_environment_variables_win(tmp_path, monkeypatch):
     assert tokenizers_root() == tmp_path / "toks"
     # a name under $TOKKIT_TOKENIZERS loads through the same resolver
     (tmp_path / "toks" / "tiktoken" / "mine.tiktoken").write_text("IQ== 0\nIg== 1\n")
-    assert load_tokenizer("mine", pattern="gpt2").vocab_size == 2
+    assert load_tokenizer("mine", split_pattern="gpt2").vocab_size == 2
 
     monkeypatch.setenv("TOKKIT_DATA", str(tmp_path / "missing"))
     monkeypatch.setenv("TOKKIT_TOKENIZERS", str(tmp_path / "missing"))

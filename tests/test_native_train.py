@@ -22,8 +22,15 @@ def hf_train(texts, vocab_size, special_tokens=(), min_frequency=0):
     return json.loads(tok.to_str())["model"]
 
 
-def native_model(model: NativeBPE):
-    return json.loads(model.to_tokenizer().to_str())["model"]
+def native_model(model):
+    """The tokenizer.json model of a NativeBPE or of a trained tokenizer."""
+    engine = model.to_tokenizer() if isinstance(model, NativeBPE) else model.engine
+    return json.loads(engine.to_str())["model"]
+
+
+def fit(*args, **kw) -> NativeBPE:
+    """train_native's merges by id (the tokenizer's `bpe`)."""
+    return train_native(*args, **kw).bpe
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +55,7 @@ def domain_texts(data_dir):
 
 def test_identical_to_hf_on_udhr_all_languages(udhr_texts):
     specials = ["<|endoftext|>", "<pad>"]
-    ours = native_model(train_native(udhr_texts, vocab_size=6000, special_tokens=specials, quiet=True))
+    ours = native_model(fit(udhr_texts, vocab_size=6000, special_tokens=specials, quiet=True))
     theirs = hf_train(udhr_texts, 6000, specials)
     assert ours["vocab"] == theirs["vocab"]
     assert ours["merges"] == theirs["merges"]
@@ -56,7 +63,8 @@ def test_identical_to_hf_on_udhr_all_languages(udhr_texts):
 
 @pytest.mark.parametrize("vocab_size,min_frequency", [(8000, 0), (20000, 50)])
 def test_identical_to_hf_on_domain_corpus(domain_texts, vocab_size, min_frequency):
-    ours = native_model(train_native(domain_texts, vocab_size=vocab_size, min_frequency=min_frequency, quiet=True))
+    ours = native_model(fit(domain_texts, vocab_size=vocab_size, min_frequency=min_frequency, quiet=True,
+                            allow_smaller=bool(min_frequency)))
     theirs = hf_train(domain_texts, vocab_size, min_frequency=min_frequency)
     assert ours["merges"] == theirs["merges"]
     assert ours["vocab"] == theirs["vocab"]
@@ -70,25 +78,25 @@ def small_texts(udhr):
 
 
 def test_first_k_export_equals_smaller_training(small_texts):
-    big = train_native(small_texts, vocab_size=1500, quiet=True)
-    small = train_native(small_texts, vocab_size=700, quiet=True)
+    big = fit(small_texts, vocab_size=1500, quiet=True)
+    small = fit(small_texts, vocab_size=700, quiet=True)
     cut = big.at_vocab_size(700)
     assert cut.merges == small.merges and cut.tokens == small.tokens
     assert native_model(cut) == native_model(small) == hf_train(small_texts, 700)
 
 
 def test_resume_from_merges_continues_the_same_run(small_texts, tmp_path):
-    first = train_native(small_texts, vocab_size=700, quiet=True, out_dir=tmp_path / "a")
-    resumed = train_native(small_texts, vocab_size=1500, quiet=True, resume_from=tmp_path / "a")
-    direct = train_native(small_texts, vocab_size=1500, quiet=True)
+    first = fit(small_texts, vocab_size=700, quiet=True, out=tmp_path / "a")
+    resumed = fit(small_texts, vocab_size=1500, quiet=True, resume=tmp_path / "a")
+    direct = fit(small_texts, vocab_size=1500, quiet=True)
     assert resumed.merges[:len(first.merges)] == first.merges
     assert resumed.merges == direct.merges
 
 
 def test_resume_on_new_text_keeps_old_merges(small_texts, udhr):
-    base = train_native(small_texts, vocab_size=600, quiet=True)
+    base = fit(small_texts, vocab_size=600, quiet=True)
     other = [t for code in ("spa", "ita") if code in udhr for t in udhr.texts(code)]
-    more = train_native(other, vocab_size=900, quiet=True, resume_from=base)
+    more = fit(other, vocab_size=900, quiet=True, resume=base)
     assert more.merge_strings()[:len(base.merges)] == base.merge_strings()
     assert more.vocab_size == 900
 
@@ -100,8 +108,8 @@ def test_train_from_word_counts_equals_training_on_text(small_texts):
     for t in small_texts:
         for p in pretokenize(t, "gpt2"):
             counts[p] = counts.get(p, 0) + 1
-    from_counts = train_native(word_counts=counts, vocab_size=800, quiet=True)
-    from_text = train_native(small_texts, vocab_size=800, quiet=True)
+    from_counts = fit(word_counts=counts, vocab_size=800, quiet=True)
+    from_text = fit(small_texts, vocab_size=800, quiet=True)
     assert from_counts.merges == from_text.merges
 
 
@@ -109,36 +117,45 @@ def test_train_from_wordfreq_counts():
     from tokkit.corpora import wordfreq_counts
 
     counts = {" " + w: c for w, c in wordfreq_counts("en", n_words=3000).items()}
-    model = train_native(word_counts=counts, vocab_size=1000, quiet=True)
+    model = fit(word_counts=counts, vocab_size=1000, quiet=True)
     tok = model.to_tokenizer()
     assert len(tok.encode(" the").ids) == 1
     assert model.vocab_size == 1000
 
 
 def test_domain_terms_become_reachable_tokens(small_texts, tmp_path):
-    terms = [" habeas", " indemnification", " 10-K", " EBITDA"]
-    model = train_native(small_texts, vocab_size=800, domain_terms=terms, quiet=True, out_dir=tmp_path / "t")
-    assert model.vocab_size <= 800
+    terms = ["habeas", "indemnification", "10-K", "EBITDA"]
+    (tmp_path / "terms.txt").write_text("habeas corpus\n", encoding="utf-8")
+    model = fit(small_texts, vocab_size=800, terms=terms, terms_file=tmp_path / "terms.txt", quiet=True,
+                out=tmp_path / "t")
+    assert model.vocab_size == 800  # exact: the terms' merges take the place of the last learnt ones
     tok = Tokenizer.from_file(str(tmp_path / "t" / "tokenizer.json"))
-    for term in terms:
-        for piece in (" habeas", " indemnification", " EBITDA"):
-            assert len(tok.encode(piece).ids) == 1
-        enc = tok.encode("The" + term + " clause.")
-        assert tok.decode(enc.ids) == "The" + term + " clause."  # ordinary text, never cut out
+    for term in terms + ["habeas corpus"]:
+        for text in (term, " " + term):
+            assert len(tok.encode(text).ids) == 1, text
+        enc = tok.encode("The " + term + " clause.")
+        assert tok.decode(enc.ids) == "The " + term + " clause."  # ordinary text, never cut out
+    assert len(tok.encode("habeascorpus").ids) > 1  # a term only where it stands as a whole unit
     assert tok.get_added_tokens_decoder() == {}
-    # a prefix of ordinary training, then only merges that build the terms
-    plain = train_native(small_texts, vocab_size=800, quiet=True)
+    card = json.loads((tmp_path / "t" / "tokkit.json").read_text())
+    assert card["parameters"]["terms"] == 5 and card["vocabulary"]["term_merges"] > 0
+    # a prefix of ordinary training, then the merges that build the terms, then more of the ordinary ones
+    plain = fit(small_texts, vocab_size=800, quiet=True)
+    strings, plain_strings = model.merge_strings(), plain.merge_strings()
     j = 0
-    while j < len(model.merges) and model.merges[j] == plain.merges[j]:
+    while j < len(strings) and strings[j] == plain_strings[j]:
         j += 1
     assert j > 400
-    pieces = [t.encode() for t in terms]
-    assert all(any(model.tokens[t] in p for p in pieces) for _, _, t in model.merges[j:])
+    n_terms = card["vocabulary"]["term_merges"]
+    rest = strings[j + n_terms:]
+    assert set(rest) <= set(plain_strings)
+    with pytest.raises(InputError, match="terms"):
+        fit(small_texts, vocab_size=800, terms=["x"], pre_tokenizer="none")
 
 
 def test_pruning_bounds_the_word_table(small_texts):
-    full = train_native(small_texts, vocab_size=600, quiet=True)
-    pruned = train_native(small_texts, vocab_size=600, quiet=True, max_words=2000)
+    full = fit(small_texts, vocab_size=600, quiet=True)
+    pruned = fit(small_texts, vocab_size=600, quiet=True, max_words=2000)
     assert pruned.stats["distinct_words"] <= 2000 < full.stats["distinct_words"]
     assert pruned.stats["pruned_below"] >= 2
     assert pruned.vocab_size == 600
@@ -163,8 +180,8 @@ def test_pruning_keeps_the_frequent_words_exactly(small_texts):
 def test_artifacts_load_everywhere(small_texts, tmp_path):
     from transformers import PreTrainedTokenizerFast
 
-    train_native(small_texts, vocab_size=500, special_tokens=["<|endoftext|>"], quiet=True,
-                 out_dir=tmp_path / "o", export_sizes=[300, 400])
+    fit(small_texts, vocab_size=500, special_tokens=["<|endoftext|>"], quiet=True,
+                 out=tmp_path / "o", export_sizes=[300, 400])
     card = json.loads((tmp_path / "o" / "tokkit.json").read_text())
     assert card["recipe"] == "native" and card["vocabulary"]["merges"] == 499 - 256
     for name, size in (("tokenizer.json", 500), ("tokenizer-300.json", 300), ("tokenizer-400.json", 400)):
@@ -178,7 +195,7 @@ def test_artifacts_load_everywhere(small_texts, tmp_path):
 
 @pytest.mark.parametrize("pattern", ["gpt4o", "whitespace", "none"])
 def test_other_patterns_round_trip(small_texts, pattern):
-    model = train_native(small_texts, vocab_size=500, pattern=pattern, quiet=True)
+    model = fit(small_texts, vocab_size=500, pre_tokenizer=pattern, quiet=True)
     tok = model.to_tokenizer()
     text = small_texts[0][:300]
     assert tok.decode(tok.encode(text).ids) == text
@@ -186,22 +203,22 @@ def test_other_patterns_round_trip(small_texts, pattern):
 
 def test_bad_inputs(tmp_path):
     with pytest.raises(InputError, match="vocab_size"):
-        train_native(["abc"], vocab_size=100)
-    with pytest.raises(InputError, match="pattern"):
-        train_native(["abc"], vocab_size=300, pattern="gpt9")
+        fit(["abc"], vocab_size=100)
+    with pytest.raises(InputError, match="pre_tokenizer='gpt9'"):
+        fit(["abc"], vocab_size=300, pre_tokenizer="gpt9")
     with pytest.raises(InputError, match="nothing to train"):
-        train_native(vocab_size=300)
+        fit(vocab_size=300)
     with pytest.raises(InputError, match="one string"):
-        train_native("abc", vocab_size=300)
+        fit("abc", vocab_size=300)
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"ok\n\xff\xfe")
     with pytest.raises(InputError, match="bad.txt: invalid UTF-8 at byte offset 3"):
-        train_native(files=[bad], vocab_size=300, out_dir=tmp_path / "out")
+        fit(files=[bad], vocab_size=300, out=tmp_path / "out")
     assert not (tmp_path / "out").exists()  # no partial artifact
     with pytest.raises(InputError, match="merge 1"):
-        train_native(["abc"], vocab_size=300, resume_from=[("ab", "zz")])
+        fit(["abc"], vocab_size=300, resume=[("ab", "zz")])
     with pytest.raises(InputError, match="cannot read"):
-        train_native(files=[tmp_path / "missing.txt"], vocab_size=300)
+        fit(files=[tmp_path / "missing.txt"], vocab_size=300)
 
 
 def test_cli_train_native(tmp_path, small_texts):
@@ -218,7 +235,7 @@ def test_cli_train_native(tmp_path, small_texts):
     assert summary["vocab_size"] == 600
     assert Tokenizer.from_file(str(tmp_path / "tok" / "tokenizer-400.json")).get_vocab_size() == 400
     # the same model as the API on the same file
-    api = train_native(files=[src], vocab_size=600, quiet=True)
+    api = fit(files=[src], vocab_size=600, quiet=True)
     assert json.loads(Tokenizer.from_file(str(tmp_path / "tok" / "tokenizer.json")).to_str())["model"] == \
         native_model(api)
     res = CliRunner().invoke(app, ["train", "native", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "x")])
@@ -226,12 +243,12 @@ def test_cli_train_native(tmp_path, small_texts):
 
 
 def test_superword_stage_two_spans_words_within_the_cap(small_texts, tmp_path):
-    from tokkit.train.native import train_superword_native
+    from tokkit.train import train_superword
 
     english = small_texts[:40] * 3
-    model = train_superword_native(english, vocab_size=900, transition=600, max_token_words=3, quiet=True,
-                                   out_dir=tmp_path / "sw")
-    stage1 = train_native(english, vocab_size=600, pattern="gpt4o", quiet=True)
+    model = train_superword(english, tmp_path / "sw", vocab_size=900, transition=600, max_token_words=3,
+                            normalizer="none", min_frequency=1, special_tokens=[]).bpe
+    stage1 = fit(english, vocab_size=600, pre_tokenizer="gpt4o", min_frequency=1, unicode="hf")
     assert model.merges[:len(stage1.merges)] == stage1.merges  # stage 1 kept as is
     later = [model.tokens[t] for _, _, t in model.merges[len(stage1.merges):]]
     multi = [t for t in later if len(t.strip().split(b" ")) > 1]
@@ -241,7 +258,7 @@ def test_superword_stage_two_spans_words_within_the_cap(small_texts, tmp_path):
     text = english[0]
     ids = tok.encode(text).ids
     assert tok.decode(ids) == text
-    plain = train_native(english, vocab_size=900, pattern="gpt4o", quiet=True).to_tokenizer()
+    plain = fit(english, vocab_size=900, pre_tokenizer="gpt4o").to_tokenizer()
     assert len(ids) < len(plain.encode(text).ids)  # superwords shorten the text
 
 
@@ -264,7 +281,7 @@ def test_resume_from_an_hf_trained_tokenizer_json(small_texts, tmp_path):
     tok.train_from_iterator(small_texts, trainers.BpeTrainer(
         vocab_size=600, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
     tok.save(str(tmp_path / "hf.json"))
-    more = train_native(small_texts, vocab_size=900, resume_from=tmp_path / "hf.json", quiet=True)
+    more = fit(small_texts, vocab_size=900, resume=tmp_path / "hf.json", quiet=True)
     hf_merges = [tuple(m) for m in json.loads(tok.to_str())["model"]["merges"]]
     assert more.merge_strings()[:len(hf_merges)] == hf_merges
     assert native_model(more)["merges"] == hf_train(small_texts, 900)["merges"]
@@ -280,11 +297,11 @@ def test_unicode_hf_gives_hf_merges_on_recent_characters(small_texts):
     assert recent
     texts = small_texts[:30] + ["".join(recent[i % len(recent)] + '",' for i in range(k, k + 20)) for k in range(300)]
     theirs = hf_train(texts, 700)
-    ours = native_model(train_native(texts, vocab_size=700, unicode="hf", quiet=True))
+    ours = native_model(fit(texts, vocab_size=700, unicode="hf", quiet=True))
     assert ours["merges"] == theirs["merges"] and ours["vocab"] == theirs["vocab"]
-    assert native_model(train_native(texts, vocab_size=700, quiet=True))["merges"] != theirs["merges"]
+    assert native_model(fit(texts, vocab_size=700, quiet=True))["merges"] != theirs["merges"]
     with pytest.raises(InputError, match="unicode"):
-        train_native(texts, vocab_size=300, unicode="icu")
+        fit(texts, vocab_size=300, unicode="icu")
 
 
 @pytest.mark.parametrize("pattern,specials", [("gpt2", ()), ("gpt4o", ("<|endoftext|>", "<pad>")),
@@ -297,7 +314,7 @@ def test_tokenizer_json_equals_one_built_through_the_tokenizers_api(pattern, spe
     from tokkit.kernels.split_patterns import PATTERNS
 
     texts = ['He said "hi" \\ 12345 times.', "Ünïcödé naïve café", "tab\there\r\nnew line"] * 30
-    m = train_native(texts, vocab_size=400, pattern=pattern, special_tokens=specials, quiet=True)
+    m = fit(texts, vocab_size=400, pre_tokenizer=pattern, special_tokens=specials, allow_smaller=True)
     ref = Tokenizer(models.BPE(vocab=m.vocab(), merges=m.merge_strings()))
     if pattern == "gpt2":
         ref.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
@@ -318,7 +335,8 @@ def test_tokenizer_json_equals_one_built_through_the_tokenizers_api(pattern, spe
 def test_merge_of_a_token_starting_with_version_marker_is_kept():
     # tokenizers' merges.txt reader drops every line starting with "#version": such a merge must still
     # reach the tokenizer (GLSL and shader code hold "#version 330")
-    m = train_native(["#version1 #version2 #version1"] * 40, vocab_size=290, pattern="whitespace", quiet=True)
+    m = fit(["#version1 #version2 #version1"] * 40, vocab_size=290, pre_tokenizer="whitespace", quiet=True,
+            allow_smaller=True)
     pairs = m.merge_strings()
     assert any(a.startswith("#version") for a, _ in pairs)
     model = json.loads(m.to_tokenizer().to_str())["model"]
@@ -331,7 +349,7 @@ def test_special_tokens_spelling_a_byte_or_a_merge_get_hf_ids(specials):
     # HF gives a special token that is also a byte symbol the special's id and adds no second entry; one
     # that a merge spells is reused by that merge
     texts = ["hello world! wow", "a <s> b <s>c", "eee bee"] * 20
-    m = train_native(texts, vocab_size=300, special_tokens=specials, quiet=True)
+    m = fit(texts, vocab_size=300, special_tokens=specials, quiet=True, allow_smaller=True)
     ours, theirs = native_model(m), hf_train(texts, 300, specials)
     assert ours["vocab"] == theirs["vocab"] and ours["merges"] == theirs["merges"]
     assert len(set(m.vocab().values())) == m.vocab_size  # no id left without a token string
@@ -342,7 +360,7 @@ def test_special_tokens_spelling_a_byte_or_a_merge_get_hf_ids(specials):
                                               ("gpt2", ("!", "Ġt"))])
 def test_streamed_tokenizer_json_is_what_tokenizers_writes(pattern, specials, tmp_path):
     texts = ['He said "hi" \\ 12345 times.', "Ünïcödé naïve café", "tab\there\r\nnew line", "#version 330"] * 30
-    m = train_native(texts, vocab_size=420, pattern=pattern, special_tokens=specials, quiet=True)
+    m = fit(texts, vocab_size=420, pre_tokenizer=pattern, special_tokens=specials, allow_smaller=True)
     path = tmp_path / "tokenizer.json"
     m.write_json(path)
     assert json.loads(path.read_text("utf-8")) == json.loads(m.to_tokenizer().to_str())
@@ -352,3 +370,29 @@ def test_streamed_tokenizer_json_is_what_tokenizers_writes(pattern, specials, tm
     # the smallest case: no merges at all
     m.first(0).write_json(path)
     assert json.loads(path.read_text("utf-8")) == json.loads(m.first(0).to_tokenizer().to_str())
+
+
+def test_a_vocabulary_the_corpus_cannot_fill_is_an_error_unless_allowed(small_texts, tmp_path):
+    with pytest.raises(InputError, match=r"yields only \d+ tokens .* short of vocab_size=200000.*allow_smaller"):
+        train_native(small_texts[:5], vocab_size=200_000)
+    tok = train_native(small_texts[:5], vocab_size=200_000, allow_smaller=True, out=tmp_path / "s")
+    assert 256 < tok.vocab_size < 200_000
+    assert tok.card["parameters"]["allow_smaller"] is True
+    assert tok.card["vocabulary"]["size_with_special_tokens"] == tok.vocab_size
+
+
+def test_the_result_is_a_tokkit_tokenizer(small_texts, tmp_path):
+    from tokkit.tokenizer import Tokenizer as TokkitTokenizer, load_tokenizer
+
+    tok = train_native(small_texts, vocab_size=600, special_tokens=["<|endoftext|>"])
+    assert isinstance(tok, TokkitTokenizer) and tok.card["recipe"] == "native"
+    text = small_texts[0][:500]
+    assert tok.decode(tok.encode(text)) == text and tok.count(text) == len(tok.encode(text))
+    tok.save(tmp_path / "one.json")
+    tok.save(tmp_path / "folder")
+    assert sorted(p.name for p in (tmp_path / "folder").iterdir()) == ["tokenizer.json", "tokenizer_config.json",
+                                                                       "tokkit.json"]
+    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "folder" / "tokenizer.json").read_bytes()
+    again = load_tokenizer(tmp_path / "folder")
+    assert again.encode(text) == tok.encode(text) and again.vocab_size == 600
+    assert tok.card["files"] == ["tokenizer.json", "tokenizer_config.json"]

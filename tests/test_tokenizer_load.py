@@ -119,6 +119,7 @@ def test_counts_equal_engine_encode(tokenizers_dir, texts, rel, engine):
     assert [tok.encode(t) for t in texts] == expected
     assert tok.encode_batch(texts) == expected          # batch (and no padding: kl3m's json pads batches)
     assert tok.count_batch(texts) == [len(e) for e in expected]
+    assert [tok.count(t) for t in texts[:5]] == [len(e) for e in expected[:5]]
     for t, (ids, offs), exp in zip(texts, tok.encode_batch_with_offsets(texts), expected):
         assert ids == exp
         assert len(offs) == len(ids)
@@ -149,10 +150,10 @@ def test_tiktoken_pattern_by_name(tokenizers_dir, tmp_path):
     shutil.copy(tokenizers_dir / "tiktoken" / "cl100k_base.tiktoken", f)
     with pytest.raises(InputError, match="split pattern"):
         load_tokenizer(f)
-    assert load_tokenizer(f, pattern="cl100k_base").encode("hello world") == [15339, 1917]
+    assert load_tokenizer(f, split_pattern="cl100k_base").encode("hello world") == [15339, 1917]
     from tokkit.tokenizer.tiktoken_ranks import PATTERNS
 
-    assert load_tokenizer(f, pattern=PATTERNS["cl100k_base"]).encode("hello world") == [15339, 1917]
+    assert load_tokenizer(f, split_pattern=PATTERNS["cl100k_base"]).encode("hello world") == [15339, 1917]
 
 
 # ---- bad input ----
@@ -162,7 +163,7 @@ def test_tiktoken_without_pattern(tmp_path):
     f.write_text("YQ== 0\nYg== 1\nYWI= 2\n")
     with pytest.raises(InputError, match="pattern"):
         load_tokenizer(f)
-    tok = load_tokenizer(f, pattern=r"\S+|\s+")
+    tok = load_tokenizer(f, split_pattern=r"\S+|\s+")
     assert tok.encode("ab") == [2] and tok.encode("ba") == [1, 0]
 
 
@@ -180,7 +181,7 @@ def test_corrupt_files(tmp_path):
     bad_ranks = tmp_path / "bad.tiktoken"
     bad_ranks.write_text("YQ== 0\nnot base64!! x\n")
     with pytest.raises(InputError, match="bad.tiktoken:2"):
-        load_tokenizer(bad_ranks, pattern=r"\S+")
+        load_tokenizer(bad_ranks, split_pattern=r"\S+")
     other = tmp_path / "notes.bin"
     other.write_bytes(b"\x00\x01 plain")
     with pytest.raises(InputError, match="unknown tokenizer format"):
@@ -217,3 +218,23 @@ def _cl100k(tokenizers_dir):
     if "cl100k" not in _CACHE:
         _CACHE["cl100k"] = load_tokenizer(tokenizers_dir / "tiktoken" / "cl100k_base.tiktoken")
     return _CACHE["cl100k"]
+
+
+def test_save_and_card(tokenizers_dir, tmp_path):
+    # an HF tokenizer saves its tokenizer.json (alone, or into a folder); others say they cannot
+    tok = load_tokenizer(tokenizers_dir / "gpt2")
+    assert tok.card is None
+    tok.save(tmp_path / "gpt2.json")
+    tok.save(tmp_path / "folder")
+    text = "Saving keeps every id: naïve café 1234"
+    for path in (tmp_path / "gpt2.json", tmp_path / "folder"):
+        assert load_tokenizer(path).encode(text) == tok.encode(text)
+    with pytest.raises(InputError, match="cannot be saved"):
+        load_tokenizer("bytes").save(tmp_path / "bytes.json")
+
+
+def test_pattern_is_the_deprecated_spelling_of_split_pattern(tokenizers_dir):
+    f = tokenizers_dir / "tiktoken" / "cl100k_base.tiktoken"
+    with pytest.warns(DeprecationWarning, match="split_pattern"):
+        tok = load_tokenizer(f, pattern="cl100k_base")
+    assert tok.encode("hello world") == [15339, 1917]

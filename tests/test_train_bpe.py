@@ -50,7 +50,7 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def tok(corpus):
-    return train_bpe(corpus, vocab_size=700, terms=TERMS, normalizer="none")
+    return train_bpe(corpus, vocab_size=700, terms=TERMS, normalizer="none").engine
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +101,10 @@ def test_terms_do_not_cut_words(tok):
     # "null" is a term, yet "annulled" and "nullify" are segmented as if it were not
     model = json.loads(tok.to_str())["model"]
     ranks = {tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m): i for i, m in enumerate(model["merges"])}
-    from tokkit.train.bpe import to_byte_symbols
+    from tokkit.tokenizer.bytelevel import decode_byte_token, to_byte_symbols
 
     for word in (" annulled", "nullify", " nullify"):
-        expected = [tokkit.train.bpe.decode_byte_token(x) for x in bpe_segment(to_byte_symbols(word), ranks)]
+        expected = [decode_byte_token(x) for x in bpe_segment(to_byte_symbols(word), ranks)]
         assert _pieces(tok, word) == expected
     pieces = _pieces(tok, "the annulled order")
     assert "".join(pieces) == "the annulled order" and "null" not in pieces and " " not in pieces
@@ -112,7 +112,7 @@ def test_terms_do_not_cut_words(tok):
 
 def test_terms_compared_with_added_tokens(corpus):
     # what KL3M does (terms as AddedTokens) cuts 'null' out of 'annulled'; ours does not
-    t = train_bpe(corpus, vocab_size=700, normalizer="none")
+    t = train_bpe(corpus, vocab_size=700, normalizer="none").engine
     t.add_tokens(["null"])
     assert "null" in _pieces(t, "the annulled order")
 
@@ -144,7 +144,7 @@ def test_round_trip_nfc(tok_out, text):
 @pytest.mark.parametrize("digits", [False, True])
 def test_pre_tokenizers(corpus, pre, digits):
     t = train_bpe(corpus[:80], vocab_size=400, pre_tokenizer=pre, split_digits=digits, normalizer="none",
-                  min_frequency=1)
+                  min_frequency=1).engine
     assert t.get_vocab_size() == 400
     text = "Price: $1,234.56 on 2024-01-31\n  x"
     assert t.decode(t.encode(text).ids) == text
@@ -154,14 +154,14 @@ def test_pre_tokenizers(corpus, pre, digits):
 
 def test_uncased_and_nfkc(corpus):
     t = train_bpe(corpus[:80], vocab_size=400, cased=False, normalizer="NFKC", min_frequency=1,
-                  terms=["Fed. R. Civ. P."])
+                  terms=["Fed. R. Civ. P."]).engine
     assert t.decode(t.encode("THE Court ﬁ").ids) == "the court fi"
     assert " fed. r. civ. p." in _pieces(t, "by FED. R. CIV. P. 12")
 
 
 def test_dispatcher_and_card(corpus, tmp_path):
     t = tokkit.train(corpus[:80], recipe="bpe", out=tmp_path / "a", vocab_size=400, min_frequency=1)
-    assert t.get_vocab_size() == 400
+    assert t.vocab_size == 400 and t.card["recipe"] == "bpe" and t.card["parameters"]["engine"] == "native"
     card = read_card(tmp_path / "a")
     assert card["recipe"] == "bpe" and card["corpus"]["documents"] == 80
     assert card["corpus"]["characters"] == sum(len(d) for d in corpus[:80])
@@ -202,8 +202,11 @@ def test_vocab_smaller_than_alphabet_plus_specials(corpus):
 
 
 def test_vocab_the_corpus_cannot_fill():
-    with pytest.raises(InputError, match="short of vocab_size=5000"):
+    with pytest.raises(InputError, match=r"yields only \d+ tokens \(\d+ merges\).*short of vocab_size=5000"):
         train_bpe(["tiny text"] * 3, vocab_size=5000)
+    for engine in ("native", "hf"):
+        tok = train_bpe(["tiny text"] * 3, vocab_size=5000, allow_smaller=True, engine=engine)
+        assert 269 < tok.vocab_size < 5000
 
 
 def test_empty_corpus(tmp_path):
@@ -265,7 +268,7 @@ def test_terms_file_errors(corpus, tmp_path):
     with pytest.raises(InputError, match=r"terms\[1\]: duplicate"):
         train_bpe(corpus, vocab_size=300, terms=["a", "a"])
     f.write_text("null\r\n(a)\r\n")  # Windows line ends are fine
-    t = train_bpe(corpus, vocab_size=500, terms=f)
+    t = train_bpe(corpus, vocab_size=500, terms=f).engine
     assert "(a)" in _pieces(t, "x (a) y") or " (a)" in _pieces(t, "x (a) y")
 
 
@@ -294,7 +297,7 @@ def legal_tok(data_dir):
     from tokkit.corpora import read_documents
 
     docs = read_documents(data_dir / "domain" / "legal" / "bva_decisions.jsonl.gz", split="train")
-    return train_bpe(docs, vocab_size=4096, terms=["null", "Fed. R. Civ. P.", "(a)", "U.S.C."])
+    return train_bpe(docs, vocab_size=4096, terms=["null", "Fed. R. Civ. P.", "(a)", "U.S.C."]).engine
 
 
 def test_terms_in_context_on_legal_text(legal_tok):
@@ -310,3 +313,80 @@ def test_kl3m_added_tokens_cut_words(tokenizers_dir):
     kl3m = Tokenizer.from_file(str(tokenizers_dir / "kl3m" / "kl3m-001-32k" / "tokenizer.json"))
     toks = kl3m.encode("nullify the annulled order", add_special_tokens=False).tokens
     assert toks[:2] == ["null", "ify"] and toks.count("null") == 2 and toks.count(" ") == 3
+
+
+# --- the two engines -------------------------------------------------------------------------------------
+
+def _model(tok):
+    return json.loads(tok.engine.to_str())
+
+
+@pytest.fixture(scope="module")
+def domain_slice(data_dir):
+    """About 1.5 MB of legal and financial text."""
+    from tokkit.corpora import read_documents
+
+    out = []
+    for name in ("legal/us_code", "financial/edgar_10k"):
+        docs = read_documents(data_dir / "domain" / f"{name}.jsonl.gz", max_bytes=750_000)
+        out += list(docs.texts())
+    return out
+
+
+@pytest.mark.parametrize("pre,cased,specials", [("gpt2", True, None), ("gpt4o", False, ["<|endoftext|>"]),
+                                                ("gpt4o", True, [])])
+def test_native_and_hf_engines_are_identical_on_domain_text(domain_slice, pre, cased, specials):
+    kw = dict(vocab_size=3000, pre_tokenizer=pre, cased=cased, special_tokens=specials)
+    native, hf = train_bpe(domain_slice, engine="native", **kw), train_bpe(domain_slice, engine="hf", **kw)
+    assert _model(native) == _model(hf)  # vocabulary, merges and the whole pipeline
+    assert native.card["parameters"]["engine"] == "native" and hf.card["parameters"]["engine"] == "hf"
+    n, h = dict(native.card["vocabulary"]), dict(hf.card["vocabulary"])
+    assert n == h
+
+
+@pytest.mark.parametrize("pre,cased", [("gpt2", True), ("gpt4o", False)])
+def test_native_and_hf_engines_are_identical_on_udhr(udhr, pre, cased):
+    texts = [t for code in sorted(udhr.codes)[::7] for t in udhr.texts(code)]
+    kw = dict(vocab_size=2500, pre_tokenizer=pre, cased=cased, min_frequency=2)
+    assert _model(train_bpe(texts, **kw)) == _model(train_bpe(texts, engine="hf", **kw))
+
+
+@pytest.mark.parametrize("kw", [dict(split_digits=True), dict(terms=TERMS, pre_tokenizer="gpt4o"),
+                                dict(terms=TERMS, split_digits=True, cased=False, normalizer="NFKC")])
+def test_native_and_hf_engines_are_identical_with_custom_splits(domain_slice, corpus, kw):
+    texts = domain_slice[:40] + corpus
+    a = train_bpe(texts, vocab_size=1500, engine="native", **kw)
+    b = train_bpe(texts, vocab_size=1500, engine="hf", **kw)
+    assert _model(a) == _model(b)
+
+
+@pytest.mark.parametrize("pre", ["gpt2", "gpt4o", "whitespace"])
+@pytest.mark.parametrize("digits,terms", [(True, ()), (False, TERMS), (True, TERMS + ["Él café", "日本"])])
+def test_regex_pieces_equal_hf_split_pieces(udhr, corpus, pre, digits, terms):
+    # the native engine splits custom patterns with the `regex` module: the pieces must be HF's
+    import regex
+    from tokenizers import Regex, pre_tokenizers
+
+    from tokkit.train.patterns import split_pattern
+
+    rx = regex.compile(split_pattern(pre, split_digits=digits, terms=terms, flavour="regex"))
+    hf = pre_tokenizers.Split(Regex(split_pattern(pre, split_digits=digits, terms=terms)), behavior="isolated")
+    texts = corpus[:20] + PHRASES + [t[:3000] for code in ("eng", "deu", "rus", "hin", "cmn", "arb") if code in udhr
+                                     for t in udhr.texts(code)]
+    for text in texts:
+        assert rx.findall(text) == [p for p, _ in hf.pre_tokenize_str(text)]
+
+
+def test_lowercase_is_per_character_as_tokenizers_does():
+    from tokenizers import normalizers
+
+    from tokkit.train.common import normalize_text
+
+    text = "ΟΔΟΣ ΑΣ. İstanbul ẞ ǅ Σ"
+    assert normalize_text(text, "NFC", True) == normalizers.Sequence(
+        [normalizers.NFC(), normalizers.Lowercase()]).normalize_str(text)
+
+
+def test_bad_engine(corpus):
+    with pytest.raises(InputError, match="engine='rust'"):
+        train_bpe(corpus, vocab_size=300, engine="rust")

@@ -45,4 +45,4 @@ def test_public_names():
     # importing a submodule binds the package to tokkit.train; it stays callable as the function
     importlib.import_module("tokkit.train.bpe")
     tok = tokkit.train(corpus()[:30], recipe="bpe", vocab_size=300, min_frequency=1)
-    assert tok.get_vocab_size() == 300
+    assert tok.vocab_size == 300

@@ -10,7 +10,6 @@ from tokenizers import Tokenizer
 from tokkit.errors import InputError
 from tokkit.train import train_superword
 from tokkit.train.artifacts import read_card
-from tokkit.train.superword import _stage2
 
 PHRASES = ["of the", "in accordance with", "pursuant to section", "the Secretary shall", "United States",
            "notwithstanding any other provision of law", "for the purposes of this"]
@@ -30,8 +29,8 @@ def corpus(n_docs=150, seed=2):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("sw") / "tok"
-    tok = train_superword(corpus(), out, vocab_size=1200, transition=800, max_words=3)
-    return tok, out
+    tok = train_superword(corpus(), out, vocab_size=1200, transition=800, max_token_words=3)
+    return tok.engine, out
 
 
 def test_plain_tokenizers_loads_it(trained):
@@ -73,41 +72,65 @@ def test_round_trip(trained, text):
     assert tok.decode(tok.encode(text).ids, skip_special_tokens=False) == unicodedata.normalize("NFC", text)
 
 
-def test_stage2_counts_against_brute_force():
-    # the incremental pair counts give the same merges as recounting everything after every merge
-    rng = random.Random(0)
-    strings = list("abcd") + ["\u0120"]  # byte-level symbols; U+0120 is the space
-    seqs = [[rng.randrange(5) for _ in range(rng.randint(1, 12))] for _ in range(60)]
-    freqs = [rng.randint(1, 5) for _ in seqs]
-    got = _stage2([list(s) for s in seqs], freqs, list(strings), 15, min_frequency=1, max_words=99)
-
-    cur, strs, want = [list(s) for s in seqs], list(strings), []
-    for _ in range(15):
+def _brute_force_stage2(seqs, freqs, tokens, n_new, max_token_words):
+    """SuperBPE's stage 2 by recounting every pair after every merge: the most frequent allowed pair, ties
+    to the smallest (left id, right id); a pair whose token spans more than max_token_words words or holds
+    ': ' is never merged."""
+    cur, tokens, out = [list(s) for s in seqs], list(tokens), []
+    while len(out) < n_new:
         counts = {}
         for s, f in zip(cur, freqs):
             for p in zip(s, s[1:]):
                 counts[p] = counts.get(p, 0) + f
-        if not counts:
+        allowed = [p for p in counts if len((tokens[p[0]] + tokens[p[1]]).split()) <= max_token_words
+                   and b": " not in tokens[p[0]] + tokens[p[1]]]
+        if not allowed:
             break
-        best = min(counts, key=lambda p: (-counts[p], strs[p[0]], strs[p[1]]))
-        joined = strs[best[0]] + strs[best[1]]
-        new = strs.index(joined) if joined in strs else len(strs)
-        if new == len(strs):
-            strs.append(joined)
-        want.append(best)
+        best = min(allowed, key=lambda p: (-counts[p], p))
+        joined = tokens[best[0]] + tokens[best[1]]
+        new = tokens.index(joined) if joined in tokens else len(tokens)
+        if new == len(tokens):
+            tokens.append(joined)
+        out.append(best)
         for k, s in enumerate(cur):
-            out, j = [], 0
+            merged, j = [], 0
             while j < len(s):
                 if j + 1 < len(s) and (s[j], s[j + 1]) == best:
-                    out.append(new)
+                    merged.append(new)
                     j += 2
                 else:
-                    out.append(s[j])
+                    merged.append(s[j])
                     j += 1
-            cur[k] = out
-        if len(strs) - len(strings) >= 15:
-            break
-    assert got == want
+            cur[k] = merged
+    return out
+
+
+def test_stage2_equals_brute_force_with_id_ties():
+    from tokkit.kernels.pretokenize import pretokenize_reference
+
+    docs = corpus(40, seed=5)
+    tok = train_superword(docs, vocab_size=700, transition=500, max_token_words=2, normalizer="none",
+                          min_frequency=1, special_tokens=["<s>"])
+    model = tok.bpe
+    n1 = tok.card["vocabulary"]["stage1_merges"]
+    stage1 = model.first(n1).to_tokenizer()
+    counts = {}
+    for d in docs:
+        for p in pretokenize_reference(d, "superword"):
+            counts[p] = counts.get(p, 0) + 1
+    pieces = sorted(counts)
+    seqs = [e.ids for e in stage1.encode_batch(pieces, add_special_tokens=False)]
+    tokens = model.tokens[:model.first(n1).vocab_size]
+    want = _brute_force_stage2(seqs, [counts[p] for p in pieces], tokens, 700 - len(tokens), 2)
+    assert [(a, b) for a, b, _ in model.merges[n1:]] == want
+
+
+def test_engines_agree_and_transition_defaults_to_90_percent():
+    docs = corpus(40, seed=3)
+    a = train_superword(docs, vocab_size=800, engine="native")
+    b = train_superword(docs, vocab_size=800, engine="hf")
+    assert a.engine.to_str() == b.engine.to_str()
+    assert a.card["parameters"]["transition"] == 720 and a.card["parameters"]["max_token_words"] == 4
 
 
 def test_bad_input():
@@ -115,5 +138,11 @@ def test_bad_input():
         train_superword(corpus(5), vocab_size=1000, transition=2000)
     with pytest.raises(InputError, match="transition"):
         train_superword(corpus(5), vocab_size=1000, transition=100)
-    with pytest.raises(InputError, match="max_words"):
-        train_superword(corpus(5), vocab_size=1000, max_words=0)
+    with pytest.raises(InputError, match="max_token_words"):
+        train_superword(corpus(5), vocab_size=1000, max_token_words=0)
+    with pytest.raises(InputError, match="stage 1: .*short of vocab_size=900"):
+        train_superword(corpus(2), vocab_size=1000, transition=900)
+    with pytest.raises(InputError, match="short of vocab_size=20000"):
+        train_superword(corpus(5), vocab_size=20000, transition=400)
+    tok = train_superword(corpus(5), vocab_size=20000, transition=400, allow_smaller=True)
+    assert 400 < tok.vocab_size < 20000

@@ -46,7 +46,6 @@ _EXPORTS = {
     "ocr_noise": "tokkit.analysis.boundary",
     "train_native": "tokkit.train.native",
     "NativeBPE": "tokkit.train.native",
-    "train_superword_native": "tokkit.train.native",
     "train_parity": "tokkit.train.parity",
     "train_parity_native": "tokkit.train.parity",  # deprecated name of train_parity, kept one release
     # learnt sequence gates (torch; imported on first use)

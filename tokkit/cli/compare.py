@@ -35,7 +35,7 @@ def compare_cmd(
     from ..corpora import read_documents
     from ..tokenizer import load_tokenizer
 
-    toks = [load_tokenizer(t, pattern=split_pattern) for t in tokenizers]
+    toks = [load_tokenizer(t, split_pattern=split_pattern) for t in tokenizers]
     named = {}
     for s in sets:
         name, sep, path = s.partition("=")

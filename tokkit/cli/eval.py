@@ -44,7 +44,7 @@ def eval_cmd(
     from ..tokenizer import load_tokenizer
 
     seed = read.seed
-    toks = [load_tokenizer(t, pattern=split_pattern) for t in tokenizers]
+    toks = [load_tokenizer(t, split_pattern=split_pattern) for t in tokenizers]
     src = open_corpus(corpus, **read.kwargs(), quiet=quiet_of(quiet, as_json))
     if isinstance(src, ParallelCorpus):
         langs = language or ["eng"]

@@ -44,7 +44,7 @@ def premiums_cmd(
     from ..analysis.premium import premiums
     from ..tokenizer import load_tokenizer
 
-    toks = [load_tokenizer(t, pattern=split_pattern) for t in tokenizers]
+    toks = [load_tokenizer(t, split_pattern=split_pattern) for t in tokenizers]
     res = premiums(toks, corpus, reference=reference, languages=language or None, nfc=nfc,
                    unk_threshold=unk_threshold, bootstrap=bootstrap, ci=ci, seed=seed, quiet=quiet_of(quiet, as_json))
     written = []

@@ -3,7 +3,6 @@ themselves are in train_calls.py)."""
 
 from __future__ import annotations
 
-import json
 from typing import List, Optional
 
 import typer
@@ -35,15 +34,8 @@ _SPECIAL_TOKENS_ALIAS = Alias("--special-tokens", "special_token", "--special-to
                               lambda v: commas(v) or [""])
 
 
-def _summary(out: str, row: Optional[dict], as_json: bool, quiet: bool) -> None:
-    """Print what a training run wrote: the native engine's summary row, else the artifact's card."""
-    if row is not None:
-        if as_json:
-            print_json(row)
-        elif not quiet:
-            print_table(f"BPE -> {out}", ["", "value"],
-                        [[k, json.dumps(v) if isinstance(v, (dict, list)) else v] for k, v in row.items()])
-        return
+def _summary(out: str, as_json: bool, quiet: bool) -> None:
+    """Print what a training run wrote: the artifact's card."""
     from ..train.artifacts import read_card
 
     card = read_card(out)
@@ -118,14 +110,14 @@ def bpe(
     word_counts = _word_counts(counts, wordfreq, prefix_space)
     if not corpus and word_counts is None:
         raise InputError("give training text, --counts or --wordfreq")
-    row = train_calls.train_bpe(
+    train_calls.train_bpe(
         _documents(corpus, read, quiet_of(quiet, as_json)), out, engine=check_engine(engine),
         vocab_size=vocab_size, pow2=pow2, uncased=uncased, normalizer=normalizer, min_frequency=min_frequency,
         pre_tokenizer=pre_tokenizer, split_digits=split_digits, terms=term or [], terms_file=terms_file,
         special_tokens=specials(special_token), word_counts=word_counts, resume=resume,
         export_sizes=export_size or [], max_words=max_words, allow_smaller=allow_smaller, threads=threads,
         unicode=unicode, quiet=quiet_of(quiet, as_json))
-    _summary(out, row, as_json, quiet)
+    _summary(out, as_json, quiet)
 
 
 @train_app.command("char")
@@ -153,7 +145,7 @@ def char(
         max_token_chars=max_token_chars, min_frequency=min_frequency, pre_tokenizer=pre_tokenizer,
         limit_alphabet="auto" if limit_alphabet is None else None if limit_alphabet < 0 else limit_alphabet,
         special_tokens=specials(special_token), quiet=quiet_of(quiet, as_json))
-    _summary(out, None, as_json, quiet)
+    _summary(out, as_json, quiet)
 
 
 def _need(corpus):
@@ -191,13 +183,13 @@ def superword(
     """Superword (SuperBPE) tokenizer: stage-2 merges may cross single spaces; plain tokenizer.json.
 
     --pre-tokenizer is stage 1's split (gpt4o)."""
-    row = train_calls.train_superword(
+    train_calls.train_superword(
         _documents(_need(corpus), read, quiet_of(quiet, as_json)), out, engine=check_engine(engine),
         vocab_size=vocab_size, transition=transition, max_token_words=max_token_words,
         pre_tokenizer=pre_tokenizer, pow2=pow2, uncased=uncased, normalizer=normalizer,
         min_frequency=min_frequency, special_tokens=specials(special_token), allow_smaller=allow_smaller,
         threads=threads, quiet=quiet_of(quiet, as_json))
-    _summary(out, row, as_json, quiet)
+    _summary(out, as_json, quiet)
 
 
 @train_app.command("spm")
@@ -231,7 +223,7 @@ def spm(
         add_dummy_prefix=dummy_prefix, character_coverage=character_coverage,
         input_sentence_size=input_sentence_size, special_tokens=specials(special_token),
         quiet=quiet_of(quiet, as_json))
-    _summary(out, None, as_json, quiet)
+    _summary(out, as_json, quiet)
 
 
 ParallelCorpusArg = Annotated[str, typer.Argument(
@@ -241,14 +233,15 @@ DevFraction = Annotated[float, typer.Option(
 GlobalMerges = Annotated[int, typer.Option("--global-merges", help="Ordinary merges first (hybrid).")]
 
 
-def _parity_summary(model, out: str, global_merges: int, as_json: bool, quiet: bool) -> None:
-    summary = dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), **model.timings, **model.stats)
+def _parity_summary(tok, out: str, global_merges: int, as_json: bool, quiet: bool) -> None:
+    v = tok.card["vocabulary"]
     if as_json:
-        print_json(summary)
+        print_json(dict(out=out, vocab_size=tok.vocab_size, merges=v["merges"], **tok.card["timings"],
+                        merges_per_language=v["merges_per_language"], dev_tokens=v["dev_tokens"]))
     elif not quiet:
-        per = model.stats["merges_per_language"]
+        per = v["merges_per_language"]
         print_table(f"parity-aware BPE -> {out}: merges chosen per language (global: {global_merges})",
-                    ["language", "merges", "dev tokens"], [[c, per[c], model.stats["dev_tokens"][c]] for c in per])
+                    ["language", "merges", "dev tokens"], [[c, per[c], v["dev_tokens"][c]] for c in per])
 
 
 @train_app.command("parity")

@@ -1,11 +1,6 @@
 """The CLI's calls into the training API: one function per `tokkit train` verb, and nothing else calls a
-trainer. Keyword renames in the API (engine, resume, out, terms, max_token_words, train_parity) land here.
-
-In this branch the byte-level recipes `train_bpe` / `train_superword` run Hugging Face's trainer and take
-no `engine`; the numba trainer is `train.native`. So `--engine native`, and every option only the numba
-trainer has (--counts, --wordfreq, --resume, --export-size, --max-words, --threads, --unicode), go to
-`train_native` / `train_superword_native`; without --engine the recipe's own default runs.
-"""
+trainer. Every byte-level verb goes through its recipe (`train_bpe`, `train_superword`, `train_parity`), whose
+engine is native by default; the hidden, deprecated `train native` keeps `train_native`'s own defaults."""
 
 from __future__ import annotations
 
@@ -39,41 +34,35 @@ def train_bpe(documents: Optional[Iterable[Any]], out: str, *, engine: Optional[
               split_digits: bool = False, word_counts: Optional[Mapping[str, int]] = None,
               files: Sequence[str] = (), per_line: bool = False, max_bytes: Optional[int] = None,
               resume: Optional[str] = None, export_sizes: Sequence[int] = (), max_words: Optional[int] = None,
-              threads: Optional[int] = None, unicode: Optional[str] = None):
-    """`tokkit train bpe` (and the hidden `train native`). Returns the summary row for --json."""
-    if allow_smaller:
-        raise InputError("--allow-smaller: not available in this build")  # MERGE: pass allow_smaller=
-    native_only = _given(word_counts=word_counts, resume=resume, export_sizes=list(export_sizes),
-                         max_words=max_words, threads=threads, unicode=unicode, files=list(files))
-    hf_only = _given(pow2=pow2, uncased=uncased, normalizer=normalizer, split_digits=split_digits)
-    if engine == "native" or (engine is None and native_only):
-        _refuse("native", hf_only, _HF_ONLY)
+              threads: Optional[int] = None, unicode: Optional[str] = None, native_defaults: bool = False):
+    """`tokkit train bpe` (and, with native_defaults, the hidden `train native`: no normalizer, every pair
+    merged, `files` read as bytes). Returns the trained tokenizer."""
+    opts = _given(engine=engine, min_frequency=min_frequency, pre_tokenizer=pre_tokenizer,
+                  terms=list(terms) or None, terms_file=terms_file, resume=resume,
+                  export_sizes=list(export_sizes), max_words=max_words, threads=threads,
+                  allow_smaller=allow_smaller)
+    if native_defaults:
+        _refuse("native", _given(pow2=pow2, uncased=uncased, normalizer=normalizer, split_digits=split_digits),
+                _HF_ONLY)
+        if engine not in (None, "native"):
+            raise InputError("`train native` is the native engine: use `train bpe --engine hf`")
+        opts.pop("engine", None)
         from ..train.common import DEFAULT_SPECIAL_TOKENS
         from ..train.native import train_native
 
-        term_list = list(terms) + (_read(terms_file) if terms_file else [])
-        # MERGE: tokkit.train.train_bpe(documents, out, engine="native", pre_tokenizer=, resume=, terms=, ...)
-        model = train_native(None if documents is None else (d.text for d in documents), files=files,
-                             vocab_size=vocab_size, pattern=pre_tokenizer,
-                             min_frequency=0 if min_frequency is None else min_frequency,
-                             special_tokens=DEFAULT_SPECIAL_TOKENS if special_tokens is None else special_tokens,
-                             word_counts=word_counts, per_line=per_line, resume_from=resume, domain_terms=term_list,
-                             max_words=max_words, threads=threads, max_bytes=max_bytes, out_dir=out,
-                             export_sizes=list(export_sizes), quiet=quiet, unicode=unicode or "regex")
-        return dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), pattern=model.pattern,
-                    **model.timings, **model.stats)
-    _refuse(engine or "hf", native_only, _NATIVE_ONLY)
+        return train_native(None if documents is None else (d.text for d in documents), files=files, out=out,
+                            vocab_size=vocab_size, word_counts=word_counts, per_line=per_line,
+                            max_bytes=max_bytes, quiet=quiet, unicode=unicode or "regex",
+                            special_tokens=DEFAULT_SPECIAL_TOKENS if special_tokens is None else special_tokens,
+                            **opts)
+    if files or unicode:
+        raise InputError("--unicode and byte-level file reading belong to the deprecated `train native`")
     from ..train import train_bpe as api
 
-    # a terms file alone goes by path, so the card records where the terms came from
-    given_terms: Any = terms_file if terms_file and not terms else \
-        list(terms) + (_read(terms_file) if terms_file else []) or None
-    # MERGE: engine=engine
-    api(documents, out, vocab_size=vocab_size, pow2=pow2, cased=not uncased, quiet=quiet,
-        **_given(normalizer=normalizer, min_frequency=min_frequency, pre_tokenizer=pre_tokenizer,
-                 split_digits=split_digits, terms=given_terms),
-        special_tokens=special_tokens)
-    return None
+    corpus: Any = word_counts if word_counts is not None else documents
+    return api(corpus, out, vocab_size=vocab_size, pow2=pow2, cased=not uncased, quiet=quiet,
+               special_tokens=special_tokens, **opts,
+               **_given(normalizer=normalizer, split_digits=split_digits))
 
 
 def _read(terms_file: str) -> list[str]:
@@ -99,35 +88,19 @@ def train_superword(documents: Optional[Iterable[Any]], out: str, *, engine: Opt
                     pre_tokenizer: Optional[str] = None, pow2: bool = False, uncased: bool = False,
                     normalizer: Optional[str] = None, files: Sequence[str] = (), per_line: bool = False,
                     max_bytes: Optional[int] = None, threads: Optional[int] = None):
-    """`tokkit train superword` (and `train native --superword`). Returns the summary row for --json
-    from the native engine, None when the recipe wrote its card."""
-    if allow_smaller:
-        raise InputError("--allow-smaller: not available in this build")  # MERGE: pass allow_smaller=
-    native_only = _given(threads=threads, files=list(files))
-    if engine == "native" or (engine is None and native_only):
-        _refuse("native", _given(pow2=pow2, uncased=uncased, normalizer=normalizer), _HF_ONLY)
-        from ..train.common import DEFAULT_SPECIAL_TOKENS
-        from ..train.native import train_superword_native
-
-        # MERGE: tokkit.train.train_superword(documents, out, engine="native", max_token_words=, ...)
-        model = train_superword_native(
-            None if documents is None else [d.text for d in documents], files=files, vocab_size=vocab_size,
-            transition=transition, stage1_pattern=pre_tokenizer or "gpt4o", max_token_words=max_token_words,
-            min_frequency=0 if min_frequency is None else min_frequency,
-            special_tokens=DEFAULT_SPECIAL_TOKENS if special_tokens is None else special_tokens,
-            per_line=per_line, threads=threads, max_bytes=max_bytes, out_dir=out, quiet=quiet)
-        return dict(out=out, vocab_size=model.vocab_size, merges=len(model.merges), pattern=model.pattern,
-                    **model.timings, **model.stats)
-    _refuse(engine or "hf", native_only, _NATIVE_ONLY)
+    """`tokkit train superword` (and `train native --superword`). Returns the trained tokenizer."""
+    if files or threads:
+        raise InputError("superword training reads documents (not raw files) and picks its own threads")
     if pre_tokenizer not in (None, "gpt4o"):
         raise InputError(f"--pre-tokenizer {pre_tokenizer}: the superword recipe's stage 1 uses gpt4o")
+    if documents is None:
+        raise InputError("give training documents")
     from ..train import train_superword as api
 
-    # MERGE: engine=engine, max_token_words=max_token_words
-    api(documents, out, vocab_size=vocab_size, transition=transition, max_words=max_token_words, pow2=pow2,
-        cased=not uncased, special_tokens=special_tokens, quiet=quiet,
-        **_given(normalizer=normalizer, min_frequency=min_frequency))
-    return None
+    return api(documents, out, vocab_size=vocab_size, transition=transition, max_token_words=max_token_words,
+               pow2=pow2, cased=not uncased, special_tokens=special_tokens, quiet=quiet,
+               **_given(engine=engine, normalizer=normalizer, min_frequency=min_frequency,
+                        allow_smaller=allow_smaller))
 
 
 def train_spm(documents, out: str, *, vocab_size: int, special_tokens: Optional[Sequence[str]], quiet: bool,
@@ -142,16 +115,13 @@ def train_parity(corpus: str, out: str, *, languages: Optional[Sequence[str]], d
                  vocab_size: int, pre_tokenizer: Optional[str], global_merges: int, min_frequency: int,
                  special_tokens: Optional[Sequence[str]], threads: Optional[int], quiet: bool,
                  allow_smaller: bool = False):
-    """`tokkit train parity` (and `train native --parity`). Returns the model."""
-    if allow_smaller:
-        raise InputError("--allow-smaller: not available in this build")  # MERGE: pass allow_smaller=
-    from ..corpora import load_parallel
-    from ..train.native import parallel_split, train_parity_native
+    """`tokkit train parity` (and `train native --parity`). Returns the trained tokenizer."""
+    from ..corpora import load_parallel, parallel_split
+    from ..train.parity import train_parity as api
 
     train, dev, _ = parallel_split(load_parallel(corpus), list(languages) if languages else None,
                                    dev_fraction=dev_fraction)
-    # MERGE: tokkit.train.parity.train_parity(train, dev, pre_tokenizer=..., out=out, ...)
-    return train_parity_native(train, dev, vocab_size=vocab_size, pattern=pre_tokenizer or "gpt2",
-                               global_merges=global_merges, min_frequency=min_frequency,
-                               special_tokens=list(special_tokens or []), threads=threads, out_dir=out,
-                               quiet=quiet)
+    return api(train, dev, vocab_size=vocab_size, pre_tokenizer=pre_tokenizer or "gpt2",
+               global_merges=global_merges, min_frequency=min_frequency,
+               special_tokens=list(special_tokens or []), threads=threads, out=out, quiet=quiet,
+               allow_smaller=allow_smaller)

@@ -72,16 +72,19 @@ def native(
 
         docs = read_documents(other, per="line" if per_line else "file")
     if superword:
+        from ..corpora import read_documents
+
+        docs, raw = read_documents(paths, per="line" if per_line else "file"), []
         warn_deprecated("`tokkit train native --superword`", "`tokkit train superword --engine native`")
-        row = train_calls.train_superword(
+        train_calls.train_superword(
             docs, out, engine="native", vocab_size=vocab_size, transition=transition,
             max_token_words=max_token_words, pre_tokenizer=pattern, min_frequency=min_frequency,
-            special_tokens=special, files=raw, per_line=per_line, threads=threads, max_bytes=max_bytes, quiet=q)
+            special_tokens=special, per_line=per_line, max_bytes=max_bytes, quiet=q)
     else:
         warn_deprecated("`tokkit train native`", "`tokkit train bpe --engine native`")
-        row = train_calls.train_bpe(
+        train_calls.train_bpe(
             docs, out, engine="native", vocab_size=vocab_size, pre_tokenizer=pattern, min_frequency=min_frequency,
             special_tokens=special, terms=term, terms_file=terms_file, word_counts=word_counts, files=raw,
             per_line=per_line, max_bytes=max_bytes, resume=resume, export_sizes=export_size, max_words=max_words,
-            threads=threads, unicode=unicode, quiet=q)
-    _summary(out, row, as_json, quiet)
+            threads=threads, unicode=unicode, quiet=q, native_defaults=True)
+    _summary(out, as_json, quiet)

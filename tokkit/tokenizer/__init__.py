@@ -49,15 +49,23 @@ def _load_folder(path: str, pattern: str | None, name: str | None) -> Tokenizer:
     raise InputError(f"{path}: no tokenizer.json, SentencePiece .model or .tiktoken file in this folder")
 
 
-def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, pattern: str | None = None,
-                   name: str | None = None) -> Tokenizer:
+def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, split_pattern: str | None = None,
+                   name: str | None = None, pattern: str | None = None) -> Tokenizer:
     """A Tokenizer from a path or a name.
 
     spec: "bytes" | "chars" | a tokenizer.json | a folder holding one (or a .model) | a SentencePiece .model
-    | a tiktoken ranks file (pattern: its split regex, or a known name such as "cl100k_base"; recognised
-    from the file name for the public encodings) | the name of a file or folder under $TOKKIT_TOKENIZERS
-    (e.g. "o200k_base", "gpt2", "llama2"). Nothing loaded this way adds special tokens.
+    | a tiktoken ranks file (split_pattern: its split regex, or a known name such as "cl100k_base";
+    recognised from the file name for the public encodings) | the name of a file or folder under
+    $TOKKIT_TOKENIZERS (e.g. "o200k_base", "gpt2", "llama2"). Nothing loaded this way adds special tokens.
+    `pattern` is the deprecated spelling of `split_pattern`.
     """
+    if pattern is not None:
+        import warnings
+
+        warnings.warn("load_tokenizer(pattern=...) is deprecated: use split_pattern=", DeprecationWarning,
+                      stacklevel=2)
+        split_pattern = split_pattern or pattern
+    pattern = split_pattern
     if isinstance(spec, Tokenizer):
         return spec
     spec = os.fspath(spec)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..errors import InputError
+
 
 class Tokenizer:
     """A loaded tokenizer. Backends override encode / count_batch / encode_with_offsets with the engine's
@@ -19,6 +21,9 @@ class Tokenizer:
     # True where the model can silently drop characters it has no token for (a BPE with neither an UNK
     # token, byte fallback nor a byte-level pre-tokenizer): counts alone would then look cheap
     may_drop_characters: bool = False
+    # what made it, where tokkit trained it: the artifact card (recipe, parameters, corpus, timings,
+    # vocabulary statistics) as a dict; None for a tokenizer loaded from elsewhere
+    card: dict | None = None
 
     @property
     def vocab_size(self) -> int:
@@ -44,6 +49,10 @@ class Tokenizer:
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         return [self.encode(t) for t in texts]
 
+    def count(self, text: str) -> int:
+        """The number of tokens of one text."""
+        return self.count_batch([text])[0]
+
     def count_batch(self, texts: Sequence[str]) -> list[int]:
         """Token counts of each text: the fast path used by premiums (no ids kept)."""
         return [len(ids) for ids in self.encode_batch(texts)]
@@ -60,6 +69,12 @@ class Tokenizer:
 
     def id_to_token(self, i: int) -> str:
         raise NotImplementedError
+
+    def save(self, path) -> str:
+        """Write the tokenizer: a path ending in .json gets the tokenizer file alone, any other path is an
+        artifact folder (the tokenizer file and, for a trained tokenizer, its config and card). Returns
+        the path written."""
+        raise InputError(f"{self.name}: {self.kind} tokenizers cannot be saved by tokkit")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} kind={self.kind} vocab_size={self.vocab_size}>"

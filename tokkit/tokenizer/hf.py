@@ -6,7 +6,7 @@ import json
 import os
 import re
 from functools import cached_property
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..errors import InputError
 from .base import Tokenizer
@@ -17,42 +17,90 @@ _BYTE_PIECE = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
 class HFTokenizer(Tokenizer):
     kind = "hf"
 
-    def __init__(self, path: str | None, *, name: str | None = None, engine=None):
-        from tokenizers import Tokenizer as _T
+    def __init__(self, path: str | None, *, name: str | None = None, engine=None,
+                 build: Callable[[], object] | None = None, write_json: Callable[[str], None] | None = None,
+                 save_artifact: Callable[[str], str] | None = None, card: dict | None = None):
+        """path: a tokenizer.json to load; or engine: a `tokenizers.Tokenizer` in memory; or build: a function
+        that makes one, called when the tokenizer is first used (a trainer that writes its tokenizer.json
+        without one passes this, and write_json). save_artifact(folder): how `save` writes an artifact
+        folder (a trainer's tokenizer.json + config + card); card: the trainer's card."""
+        if engine is None and build is None:
+            from tokenizers import Tokenizer as _T
 
-        if engine is not None:
-            self._tok = engine
-        else:
             try:
-                self._tok = _T.from_file(path)
+                engine = _T.from_file(path)
             except Exception as e:  # the Rust side raises plain Exceptions with a serde message
                 raise InputError(f"{path}: not a loadable Hugging Face tokenizer.json ({e})") from None
-        # a saved tokenizer may carry padding or truncation (kl3m's pads batches with <|pad|>): counts must
-        # be of the text alone
-        self._tok.no_padding()
-        self._tok.no_truncation()
+        self._built = None
+        self._build = build
+        if engine is not None:
+            self._set_engine(engine)
+        self._write_json = write_json
+        self._save_artifact = save_artifact
+        self.card = card
         self.source = path or ""
         self.name = name or (_default_name(path) if path else "tokenizer")
+
+    def _set_engine(self, engine) -> None:
+        # a saved tokenizer may carry padding or truncation (kl3m's pads batches with <|pad|>): counts must
+        # be of the text alone
+        engine.no_padding()
+        engine.no_truncation()
+        self._built = engine
+
+    @property
+    def _tok(self):
+        if self._built is None:
+            self._set_engine(self._build())
+        return self._built
+
+    @cached_property
+    def _spec(self) -> dict:
         try:
-            spec = json.loads(self._tok.to_str())
+            return json.loads(self._tok.to_str())
         except Exception:
-            spec = {}
-        self._model = spec.get("model") or {}
-        pre = json.dumps(spec.get("pre_tokenizer") or {})
+            return {}
+
+    @cached_property
+    def _model(self) -> dict:
+        return self._spec.get("model") or {}
+
+    @cached_property
+    def isolated_roundtrip(self) -> bool:
         # byte-level tokens decode to their own text and re-encode alone; pieces of Metaspace / WordPiece
         # models depend on their place in a word, so the isolated round trip says nothing about them
-        self.isolated_roundtrip = '"ByteLevel"' in pre and self._model.get("type") == "BPE"
-        self.may_drop_characters = ('"ByteLevel"' not in pre and not self._model.get("byte_fallback")
-                                    and self._model.get("unk_token") is None and self._model.get("unk_id") is None)
+        pre = json.dumps(self._spec.get("pre_tokenizer") or {})
+        return '"ByteLevel"' in pre and self._model.get("type") == "BPE"
+
+    @cached_property
+    def may_drop_characters(self) -> bool:
+        pre = json.dumps(self._spec.get("pre_tokenizer") or {})
+        return ('"ByteLevel"' not in pre and not self._model.get("byte_fallback")
+                and self._model.get("unk_token") is None and self._model.get("unk_id") is None)
 
     @classmethod
-    def from_engine(cls, engine, *, name: str = "tokenizer") -> "HFTokenizer":
+    def from_engine(cls, engine, *, name: str = "tokenizer", card: dict | None = None) -> "HFTokenizer":
         """Wrap an in-memory `tokenizers.Tokenizer` (e.g. one just trained)."""
-        return cls(None, name=name, engine=engine)
+        return cls(None, name=name, engine=engine, card=card)
 
     @property
     def engine(self):
+        """The `tokenizers.Tokenizer` underneath (built on first use for a freshly trained one)."""
         return self._tok
+
+    def save(self, path) -> str:
+        p = os.fspath(path)
+        if p.endswith(".json"):
+            if self._write_json is not None:
+                self._write_json(p)
+            else:
+                self._tok.save(p, pretty=True)
+            return p
+        if self._save_artifact is not None:
+            return self._save_artifact(p)
+        os.makedirs(p, exist_ok=True)
+        self.save(os.path.join(p, "tokenizer.json"))
+        return p
 
     @cached_property
     def vocab_size(self) -> int:

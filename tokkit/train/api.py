@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import InputError
 
-RECIPES = ("bpe", "char", "superword", "spm", "native")
+RECIPES = ("bpe", "char", "superword", "spm", "parity", "native")
 
 
 def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = None, **options):
@@ -17,9 +17,10 @@ def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = N
     ...                    terms="legal_terms.txt")
 
     recipe: "bpe" (domain byte-level BPE, `train_bpe`), "char" (character-level BPE, `train_char`),
-    "superword" (SuperBPE, `train_superword`) or "spm" (SentencePiece unigram/BPE, `train_spm`); `options`
-    are that function's keywords, plus `read_documents` keywords when `corpus` is a path. Returns a
-    `tokenizers.Tokenizer` (a `sentencepiece.SentencePieceProcessor` for "spm").
+    "superword" (SuperBPE, `train_superword`), "spm" (SentencePiece unigram/BPE, `train_spm`) or "parity"
+    (parity-aware BPE, `train_parity`); "native" is "bpe" on the native engine given texts, files or a
+    word-count table (`train_native`). `options` are that function's keywords, plus `read_documents`
+    keywords when `corpus` is a path. Returns a `tokkit.tokenizer.Tokenizer`.
     """
     if recipe == "bpe":
         from .bpe import train_bpe as fn
@@ -29,6 +30,8 @@ def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = N
         from .superword import train_superword as fn
     elif recipe in ("spm", "sentencepiece"):
         from .spm import train_spm as fn
+    elif recipe == "parity":
+        from .parity import train_parity as fn
     elif recipe == "native":
         return _train_native(corpus, out, **options)
     else:
@@ -37,7 +40,7 @@ def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = N
 
 
 def _train_native(corpus: Any, out, *, quiet: bool = True, **options):
-    """The numba trainer takes texts, files or a word-count table: a corpus path goes through the same
+    """The native engine takes texts, files or a word-count table: a corpus path goes through the same
     reader as the other recipes, a mapping is a word-count table."""
     from collections.abc import Mapping
 
@@ -45,13 +48,16 @@ def _train_native(corpus: Any, out, *, quiet: bool = True, **options):
     from .native import train_native
 
     native_kw = {k: options.pop(k) for k in list(options) if k in _NATIVE_KEYWORDS}
+    if "engine" in native_kw and native_kw.pop("engine") != "native":
+        raise InputError("recipe='native' runs on the native engine: use recipe='bpe' with engine='hf'")
     if isinstance(corpus, Mapping):
         if options:
             raise InputError(f"unexpected options for a word-count table: {', '.join(options)}")
-        return train_native(word_counts=corpus, out_dir=out, quiet=quiet, **native_kw)
+        return train_native(word_counts=corpus, out=out, quiet=quiet, **native_kw)
     texts = CorpusStream(corpus, quiet=quiet, **options)
-    return train_native(texts, out_dir=out, quiet=quiet, **native_kw)
+    return train_native(texts, out=out, quiet=quiet, **native_kw)
 
 
-_NATIVE_KEYWORDS = {"vocab_size", "pattern", "min_frequency", "special_tokens", "resume_from", "domain_terms",
-                    "max_words", "threads", "max_bytes", "export_sizes", "max_token_words", "unicode"}
+_NATIVE_KEYWORDS = {"vocab_size", "pre_tokenizer", "min_frequency", "special_tokens", "resume", "terms",
+                    "terms_file", "max_words", "threads", "max_bytes", "export_sizes", "max_token_words",
+                    "unicode", "allow_smaller", "engine"}

@@ -44,11 +44,19 @@ def check_normalizer(normalizer: str | None) -> str:
     return up
 
 
+def hf_lowercase(text: str) -> str:
+    """Lowercase as tokenizers' Lowercase normalizer does: each character on its own (Rust's
+    char::to_lowercase), so a final capital sigma becomes σ, not the ς that str.lower's context rule gives
+    (the only context-dependent mapping str.lower applies)."""
+    return text.replace("\u03a3", "\u03c3").lower() if "\u03a3" in text else text.lower()
+
+
 def normalize_text(text: str, normalizer: str, lowercase: bool) -> str:
-    """The Python twin of the tokenizer's normalizer (used for terms, which must match normalized text)."""
+    """The Python twin of the tokenizer's normalizer: what the native engine counts, and what terms are
+    matched against."""
     if normalizer != "none":
         text = unicodedata.normalize(normalizer, text)
-    return text.lower() if lowercase else text
+    return hf_lowercase(text) if lowercase else text
 
 
 def resolve_vocab_size(vocab_size: int, pow2: bool) -> int:
@@ -157,19 +165,21 @@ def hf_tokenizer_config(special_tokens: Sequence[str], model_max_length: int | N
     return cfg
 
 
+def write_json_file(obj) -> Callable[[str], None]:
+    """A writer (path -> None) of obj as indented JSON."""
+    def write(path):
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+    return write
+
+
 def save_hf(out: str | os.PathLike, tokenizer, card: Card, special_tokens: Sequence[str],
             extra_writers: dict[str, Callable[[str], None]] | None = None) -> str:
     """tokenizer.json + tokenizer_config.json (so AutoTokenizer.from_pretrained(out) works) + the card,
     written atomically as one folder."""
-    def write_json(obj):
-        def w(path):
-            with open(path, "w", encoding="utf-8") as fh:
-                json.dump(obj, fh, ensure_ascii=False, indent=2)
-                fh.write("\n")
-        return w
-
     writers = {"tokenizer.json": lambda p: tokenizer.save(p, pretty=True),
-               "tokenizer_config.json": write_json(hf_tokenizer_config(special_tokens))}
+               "tokenizer_config.json": write_json_file(hf_tokenizer_config(special_tokens))}
     writers.update(extra_writers or {})
     return write_artifacts(out, card, writers)
 

@@ -1,6 +1,7 @@
-"""tokkit's own byte-level BPE trainer: numba pre-tokenization, counting and merge loop
-(`tokkit.kernels`), giving exactly Hugging Face `BpeTrainer`'s merges, from documents or word counts,
-with resume, first-k export, superword stage 2, domain terms as real merges and bounded memory."""
+"""The native engine: tokkit's own byte-level BPE trainer (numba pre-tokenization, counting and merge loop in
+`tokkit.kernels`), giving exactly Hugging Face `BpeTrainer`'s merges, from documents, files or word counts,
+with resume, first-k export, the superword stage-2 cap and bounded memory. `train_native` is its direct
+entry point; the recipes (`train_bpe`, `train_superword`) run on it by default."""
 
 from __future__ import annotations
 
@@ -8,37 +9,18 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from .._memory import release_free_memory
-from .._progress import progress
+from .._progress import notice, progress
 from ..errors import EmptyInputError, InputError
 from ..kernels.aot import kernel
-from ..kernels.split_patterns import PATTERNS, check_pattern
-from .bytelevel import byte_chars
-
-
-@lru_cache(maxsize=1)
-def _char_bytes() -> dict[str, int]:
-    return {c: b for b, c in enumerate(byte_chars())}
-
-
-def to_chars(data: bytes) -> str:
-    chars = byte_chars()
-    return "".join(chars[b] for b in data)
-
-
-def to_bytes(token: str) -> bytes | None:
-    """Bytes of a byte-level token string; None if it holds a character outside the byte alphabet."""
-    m = _char_bytes()
-    try:
-        return bytes(m[c] for c in token)
-    except KeyError:
-        return None
+from ..kernels.split_patterns import PATTERNS, check_pattern, oniguruma
+from ..tokenizer.bytelevel import byte_chars, to_bytes, to_chars
+from ..tokenizer.merges import bpe_model, read_merges, write_bpe_json
 
 
 def base_tokens(special_tokens: Sequence[str]) -> list[bytes | None]:
@@ -63,13 +45,37 @@ def byte_ids(tokens: Sequence[bytes | None]) -> np.ndarray:
 
 @dataclass
 class NativeBPE:
-    """The result of a native training run: token bytes by id and the merges in order."""
+    """A trained byte-level BPE: token bytes by id, the merges in order, and the tokenizer pipeline it is
+    written with (normalizer, split)."""
     special_tokens: list[str]
     tokens: list[bytes | None]  # id -> bytes (None: a special token outside the byte alphabet)
     merges: list[tuple[int, int, int]]  # (left id, right id, new id), in training order
     pattern: str = "gpt2"
     timings: dict[str, float] = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
+    # the split regex of the tokenizer.json's Split pre-tokenizer; None: derived from the kernel pattern
+    # name (gpt2 as ByteLevel's own regex, as tokenizers' ByteLevel trainer setup writes it)
+    split: str | None = None
+    normalizer: str = "none"  # none, NFC or NFKC, applied before the split
+    lowercase: bool = False
+
+    @classmethod
+    def from_merges(cls, special_tokens: Sequence[str], merges: Sequence[tuple[str, str]], *,
+                    where: str = "merges", **kw) -> "NativeBPE":
+        """The model that these (left, right) byte-level string merges make from the special tokens and
+        the 256 bytes, with ids assigned as HF's trainer assigns them."""
+        tokens = base_tokens(list(special_tokens))
+        fa, fb, _ = _forced_ids(merges, tokens, where)
+        by_bytes = {b: i for i, b in enumerate(tokens) if b is not None}
+        out = []
+        for a, b in zip(fa.tolist(), fb.tolist()):
+            new = tokens[a] + tokens[b]
+            t = by_bytes.get(new)
+            if t is None:
+                t = by_bytes[new] = len(tokens)
+                tokens.append(new)
+            out.append((a, b, t))
+        return cls(list(special_tokens), tokens, out, **kw)
 
     def token_string(self, i: int) -> str:
         n = len(self.special_tokens)
@@ -79,16 +85,21 @@ class NativeBPE:
     def vocab_size(self) -> int:
         return len(self.tokens)
 
+    @property
+    def n_base(self) -> int:
+        """Special tokens and byte symbols."""
+        return len(base_tokens(self.special_tokens))
+
     def first(self, k: int) -> "NativeBPE":
         """The tokenizer after the first k merges: what training to that size would have given."""
         k = max(0, min(k, len(self.merges)))
-        top = max([len(base_tokens(self.special_tokens)) - 1] + [m[2] for m in self.merges[:k]]) + 1
-        return NativeBPE(self.special_tokens, self.tokens[:top], self.merges[:k], self.pattern,
-                         dict(self.timings), dict(self.stats))
+        top = max([self.n_base - 1] + [m[2] for m in self.merges[:k]]) + 1
+        return replace(self, tokens=self.tokens[:top], merges=self.merges[:k], timings=dict(self.timings),
+                       stats=dict(self.stats))
 
     def at_vocab_size(self, vocab_size: int) -> "NativeBPE":
         """The largest prefix of the merges whose vocabulary fits in vocab_size."""
-        base = len(base_tokens(self.special_tokens))
+        base = self.n_base
         if vocab_size < base:
             raise InputError(f"vocab_size={vocab_size}: below the {base} special and byte tokens")
         k = 0
@@ -106,22 +117,28 @@ class NativeBPE:
         return [(self.token_string(a), self.token_string(b)) for a, b, _ in self.merges]
 
     def to_tokenizer(self):
-        """A `tokenizers.Tokenizer` (byte-level BPE with this pattern)."""
+        """A `tokenizers.Tokenizer` (byte-level BPE with this pipeline)."""
         return self._configure(self._bpe_model())
 
     def _configure(self, model):
-        """A Tokenizer around `model` with this tokenizer's pre-tokenizer, decoder, post-processor and
-        special tokens."""
-        from tokenizers import AddedToken, Regex, Tokenizer, decoders, pre_tokenizers, processors
+        """A Tokenizer around `model` with this tokenizer's normalizer, pre-tokenizer, decoder,
+        post-processor and special tokens."""
+        from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 
         tok = Tokenizer(model)
-        if self.pattern == "gpt2":
+        norms = [getattr(normalizers, self.normalizer)()] if self.normalizer != "none" else []
+        if self.lowercase:
+            norms.append(normalizers.Lowercase())
+        if norms:
+            tok.normalizer = normalizers.Sequence(norms)
+        split = self.split if self.split is not None else PATTERNS[self.pattern]
+        if self.split is None and self.pattern == "gpt2":
             tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-        elif self.pattern == "none":
+        elif split is None:
             tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
         else:
             tok.pre_tokenizer = pre_tokenizers.Sequence([
-                pre_tokenizers.Split(Regex(PATTERNS[self.pattern]), behavior="isolated"),
+                pre_tokenizers.Split(Regex(oniguruma(split)), behavior="isolated"),
                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
         tok.decoder = decoders.ByteLevel()
         tok.post_processor = processors.ByteLevel(trim_offsets=False)
@@ -131,88 +148,80 @@ class NativeBPE:
 
     def write_json(self, path: str | os.PathLike) -> None:
         """Write the tokenizer.json that `to_tokenizer().save(path)` writes (the same JSON), streaming the
-        vocabulary and merges instead of building the tokenizers model: at 131,072 tokens that model and
-        its serialisation cost about 80 MB, more than the whole merge loop. Each token is escaped once."""
+        vocabulary and merges (`tokenizer.merges.write_bpe_json`) instead of building the tokenizers model."""
         from tokenizers import models
 
         # everything but the vocabulary and merges is serialised by tokenizers itself, from a model that
-        # holds only the special tokens (so that they get the ids they have here); the two are written
-        # where the placeholders stand
+        # holds only the special tokens (so that they get the ids they have here)
         skeleton = json.loads(self._configure(models.BPE(
             vocab={s: i for i, s in enumerate(self.special_tokens)}, merges=[])).to_str())
-        skeleton["model"]["vocab"], skeleton["model"]["merges"] = "\0vocab\0", "\0merges\0"
-        head, rest = json.dumps(skeleton, indent=2, ensure_ascii=False).split(json.dumps("\0vocab\0"), 1)
-        middle, tail = rest.split(json.dumps("\0merges\0"), 1)
-        quoted = [json.dumps(self.token_string(i), ensure_ascii=False) for i in range(len(self.tokens))]
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(head + "{")
-            fh.writelines(f"{',' if i else ''}\n      {q}: {i}" for i, q in enumerate(quoted))
-            fh.write(("\n    }" if quoted else "}") + middle + "[")
-            fh.writelines(f"{',' if k else ''}\n      [{quoted[a]}, {quoted[b]}]"
-                          for k, (a, b, _) in enumerate(self.merges))
-            fh.write(("\n    ]" if self.merges else "]") + tail)
+        write_bpe_json(path, skeleton, [self.token_string(i) for i in range(len(self.tokens))],
+                       [(a, b) for a, b, _ in self.merges])
 
     def _bpe_model(self):
-        # handed to tokenizers as vocab.json + merges.txt files that it reads itself: built from Python dicts
-        # and tuples instead, the model peaks 40 MB higher at 131,072 tokens, above the whole merge loop
-        import tempfile
+        return bpe_model([self.token_string(i) for i in range(len(self.tokens))],
+                         [(a, b) for a, b, _ in self.merges])
 
-        from tokenizers import models
+    def vocabulary_card(self) -> dict:
+        """What `common.hf_vocab_card` gives for this tokenizer, without building it: statistics over the
+        ordinary tokens (not the special tokens)."""
+        from .artifacts import vocabulary_stats
 
-        strings = [self.token_string(i) for i in range(len(self.tokens))]
-        # merges.txt cannot hold a token with a space or line break, and its reader drops any line that
-        # starts with "#version"; byte-level tokens never hold the former, the latter can occur in code
-        if any(strings[a].startswith("#version") or any(c in strings[x] for x in (a, b) for c in " \r\n")
-               for a, b, _ in self.merges):
-            return models.BPE(vocab={t: i for i, t in enumerate(strings)},
-                              merges=[(strings[a], strings[b]) for a, b, _ in self.merges])
-        with tempfile.TemporaryDirectory(prefix="tokkit-bpe-") as tmp:
-            vocab, merges = os.path.join(tmp, "vocab.json"), os.path.join(tmp, "merges.txt")
-            with open(vocab, "w", encoding="utf-8") as fh:
-                fh.write("{")
-                fh.write(",".join(f"{json.dumps(t, ensure_ascii=False)}:{i}" for i, t in enumerate(strings)))
-                fh.write("}")
-            with open(merges, "w", encoding="utf-8") as fh:
-                fh.writelines(f"{strings[a]} {strings[b]}\n" for a, b, _ in self.merges)
-            del strings
-            return models.BPE.from_file(vocab, merges)
+        n = len(self.special_tokens)
+        stats = vocabulary_stats([t for t in self.tokens[n:] if t is not None],
+                                 decode=lambda t: t.decode("utf-8", "replace"))
+        stats["size_with_special_tokens"] = len(self.tokens)
+        stats["special_tokens"] = n
+        return stats
+
+    def card(self, recipe: str = "native", *, parameters: dict | None = None, corpus: dict | None = None,
+             vocabulary: dict | None = None, timings: dict | None = None):
+        from .artifacts import Card
+
+        return Card(recipe=recipe, parameters=dict(parameters or {}), corpus=dict(corpus or {}),
+                    timings=dict(self.timings if timings is None else timings),
+                    vocabulary=self.vocabulary_card() | {"merges": len(self.merges)} | self.stats
+                    | (vocabulary or {}))
 
     def save(self, out_dir: str | os.PathLike, *, parameters: dict | None = None,
-             corpus: dict | None = None, export_sizes: Sequence[int] = ()) -> str:
-        """Write tokenizer.json + tokkit.json atomically; each size in export_sizes adds
-        tokenizer-<size>.json (the first merges that fit)."""
-        from .artifacts import Card, vocabulary_stats, write_artifacts
+             corpus: dict | None = None, export_sizes: Sequence[int] = (), card=None) -> str:
+        """Write tokenizer.json, tokenizer_config.json and tokkit.json atomically; each size in export_sizes
+        adds tokenizer-<size>.json (the first merges that fit)."""
+        from .artifacts import write_artifacts
+        from .common import write_json_file, hf_tokenizer_config
 
-        writers = {"tokenizer.json": self.write_json}
+        writers = {"tokenizer.json": self.write_json,
+                   "tokenizer_config.json": write_json_file(hf_tokenizer_config(self.special_tokens))}
         for v in export_sizes:
             writers[f"tokenizer-{int(v)}.json"] = self.at_vocab_size(int(v)).write_json
-        card = Card(recipe="native", parameters=dict(parameters or {}, pattern=self.pattern),
-                    corpus=dict(corpus or {}), timings=dict(self.timings),
-                    vocabulary=dict(vocabulary_stats([t for t in self.tokens if t is not None],
-                                                     decode=lambda t: t.decode("utf-8", "replace")),
-                                    merges=len(self.merges), **self.stats))
+        if card is None:
+            card = self.card(parameters=dict(parameters or {}, pattern=self.pattern), corpus=corpus)
         return write_artifacts(out_dir, card, writers)
+
+    def as_tokenizer(self, card, *, name: str = "tokenizer", export_sizes: Sequence[int] = ()):
+        """The tokkit Tokenizer of this model, carrying `card` (a `Card`): its tokenizers model is built on
+        first use; `save` streams the tokenizer.json."""
+        from ..tokenizer.hf import HFTokenizer
+
+        def save_artifact(out: str) -> str:
+            path = self.save(out, card=card, export_sizes=export_sizes)
+            tok.card = card.to_dict()
+            return path
+
+        tok = HFTokenizer(None, name=name, build=self.to_tokenizer, write_json=self.write_json,
+                          save_artifact=save_artifact, card=card.to_dict())
+        tok.bpe = self  # the merges by id, for resuming without a tokenizer.json
+        return tok
 
 
 def load_merges(source) -> tuple[list[str], list[tuple[str, str]], str | None]:
-    """(special tokens, merges as string pairs, pattern) from a tokenizer.json path, a NativeBPE or a
-    list of string pairs."""
+    """(special tokens, merges as string pairs, pattern) from a tokenizer.json path or folder, a tokenizer
+    (one this engine trained, or any Hugging Face BPE), a NativeBPE or a list of string pairs."""
+    source = getattr(source, "bpe", source)
     if isinstance(source, NativeBPE):
         return list(source.special_tokens), source.merge_strings(), source.pattern
-    if isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
-        if os.path.isdir(path):
-            path = os.path.join(path, "tokenizer.json")
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError) as e:
-            raise InputError(f"{path}: cannot read a tokenizer.json to resume from ({e})") from None
-        model = data.get("model") or {}
-        if model.get("type") != "BPE":
-            raise InputError(f"{path}: not a BPE tokenizer.json (model type {model.get('type')!r})")
-        merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model.get("merges", [])]
-        specials = [t["content"] for t in data.get("added_tokens", []) if t.get("special")]
+    if isinstance(source, (str, os.PathLike)) or hasattr(getattr(source, "engine", source), "to_str"):
+        specials, merges = read_merges(source, what="tokenizer.json to resume from")
         return specials, merges, None
     return [], [tuple(m) for m in source], None
 
@@ -262,6 +271,19 @@ def estimate_memory(n_bytes: int, *, per_line: bool = True, threads: int | None 
     return dict(bytes=runtime + text + words, distinct_words=distinct, runtime=runtime, text=text, words=words)
 
 
+def prepare_kernels() -> None:
+    """Load (or compile) the counting and merge kernels now, so that their compile time stays out of a
+    training's timings."""
+    from ..kernels import aot
+
+    prepare = getattr(aot, "prepare", None)
+    if prepare is not None:
+        prepare()
+    else:
+        for name in ("count_into", "merge_into", "table_words", "bpe_train"):
+            kernel(name)
+
+
 def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, quiet, max_token_words=0):
     bpe_train = kernel("bpe_train")
     pool = b"".join(t or b"" for t in tokens)
@@ -304,10 +326,22 @@ def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, 
     return out_tokens, merges, wlen
 
 
-def _note(msg: str) -> None:
-    import sys
+# texts are counted in blocks of about this many bytes, so a stream of documents is never held whole
+_BLOCK = 32 << 20
 
-    sys.stderr.write(msg + "\n")
+
+def _blocks(texts: Iterable[str]) -> Iterator[list[str]]:
+    block, size = [], 0
+    for t in texts:
+        if not isinstance(t, str):
+            raise InputError(f"texts: expected strings, got {type(t).__name__}")
+        block.append(t)
+        size += len(t)
+        if size >= _BLOCK:
+            yield block
+            block, size = [], 0
+    if block:
+        yield block
 
 
 def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2", per_line: bool = False,
@@ -328,9 +362,11 @@ def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2"
     if texts is not None:
         if isinstance(texts, str):
             raise InputError("texts: expected an iterable of documents, got one string (wrap it in a list)")
-        buf, bounds = pack_texts(texts)
-        add(count_buffer(buf, bounds, pattern, threads=threads, max_words=max_words, unicode=unicode))
-        del buf
+        for block in _blocks(texts):
+            buf, bounds = pack_texts(block)
+            del block
+            add(count_buffer(buf, bounds, pattern, threads=threads, max_words=max_words, unicode=unicode))
+            del buf
     if files:
         paths = [os.fspath(f) for f in files]
         total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
@@ -354,35 +390,23 @@ def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2"
     return pool, off, counts, table.pruned_below
 
 
-def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (), vocab_size: int = 32768,
-                 pattern: str | None = None, min_frequency: int = 0, special_tokens: Sequence[str] = (),
-                 word_counts: Mapping[str, int] | None = None, per_line: bool = False,
-                 resume_from=None, domain_terms: Sequence[str] = (), max_words: int | None = None,
-                 threads: int | None = None, max_bytes: int | None = None, out_dir: str | None = None,
-                 export_sizes: Sequence[int] = (), quiet: bool = False, max_token_words: int = 0,
-                 unicode: str = "regex") -> NativeBPE:
-    """Train a byte-level BPE tokenizer with the numba trainer.
-
-    texts / files / word_counts: the corpus (documents, UTF-8 files read whole or per line, or a
-    word -> count table whose entries are pre-tokenized with `pattern` and weighted by their counts).
-    Standard objective: exactly HF `BpeTrainer(vocab_size, min_frequency, special_tokens,
-    initial_alphabet=ByteLevel.alphabet())` with a ByteLevel pre-tokenizer (`pattern="gpt2"`).
-    resume_from: a tokenizer.json (path or folder), a NativeBPE or a list of (left, right) merges to replay
-    first, then training continues to vocab_size. domain_terms: strings made reachable as tokens by
-    merges appended at the end (within vocab_size). max_words: bound memory by pruning rare words when the
-    table of distinct words is larger. out_dir: write tokenizer.json + card (and export_sizes).
-    unicode: "regex" (character classes of the `regex` module) or "hf" (as HF's Oniguruma classes them,
-    an older Unicode version: identical merges to HF also on text with recently assigned characters)."""
+def learn(texts: Iterable[str] | None = None, *, files: Sequence[str] = (), word_counts=None,
+          per_line: bool = False, vocab_size: int = 32768, pattern: str = "gpt2", min_frequency: int = 0,
+          special_tokens: Sequence[str] = (), resume=None, max_words: int | None = None,
+          threads: int | None = None, max_bytes: int | None = None, quiet: bool = True, max_token_words: int = 0,
+          unicode: str = "regex") -> NativeBPE:
+    """The engine: count the corpus with the kernel pattern `pattern` and learn merges up to vocab_size (or
+    until the pairs run out or fall below min_frequency). resume: merges (see `load_merges`) replayed
+    first; its special tokens are used when none are given. Standard objective: exactly HF
+    `BpeTrainer(vocab_size, min_frequency, special_tokens, initial_alphabet=ByteLevel.alphabet())` on the
+    same pieces (ties go to the pair of smallest token ids, as there)."""
     t0 = time.perf_counter()
     specials = list(dict.fromkeys(special_tokens))
     forced_merges: list[tuple[str, str]] = []
-    if resume_from is not None:
-        r_specials, forced_merges, r_pattern = load_merges(resume_from)
+    if resume is not None:
+        r_specials, forced_merges, _ = load_merges(resume)
         if r_specials and not specials:
             specials = r_specials
-        if pattern is None:
-            pattern = r_pattern
-    pattern = pattern or "gpt2"
     check_pattern(pattern)
     tokens0 = base_tokens(specials)
     if vocab_size < len(tokens0):
@@ -391,13 +415,17 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
         raise InputError(f"min_frequency={min_frequency}: must be >= 0")
     if max_words is not None and max_words < 1:
         raise InputError(f"max_words={max_words}: must be >= 1")
+    if unicode not in ("regex", "hf"):
+        raise InputError(f"unicode={unicode!r}: expected regex or hf")
+    fa, fb, _ = _forced_ids(forced_merges, tokens0, "resume")
 
-    if files and not quiet:
+    if files:
         size = sum(os.path.getsize(f) for f in files if os.path.isfile(f))
         est = estimate_memory(min(size, max_bytes or size), per_line=per_line, threads=threads,
                               max_words=max_words)
-        _note(f"training on {size / 1e6:,.1f} MB: peak memory about {est['bytes'] / 2**20:,.0f} MiB "
-              f"(~{est['distinct_words']:,} distinct words{'' if max_words else '; bound it with max_words'})")
+        notice(f"training on {size / 1e6:,.1f} MB: peak memory about {est['bytes'] / 2**20:,.0f} MiB "
+               f"(~{est['distinct_words']:,} distinct words{'' if max_words else '; bound it with max_words'})",
+               quiet=quiet)
     pool, off, counts, pruned_below = count_corpus(texts, files=files, pattern=pattern, per_line=per_line,
                                                    word_counts=word_counts, threads=threads,
                                                    max_bytes=max_bytes, max_words=max_words, quiet=quiet,
@@ -409,104 +437,68 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
     if max_words is not None:
         stats.update(pruned_below=pruned_below, max_words=max_words)
 
-    fa, fb, _ = _forced_ids(forced_merges, tokens0, "resume_from")
-    byte_to_id = byte_ids(tokens0)
-    sym = byte_to_id[pool]
+    sym = byte_ids(tokens0)[pool]
     del pool
     tokens, merges, _ = _run_kernel(sym, off, counts, tokens0, vocab_size, min_frequency, fa, fb, quiet,
                                     max_token_words)
     del sym, off, counts
     release_free_memory()
-    model = NativeBPE(specials, tokens, merges, pattern)
-    if domain_terms:
-        # the terms' merges go last; shrink the trained prefix (first-k: exactly a smaller training) until
-        # everything fits in vocab_size
-        budget = vocab_size
-        while True:
-            with_terms = add_domain_terms(model.at_vocab_size(budget), domain_terms)
-            if with_terms.vocab_size <= vocab_size:
-                break
-            budget -= with_terms.vocab_size - vocab_size
-            if budget < len(tokens0):
-                raise InputError(f"domain_terms: {len(domain_terms)} terms need more than "
-                                 f"vocab_size={vocab_size}")
-        model = with_terms
     t_end = time.perf_counter()
+    model = NativeBPE(specials, tokens, merges, pattern)
     model.timings = dict(count_s=round(t_count - t0, 3), merge_s=round(t_end - t_count, 3),
                          total_s=round(t_end - t0, 3))
-    model.stats = stats
-    if out_dir is not None:
-        model.save(out_dir, parameters=dict(vocab_size=vocab_size, min_frequency=min_frequency,
-                                            special_tokens=specials, per_line=per_line,
-                                            resumed_merges=len(forced_merges), domain_terms=list(domain_terms),
-                                            max_words=max_words, unicode=unicode),
-                   corpus=dict(files=[os.fspath(f) for f in files], **stats), export_sizes=export_sizes)
+    model.stats = dict(stats, resumed_merges=len(forced_merges))
     return model
 
 
-def _encode_piece(model: NativeBPE, data: bytes, ranks: dict[tuple[int, int], int]) -> list[int]:
-    """BPE-encode one piece with the model's merges (lowest rank first)."""
-    by_bytes = {t: i for i, t in enumerate(model.tokens) if t is not None}
-    ids = [by_bytes[bytes([b])] for b in data]
-    while len(ids) > 1:
-        best = min(range(len(ids) - 1), key=lambda k: ranks.get((ids[k], ids[k + 1]), 1 << 60))
-        r = ranks.get((ids[best], ids[best + 1]))
-        if r is None:
-            break
-        ids[best:best + 2] = [model.merges[r][2]]
-    return ids
+def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (), vocab_size: int = 32768,
+                 pre_tokenizer: str | None = None, min_frequency: int = 0, special_tokens: Sequence[str] = (),
+                 word_counts: Mapping[str, int] | None = None, per_line: bool = False, resume=None,
+                 terms: Sequence[str] | None = None, terms_file: str | os.PathLike | None = None,
+                 max_words: int | None = None, threads: int | None = None, max_bytes: int | None = None,
+                 out: str | os.PathLike | None = None, export_sizes: Sequence[int] = (), quiet: bool = True,
+                 max_token_words: int = 0, unicode: str = "regex", allow_smaller: bool = False):
+    """Train a byte-level BPE tokenizer on the native engine, from texts, files or word counts; returns a
+    `tokkit.tokenizer.Tokenizer` carrying its card (and, with `out`, writes the artifact folder).
 
+    texts / files / word_counts: the corpus (documents, UTF-8 files read whole or per line, or a
+    word -> count table whose entries are pre-tokenized with `pre_tokenizer` and weighted by their counts).
+    Standard objective: exactly HF `BpeTrainer(vocab_size, min_frequency, special_tokens,
+    initial_alphabet=ByteLevel.alphabet())` with a ByteLevel pre-tokenizer (`pre_tokenizer="gpt2"`; also
+    gpt4o, whitespace, none, superword). resume: a tokenizer.json (path or folder), a trained tokenizer,
+    a NativeBPE or a list of (left, right) merges to replay first; training then continues to vocab_size.
+    terms / terms_file: domain terms made single tokens (`tokkit.train.terms`: each term one pre-token,
+    finished by merges, within vocab_size). max_words: bound memory by pruning rare words when the table of
+    distinct words is larger. export_sizes: with `out`, also write tokenizer-<V>.json (the first merges
+    that fit). unicode: "regex" (character classes of the `regex` module) or "hf" (as HF's Oniguruma
+    classes them, an older Unicode version: identical merges to HF also on text with recently assigned
+    characters). The corpus must supply vocab_size tokens, else InputError, unless allow_smaller."""
+    from .bpe import fit_bytelevel
 
-def add_domain_terms(model: NativeBPE, terms: Sequence[str]) -> NativeBPE:
-    """Append merges so that each pre-token piece of each term becomes one token that BPE reaches
-    (the terms stay ordinary text: never cut out as added tokens)."""
-    from ..kernels.pretokenize import pretokenize
-
-    tokens, merges = list(model.tokens), list(model.merges)
-    by_bytes = {t: i for i, t in enumerate(tokens) if t is not None}
-    work = NativeBPE(model.special_tokens, tokens, merges, model.pattern)
-    for term in terms:
-        if not isinstance(term, str) or not term:
-            raise InputError(f"domain_terms: {term!r} is not a non-empty string")
-        for piece in pretokenize(term, model.pattern):
-            data = piece.encode("utf-8")
-            for _ in range(len(data)):
-                ranks = {(a, b): r for r, (a, b, _) in enumerate(merges)}
-                ids = _encode_piece(work, data, ranks)
-                if len(ids) == 1:
-                    break
-                a, b = ids[0], ids[1]
-                new = tokens[a] + tokens[b]
-                t = by_bytes.get(new)
-                if t is None:
-                    t = len(tokens)
-                    tokens.append(new)
-                    by_bytes[new] = t
-                merges.append((a, b, t))
-    return NativeBPE(model.special_tokens, tokens, merges, model.pattern, model.timings, model.stats)
-
-
-def train_superword_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (),
-                           vocab_size: int = 32768, transition: int | None = None, stage1_pattern: str = "gpt4o",
-                           max_token_words: int = 4, out_dir: str | None = None, quiet: bool = False,
-                           **kw) -> NativeBPE:
-    """SuperBPE natively: stage 1 trains ordinary BPE with `stage1_pattern` up to `transition` tokens
-    (default 80% of vocab_size); stage 2 keeps those merges and continues with the superword split,
-    whose pieces run across single spaces, so tokens can span words (at most max_token_words, never ": ").
-    The tokenizer.json uses the superword split, as SuperBPE's does."""
-    transition = int(transition if transition is not None else vocab_size * 0.8)
-    if not 256 < transition <= vocab_size:
-        raise InputError(f"transition={transition}: must be in (256, vocab_size={vocab_size}]")
-    if max_token_words < 1:
-        raise InputError(f"max_token_words={max_token_words}: must be >= 1")
-    texts = list(texts) if texts is not None else None
-    stage1 = train_native(texts, files=files, vocab_size=transition, pattern=stage1_pattern, quiet=quiet, **kw)
-    stage2 = train_native(texts, files=files, vocab_size=vocab_size, pattern="superword", resume_from=stage1,
-                          quiet=quiet, max_token_words=max_token_words, **kw)
-    stage2.stats.update(transition=transition, stage1_merges=len(stage1.merges), stage1_pattern=stage1_pattern)
-    stage2.timings = {f"stage1_{k}": v for k, v in stage1.timings.items()} | \
-        {f"stage2_{k}": v for k, v in stage2.timings.items()}
-    if out_dir is not None:
-        stage2.save(out_dir, parameters=dict(recipe="superword", vocab_size=vocab_size, transition=transition,
-                                             stage1_pattern=stage1_pattern, max_token_words=max_token_words))
-    return stage2
+    prepare_kernels()
+    t0 = time.perf_counter()
+    if pre_tokenizer is None:
+        pre_tokenizer = load_merges(resume)[2] if resume is not None else None
+    pre_tokenizer = pre_tokenizer or "gpt2"
+    fit = fit_bytelevel(texts, files=files, word_counts=word_counts, per_line=per_line, vocab_size=vocab_size,
+                        pre_tokenizer=pre_tokenizer, min_frequency=min_frequency, special_tokens=special_tokens,
+                        resume=resume, terms=terms, terms_file=terms_file, max_words=max_words, threads=threads,
+                        max_bytes=max_bytes, quiet=quiet, max_token_words=max_token_words, unicode=unicode,
+                        allow_smaller=allow_smaller, engine="native", kernel_split=True)
+    model = fit.model
+    t_end = time.perf_counter()
+    model.timings = dict(model.timings, total_s=round(t_end - t0, 3))
+    params = dict(vocab_size=vocab_size, pre_tokenizer=pre_tokenizer, min_frequency=min_frequency,
+                  special_tokens=model.special_tokens, per_line=per_line,
+                  resumed_merges=model.stats.get("resumed_merges", 0), terms=len(fit.terms),
+                  terms_source=fit.terms_source, max_words=max_words, max_token_words=max_token_words,
+                  unicode=unicode, engine="native", allow_smaller=allow_smaller)
+    card = model.card("native", parameters=params,
+                      corpus=dict(files=[os.fspath(f) for f in files], **{k: model.stats[k] for k in
+                                                                          ("distinct_words", "words")
+                                                                          if k in model.stats}),
+                      vocabulary=fit.vocabulary)
+    tok = model.as_tokenizer(card, export_sizes=export_sizes)
+    if out is not None:
+        tok.save(out)
+    return tok

@@ -22,11 +22,12 @@ def train_parity(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[
                  vocab_size: int = 32768, pre_tokenizer: str = "gpt2", global_merges: int = 0,
                  targets: Mapping[str, float] | None = None, min_frequency: int = 0,
                  special_tokens: Sequence[str] = (), threads: int | None = None, out: str | None = None,
-                 quiet: bool = True, allow_smaller: bool = False) -> NativeBPE:
+                 quiet: bool = True, allow_smaller: bool = False):
     """Parity-aware byte-level BPE. train / dev: language -> documents (dev: the same parallel units in
     every language, e.g. from `tokkit.corpora.parallel_split`). targets: language -> ratio its dev length
     is divided by (default 1). global_merges > 0 first runs that many ordinary merges (hybrid).
-    out: write tokenizer.json + card there.
+    out: write tokenizer.json + card there. Returns a `tokkit.tokenizer.Tokenizer` carrying the card
+    (`.bpe` holds the merges by id; the card's vocabulary has merges_per_language and dev_tokens).
 
     The merges stop early when no pair is left (or none reaches min_frequency): small parallel corpora run
     out long before a usual vocabulary size. That raises InputError naming how many merges there were,
@@ -100,12 +101,14 @@ def train_parity(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[
                          total_s=round(t_end - t0, 3))
     model.stats = dict(objective="parity", global_merges=int(global_merges), merges_per_language=chosen,
                        dev_tokens={c: int(v) for c, v in zip(langs, devlen.tolist())})
+    card = model.card("parity", parameters=dict(objective="parity", vocab_size=vocab_size, languages=langs,
+                                                 pre_tokenizer=pre_tokenizer, global_merges=global_merges,
+                                                 targets=targets, min_frequency=min_frequency,
+                                                 special_tokens=specials, allow_smaller=allow_smaller))
+    tok = model.as_tokenizer(card, name="parity")
     if out is not None:
-        model.save(out, parameters=dict(objective="parity", vocab_size=vocab_size, languages=langs,
-                                        global_merges=global_merges, targets=targets,
-                                        min_frequency=min_frequency, special_tokens=specials,
-                                        allow_smaller=allow_smaller))
-    return model
+        tok.save(out)
+    return tok
 
 
 def train_parity_native(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[str]], *,

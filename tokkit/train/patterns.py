@@ -1,5 +1,5 @@
-"""Pre-tokenization split patterns (Oniguruma syntax, as `tokenizers.Regex` compiles them) and the domain-term
-branch that keeps each term one pre-token.
+"""The domain-term branch of a split pattern (each term one pre-token) and the split a recipe uses; the
+patterns themselves live in the registry `tokkit.kernels.split_patterns`.
 
 A pattern is used with `Split(Regex(p), "isolated")`: every character lands in exactly one piece, so byte-level
 round trips hold whatever the pattern.
@@ -9,35 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..errors import InputError
-
-_CONTRACTIONS = r"'(?:[sdmt]|ll|ve|re)"
-_O200K_WORD = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+"
-               r"(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"
-               r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*"
-               r"(?i:'s|'t|'re|'ve|'m|'ll|'d)?")
-
-
-def _pattern(name: str, split_digits: bool) -> str:
-    if name == "gpt2":
-        digits = r" ?\p{N}" if split_digits else r" ?\p{N}+"
-        return rf"{_CONTRACTIONS}| ?\p{{L}}+|{digits}| ?[^\s\p{{L}}\p{{N}}]+|\s+(?!\S)|\s+"
-    if name in ("gpt4o", "o200k"):
-        digits = r"\p{N}" if split_digits else r"\p{N}{1,3}"
-        return rf"{_O200K_WORD}|{digits}| ?[^\s\p{{L}}\p{{N}}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
-    if name == "whitespace":
-        # words with their leading space; digits kept apart from letters only when split_digits
-        if split_digits:
-            return r" ?[^\s\p{N}]+|\p{N}|\s+(?!\S)|\s+"
-        return r" ?\S+|\s+(?!\S)|\s+"
-    raise InputError(f"pre_tokenizer={name!r}: expected one of {', '.join(PRE_TOKENIZERS)}")
-
-
-PRE_TOKENIZERS = ("gpt2", "gpt4o", "whitespace")
-
-# SuperBPE's stage-2 split: digits, punctuation runs and whitespace runs stay apart; words joined by single
-# spaces form one piece, so merges may cross those spaces
-SUPERWORD_STAGE2 = r"\p{N}{1,3}| ?[^\s\p{L}\p{N}]{2,}[\r\n/]*| +(?!\S)"
+from ..kernels.split_patterns import PRE_TOKENIZERS, pre_tokenizer_pattern  # noqa: F401  (PRE_TOKENIZERS re-exported)
 
 
 def onig_escape(s: str) -> str:
@@ -45,16 +17,23 @@ def onig_escape(s: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):X}}}" for c in s)
 
 
-def term_branch(terms: Sequence[str]) -> str:
+def regex_escape(s: str) -> str:
+    """The same escaping for Python's `regex` module, which has no \\x{HEX} but reads \\UXXXXXXXX."""
+    return "".join(c if c.isascii() and c.isalnum() else f"\\U{ord(c):08X}" for c in s)
+
+
+def term_branch(terms: Sequence[str], *, flavour: str = "oniguruma") -> str:
     """A regex branch matching any term as a whole unit, with an optional leading space.
 
     A term that starts (ends) with a letter or digit must not continue a word on that side, so "null" matches
     in "the null order" but not inside "nullify" or "annulled". Longer terms come first so that the longest
-    term wins where one is a prefix of another.
+    term wins where one is a prefix of another. flavour: "oniguruma" (for `tokenizers.Regex`) or "regex"
+    (Python's `regex` module); both match the same pieces.
     """
+    escape = onig_escape if flavour == "oniguruma" else regex_escape
     parts = []
     for t in sorted(terms, key=lambda t: (-len(t), t)):
-        body = onig_escape(t)
+        body = escape(t)
         if t[0].isalnum():
             body = r"(?<![\p{L}\p{N}])" + body
         if t[-1].isalnum():
@@ -63,10 +42,12 @@ def term_branch(terms: Sequence[str]) -> str:
     return "(?: ?(?:" + "|".join(parts) + "))"
 
 
-def split_pattern(pre_tokenizer: str, *, split_digits: bool = False, terms: Sequence[str] = ()) -> str:
-    base = _pattern(pre_tokenizer, split_digits)
+def split_pattern(pre_tokenizer: str, *, split_digits: bool = False, terms: Sequence[str] = (),
+                  flavour: str = "oniguruma") -> str:
+    """The split regex of a recipe: the terms' branch (if any), then the pre-tokenizer's pattern."""
+    base = pre_tokenizer_pattern(pre_tokenizer, split_digits=split_digits)
     if terms:
-        return term_branch(terms) + "|" + base
+        return term_branch(terms, flavour=flavour) + "|" + base
     return base
 
 

@@ -115,8 +115,9 @@ def _train_native_model(counts: WordCounts, vocab_size: int):
     table: dict[str, int] = {}
     for w, c in counts.items():  # words occur as " word" in running text of spaced scripts
         table[prefix + w] = table.get(prefix + w, 0) + c
-    return train_native(word_counts=table, vocab_size=vocab_size, pattern=PRE_TOKENIZER, min_frequency=2,
-                        quiet=True)
+    # a sweep's largest sizes may outrun a small language's counts: the cell keeps what the counts give
+    return train_native(word_counts=table, vocab_size=vocab_size, pre_tokenizer=PRE_TOKENIZER, min_frequency=2,
+                        quiet=True, allow_smaller=True).bpe
 
 
 def train_native_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
