@@ -226,7 +226,7 @@ def test_unknown_pre_tokenizer_and_normalizer(corpus):
     with pytest.raises(InputError, match="normalizer='NFD'"):
         train_bpe(corpus, vocab_size=300, normalizer="NFD")
     with pytest.raises(InputError, match="min_frequency"):
-        train_bpe(corpus, vocab_size=300, min_frequency=0)
+        train_bpe(corpus, vocab_size=300, min_frequency=-1)
 
 
 def test_unwritable_output_folder(corpus, tmp_path):

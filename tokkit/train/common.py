@@ -68,8 +68,9 @@ def resolve_vocab_size(vocab_size: int, pow2: bool) -> int:
 
 
 def check_min_frequency(min_frequency: int) -> int:
-    if isinstance(min_frequency, bool) or not isinstance(min_frequency, int) or min_frequency < 1:
-        raise InputError(f"min_frequency must be an integer >= 1, got {min_frequency!r}")
+    # 0 and 1 mean the same (every pair seen at all), as in HF's BpeTrainer
+    if isinstance(min_frequency, bool) or not isinstance(min_frequency, int) or min_frequency < 0:
+        raise InputError(f"min_frequency must be an integer >= 0, got {min_frequency!r}")
     return min_frequency
 
 
