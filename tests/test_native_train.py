@@ -232,7 +232,7 @@ def test_cli_train_native(tmp_path, small_texts):
                                    "--export-size", "400", "--json"])
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
-    assert summary["vocab_size"] == 600
+    assert summary["vocabulary"]["size_with_special_tokens"] == 600
     assert Tokenizer.from_file(str(tmp_path / "tok" / "tokenizer-400.json")).get_vocab_size() == 400
     # the same model as the API on the same file
     api = fit(files=[src], vocab_size=600, quiet=True)
