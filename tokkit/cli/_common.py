@@ -101,3 +101,19 @@ def guarded(fn):
             fail(e)
 
     return wrapper
+
+
+def draw(res, plot: str | None, plotter: str) -> list[str]:
+    """--plot of the measuring verbs: `tokkit.analysis.plots.<plotter>(res, plot)`; the files written."""
+    if not plot:
+        return []
+    from ..analysis import plots
+
+    return getattr(plots, plotter)(res, plot)
+
+
+def print_result(res, written: Sequence[str] = ()) -> None:
+    """--json of the measuring verbs: the result's dict and the files written."""
+    from ..analysis._json import jsonable
+
+    print_json(jsonable(dict(res.as_dict(), written=list(written))))

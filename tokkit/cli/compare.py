@@ -7,8 +7,7 @@ from typing import List, Optional
 import typer
 
 from . import app
-from ..analysis._json import jsonable
-from ._common import guarded, print_json, print_table
+from ._common import draw, print_result, guarded, print_table
 from .options import (Alias, Json, Plot, Quiet, ReadArgs, SplitPattern, Tokenizers, corpus_options, deprecated,
                       quiet_of)
 
@@ -42,16 +41,9 @@ def compare_cmd(
         # every set is read here with the corpus options, so compare() itself reads nothing
         named[name if sep else _set_name(s)] = [d.text for d in read_documents(path if sep else s, **read.kwargs())]
     res = compare(toks, named, baseline=baseline, max_documents=None, quiet=quiet_of(quiet, as_json))
-    written = []
-    if plot:
-        from ..analysis.plots import plot_compare
-
-        written = plot_compare(res, plot)
+    written = draw(res, plot, "plot_compare")
     if as_json:
-        d = res.as_dict()
-        d["written"] = written
-        print_json(jsonable(d))
-        return
+        return print_result(res, written)
     if quiet:
         return
     cols = ["set", "docs", "characters"] + res.tokenizers

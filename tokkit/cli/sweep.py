@@ -8,8 +8,7 @@ from typing import List, Optional
 import typer
 
 from . import app
-from ..analysis._json import jsonable
-from ._common import guarded, print_json, print_table
+from ._common import draw, print_result, guarded, print_table
 from .options import (NFC_HELP, Address, Alias, Backend, Json, Language, NWords, Plot, Quiet, Reference, Retries,
                       Seed, Workers, deprecated, quiet_of)
 
@@ -73,16 +72,9 @@ def sweep_cmd(
                 reference=reference, reference_size=reference_size, n_words=n_words, total=total, seed=seed,
                 nfc=nfc, casefold=casefold, quiet=quiet_of(quiet, as_json), backend=backend, address=address,
                 workers=workers, retries=retries)
-    written = []
-    if plot:
-        from ..analysis.plots import plot_sweep
-
-        written = plot_sweep(res, plot)
+    written = draw(res, plot, "plot_sweep")
     if as_json:
-        d = res.as_dict()
-        d["written"] = written
-        print_json(jsonable(d))
-        return
+        return print_result(res, written)
     if quiet:
         return
     sizes_sorted = sorted({c["vocab_size"] for c in res.cells})

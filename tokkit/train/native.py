@@ -284,8 +284,9 @@ def prepare_kernels() -> None:
             kernel(name)
 
 
-def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, quiet, max_token_words=0):
-    bpe_train = kernel("bpe_train")
+def token_table(tokens: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernels' token table of the initial tokens: (bytes pool, offset by id, length by id; -1 for a
+    special token outside the byte alphabet). The pool is never empty (the kernels grow it in place)."""
     pool = b"".join(t or b"" for t in tokens)
     off = np.zeros(len(tokens), np.int64)
     lens = np.full(len(tokens), -1, np.int32)
@@ -294,7 +295,12 @@ def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, 
         if t is not None:
             off[i], lens[i] = pos, len(t)
             pos += len(t)
-    tok_pool = np.frombuffer(pool, np.uint8).copy() if pool else np.zeros(16, np.uint8)
+    return (np.frombuffer(pool, np.uint8).copy() if pool else np.zeros(16, np.uint8)), off, lens
+
+
+def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, quiet, max_token_words=0):
+    bpe_train = kernel("bpe_train")
+    tok_pool, off, lens = token_table(tokens)
     prog = np.zeros(1, np.int64)
     result = {}
 

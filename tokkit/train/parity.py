@@ -15,7 +15,7 @@ from .._progress import progress
 from ..errors import InputError
 from ..kernels.aot import kernel
 from ..kernels.split_patterns import check_pattern
-from .native import NativeBPE, base_tokens, byte_ids, count_corpus
+from .native import NativeBPE, base_tokens, byte_ids, count_corpus, token_table
 
 
 def train_parity(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[str]], *,
@@ -69,18 +69,11 @@ def train_parity(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[
     wcount = np.concatenate(counts)
     t_count = time.perf_counter()
     sym = byte_to_id[pool]
-    raw = b"".join(t or b"" for t in tokens0)
-    off = np.zeros(len(tokens0), np.int64)
-    lens = np.full(len(tokens0), -1, np.int32)
-    p = 0
-    for i, t in enumerate(tokens0):
-        if t is not None:
-            off[i], lens[i] = p, len(t)
-            p += len(t)
+    tok_pool, off, lens = token_table(tokens0)
     prog = np.zeros(1, np.int64)
     with progress("parity merges", total=vocab_size - len(tokens0), quiet=quiet, unit="merges") as bar:
         result = bpe_train_parity(sym, wstart, wcount, np.concatenate(groups), np.concatenate(devs), len(langs),
-                                  tgt, np.frombuffer(raw, np.uint8).copy(), off, lens, len(tokens0), vocab_size,
+                                  tgt, tok_pool, off, lens, len(tokens0), vocab_size,
                                   min_frequency, global_merges, prog)
         bar.advance(int(prog[0]))
     ma, mb, mt, mg, tpool, toff, tlen, n_tok, devlen = result
