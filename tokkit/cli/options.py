@@ -60,6 +60,20 @@ Transition = Annotated[Optional[int], typer.Option(
     "--transition", help="Superword: vocabulary size where stage 2 (merges across spaces) starts.")]
 Threads = Annotated[Optional[int], typer.Option("--threads", help="Counting threads (default: all cores).")]
 
+# training recipes' own switches
+Pow2 = Annotated[bool, typer.Option("--pow2", help="Round --vocab-size up to a power of two (by real merges).")]
+Uncased = Annotated[bool, typer.Option("--uncased", help="Lowercase before training.")]
+Normalizer = Annotated[Optional[str], typer.Option("--normalizer", help="none, NFC (default) or NFKC.")]
+Counts = Annotated[Optional[str], typer.Option(
+    "--counts", help="Train from a word-count table (.tsv or .parquet, e.g. from `tokkit count`).")]
+Wordfreq = Annotated[Optional[str], typer.Option(
+    "--wordfreq", help="Train from the wordfreq counts of this language (shipped, offline).")]
+PrefixSpace = Annotated[bool, typer.Option(
+    "--prefix-space", help="--counts/--wordfreq: put a space before each word, as in running text.")]
+Unicode = Annotated[Optional[str], typer.Option(
+    "--unicode", help="Native engine's character classes: regex (default; the regex module) or hf (as HF "
+    "tokenizers' older Unicode tables: identical merges on any text).")]
+
 # --- tokenizers and languages ---------------------------------------------------------------------------
 
 SplitPattern = Annotated[Optional[str], typer.Option(

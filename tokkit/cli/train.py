@@ -10,25 +10,14 @@ from typing_extensions import Annotated
 
 from . import train_app, train_calls
 from ._common import guarded, print_json, print_table
-from .options import (Alias, AllowSmaller, Engine, ExportSize, Json, Language, MaxTokenWords, MaxWords, MinFrequency, Out,
-                      PreTokenizer, Quiet, ReadArgs, Resume, SpecialToken, Term, TermsFile, Threads, Transition,
-                      VocabSize, check_engine, commas, corpus_options, deprecated, quiet_of, specials)
+from .options import (Alias, AllowSmaller, Counts, Engine, ExportSize, Json, Language, MaxTokenWords,
+                      MaxWords, MinFrequency, Normalizer, Out, Pow2, PreTokenizer, PrefixSpace, Quiet,
+                      ReadArgs, Resume, SpecialToken, Term, TermsFile, Threads, Transition, Uncased, Unicode,
+                      VocabSize, Wordfreq, check_engine, commas, corpus_options, deprecated, quiet_of,
+                      specials)
 
 Corpus = Annotated[Optional[List[str]], typer.Argument(
     help="Training text: files, globs or folders (.txt, .jsonl, .parquet; plain, .gz, .zst).")]
-Pow2 = Annotated[bool, typer.Option("--pow2", help="Round --vocab-size up to a power of two (by real merges).")]
-Uncased = Annotated[bool, typer.Option("--uncased", help="Lowercase before training.")]
-Normalizer = Annotated[Optional[str], typer.Option("--normalizer", help="none, NFC (default) or NFKC.")]
-Counts = Annotated[Optional[str], typer.Option(
-    "--counts", help="Train from a word-count table (.tsv or .parquet, e.g. from `tokkit count`).")]
-Wordfreq = Annotated[Optional[str], typer.Option(
-    "--wordfreq", help="Train from the wordfreq counts of this language (shipped, offline).")]
-PrefixSpace = Annotated[bool, typer.Option(
-    "--prefix-space", help="--counts/--wordfreq: put a space before each word, as in running text.")]
-Unicode = Annotated[Optional[str], typer.Option(
-    "--unicode", help="Native engine's character classes: regex (default; the regex module) or hf (as HF "
-    "tokenizers' older Unicode tables: identical merges on any text).")]
-
 # `--special-tokens ''` meant none, as `--special-token ''` does
 _SPECIAL_TOKENS_ALIAS = Alias("--special-tokens", "special_token", "--special-token (repeatable)",
                               lambda v: commas(v) or [""])
