@@ -89,3 +89,40 @@ def test_existing_files_in_folder_are_kept(tmp_path):
     train_bpe(["some text here and there"] * 50, out, vocab_size=275, min_frequency=1)
     assert (out / "README.md").read_text() == "mine"
     _complete(out)
+
+
+@pytest.mark.parametrize("recipe", ["bpe", "char", "superword", "spm"])
+def test_every_recipe_returns_a_tokkit_tokenizer_with_its_card(recipe, tmp_path):
+    """One result type: each trainer returns the `load_tokenizer` interface, carrying the card it wrote,
+    and what it saves loads back to the same ids."""
+    import tokkit
+    from tokkit.tokenizer import Tokenizer as TokkitTokenizer
+
+    texts = [f"the {w} sat on the mat number {i} and the dog ran" for i, w in enumerate(["cat", "rat", "bat"] * 60)]
+    size = {"bpe": 400, "char": 360, "superword": 420, "spm": 300}[recipe]
+    kw = {"superword": dict(transition=380)}.get(recipe, {})
+    tok = tokkit.train(texts, recipe=recipe, vocab_size=size, min_frequency=1, **kw) if recipe != "spm" else \
+        tokkit.train(texts, recipe=recipe, vocab_size=size, **kw)
+    assert isinstance(tok, TokkitTokenizer)
+    assert tok.card["recipe"] == recipe and tok.card["parameters"]["vocab_size"] == size
+    assert tok.vocab_size == size
+    text = "the cat sat on the mat"
+    ids = tok.encode(text)
+    assert tok.decode(ids).strip() == text and tok.count(text) == len(ids)
+    out = tok.save(tmp_path / "art")
+    assert json.loads((Path(out) / "tokkit.json").read_text())["recipe"] == recipe
+    assert tokkit.load_tokenizer(out).encode(text) == ids
+
+
+def test_train_parity_recipe_takes_a_parallel_corpus(tmp_path):
+    import tokkit
+    from tokkit.corpora import ParallelCorpus
+
+    ids = [str(i) for i in range(12)]
+    units = {"eng": {i: f"all people are born free and equal {i}" for i in ids},
+             "deu": {i: f"alle Menschen sind frei und gleich geboren {i}" for i in ids}}
+    tok = tokkit.train(ParallelCorpus("mini", {}, units, ids), recipe="parity", vocab_size=300, dev_fraction=0.25,
+                       out=tmp_path / "p")
+    assert tok.vocab_size == 300 and tok.card["recipe"] == "parity"
+    assert set(tok.card["vocabulary"]["merges_per_language"]) == {"eng", "deu"}
+    assert (tmp_path / "p" / "tokenizer.json").is_file()

@@ -24,7 +24,7 @@ def corpus(n_docs=200, seed=1):
 
 @pytest.fixture(scope="module")
 def tok():
-    return train_char(corpus(), vocab_size=1024, max_token_chars=3)
+    return train_char(corpus(), vocab_size=1024, max_token_chars=3).engine  # the tokenizers object
 
 
 def test_exact_size_and_length_bound(tok):
@@ -96,7 +96,7 @@ def test_round_trip_any_unicode(tok, text):
 
 
 def test_artifact(tmp_path):
-    t = train_char(corpus(60), tmp_path / "c", vocab_size=400, max_token_chars=4, min_frequency=1)
+    t = train_char(corpus(60), tmp_path / "c", vocab_size=400, max_token_chars=4, min_frequency=1).engine
     loaded = Tokenizer.from_file(str(tmp_path / "c" / "tokenizer.json"))
     assert loaded.get_vocab_size() == 400 and loaded.encode("zz äb").ids == t.encode("zz äb").ids
     card = json.loads((tmp_path / "c" / "tokkit.json").read_text())

@@ -72,8 +72,8 @@ def test_sentencepiece_from_counts_equals_from_text():
     from tokkit.train.spm import train_spm
 
     common = dict(vocab_size=300, model_type="bpe", special_tokens=[], add_dummy_prefix=True)
-    from_counts = train_spm(word_counts=SPACED, **common)
-    from_text = train_spm([w for w, c in SPACED.items() for _ in range(c)], **common)
+    from_counts = train_spm(word_counts=SPACED, **common).engine
+    from_text = train_spm([w for w, c in SPACED.items() for _ in range(c)], **common).engine
     def pieces(sp):  # the vocabulary with scores (the model's trainer_spec records the input format too)
         return [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
 
@@ -93,7 +93,7 @@ def test_sentencepiece_smaller_only_when_allowed():
     common = dict(vocab_size=5000, model_type="bpe", special_tokens=[], word_counts=SPACED)
     with pytest.raises(InputError, match="SentencePiece training failed"):
         train_spm(**common)
-    sp = train_spm(allow_smaller=True, **common)
+    sp = train_spm(allow_smaller=True, **common).engine
     assert 257 < sp.get_piece_size() < 5000
 
 

@@ -23,7 +23,7 @@ def corpus(n_docs=120, seed=3):
 @pytest.fixture(scope="module", params=["unigram", "bpe"])
 def trained(request, tmp_path_factory):
     out = tmp_path_factory.mktemp("spm") / request.param
-    sp = train_spm(from_texts(corpus()), out, vocab_size=600, model_type=request.param)
+    sp = train_spm(from_texts(corpus()), out, vocab_size=600, model_type=request.param).engine
     return sp, out, request.param
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from typing import Sequence
 
@@ -14,16 +15,36 @@ from .hf import _default_name
 class SentencePieceTokenizer(Tokenizer):
     kind = "sentencepiece"
 
-    def __init__(self, path: str, *, name: str | None = None, threads: int = 0):
+    def __init__(self, path: str | None, *, name: str | None = None, threads: int = 0,
+                 model_proto: bytes | None = None, card: dict | None = None, save_artifact=None):
+        """path: a .model file; or model_proto: the serialized model (a freshly trained one), with the
+        trainer's card and `save_artifact(folder)` writing its artifact folder."""
         import sentencepiece as spm
 
         self._sp = spm.SentencePieceProcessor()
         try:
-            self._sp.Load(model_file=path)
+            if model_proto is not None:
+                self._sp.LoadFromSerializedProto(model_proto)
+            else:
+                self._sp.Load(model_file=path)
         except Exception as e:
-            raise InputError(f"{path}: not a loadable SentencePiece model ({e})") from None
-        self.source, self.name = path, name or _default_name(path)
+            raise InputError(f"{path or 'model_proto'}: not a loadable SentencePiece model ({e})") from None
+        self.source = path or ""
+        self.name = name or (_default_name(path) if path else "tokenizer")
         self._threads = threads  # 0: the library's default (all cores)
+        self.card = card
+        self._save_artifact = save_artifact
+
+    def save(self, path) -> str:
+        p = os.fspath(path)
+        if p.endswith(".model"):
+            with open(p, "wb") as fh:
+                fh.write(self._sp.serialized_model_proto())
+            return p
+        if self._save_artifact is not None:
+            return self._save_artifact(p)
+        os.makedirs(p, exist_ok=True)
+        return self.save(os.path.join(p, "tokenizer.model")) and p
 
     @property
     def engine(self):

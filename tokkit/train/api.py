@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..tokenizer.base import Tokenizer
 
 RECIPES = ("bpe", "char", "superword", "spm", "parity", "native")
 
 
-def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = None, **options):
+def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = None, **options) -> "Tokenizer":
     """Train a tokenizer with one of the recipes and, with `out`, write it as an artifact folder.
 
     >>> tok = tokkit.train("domain/legal", recipe="bpe", vocab_size=32768, out="legal-32k", split="train",
@@ -18,9 +21,11 @@ def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = N
 
     recipe: "bpe" (domain byte-level BPE, `train_bpe`), "char" (character-level BPE, `train_char`),
     "superword" (SuperBPE, `train_superword`), "spm" (SentencePiece unigram/BPE, `train_spm`) or "parity"
-    (parity-aware BPE, `train_parity`); "native" is "bpe" on the native engine given texts, files or a
-    word-count table (`train_native`). `options` are that function's keywords, plus `read_documents`
-    keywords when `corpus` is a path. Returns a `tokkit.tokenizer.Tokenizer`.
+    (parity-aware BPE, `train_parity`: `corpus` is a parallel corpus, udhr / ntrex / flores, a folder or a
+    `ParallelCorpus`, split into train and dev units with `languages` and `dev_fraction`); "native" is
+    "bpe" on the native engine given texts, files or a word-count table (`train_native`). `options` are
+    that function's keywords, plus `read_documents` keywords when `corpus` is a path. Every recipe returns
+    a `tokkit.tokenizer.Tokenizer` carrying its card.
     """
     if recipe == "bpe":
         from .bpe import train_bpe as fn
@@ -31,12 +36,22 @@ def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = N
     elif recipe in ("spm", "sentencepiece"):
         from .spm import train_spm as fn
     elif recipe == "parity":
-        from .parity import train_parity as fn
+        return _train_parity(corpus, out, **options)
     elif recipe == "native":
         return _train_native(corpus, out, **options)
     else:
         raise InputError(f"recipe={recipe!r}: expected one of {', '.join(RECIPES)}")
     return fn(corpus, out, **options)
+
+
+def _train_parity(corpus: Any, out, *, languages=None, dev_fraction: float = 0.2, **options):
+    from ..corpora import load_parallel, parallel_split
+    from .parity import train_parity
+
+    if isinstance(corpus, (str, os.PathLike)):
+        corpus = load_parallel(os.fspath(corpus))
+    train_units, dev_units, _ = parallel_split(corpus, languages, dev_fraction=dev_fraction)
+    return train_parity(train_units, dev_units, out=out, **options)
 
 
 def _train_native(corpus: Any, out, *, quiet: bool = True, **options):

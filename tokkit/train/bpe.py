@@ -14,7 +14,7 @@ from ..kernels.split_patterns import ALIASES, PATTERNS, PRE_TOKENIZERS
 from ..tokenizer.bytelevel import to_byte_symbols
 from ..tokenizer.merges import read_merges
 from .artifacts import Card
-from .common import (CorpusStream, Timer, check_min_frequency, check_normalizer, check_special_tokens,
+from .common import (CorpusStream, then_notice, Timer, check_min_frequency, check_normalizer, check_special_tokens,
                      normalize_text, resolve_vocab_size)
 from .native import NativeBPE, base_tokens, learn, prepare_kernels
 from .patterns import split_pattern, term_pretokens
@@ -30,7 +30,7 @@ def check_engine(engine: str) -> str:
 
 
 def _hf_merges(texts: Iterable[str], *, vocab_size: int, min_frequency: int, special_tokens: list[str],
-               normalizer: str, lowercase: bool, split: str | None) -> list[tuple[str, str]]:
+               normalizer: str, lowercase: bool, split: str | None, quiet: bool = True) -> list[tuple[str, str]]:
     """The hf engine: `tokenizers.BpeTrainer` over the texts with the byte-level pipeline (the normalizer
     applied by tokenizers itself); returns its merges."""
     from tokenizers import models, trainers
@@ -42,7 +42,8 @@ def _hf_merges(texts: Iterable[str], *, vocab_size: int, min_frequency: int, spe
                     lowercase=lowercase)._configure(models.BPE())
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
                                   special_tokens=special_tokens, initial_alphabet=byte_level_alphabet())
-    tok.train_from_iterator(texts, trainer=trainer)
+    tok.train_from_iterator(then_notice(texts, "corpus read; Hugging Face's BpeTrainer is merging (it shows no "
+                                        "progress: seconds to minutes)", quiet=quiet), trainer=trainer)
     return read_merges(tok)[1]
 
 
@@ -127,7 +128,7 @@ def fit_bytelevel(texts: Iterable[str] | None = None, *, files: Sequence[str] = 
             raise InputError("nothing to train on: pass texts")
         merges = _hf_merges(texts, vocab_size=vocab_size + slack, min_frequency=min_frequency,
                             special_tokens=specials, normalizer=normalizer, lowercase=lowercase,
-                            split=split if split is not None else PATTERNS[name])
+                            split=split if split is not None else PATTERNS[name], quiet=quiet)
         model = NativeBPE.from_merges(specials, merges, where="hf engine")
     else:
         if normalizer != "none" or lowercase:

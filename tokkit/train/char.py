@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 from ..errors import InputError
 from .artifacts import Card
-from .common import (CorpusStream, Timer, check_min_frequency, check_special_tokens, hf_vocab_card,
+from ..tokenizer.hf import HFTokenizer
+from .common import (CorpusStream, Timer, check_min_frequency, check_special_tokens, hf_vocab_card, then_notice,
                      resolve_vocab_size, save_hf)
 from .patterns import PRE_TOKENIZERS, split_pattern
 
@@ -74,6 +75,9 @@ def train_char(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size:
     default, "auto", keeps at most vocab_size // 16 of them (256 at 4K): legal text alone holds about a
     thousand distinct characters, most seen a handful of times, which would otherwise take a quarter of a
     4K vocabulary. None keeps every character of the corpus.
+
+    Returns a `tokkit.tokenizer.Tokenizer` carrying its card (`.engine`: the `tokenizers.Tokenizer`);
+    with `out`, the artifact folder is written too.
     """
     from tokenizers import AddedToken, Tokenizer, models, trainers
 
@@ -110,13 +114,16 @@ def train_char(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size:
         vocab_size=V, min_frequency=min_frequency, show_progress=False, special_tokens=specials,
         initial_alphabet=ascii_chars, max_token_length=max_token_chars + 1,  # tokenizers keeps tokens
         **kw)                                                                 # strictly shorter than that
-    tok.train_from_iterator(stream, trainer=trainer)
+    tok.train_from_iterator(then_notice(stream, "corpus read; Hugging Face's BpeTrainer is merging (it shows no "
+                                        "progress: seconds to minutes)", quiet=quiet), trainer=trainer)
     timer.lap("train")
 
     import json
 
+    from ..tokenizer.merges import parse_merges
+
     model = json.loads(tok.to_str())["model"]
-    merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    merges = parse_merges(model)
     merged = {a + b for a, b in merges}
     alphabet = [t for t in model["vocab"] if t not in specials and t not in merged]
     if any(len(a) != 1 for a in alphabet):  # a token neither special, merged nor a character: a bug
@@ -145,6 +152,9 @@ def train_char(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size:
                   pre_tokenizer=pre_tokenizer, limit_alphabet=limit_alphabet, special_tokens=specials)
     vocab_card = hf_vocab_card(final, special_tokens=specials, exclude=fallback)
     vocab_card.update(alphabet=len(alphabet), byte_fallback_tokens=len(fallback), merges=len(merges))
+    card = Card("char", params, stream.corpus_card(), timer.total(), vocab_card)
+    tok = HFTokenizer(None, name=f"char-{V}", engine=final, card=card.to_dict(),
+                      save_artifact=lambda folder: save_hf(folder, final, card, specials))
     if out is not None:
-        save_hf(out, final, Card("char", params, stream.corpus_card(), timer.total(), vocab_card), specials)
-    return final
+        tok.save(out)
+    return tok

@@ -8,7 +8,7 @@ import time
 import unicodedata
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .._progress import progress
+from .._progress import notice, progress
 from ..errors import EmptyInputError, InputError
 from .artifacts import Card, Fingerprint, vocabulary_stats, write_artifacts
 
@@ -195,3 +195,10 @@ def hf_vocab_card(tokenizer, *, decode_token: Callable[[str], str] | None = None
     stats["size_with_special_tokens"] = len(vocab)
     stats["special_tokens"] = len(set(special_tokens))
     return stats
+
+
+def then_notice(items: Iterable, message: str, *, quiet: bool) -> Iterator:
+    """`items`, then a notice: a trainer that shows no progress of its own (Hugging Face's BpeTrainer,
+    SentencePiece) gets one line when it has read the corpus and starts its silent phase."""
+    yield from items
+    notice(message, quiet=quiet)

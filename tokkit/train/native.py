@@ -321,6 +321,8 @@ def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, 
             now = int(prog[0])
             bar.advance(now - done)
             done = now
+        # the pairs can run out before vocab_size: the bar ends at what was done, not short of a total
+        bar.update(completed=int(prog[0]), total=max(int(prog[0]), 1))
     if "error" in result:
         raise result["error"]
     ma, mb, mt, pool_out, off_out, len_out, n_tok, wlen = result["out"]
@@ -368,17 +370,21 @@ def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2"
     if texts is not None:
         if isinstance(texts, str):
             raise InputError("texts: expected an iterable of documents, got one string (wrap it in a list)")
-        for block in _blocks(texts):
-            buf, bounds = pack_texts(block)
-            del block
-            add(count_buffer(buf, bounds, pattern, threads=threads, max_words=max_words, unicode=unicode))
-            del buf
+        with progress("counting", quiet=quiet, unit="MB") as bar:
+            for block in _blocks(texts):
+                buf, bounds = pack_texts(block)
+                del block
+                add(count_buffer(buf, bounds, pattern, threads=threads, max_words=max_words, unicode=unicode))
+                bar.advance(len(buf) / 1e6)
+                del buf
     if files:
         paths = [os.fspath(f) for f in files]
         total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
-        with progress("counting", total=min(total, max_bytes or total) / 1e6, quiet=quiet, unit="MB") as bar:
+        mb = min(total, max_bytes or total) / 1e6
+        with progress("counting", total=mb, quiet=quiet, unit="MB") as bar:
             add(count_files(paths, pattern, per_line=per_line, threads=threads, max_words=max_words,
                             max_bytes=max_bytes, on_bytes=lambda n: bar.advance(n / 1e6), unicode=unicode))
+            bar.update(completed=mb)  # the reader reports as it goes; the end is the whole input
     if word_counts is not None:
         items = list(word_counts.items())
         for w, c in items:

@@ -94,18 +94,12 @@ def train_sentencepiece(counts: WordCounts, vocab_size: int, seed: int = 0, *, m
     its tsv input: byte fallback, identity normalization, no special tokens. Each word gets the "\u2581" it
     has in running text, except in scripts written without spaces; the model may stay below vocab_size
     when the words hold too few pieces (the sweep records the size it got)."""
-    import tempfile
-
-    from ..tokenizer.spm import SentencePieceTokenizer
     from .spm import train_spm
 
-    sp = train_spm(word_counts=counts, vocab_size=vocab_size, model_type=model_type, special_tokens=[],
-                   add_dummy_prefix=not is_spaceless(counts), allow_smaller=True, num_threads=2)
-    with tempfile.TemporaryDirectory(prefix="tokkit-spm-") as d:
-        path = os.path.join(d, "tokenizer.model")
-        with open(path, "wb") as fh:
-            fh.write(sp.serialized_model_proto())
-        return SentencePieceTokenizer(path, name=f"spm-{model_type}-{vocab_size}")
+    tok = train_spm(word_counts=counts, vocab_size=vocab_size, model_type=model_type, special_tokens=[],
+                    add_dummy_prefix=not is_spaceless(counts), allow_smaller=True, num_threads=2)
+    tok.name = f"spm-{model_type}-{vocab_size}"
+    return tok
 
 
 def _train_native_model(counts: WordCounts, vocab_size: int):

@@ -15,8 +15,9 @@ import os
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import EmptyInputError, InputError
+from ..tokenizer.spm import SentencePieceTokenizer
 from .artifacts import Card, vocabulary_stats, write_artifacts
-from .common import CorpusStream, Timer, check_special_tokens, resolve_vocab_size
+from .common import CorpusStream, Timer, check_special_tokens, resolve_vocab_size, then_notice
 
 MODEL_TYPES = ("unigram", "bpe")
 SPM_NORMALIZERS = ("identity", "nfkc", "nmt_nfkc", "nfkc_cf", "nmt_nfkc_cf")
@@ -61,8 +62,8 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
               input_sentence_size: int = 0, special_tokens: Sequence[str] | None = None, num_threads: int = 1,
               word_counts: Mapping[str, int] | None = None, allow_smaller: bool = False,
               quiet: bool = True, **read_kw):
-    """Train a SentencePiece model and (with `out`) write `tokenizer.model` + card. Returns the
-    `sentencepiece.SentencePieceProcessor`.
+    """Train a SentencePiece model and (with `out`) write `tokenizer.model` + card. Returns a
+    `tokkit.tokenizer.Tokenizer` carrying its card (`.engine`: the `sentencepiece.SentencePieceProcessor`).
 
     The text is `corpus` (documents, paths, texts) or `word_counts` (a word -> count table, given to
     SentencePiece as its tsv input: each word is a sentence of that frequency; with add_dummy_prefix each
@@ -106,7 +107,9 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
     timer.lap("setup")
     try:
         spm.SentencePieceTrainer.train(
-            sentence_iterator=rows, input_format=input_format, model_writer=model, vocab_size=V,
+            sentence_iterator=then_notice(rows, "corpus read; SentencePiece is training (it shows no progress: "
+                                          "seconds to minutes)", quiet=quiet),
+            input_format=input_format, model_writer=model, vocab_size=V,
             model_type=model_type, normalization_rule_name=normalization, byte_fallback=byte_fallback,
             split_by_whitespace=split_by_whitespace, remove_extra_whitespaces=remove_extra_whitespaces,
             add_dummy_prefix=add_dummy_prefix, character_coverage=character_coverage,
@@ -133,11 +136,16 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
                   max_sentencepiece_length=max_sentencepiece_length, max_sentence_length=max_sentence_length,
                   input_sentence_size=input_sentence_size, special_tokens=specials, allow_smaller=allow_smaller)
     timer.lap("finalize")
+    card = Card("spm", params, corpus_card if word_counts is not None else stream.corpus_card(), timer.total(),
+                stats)
+
+    def write(path):
+        with open(path, "wb") as fh:
+            fh.write(data)
+
+    tok = SentencePieceTokenizer(None, model_proto=data, card=card.to_dict(), name=f"spm-{model_type}-{V}",
+                                 save_artifact=lambda folder: write_artifacts(folder, card,
+                                                                             {"tokenizer.model": write}))
     if out is not None:
-        def write(path):
-            with open(path, "wb") as fh:
-                fh.write(data)
-        write_artifacts(out, Card("spm", params, corpus_card if word_counts is not None else stream.corpus_card(),
-                                  timer.total(), stats),
-                        {"tokenizer.model": write})
-    return sp
+        tok.save(out)
+    return tok
