@@ -315,8 +315,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     base = os.path.basename(path)
     with contextlib.suppress(OSError):
         _recover_files(parent, base)
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.tokkit-{os.getpid()}-", suffix=".tmp", dir=parent)
-    _lock(fd)  # held until the end: the next run's repair leaves a live writer's file alone
+    with _parent_lock(parent):  # so that no concurrent repair sees it before it is locked
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.tokkit-{os.getpid()}-", suffix=".tmp", dir=parent)
+        _lock(fd)  # held until the end: the next run's repair leaves a live writer's file alone
     try:
         yield tmp
         _fsync_path(tmp)
@@ -334,6 +335,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
 
 def _recover_files(parent: str, base: str) -> None:
     pat = _leftover_re(base, "tmp")
+    with _parent_lock(parent):
+        _remove_dead_files(parent, pat)
+
+
+def _remove_dead_files(parent: str, pat: re.Pattern) -> None:
     for name in os.listdir(parent):
         full = os.path.join(parent, name)
         if pat.match(name) and os.path.isfile(full):
@@ -362,9 +368,10 @@ def atomic_dir(path: str | os.PathLike, *, force: bool = False) -> Iterator[str]
     recover(path)
     before = _identity(path)
     tmp = os.path.join(parent, f".{base}.tokkit-{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    os.mkdir(tmp, 0o700)
-    fd = os.open(tmp, os.O_RDONLY)
-    _lock(fd)  # held until the end: a live writer's folder is never taken for a dead one's leftovers
+    with _parent_lock(parent):  # so that no concurrent recover() sees it before it is locked
+        os.mkdir(tmp, 0o700)
+        fd = os.open(tmp, os.O_RDONLY)
+        _lock(fd)  # held until the end: a live writer's folder is never taken for a dead one's leftovers
     try:
         try:
             yield tmp
