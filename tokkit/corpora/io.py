@@ -141,9 +141,18 @@ def expand_paths(paths: str | os.PathLike | Iterable[str | os.PathLike], *, recu
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    elif isinstance(paths, (bytes, bytearray)):
+        raise InputError("paths: expected a path, a glob or a list of them, got bytes")
+    paths = list(paths)
+    if not paths:
+        raise InputError("no input: give at least one file, glob or folder")
     out: list[str] = []
     for p in paths:
+        if not isinstance(p, (str, os.PathLike)):
+            raise InputError(f"paths: expected file names, got {type(p).__name__} {p!r:.60}")
         p = os.fspath(p)
+        if not p:
+            raise InputError("an empty path was given")
         if any(ch in p for ch in "*?["):
             found = sorted(f for f in glob.glob(p, recursive=True) if os.path.isfile(f))
             if not found:
