@@ -108,7 +108,7 @@ def check_out(path: str | os.PathLike | None, *, inputs: Iterable[str | os.PathL
         raise InputError(f"{what} {p}: an existing folder, expected a file name")
     base = _nearest_existing(os.path.dirname(os.path.abspath(p)))
     if not os.path.isdir(base):
-        raise InputError(f"{what} {p}: {base} is not a folder")
+        raise InputError(f"{what} {p}: cannot create the output folder ({base} is a file)")
     if not os.access(base, os.W_OK | os.X_OK):
         raise InputError(f"{what} {p}: the folder {base} is not writable")
     if force and kind == "dir":
