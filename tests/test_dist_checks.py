@@ -131,3 +131,26 @@ def test_count_bad_input_in_a_shard_is_one_clean_error(tmp_path):
     with pytest.raises(InputError) as e:
         count_words([str(tmp_path / "a.txt.gz")], workers=1, retries=3)
     assert "a.txt.gz" in str(e.value) and "truncated" in str(e.value) and "attempts" not in str(e.value)
+
+
+def test_count_killed_while_writing_leaves_old_table_and_next_run_cleans(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "a.txt").write_text("alpha beta beta")
+    out = tmp_path / "c.tsv.gz"
+    count_words([str(tmp_path / "a.txt")], pattern="whitespace", workers=1, out=str(out))
+    before = out.read_bytes()
+    (tmp_path / "a.txt").write_text("gamma gamma delta")
+    code = ("import sys\nfrom tokkit.dist.count import count_words\n"
+            "count_words([sys.argv[1]], pattern='whitespace', workers=1, out=sys.argv[2])\n")
+    env = dict(os.environ, PYTHONPATH=str(root), TOKKIT_ATOMIC_FAULT="file-written")
+    p = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a.txt"), str(out)], env=env)
+    assert p.returncode == -9
+    assert out.read_bytes() == before  # the old complete table
+    assert len(os.listdir(tmp_path)) == 3  # and the killed run's temporary file
+    counts = count_words([str(tmp_path / "a.txt")], pattern="whitespace", workers=1, out=str(out))
+    assert dict(read_word_counts(out)) == dict(counts) == {"gamma": 1, " gamma": 1, " delta": 1}
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "c.tsv.gz"]
