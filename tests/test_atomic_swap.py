@@ -166,13 +166,14 @@ def test_recover_leaves_a_live_writers_folder_alone(tmp_path):
 def test_stale_leftovers_of_earlier_versions_are_removed(tmp_path):
     out = tmp_path / "tok"
     make(out, "one")
-    for name in (".tok.abc123_x.tmp", ".tok.k9f_2ab.old"):  # mkdtemp names of tokkit before the fix
+    for name in (".tok.abc123_x.tmp", ".tok.k9f_2abc.old"):  # mkdtemp names of tokkit before the fix
         (tmp_path / name).mkdir()
         (tmp_path / name / "tokenizer.json").write_text("{}")
-    (tmp_path / ".tok.zz1.tmp").mkdir()
+    (tmp_path / ".tok.zz1wq_8a.tmp").mkdir()
+    (tmp_path / ".tok.backup.old").mkdir()  # a user's own folder: not a name tokkit ever made
     make(out, "two")
     assert artifact_tag(out) == "two"
-    assert os.listdir(tmp_path) == ["tok"]
+    assert sorted(os.listdir(tmp_path)) == [".tok.backup.old", "tok"]
 
 
 def test_concurrent_processes_end_with_one_complete_artifact(tmp_path):

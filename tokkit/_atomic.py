@@ -200,6 +200,9 @@ def _held_open(path: str) -> int | None:
 @contextlib.contextmanager
 def _parent_lock(parent: str) -> Iterator[None]:
     """A short exclusive section per parent folder: the swap and the repair of leftovers."""
+    if fcntl is None:
+        yield
+        return
     fd = os.open(parent, os.O_RDONLY)
     try:
         _lock(fd)
@@ -209,8 +212,9 @@ def _parent_lock(parent: str) -> Iterator[None]:
 
 
 def _leftover_re(base: str, kinds: str) -> re.Pattern:
-    # ours (.<base>.tokkit-<pid>-<hex>.tmp/.old) and the mkdtemp/mkstemp names of earlier versions
-    return re.compile(rf"^\.{re.escape(base)}\.[A-Za-z0-9_-]+\.({kinds})$")
+    # ours (.<base>.tokkit-<pid>-<random>.tmp/.old) and the 8-character mkdtemp/mkstemp names of earlier
+    # versions; nothing else, so a user's own hidden '.<base>.backup.old' is never taken for a leftover
+    return re.compile(rf"^\.{re.escape(base)}\.(tokkit-\d+-[a-z0-9_]+|[a-z0-9_]{{8}})\.({kinds})$")
 
 
 def _remove(path: str) -> None:
