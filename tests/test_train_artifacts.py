@@ -30,8 +30,8 @@ else:
 """
 
 
-def _run(recipe, out, n):
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def _run(recipe, out, n, **extra_env):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **extra_env)
     return subprocess.Popen([sys.executable, "-c", SCRIPT, recipe, str(out), str(n)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -120,3 +120,29 @@ def test_write_artifacts_force_replaces_a_foreign_folder(tmp_path):
     write_artifacts(out, Card("test", {}), {"a.txt": lambda p: open(p, "w").write("a")}, force=True)
     assert sorted(os.listdir(out)) == ["a.txt", "tokkit.json"]
     assert read_card(out)["files"] == ["a.txt"]
+
+
+@pytest.mark.parametrize("point, exchange", [("dir-written", "1"), ("dir-swapped", "1"),
+                                             ("dir-written", "0"), ("fallback-between-renames", "0")])
+def test_training_killed_inside_the_swap(tmp_path, point, exchange):
+    """kill -9 at each step of the folder swap of a real training (exchange rename, and the two-rename
+    fallback between its renames): the old or the new complete artifact, and nothing stray after the next
+    run."""
+    from tokkit._atomic import recover
+
+    out = tmp_path / "tok"
+    p = _run("bpe", out, 40)
+    assert p.wait(timeout=300) == 0, p.stderr.read().decode()
+    old = (out / "tokenizer.json").read_bytes()
+    p = _run("bpe", out, 41, TOKKIT_ATOMIC_FAULT=point, TOKKIT_ATOMIC_EXCHANGE=exchange)
+    assert p.wait(timeout=300) == -9
+    if point == "fallback-between-renames":
+        assert not out.exists()  # the gap the fallback has; the next run (or recover) closes it
+        recover(out)
+    card = _complete(out)
+    assert card["corpus"]["documents"] == (41 if point == "dir-swapped" else 40)
+    assert ((out / "tokenizer.json").read_bytes() == old) == (point != "dir-swapped")
+    p = _run("bpe", out, 42)
+    assert p.wait(timeout=300) == 0, p.stderr.read().decode()
+    assert _complete(out)["corpus"]["documents"] == 42
+    assert os.listdir(tmp_path) == ["tok"]
