@@ -391,16 +391,23 @@ def atomic_dir(path: str | os.PathLike, *, force: bool = False) -> Iterator[str]
                         and os.listdir(path):
                     raise InputError(f"{path}: an existing folder without a tokkit card ({CARD_NAME}); "
                                      "tokkit replaces only its own artifacts (pass --force to replace it whole)")
-                if now is None:
-                    os.rename(tmp, path)
-                elif exchange(tmp, path):
-                    _fault("dir-swapped")      # tmp now holds the old artifact: removed below or by recover
-                else:
-                    old = tmp[: -len(".tmp")] + ".old"
-                    os.rename(path, old)
-                    _fault("fallback-between-renames")
-                    os.rename(tmp, path)
-                    tmp = old
+                try:
+                    if now is None:
+                        os.rename(tmp, path)
+                    elif exchange(tmp, path):
+                        _fault("dir-swapped")      # tmp now holds the old artifact: removed below or by recover
+                    else:
+                        old = tmp[: -len(".tmp")] + ".old"
+                        os.rename(path, old)
+                        _fault("fallback-between-renames")
+                        try:
+                            os.rename(tmp, path)
+                        except OSError:
+                            os.rename(old, path)  # put the old artifact back before reporting
+                            raise
+                        tmp = old
+                except OSError as e:
+                    raise InputError(f"{path}: cannot put the new folder in place ({e.strerror or e})") from None
                 _fsync_path(parent, directory=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # the failed new folder, or the replaced old one
