@@ -39,6 +39,7 @@ def test_dir_mode_follows_umask(tmp_path, umask_022):
     for _ in range(2):  # a new folder, then one replacing an existing folder
         with atomic_dir(target) as tmp:
             (open(os.path.join(tmp, "tokenizer.json"), "w")).write("{}")
+            (open(os.path.join(tmp, "tokkit.json"), "w")).write('{"tokkit_card": 1}')
         assert mode(target) == 0o755
     (tmp_path / "plain").mkdir()
     assert mode(target) == mode(tmp_path / "plain")

@@ -30,8 +30,8 @@ else:
 """
 
 
-def _run(recipe, out, n):
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def _run(recipe, out, n, **extra_env):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **extra_env)
     return subprocess.Popen([sys.executable, "-c", SCRIPT, recipe, str(out), str(n)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -67,8 +67,12 @@ def test_killed_training_leaves_no_partial_artifact(tmp_path, recipe):
             assert card["corpus"] == before["corpus"]
         else:
             assert card["corpus"]["documents"] == 601
-    # nothing else was left in place of the artifact
+    # nothing else was left in place of the artifact, and a next run removes what the killed ones left
     assert sorted(os.listdir(out)) == ["tokenizer.json", "tokenizer_config.json", "tokkit.json"]
+    p = _run(recipe, out, 600)
+    assert p.wait(timeout=120) == 0, p.stderr.read().decode()
+    assert (out / "tokenizer.json").read_bytes() == before_bytes
+    assert os.listdir(tmp_path) == ["tok"]
 
 
 def test_killed_first_training_leaves_nothing(tmp_path):
@@ -80,15 +84,68 @@ def test_killed_first_training_leaves_nothing(tmp_path):
     assert not out.exists()
 
 
-def test_existing_files_in_folder_are_kept(tmp_path):
+def test_retraining_replaces_the_folder_whole(tmp_path):
+    """A later run's artifact holds only what that run wrote: an earlier run's tokenizer-500.json or
+    another recipe's files are gone, so the folder serves what its card says."""
+    from tokkit.train.artifacts import Card, read_card, write_artifacts
+
+    out = tmp_path / "tok"
+    write_artifacts(out, Card("bpe", {}), {"tokenizer.json": lambda p: open(p, "w").write("bpe"),
+                                           "tokenizer-500.json": lambda p: open(p, "w").write("bpe500")})
+    write_artifacts(out, Card("spm", {}), {"spm.model": lambda p: open(p, "w").write("spm")})
+    assert sorted(os.listdir(out)) == ["spm.model", "tokkit.json"]
+    assert read_card(out)["recipe"] == "spm"
+    assert sorted(os.listdir(tmp_path)) == ["tok"]
+
+
+def test_folder_that_is_not_an_artifact_is_refused(tmp_path):
+    from tokkit.errors import InputError
     from tokkit.train import train_bpe
 
     out = tmp_path / "tok"
     out.mkdir()
     (out / "README.md").write_text("mine")
-    train_bpe(["some text here and there"] * 50, out, vocab_size=275, min_frequency=1)
-    assert (out / "README.md").read_text() == "mine"
-    _complete(out)
+    with pytest.raises(InputError, match="without a tokkit card"):
+        train_bpe(["some text here and there"] * 50, out, vocab_size=280, min_frequency=1)
+    assert os.listdir(out) == ["README.md"]
+    assert sorted(os.listdir(tmp_path)) == ["tok"]
+
+
+def test_write_artifacts_force_replaces_a_foreign_folder(tmp_path):
+    from tokkit.train.artifacts import Card, read_card, write_artifacts
+
+    out = tmp_path / "tok"
+    out.mkdir()
+    (out / "README.md").write_text("mine")
+    write_artifacts(out, Card("test", {}), {"a.txt": lambda p: open(p, "w").write("a")}, force=True)
+    assert sorted(os.listdir(out)) == ["a.txt", "tokkit.json"]
+    assert read_card(out)["files"] == ["a.txt"]
+
+
+@pytest.mark.parametrize("point, exchange", [("dir-written", "1"), ("dir-swapped", "1"),
+                                             ("dir-written", "0"), ("fallback-between-renames", "0")])
+def test_training_killed_inside_the_swap(tmp_path, point, exchange):
+    """kill -9 at each step of the folder swap of a real training (exchange rename, and the two-rename
+    fallback between its renames): the old or the new complete artifact, and nothing stray after the next
+    run."""
+    from tokkit._atomic import recover
+
+    out = tmp_path / "tok"
+    p = _run("bpe", out, 40)
+    assert p.wait(timeout=300) == 0, p.stderr.read().decode()
+    old = (out / "tokenizer.json").read_bytes()
+    p = _run("bpe", out, 41, TOKKIT_ATOMIC_FAULT=point, TOKKIT_ATOMIC_EXCHANGE=exchange)
+    assert p.wait(timeout=300) == -9
+    if point == "fallback-between-renames":
+        assert not out.exists()  # the gap the fallback has; the next run (or recover) closes it
+        recover(out)
+    card = _complete(out)
+    assert card["corpus"]["documents"] == (41 if point == "dir-swapped" else 40)
+    assert ((out / "tokenizer.json").read_bytes() == old) == (point != "dir-swapped")
+    p = _run("bpe", out, 42)
+    assert p.wait(timeout=300) == 0, p.stderr.read().decode()
+    assert _complete(out)["corpus"]["documents"] == 42
+    assert os.listdir(tmp_path) == ["tok"]
 
 
 @pytest.mark.parametrize("recipe", ["bpe", "char", "superword", "spm"])

@@ -25,7 +25,8 @@ import numpy as np
 from .._progress import progress
 from ..corpora import WordCounts
 from ..corpora.udhr import map_languages, udhr_code_for  # noqa: F401  (re-exported: sweeps map languages)
-from ..dist.backends import TaskResult, run_tasks
+from ..dist.backends import TaskResult, check_workers, run_tasks
+from ..dist.claims import Claims
 from ..errors import InputError
 from ..train.registry import (ALGORITHMS, MULTI_SIZE, TrainFn,  # noqa: F401  (re-exported)
                               register_algorithm, resolve_algorithm, train_hf_bpe, train_native_bpe,
@@ -220,55 +221,99 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
              for lang, code in mapping.items() for v in sizes]
     if reference_size not in sizes:
         cells.append(dict(cells[0], language=reference, eval_language=mapping[reference], vocab_size=reference_size))
+    check_workers(workers)
+    if backend not in ("inline", "local", "ray"):
+        raise InputError(f"backend={backend!r}: expected 'inline', 'local' or 'ray'")
+    for code in dict.fromkeys(c["eval_language"] for c in cells):
+        # the evaluation text is read (and cached for the workers) before the store exists: a missing
+        # corpus or language fails now, not in every cell after a store was created
+        evaluation_units(eval_corpus, code, nfc, bool(casefold))
     t0 = time.perf_counter()
     computed = 0
-    with ResultsStore(store) as db:
-        done = db.keys()
-        todo = [c for c in cells if cell_key(c) not in done]
+    failed: list = []
+    with ResultsStore(store) as db, Claims(store) as claims:
         sweep_name = f"{algorithm}:{data}:{eval_corpus}"
-        failed: list = []
         with progress("sweep", total=len(cells), quiet=quiet, unit="cells") as bar:
-            bar.advance(len(cells) - len(todo))
+            seen = db.keys()
+            bar.advance(len(cells) - sum(cell_key(c) not in seen for c in cells))
 
-            def store_outcome(res) -> None:
-                nonlocal computed
-                params = todo[res.key]
-                if res.ok:
-                    db.put(params, res.value, sweep=sweep_name, seconds=res.seconds)
-                    computed += 1
-                    if on_cell:
-                        on_cell(params, res.value)
+            def compute(todo: list[dict]) -> None:
+                def store_outcome(res) -> None:
+                    nonlocal computed
+                    params = todo[res.key]
+                    if res.ok:
+                        db.put(params, res.value, sweep=sweep_name, seconds=res.seconds)
+                        computed += 1
+                        if on_cell:
+                            on_cell(params, res.value)
+                    else:
+                        db.put_failure(params, res.error or "failed", attempts=res.attempts, sweep=sweep_name)
+                        failed.append((params, res))
+                    claims.release(cell_key(params))
+                    seen.add(cell_key(params))
+                    bar.advance()
+
+                # a task is a group of cells differing only in size: one cell each, or a whole language where
+                # one training gives every size (MULTI_SIZE)
+                groups: dict[str, list[int]] = {}
+                for i, params in enumerate(todo):
+                    key = canonical(_without_size(params)) if algorithm in MULTI_SIZE else str(i)
+                    groups.setdefault(key, []).append(i)
+                group_list = list(groups.values())
+
+                def store_group(res) -> None:
+                    for j, i in enumerate(group_list[res.key]):
+                        store_outcome(TaskResult(i, res.ok, res.value[j] if res.ok else None, res.error,
+                                                 res.attempts, res.seconds, res.input_error))
+
+                tasks = [(g, run_cells, ([todo[i] for i in idx],)) for g, idx in enumerate(group_list)]
+                if backend == "inline":
+                    for g, fn, args in tasks:
+                        t = time.perf_counter()
+                        store_group(TaskResult(g, True, fn(*args), seconds=time.perf_counter() - t))
                 else:
-                    db.put_failure(params, res.error or "failed", attempts=res.attempts, sweep=sweep_name)
-                    failed.append(res)
-                bar.advance()
+                    run_tasks(tasks, backend=backend, workers=workers, address=address, retries=retries,
+                              on_result=store_group)
 
-            # a task is a group of cells differing only in size: one cell each, or a whole language where
-            # one training gives every size (MULTI_SIZE)
-            groups: dict[str, list[int]] = {}
-            for i, params in enumerate(todo):
-                key = canonical(_without_size(params)) if algorithm in MULTI_SIZE else str(i)
-                groups.setdefault(key, []).append(i)
-            group_list = list(groups.values())
-
-            def store_group(res) -> None:
-                for j, i in enumerate(group_list[res.key]):
-                    store_outcome(TaskResult(i, res.ok, res.value[j] if res.ok else None, res.error,
-                                             res.attempts, res.seconds))
-
-            tasks = [(g, run_cells, ([todo[i] for i in idx],)) for g, idx in enumerate(group_list)]
-            if backend == "inline":
-                for g, fn, args in tasks:
-                    t = time.perf_counter()
-                    store_group(TaskResult(g, True, fn(*args), seconds=time.perf_counter() - t))
-            else:
-                run_tasks(tasks, backend=backend, workers=workers, address=address, retries=retries,
-                          on_result=store_group)
+            # cells another driver of this store has claimed are left to it; this one waits for their
+            # results, and takes over any cell whose claim is released without a result (that driver died)
+            gave_up = set()
+            batch = 1 if backend == "inline" else (workers or os.cpu_count() or 1)
+            while True:
+                done = db.keys()
+                pending = [c for c in cells if (k := cell_key(c)) not in done and k not in gave_up]
+                if not pending:
+                    break
+                others = {cell_key(c) for c in cells} & done - seen
+                bar.advance(len(others))  # cells another driver finished
+                seen |= others
+                # claim a batch of task groups at a time (not everything), so drivers started together share
+                todo: list[dict] = []
+                by_group: dict[str, list[dict]] = {}
+                for c in pending:
+                    by_group.setdefault(canonical(_without_size(c)) if algorithm in MULTI_SIZE else cell_key(c),
+                                        []).append(c)
+                taken = 0
+                for members in by_group.values():
+                    if taken >= batch:
+                        break
+                    if all(claims.try_claim(cell_key(c)) for c in members):
+                        todo += members
+                        taken += 1
+                    else:
+                        for c in members:
+                            claims.release(cell_key(c))
+                if todo:
+                    compute(todo)
+                    gave_up |= {cell_key(p) for p, _ in failed}
+                else:
+                    time.sleep(0.5)
         if failed:
-            first = todo[failed[0].key]
-            raise InputError(f"sweep: {len(failed)} cell(s) failed after {retries} retries and are recorded in "
+            first, res = failed[0]
+            how = "on bad input" if res.input_error else f"after {retries} retries"
+            raise InputError(f"sweep: {len(failed)} cell(s) failed {how} and are recorded in "
                              f"{store} (failures table); the first, {first['language']} at {first['vocab_size']}: "
-                             f"{failed[0].error}. Finished cells are stored: run again to retry the rest.")
+                             f"{res.error}. Finished cells are stored: run again to retry the rest.")
         results = {cell_key(c): db.get(c) for c in cells}
     rows = [dict(params=c, result=results[cell_key(c)]) for c in cells]
     return _fit(rows, mapping, sizes, reference, reference_size, str(store), computed, time.perf_counter() - t0)

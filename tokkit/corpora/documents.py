@@ -6,8 +6,10 @@ reads the sources again, so memory stays bounded by one document whatever the co
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -16,6 +18,9 @@ from .._progress import progress
 from ..errors import EmptyInputError, InputError
 from .io import expand_paths, iter_lines, read_text, split_suffix
 from .split import keep_sample, split_of
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,14 @@ def _read_jsonl(path: str, opts: ReadOptions) -> Iterator[Document]:
         text = rec[opts.text_field]
         if not isinstance(text, str):
             raise InputError(f"{path}:{lineno}: field {opts.text_field!r} is {type(text).__name__}, not a string")
+        if "\\u" in line and (m := _SURROGATE.search(text)):
+            # only a JSON escape makes one: valid UTF-8 never encodes a lone surrogate, and downstream
+            # encoders either crash on it or (native training) learn its CESU-8 bytes
+            if opts.errors == "strict":
+                raise InputError(f"{path}:{lineno}: lone surrogate \\u{ord(m.group()):04x} (a JSON escape) at "
+                                 f"character {m.start()} of field {opts.text_field!r}; pass errors='replace' "
+                                 "(CLI: --replace-invalid) to substitute U+FFFD instead")
+            text = _SURROGATE.sub("\ufffd", text)
         doc_id = rec.get(opts.id_field) if opts.id_field else None
         doc_id = f"{path}:{lineno}" if doc_id is None else str(doc_id)
         meta = {k: v for k, v in rec.items() if k != opts.text_field}
@@ -183,14 +196,16 @@ def read_documents(paths: str | os.PathLike | Iterable[str | os.PathLike], *, fo
                    per: str = "file", text_field: str = "text", id_field: str | None = "id",
                    errors: str = "strict", max_documents: int | None = None, max_bytes: int | None = None,
                    sample: float | None = None, seed: int = 0, split: str | None = None,
-                   eval_fraction: float = 0.1, quiet: bool = True) -> Documents:
+                   eval_fraction: float = 0.1, quiet: bool = True, **unknown) -> Documents:
     """Documents from files, globs and directories.
 
     >>> docs = read_documents("legal/*.jsonl.gz", split="train", max_bytes=50_000_000)
     >>> for doc in docs: ...
 
-    Paths are checked now (a missing one raises at once); the text is read when iterated.
+    Paths and keywords are checked now (a missing path or a misspelt keyword raises InputError at once);
+    the text is read when iterated.
     """
+    check_read_keywords(unknown)
     opts = ReadOptions(format=format, per=per, text_field=text_field, id_field=id_field, errors=errors)
     files = expand_paths(paths)
     for f in files:
@@ -206,6 +221,19 @@ def read_documents(paths: str | os.PathLike | Iterable[str | os.PathLike], *, fo
     return Documents(make, describe=describe, max_documents=max_documents, max_bytes=max_bytes,
                      sample=sample, seed=seed, split=split, eval_fraction=eval_fraction,
                      total_files=len(files), quiet=quiet)
+
+
+READ_KEYWORDS = ("format", "per", "text_field", "id_field", "errors", "max_documents", "max_bytes", "sample",
+                 "seed", "split", "eval_fraction", "quiet")
+
+
+def check_read_keywords(kw) -> None:
+    """InputError naming the first keyword that `read_documents` does not take (with the closest one)."""
+    for k in kw:
+        if k not in READ_KEYWORDS:
+            close = difflib.get_close_matches(k, READ_KEYWORDS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (expected one of {', '.join(READ_KEYWORDS)})"
+            raise InputError(f"read_documents: unknown keyword {k!r}{hint}")
 
 
 def from_texts(texts: Iterable[str], *, name: str = "texts", **limits) -> Documents:

@@ -1,7 +1,11 @@
-"""FLORES+ (openlanguagedata/flores_plus) through Hugging Face `datasets`: dev + devtest, `text` column."""
+"""FLORES: FLORES+ (openlanguagedata/flores_plus) through Hugging Face `datasets`, or FLORES-200 as released
+(a `flores200_dataset/` folder with `dev/<lang>.dev` and `devtest/<lang>.devtest`, line-aligned), read from
+disk without the hub. Both give a ParallelCorpus keyed 'eng_Latn'-style with unit ids '<split>:<n>'."""
 
 from __future__ import annotations
 
+import os
+import re
 import unicodedata
 from typing import Iterable
 
@@ -11,24 +15,68 @@ from .documents import load_hf_split
 from .parallel import Language, ParallelCorpus
 
 HUB_NAME = "openlanguagedata/flores_plus"
+RELEASE_NAME = "flores200_dataset"
+SPLITS = ("dev", "devtest")
+_LANG_FILE = re.compile(r"^([a-z]{2,3})_([A-Z][a-z]{3})$")
+
+OFFLINE_HINT = (f"point tokkit at a local copy: FLORES-200 as released (the {RELEASE_NAME}/ folder with dev/ and "
+                "devtest/) or a FLORES+ dataset folder, as load_flores('path') / --corpus path, or put it at "
+                "$TOKKIT_DATA/flores")
 
 
-def load_flores(source: str = HUB_NAME, *, languages: Iterable[str] | None = None,
-                splits: Iterable[str] = ("dev", "devtest"), config: str | None = None,
+def flores200_folder(path: str | os.PathLike) -> str | None:
+    """The FLORES-200 release folder at path (or at path/flores200_dataset), else None."""
+    p = os.fspath(path)
+    for cand in (p, os.path.join(p, RELEASE_NAME)):
+        if os.path.isdir(os.path.join(cand, "dev")) and os.path.isdir(os.path.join(cand, "devtest")) and any(
+                f.endswith(".dev") for f in os.listdir(os.path.join(cand, "dev"))):
+            return cand
+    return None
+
+
+def _default_source() -> str:
+    from .._paths import data_root
+
+    root = data_root(required=False)
+    if root is not None and os.path.isdir(root / "flores"):
+        return str(root / "flores")
+    return HUB_NAME
+
+
+def load_flores(source: str | os.PathLike | None = None, *, languages: Iterable[str] | None = None,
+                splits: Iterable[str] = SPLITS, config: str | None = None,
                 nfc: bool = False) -> ParallelCorpus:
-    """FLORES+ as a ParallelCorpus keyed 'eng_Latn'-style (iso_639_3 + '_' + iso_15924).
+    """FLORES as a ParallelCorpus keyed 'eng_Latn'-style (iso_639_3 + '_' + iso_15924), unit ids
+    '<split>:<n>'.
 
-    source: the hub name (needs the network or a filled cache) or a local dataset folder of the same schema
-    (columns id, iso_639_3, iso_15924, text, ...). Unit ids are '<split>:<id>'.
+    source: a FLORES-200 release folder (read from disk, no `datasets` needed), a local FLORES+ dataset
+    folder (columns id, iso_639_3, iso_15924, text), or the hub name (needs the network or a filled
+    cache). Default: $TOKKIT_DATA/flores when it exists, else the hub. Without the hub, one InputError line
+    says how to point tokkit at a local copy.
     """
-    require("datasets", "hf", purpose="to read FLORES+")
+    source = _default_source() if source is None else os.fspath(source)
+    splits = tuple(splits)
+    for s in splits:
+        if s not in SPLITS:
+            raise InputError(f"FLORES split {s!r}: expected dev or devtest")
+    if (folder := flores200_folder(source)) is not None:
+        return _load_release(folder, languages=languages, splits=splits, nfc=nfc)
+    local = os.path.isdir(source)
+    require("datasets", "hf", purpose=f"to read FLORES+ from {source}; or {OFFLINE_HINT}")
     wanted = set(languages) if languages is not None else None
     units: dict[str, dict[str, str]] = {}
     langs: dict[str, Language] = {}
     order: list[str] = []
     seen: set[str] = set()
     for split in splits:
-        ds = load_hf_split(source, config, split)
+        try:
+            ds = load_hf_split(source, config, split)
+        except InputError:
+            raise
+        except Exception as e:  # noqa: BLE001 - datasets/hub raise many types when offline or not found
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            where = "read" if local else "reach the Hugging Face hub for"
+            raise InputError(f"FLORES: cannot {where} {source} ({first}); {OFFLINE_HINT}") from None
         cols = set(ds.column_names)
         need = {"id", "iso_639_3", "iso_15924", "text"}
         if not need <= cols:
@@ -46,7 +94,82 @@ def load_flores(source: str = HUB_NAME, *, languages: Iterable[str] | None = Non
                 seen.add(uid)
                 order.append(uid)
     if not units:
-        raise InputError(f"{source}: no FLORES+ rows" + (f" (unknown FLORES+ language code(s) {', '.join(sorted(wanted))}" if wanted else ""))
+        raise InputError(f"{source}: no FLORES+ rows" + (f" (unknown FLORES+ language code(s) {', '.join(sorted(wanted))})" if wanted else ""))
     if wanted is not None and (unknown := sorted(wanted - set(units))):
         raise InputError(f"{source}: unknown FLORES+ language code(s): {', '.join(unknown[:10])}")
+    _check_complete(source, units, order)
+    return ParallelCorpus("flores", langs, units, order)
+
+
+def _check_complete(source: str, units: dict[str, dict[str, str]], order: list[str]) -> None:
+    """Every language of FLORES+ translates every sentence: a language lacking a unit id the others have
+    is an error naming the language and the first missing unit."""
+    for code, us in units.items():
+        if len(us) != len(order):
+            first = next(u for u in order if u not in us)
+            raise InputError(f"{source}: FLORES language {code} has {len(us)} of {len(order)} units; the first "
+                             f"missing is {first}")
+
+
+def _read_lines(path: str) -> list[str]:
+    from .io import read_text
+
+    lines = read_text(path).split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [t[:-1] if t.endswith("\r") else t for t in lines]
+
+
+def _metadata_rows(folder: str, split: str) -> int | None:
+    """Sentences in the release's metadata_<split>.tsv (one header line), the split's consistency data."""
+    path = os.path.join(folder, f"metadata_{split}.tsv")
+    if not os.path.isfile(path):
+        return None
+    return max(len(_read_lines(path)) - 1, 0)
+
+
+def _load_release(folder: str, *, languages: Iterable[str] | None, splits: tuple[str, ...],
+                  nfc: bool) -> ParallelCorpus:
+    """FLORES-200 as released: <split>/<lang>.<split>, line n of every language the same sentence."""
+    wanted = set(languages) if languages is not None else None
+    units: dict[str, dict[str, str]] = {}
+    langs: dict[str, Language] = {}
+    order: list[str] = []
+    for split in splits:
+        d = os.path.join(folder, split)
+        names = sorted(f[: -len(split) - 1] for f in os.listdir(d) if f.endswith("." + split)) if os.path.isdir(d) else []
+        if not names:
+            raise InputError(f"{d}: no <lang>.{split} files (FLORES-200 layout: {split}/eng_Latn.{split})")
+        expected = _metadata_rows(folder, split)
+        reference = "eng_Latn" if "eng_Latn" in names else names[0]
+        if expected is None:
+            expected = len(_read_lines(os.path.join(d, f"{reference}.{split}")))
+            source = f"{reference}.{split}"
+        else:
+            source = f"metadata_{split}.tsv"
+        order += [f"{split}:{i}" for i in range(expected)]
+        for code in names:
+            if wanted is not None and code not in wanted:
+                continue
+            m = _LANG_FILE.match(code)
+            if not m:
+                raise InputError(f"{os.path.join(d, code + '.' + split)}: not a FLORES language file name "
+                                 "(expected e.g. eng_Latn)")
+            lines = _read_lines(os.path.join(d, f"{code}.{split}"))
+            if len(lines) != expected:
+                raise InputError(f"{os.path.join(d, code + '.' + split)}: FLORES language {code} has {len(lines)} "
+                                 f"lines where {source} has {expected}; the files are line-aligned, so from unit "
+                                 f"{split}:{min(len(lines), expected)} on (or earlier) its sentences would be paired wrongly")
+            if nfc:
+                lines = [unicodedata.normalize("NFC", t) for t in lines]
+            units.setdefault(code, {}).update((f"{split}:{i}", t) for i, t in enumerate(lines) if t.strip())
+            langs.setdefault(code, Language(code=code, script=m.group(2), iso6393=m.group(1)))
+    if wanted is not None and (unknown := sorted(wanted - set(units))):
+        raise InputError(f"{folder}: unknown FLORES language code(s): {', '.join(unknown[:10])}")
+    if not units:
+        raise InputError(f"{folder}: no FLORES language files")
+    for code in units:  # a language present in one split only is misaligned across the corpus
+        for split in splits:
+            if not any(u.startswith(split + ":") for u in units[code]):
+                raise InputError(f"{folder}: FLORES language {code} has no {split} file; the first missing unit is {split}:0")
     return ParallelCorpus("flores", langs, units, order)

@@ -43,7 +43,9 @@ def load_ntrex(path: str | os.PathLike | None = None, *, languages: Iterable[str
     wanted = set(languages) if languages is not None else None
     units: dict[str, dict[str, str]] = {}
     langs: dict[str, Language] = {}
-    n_lines = None
+    ref_file = os.path.join(folder, "newstest2019-src.eng.txt")
+    ref = _read_lines(ref_file) if os.path.isfile(ref_file) else None
+    n_ref = len(ref) if ref is not None else (len(doc_ids) or None)
     for f in files:
         m = _REF.match(os.path.basename(f))
         if not m:
@@ -51,11 +53,9 @@ def load_ntrex(path: str | os.PathLike | None = None, *, languages: Iterable[str
         code = m.group(3) + (m.group(2) or "")
         if wanted is not None and code not in wanted:
             continue
-        lines = [t[:-1] if t.endswith("\r") else t for t in read_text(f).split("\n")]  # some files are CRLF
-        if lines and lines[-1] == "":
-            lines.pop()
-        if n_lines is None:
-            n_lines = len(lines)
+        lines = ref if ref is not None and f == ref_file else _read_lines(f)
+        if n_ref is not None and len(lines) != n_ref:
+            raise InputError(_misaligned(f, code, lines, ref, n_ref))
         if nfc:
             lines = [unicodedata.normalize("NFC", t) for t in lines]
         units[code] = {str(i): t for i, t in enumerate(lines) if t.strip()}
@@ -65,7 +65,37 @@ def load_ntrex(path: str | os.PathLike | None = None, *, languages: Iterable[str
                                iso6393=base.split("-")[0])
     if wanted is not None and (unknown := sorted(wanted - set(units))):
         raise InputError(f"{root}: unknown NTREX language code(s): {', '.join(unknown[:10])}")
-    n = max((int(u) for us in units.values() for u in us), default=-1) + 1
+    n = n_ref if n_ref is not None else max((int(u) for us in units.values() for u in us), default=-1) + 1
     unit_ids = [str(i) for i in range(n)]
     meta = {str(i): {"document": doc_ids[i]} for i in range(min(n, len(doc_ids)))}
     return ParallelCorpus("ntrex", langs, units, unit_ids, meta)
+
+
+def _read_lines(path: str) -> list[str]:
+    """The lines of one NTREX file; CRLF endings and blank lines at the end of the file dropped (a blank
+    unit is no unit, so they cannot shift anything)."""
+    lines = [t[:-1] if t.endswith("\r") else t for t in read_text(path).split("\n")]  # some files are CRLF
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _misaligned(path: str, code: str, lines: list[str], ref: list[str] | None, n_ref: int) -> str:
+    """The error for a file whose line count differs from the English reference's, naming the first unit
+    that is likely shifted: the first line whose numbers match a neighbouring English line and not its own
+    (news text is full of numbers), else the end of the shorter file."""
+    first = min(len(lines), n_ref)
+    if ref is not None:
+        step = 1 if len(lines) < n_ref else -1  # a lost line pairs line i with English i+1
+        for i in range(min(len(lines), len(ref))):
+            mine, theirs = _DIGITS.findall(lines[i]), _DIGITS.findall(ref[i])
+            j = i + step
+            if mine and mine != theirs and 0 <= j < len(ref) and mine == _DIGITS.findall(ref[j]):
+                first = i
+                break
+    return (f"{path}: NTREX language {code} has {len(lines)} lines where the English reference has {n_ref}; "
+            f"the files are line-aligned, so from unit {first} on (line {first + 1}) every {code} unit would be "
+            "paired with the wrong English sentence. Repair or remove the file")

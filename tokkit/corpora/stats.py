@@ -15,7 +15,7 @@ from .scripts import script_counts
 
 def load_parallel(spec: str, **kw) -> ParallelCorpus:
     """A parallel corpus from a name (udhr, ntrex, flores) or a folder in one of those layouts."""
-    from .flores import HUB_NAME, load_flores
+    from .flores import HUB_NAME, flores200_folder, load_flores
     from .ntrex import load_ntrex
     from .udhr import load_udhr
 
@@ -30,10 +30,10 @@ def load_parallel(spec: str, **kw) -> ParallelCorpus:
             return load_udhr(spec, **kw)
         if os.path.isdir(os.path.join(spec, "NTREX-128")):
             return load_ntrex(spec, **kw)
-        if os.path.exists(os.path.join(spec, "dataset_dict.json")):
+        if os.path.exists(os.path.join(spec, "dataset_dict.json")) or flores200_folder(spec):
             return load_flores(spec, **kw)
     raise InputError(f"{spec}: not a parallel corpus (expected udhr, ntrex, flores, or a folder in one of "
-                     "those layouts)")
+                     "those layouts: UDHR index.json, NTREX-128/, FLORES-200 dev/ + devtest/)")
 
 
 def open_corpus(paths: Iterable[str], **kw) -> ParallelCorpus | Documents:
@@ -45,8 +45,11 @@ def open_corpus(paths: Iterable[str], **kw) -> ParallelCorpus | Documents:
 
 
 def _looks_parallel(path: str) -> bool:
-    return os.path.isdir(path) and any(
+    from .flores import flores200_folder
+
+    return os.path.isdir(path) and (any(
         os.path.exists(os.path.join(path, f)) for f in ("index.json", "declaration", "NTREX-128", "dataset_dict.json"))
+        or flores200_folder(path) is not None)
 
 
 def corpus_stats(source: ParallelCorpus | Documents, *, quiet: bool = True, top_scripts: int = 8) -> dict:

@@ -26,12 +26,14 @@ class _DeclarationParser(HTMLParser):
         self._unit: str | None = None
         self._depth = 0          # nesting of <p>/<li> being collected
         self._buf: list[str] = []
+        self.articles: list[str | None] = []   # every data-number seen, in order (the consistency check)
 
     def handle_starttag(self, tag, attrs):
         if tag == "header":
             self._unit = PREAMBLE
         elif tag == "article":
             self._unit = dict(attrs).get("data-number")
+            self.articles.append(self._unit)
         elif tag in ("p", "li") and self._unit is not None:
             if self._depth and self._buf:  # a <p> inside an <li>: close the outer piece first
                 self._flush()
@@ -55,11 +57,27 @@ class _DeclarationParser(HTMLParser):
             self.units.setdefault(self._unit, []).append(text)
 
 
-def parse_declaration(html: str) -> dict[str, str]:
-    """unit id -> text (paragraphs joined by newlines) of one declaration."""
+ARTICLES = 30
+
+
+def parse_declaration(html: str, *, source: str = "declaration") -> dict[str, str]:
+    """unit id -> text (paragraphs joined by newlines) of one declaration.
+
+    Units are aligned across languages by article number, so a number that is missing, not one of
+    1..30, or given twice (two articles' text would be merged into one unit) raises InputError naming
+    the file and the article."""
     p = _DeclarationParser()
     p.feed(html)
     p.close()
+    seen: set[str] = set()
+    for n in p.articles:
+        if n is None or not n.isdigit() or not 1 <= int(n) <= ARTICLES:
+            raise InputError(f"{source}: article number {n!r} is not one of 1..{ARTICLES}; UDHR declarations are "
+                             "aligned by article number")
+        if n in seen:
+            raise InputError(f"{source}: article {n} appears twice; UDHR declarations are aligned by article "
+                             "number, so its text would be merged into one unit")
+        seen.add(n)
     return {u: "\n".join(parts) for u, parts in p.units.items()}
 
 
@@ -150,7 +168,7 @@ def load_udhr(path: str | os.PathLike | None = None, *, languages: Iterable[str]
             from ..errors import DecodeError
 
             raise DecodeError(file, e.start, e.reason) from None
-        text_units = parse_declaration(html)
+        text_units = parse_declaration(html, source=file)
         if nfc:
             text_units = {u: unicodedata.normalize("NFC", t) for u, t in text_units.items()}
         units[code] = text_units

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import heapq
+import io
 import os
+import re
 from collections import Counter
 from typing import Iterable, Iterator, Mapping
 
@@ -39,7 +44,12 @@ class WordCounts(Mapping[str, int]):
         return sum(self._counts.values())
 
     def most_common(self, n: int | None = None) -> list[tuple[str, int]]:
-        return Counter(self._counts).most_common(n)
+        """(word, count), most frequent first, ties by word: the same table gives the same order (and
+        the same file bytes) whatever order its counts arrived in."""
+        key = lambda kv: (-kv[1], kv[0])  # noqa: E731
+        if n is None:
+            return sorted(self._counts.items(), key=key)
+        return heapq.nsmallest(n, self._counts.items(), key=key)
 
     def __add__(self, other: "WordCounts") -> "WordCounts":
         merged = Counter(self._counts)
@@ -50,11 +60,14 @@ class WordCounts(Mapping[str, int]):
         return WordCounts({w: c for w, c in self._counts.items() if c >= min_count}, source=self.source)
 
     def to_file(self, path: str | os.PathLike) -> None:
-        """Write as tsv (word<TAB>count, most frequent first) or parquet, atomically."""
+        """Write as tsv (word<TAB>count, most frequent first; .tsv.gz / .tsv.zst compressed) or parquet,
+        atomically. In tsv, backslash, tab, newline and carriage return inside a word are written as
+        \\\\, \\t, \\n and \\r (pre-tokens of multi-line text hold newlines), and read back by
+        `read_word_counts`."""
         from .._atomic import atomic_path
 
         path = os.fspath(path)
-        fmt = _counts_format(path)
+        fmt = counts_format(path)
         with atomic_path(path) as tmp:
             if fmt == "parquet":
                 pa = require("pyarrow", "parquet", purpose=f"to write {path}")
@@ -62,21 +75,55 @@ class WordCounts(Mapping[str, int]):
 
                 words, counts = zip(*self.most_common()) if self._counts else ((), ())
                 pq.write_table(pa.table({"word": list(words), "count": pa.array(counts, pa.int64())}), tmp)
-            else:
-                with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-                    for w, c in self.most_common():
-                        if "\t" in w or "\n" in w:
-                            raise InputError(f"{path}: word {w!r} holds a tab or newline; use parquet")
-                        fh.write(f"{w}\t{c}\n")
+                return
+            with _open_compressed(tmp, split_suffix(path)[1]) as raw, \
+                    io.TextIOWrapper(raw, encoding="utf-8", errors="surrogatepass", newline="\n") as fh:
+                for w, c in self.most_common():
+                    fh.write(f"{_escape(w)}\t{c}\n")
 
 
-def _counts_format(path: str) -> str:
-    fmt, _ = split_suffix(path)
-    if path.endswith((".tsv", ".tsv.gz", ".tsv.zst")) or fmt == "txt":
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPES = {v[1]: k for k, v in _ESCAPES.items()}
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+_ESCAPED = re.compile(r"\\([\\tnr])")
+
+
+def _escape(word: str) -> str:
+    return _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group()], word) if _NEEDS_ESCAPE.search(word) else word
+
+
+def _unescape(word: str) -> str:
+    return _ESCAPED.sub(lambda m: _UNESCAPES[m.group(1)], word) if "\\" in word else word
+
+
+@contextlib.contextmanager
+def _open_compressed(path: str, compression: str | None):
+    """A binary writer of path, compressed as its name says (deterministic bytes: no name or time in the
+    gzip header)."""
+    with open(path, "wb") as raw:
+        if compression == "gzip":
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+                yield gz
+        elif compression == "zstd":
+            import zstandard
+
+            with zstandard.ZstdCompressor().stream_writer(raw, closefd=False) as zw:
+                yield zw
+        else:
+            yield raw
+
+
+def counts_format(path: str) -> str:
+    """The format ("tsv" or "parquet") from a counts table's name (.tsv, .tsv.gz, .tsv.zst, .txt, .parquet); InputError
+    for anything else, so that a run can check its output name before any work."""
+    fmt, compression = split_suffix(path)
+    if path.endswith((".tsv", ".tsv.gz", ".tsv.zst", ".tsv.gzip", ".tsv.zstd")) or fmt == "txt":
         return "tsv"
-    if fmt == "parquet":
+    if fmt == "parquet" and compression is None:
         return "parquet"
-    raise InputError(f"{path}: unknown counts format (expected .tsv or .parquet)")
+    if fmt == "parquet":
+        raise InputError(f"{path}: parquet is compressed inside; name the table .parquet")
+    raise InputError(f"{path}: unknown counts format (expected .tsv, .tsv.gz, .tsv.zst or .parquet)")
 
 
 def read_word_counts(path: str | os.PathLike, *, errors: str = "strict") -> WordCounts:
@@ -84,7 +131,7 @@ def read_word_counts(path: str | os.PathLike, *, errors: str = "strict") -> Word
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
-    fmt = _counts_format(path)
+    fmt = counts_format(path)
     if fmt == "parquet":
         pq = require("pyarrow.parquet", "parquet", purpose=f"to read {path}")
         try:
@@ -103,7 +150,7 @@ def read_word_counts(path: str | os.PathLike, *, errors: str = "strict") -> Word
                 if not sep:
                     raise InputError(f"{path}:{lineno}: expected 'word<TAB>count'")
                 try:
-                    yield word, int(count)
+                    yield _unescape(word), int(count)
                 except ValueError:
                     raise InputError(f"{path}:{lineno}: count {count!r} is not an integer") from None
         counts = WordCounts(rows(), source=path)

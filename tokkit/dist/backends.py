@@ -26,6 +26,30 @@ class TaskResult:
     error: str | None = None
     attempts: int = 1
     seconds: float = 0.0
+    input_error: bool = False   # the task raised InputError: bad input, final at once (never retried)
+
+
+def check_workers(workers: int | None, *, what: str = "workers") -> int | None:
+    """Validate a worker/thread count before any work: None (all cores) or an integer >= 1."""
+    if workers is None:
+        return None
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise InputError(f"{what} must be a whole number >= 1 (or omitted for all cores), got {workers!r}")
+    if workers < 1:
+        raise InputError(f"{what} must be at least 1 (or omitted for all cores), got {workers}")
+    return workers
+
+
+def _is_input_error(e: BaseException) -> bool:
+    # Ray wraps a task's exception in a RayTaskError that also derives from the cause's class
+    return isinstance(e, InputError) or isinstance(getattr(e, "cause", None), InputError)
+
+
+def _input_message(e: BaseException) -> str:
+    cause = getattr(e, "cause", None)
+    src = cause if isinstance(cause, InputError) else e
+    text = str(src).strip()
+    return text.splitlines()[0] if text else type(src).__name__
 
 
 def _die_with_parent(parent: int) -> None:
@@ -61,14 +85,16 @@ def run_tasks(tasks: Iterable[Task], *, backend: str = "local", workers: int | N
     """Run every task; return the final outcome of each (in completion order).
 
     backend: "local" (process pool of `workers`, default all cores) or "ray" (`address` of an existing
-    cluster, default a local one with `workers` CPUs). retries: extra attempts after a failure.
+    cluster, default a local one with `workers` CPUs). retries: extra attempts after a failure; a task
+    that raises InputError (bad input, which a retry cannot fix) is final at once, with input_error=True.
     """
+    check_workers(workers)
     tasks = list(tasks)
     keys = [k for k, _, _ in tasks]
     if len(set(keys)) != len(keys):
         raise InputError("task keys must be unique")
-    if retries < 0:
-        raise InputError(f"retries must be >= 0, got {retries}")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise InputError(f"retries must be a whole number >= 0, got {retries!r}")
     if not tasks:
         return []
     if backend == "local":
@@ -89,13 +115,15 @@ def _child(conn, parent, fn, args) -> None:
     t = time.perf_counter()
     try:
         value = fn(*args)
-        msg = (True, value, None, time.perf_counter() - t)
+        msg = (True, value, None, time.perf_counter() - t, False)
+    except InputError as e:  # bad input: the driver reports it as it is, without retrying
+        msg = (False, None, _input_message(e), time.perf_counter() - t, True)
     except BaseException as e:  # noqa: BLE001 - reported to the driver, which decides about retries
-        msg = (False, None, _describe(e), time.perf_counter() - t)
+        msg = (False, None, _describe(e), time.perf_counter() - t, False)
     try:
         conn.send(msg)
     except Exception as e:  # noqa: BLE001 - e.g. a result that does not pickle
-        conn.send((False, None, f"cannot send the result back: {_describe(e)}", msg[3]))
+        conn.send((False, None, f"cannot send the result back: {_describe(e)}", msg[3], False))
     conn.close()
 
 
@@ -128,14 +156,18 @@ def _run_local(tasks, workers, retries, on_result) -> list[TaskResult]:
             for k in [k for k, (p, r) in running.items() if r in ready or p.sentinel in ready]:
                 proc, recv = running.pop(k)
                 try:
-                    ok, value, error, secs = recv.recv()
+                    ok, value, error, secs, bad_input = recv.recv()
                 except (EOFError, OSError):
                     proc.join()
-                    ok, value, error, secs = False, None, f"worker process died (exit code {proc.exitcode})", 0.0
+                    ok, value, error, secs, bad_input = (False, None, f"worker process died (exit code "
+                                                         f"{proc.exitcode})", 0.0, False)
                 recv.close()
                 proc.join()
                 if ok:
                     _finish(results, on_result, TaskResult(k, True, value, attempts=attempts[k], seconds=secs))
+                elif bad_input:
+                    _finish(results, on_result, TaskResult(k, False, error=error, attempts=attempts[k],
+                                                           seconds=secs, input_error=True))
                 elif attempts[k] <= retries:
                     queue.append(k)
                 else:
@@ -177,7 +209,10 @@ def _run_ray(tasks, workers, address, retries, on_result) -> list[TaskResult]:
         try:
             value, secs = ray.get(ref)
         except Exception as e:  # noqa: BLE001 - RayTaskError, WorkerCrashedError, ...
-            if attempts[k] <= retries:
+            if _is_input_error(e):
+                _finish(results, on_result, TaskResult(k, False, error=_input_message(e), attempts=attempts[k],
+                                                       input_error=True))
+            elif attempts[k] <= retries:
                 submit(k)
             else:
                 _finish(results, on_result, TaskResult(k, False, error=_describe(e)[:2000], attempts=attempts[k]))

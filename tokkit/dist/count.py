@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..corpora import WordCounts, read_documents
+from ..corpora.documents import check_read_keywords
 from ..corpora.io import expand_paths
-from ..errors import InputError
-from .backends import run_tasks
+from ..corpora.wordcounts import counts_format
+from ..errors import EmptyInputError, InputError
+from .backends import check_workers, run_tasks
 
 BATCH_BYTES = 32 << 20  # texts handed to the counting kernel at a time: bounds a worker's memory
 
@@ -56,7 +58,12 @@ def count_shard(shard: Shard, pattern: str) -> dict[str, int]:
     if shard.hf:
         from ..corpora import from_hf_dataset
 
-        docs = from_hf_dataset(shard.source, **shard.read)
+        # a dataset has no file format, line mode or byte decoding: only the field names and the limits apply
+        docs = from_hf_dataset(shard.source, **{k: shard.read[k] for k in ("text_field", "id_field")
+                                                if k in shard.read})
+        limits = {k: shard.read[k] for k in _LIMITS if shard.read.get(k) is not None}
+        if limits:
+            docs = docs.with_options(**limits)
     else:
         docs = read_documents(shard.source, **shard.read)
     try:
@@ -66,20 +73,28 @@ def count_shard(shard: Shard, pattern: str) -> dict[str, int]:
                 size += len(doc.text)
                 if size >= BATCH_BYTES:
                     flush()
-    except InputError as e:
-        if "no documents left" not in str(e):
-            raise
+    except EmptyInputError:  # this shard's part of the file had no documents: the others may
+        pass
     flush()
     # pieces end on character boundaries of valid UTF-8 text, so each decodes on its own
     return {k.decode("utf-8", "surrogatepass"): v for k, v in total.items()}
 
 
-def make_shards(sources: Iterable[str], *, parts_per_file: int = 1, read: dict | None = None,
+_LIMITS = ("max_documents", "max_bytes", "sample", "seed", "split", "eval_fraction")
+
+
+def make_shards(sources: str | Iterable[str], *, parts_per_file: int = 1, read: dict | None = None,
                 datasets: Iterable[str] = ()) -> list[Shard]:
-    if parts_per_file < 1:
-        raise InputError(f"parts_per_file must be >= 1, got {parts_per_file}")
+    """The shards of the inputs; paths, formats and read options are checked here, before any work."""
+    if isinstance(parts_per_file, bool) or not isinstance(parts_per_file, int) or parts_per_file < 1:
+        raise InputError(f"parts_per_file must be a whole number >= 1, got {parts_per_file!r}")
     read = dict(read or {})
-    files = expand_paths(list(sources)) if sources else []
+    check_read_keywords(read)
+    sources = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources or [])
+    datasets = [datasets] if isinstance(datasets, str) else list(datasets)
+    files = expand_paths(sources) if sources else []
+    if files:
+        read_documents(files, **read)  # unknown formats and bad options fail here, not in a worker
     shards = [Shard(f, p, parts_per_file, read) for f in files for p in range(parts_per_file)]
     shards += [Shard(d, p, parts_per_file, read, hf=True) for d in datasets for p in range(parts_per_file)]
     if not shards:
@@ -87,22 +102,34 @@ def make_shards(sources: Iterable[str], *, parts_per_file: int = 1, read: dict |
     return shards
 
 
-def count_words(sources: Iterable[str] = (), *, pattern: str = "gpt2", backend: str = "local",
+def count_words(sources: str | Iterable[str] = (), *, pattern: str = "gpt2", backend: str = "local",
                 workers: int | None = None, address: str | None = None, parts_per_file: int = 1,
                 datasets: Iterable[str] = (), retries: int = 2, quiet: bool = True,
-                **read_options) -> WordCounts:
+                out: str | os.PathLike | None = None, **read_options) -> WordCounts:
     """Pre-token counts over files/globs/folders (and Hugging Face datasets), one task per shard.
 
-    read_options go to `read_documents` (format, per, text_field, errors, ...). Raises if any shard fails
-    after its retries: a partial table would silently differ from the single-process one.
+    read_options go to `read_documents` (format, per, text_field, errors, ...); for datasets only
+    text_field, id_field and the limits apply. out: also write the table there (.tsv, .tsv.gz, .tsv.zst or
+    .parquet), checked before any counting. Everything is validated before any work; a shard that fails
+    on bad input fails the call at once, another failure after its retries: a partial table would silently
+    differ from the single-process one.
     """
     check_pattern(pattern)  # unknown names fail before any work
+    check_workers(workers)
+    if backend not in ("local", "ray"):
+        raise InputError(f"backend={backend!r}: expected 'local' or 'ray'")
+    if out is not None:
+        from .._atomic import check_out
+
+        src = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources or [])
+        check_out(out, kind="file", inputs=[s for s in src if not any(ch in os.fspath(s) for ch in "*?[")])
+        counts_format(os.fspath(out))
+    shards = make_shards(sources, parts_per_file=parts_per_file, read=read_options, datasets=datasets)
     if backend == "local":
         # load the compiled kernel once here: forked workers inherit it instead of each loading numba
         from ..kernels.counting import count_words as count_kernel
 
         count_kernel(["warm up"], pattern, threads=1)
-    shards = make_shards(sources, parts_per_file=parts_per_file, read=read_options, datasets=datasets)
     from .._progress import progress
 
     total: Counter = Counter()
@@ -118,10 +145,15 @@ def count_words(sources: Iterable[str] = (), *, pattern: str = "gpt2", backend: 
         run_tasks([(i, count_shard, (s, pattern)) for i, s in enumerate(shards)], backend=backend,
                   workers=workers, address=address, retries=retries, on_result=collect)
     if failures:
-        f = failures[0]
+        f = min(failures, key=lambda r: (not r.input_error, r.key))  # bad input first: it is the cause
+        if f.input_error:
+            raise InputError(f.error)
         raise InputError(f"counting failed on {shards[f.key].source} (part {shards[f.key].part}) after "
                          f"{f.attempts} attempts: {f.error}")
     if not total:
         raise InputError("no words counted: every shard was empty")
     name = ",".join(sorted({os.path.basename(s.source) for s in shards}))[:200]
-    return WordCounts(total, source=f"count[{pattern}]:{name}")
+    counts = WordCounts(total, source=f"count[{pattern}]:{name}")
+    if out is not None:
+        counts.to_file(out)
+    return counts

@@ -1,8 +1,10 @@
 """Trained-tokenizer artifacts: tokenizer.json and/or a SentencePiece .model, with a tokkit.json card
 beside them (parameters, corpus fingerprint, library versions, timings, vocabulary statistics).
 
-Everything is written into a temporary folder and renamed into place at the end, so a training killed at
-any moment leaves either no artifact or the previous complete one.
+Everything is written into a temporary folder that replaces the artifact folder whole at the end
+(`tokkit._atomic.atomic_dir`), so a training killed at any moment leaves either no artifact or the previous
+complete one, and nothing of an earlier run survives beside the new files. A folder that holds no tokkit
+card is never replaced unless the caller forces it.
 """
 
 from __future__ import annotations
@@ -11,14 +13,12 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from .._atomic import atomic_dir
-
-CARD_NAME = "tokkit.json"
+from .._atomic import CARD_NAME, atomic_dir, is_tokkit_folder  # noqa: F401  (CARD_NAME, is_tokkit_folder re-exported)
+from ..errors import InputError
 
 
 class Fingerprint:
@@ -85,17 +85,16 @@ def vocabulary_stats(tokens: Iterable[str], *, decode: Callable[[str], str] | No
                 length_histogram={str(k): hist[k] for k in sorted(hist)})
 
 
-def write_artifacts(out_dir: str | os.PathLike, card: Card, writers: dict[str, Callable[[str], None]]) -> str:
-    """Write each file with writers[name](path) into a temporary folder, add the card, then move the folder
-    into place as out_dir. Returns out_dir. Files already in out_dir that this call does not write are
-    kept (copied over first), so an artifact folder can hold other things."""
+def write_artifacts(out_dir: str | os.PathLike, card: Card, writers: dict[str, Callable[[str], None]], *,
+                    force: bool = False) -> str:
+    """Write each file with writers[name](path) into a temporary folder, add the card, then swap the folder
+    in as out_dir. Returns out_dir. The old folder is replaced whole: a file an earlier run wrote and this
+    one does not (another recipe's model, an earlier --export-size) is gone, so the folder always serves
+    what its card says. An existing out_dir without a tokkit card raises InputError unless force=True."""
     out_dir = os.fspath(out_dir)
-    with atomic_dir(out_dir) as tmp:
-        if os.path.isdir(out_dir):
-            for name in os.listdir(out_dir):
-                if name not in writers and name != CARD_NAME:
-                    src = os.path.join(out_dir, name)
-                    (shutil.copytree if os.path.isdir(src) else shutil.copy2)(src, os.path.join(tmp, name))
+    if CARD_NAME in writers:
+        raise InputError(f"{CARD_NAME}: reserved for the card")
+    with atomic_dir(out_dir, force=force) as tmp:
         for name, write in writers.items():
             write(os.path.join(tmp, name))
         card.files = sorted(writers)
@@ -109,5 +108,13 @@ def read_card(path: str | os.PathLike) -> dict:
     p = os.fspath(path)
     if os.path.isdir(p):
         p = os.path.join(p, CARD_NAME)
-    with open(p, encoding="utf-8") as fh:
-        return json.load(fh)
+    try:
+        with open(p, encoding="utf-8") as fh:
+            card = json.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{p}: no tokkit card") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"{p}: not a readable tokkit card ({e})") from None
+    if not isinstance(card, dict):
+        raise InputError(f"{p}: not a tokkit card")
+    return card

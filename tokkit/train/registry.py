@@ -10,7 +10,6 @@ smaller size from one training.
 from __future__ import annotations
 
 import importlib
-import os
 from collections import Counter
 from typing import Callable, Iterable, Sequence
 
