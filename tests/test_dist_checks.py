@@ -74,7 +74,7 @@ def test_count_checks_everything_before_work(tmp_path):
 
 def test_count_accepts_a_single_path_string(tmp_path):
     (tmp_path / "a.txt").write_text("one two two")
-    assert dict(count_words(str(tmp_path / "a.txt"), pattern="whitespace", workers=1)) == {"one": 1, " two": 2}
+    assert dict(count_words(str(tmp_path / "a.txt"), pre_tokenizer="whitespace", workers=1)) == {"one": 1, " two": 2}
 
 
 def test_multiline_documents_write_tsv_and_gz(tmp_path):
@@ -121,7 +121,7 @@ def test_count_dataset_folder(tmp_path):
     datasets = pytest.importorskip("datasets")
     folder = tmp_path / "ds"
     datasets.Dataset.from_dict({"id": ["a", "b"], "body": ["hello world", "hello again"]}).save_to_disk(str(folder))
-    counts = count_words(datasets=[str(folder)], pattern="whitespace", workers=1, text_field="body",
+    counts = count_words(datasets=[str(folder)], pre_tokenizer="whitespace", workers=1, text_field="body",
                          per="file", format=None)
     assert dict(counts) == {"hello": 2, " world": 1, " again": 1}
 
@@ -141,16 +141,16 @@ def test_count_killed_while_writing_leaves_old_table_and_next_run_cleans(tmp_pat
     root = Path(__file__).resolve().parents[1]
     (tmp_path / "a.txt").write_text("alpha beta beta")
     out = tmp_path / "c.tsv.gz"
-    count_words([str(tmp_path / "a.txt")], pattern="whitespace", workers=1, out=str(out))
+    count_words([str(tmp_path / "a.txt")], pre_tokenizer="whitespace", workers=1, out=str(out))
     before = out.read_bytes()
     (tmp_path / "a.txt").write_text("gamma gamma delta")
     code = ("import sys\nfrom tokkit.dist.count import count_words\n"
-            "count_words([sys.argv[1]], pattern='whitespace', workers=1, out=sys.argv[2])\n")
+            "count_words([sys.argv[1]], pre_tokenizer='whitespace', workers=1, out=sys.argv[2])\n")
     env = dict(os.environ, PYTHONPATH=str(root), TOKKIT_ATOMIC_FAULT="file-written")
     p = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a.txt"), str(out)], env=env)
     assert p.returncode == -9
     assert out.read_bytes() == before  # the old complete table
     assert len(os.listdir(tmp_path)) == 3  # and the killed run's temporary file
-    counts = count_words([str(tmp_path / "a.txt")], pattern="whitespace", workers=1, out=str(out))
+    counts = count_words([str(tmp_path / "a.txt")], pre_tokenizer="whitespace", workers=1, out=str(out))
     assert dict(read_word_counts(out)) == dict(counts) == {"gamma": 1, " gamma": 1, " delta": 1}
     assert sorted(os.listdir(tmp_path)) == ["a.txt", "c.tsv.gz"]

@@ -41,10 +41,10 @@ def test_local_equals_single_process(jsonl_files, parts):
 
 
 def test_patterns_and_errors(jsonl_files):
-    ws = count_words([str(jsonl_files)], pattern="whitespace", workers=1)
+    ws = count_words([str(jsonl_files)], pre_tokenizer="whitespace", workers=1)
     assert dict(ws) == _single_process(str(jsonl_files), "whitespace")
     with pytest.raises(InputError, match="unknown pre-tokenizer"):
-        count_words([str(jsonl_files)], pattern="bogus")
+        count_words([str(jsonl_files)], pre_tokenizer="bogus")
     with pytest.raises(InputError, match="nothing to count"):
         count_words([])
 

@@ -66,3 +66,18 @@ def test_demo_trains_saves_and_measures(tmp_path):
     # Cyrillic needs two bytes a letter: more bytes per word, and more tokens per word from a small vocabulary
     assert by["ru"]["bytes_per_word"] > by["en"]["bytes_per_word"]
     assert 1 <= by["en"]["tokens_per_word"] < by["ru"]["tokens_per_word"]
+
+
+def test_usage_errors_are_one_line_exit_2():
+    """A bad flag or value through the real entry point: one line naming it, exit 2, no panel, no traceback."""
+    import subprocess
+    import sys
+
+    for args, words in ((["count", "x.txt", "--workers", "-2"], "--workers"),
+                        (["train", "bpe", "x.txt", "-o", "out", "--no-such-flag"], "--no-such-flag"),
+                        (["premiums", "gpt2", "--corpus", "udhr", "--bootstrap", "many"], "--bootstrap")):
+        p = subprocess.run([sys.executable, "-m", "tokkit", *args], capture_output=True, text=True)
+        assert p.returncode == 2, p.stderr
+        lines = p.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], p.stderr
+        assert not p.stdout

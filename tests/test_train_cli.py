@@ -117,3 +117,20 @@ def test_train_parity_verb(tmp_path):
     assert summary["vocab_size"] == 300 and set(summary["merges_per_language"]) == {"eng", "rus"}
     r = CliRunner().invoke(app, ["train", "parity", str(root), "-l", "eng", "-l", "xx_nope", "-o", str(tmp_path / "q")])
     assert r.exit_code == 2 and "xx_nope" in r.output
+
+
+def test_bad_out_fails_before_any_training(tmp_path, corpus_file):
+    """--out is checked first: a folder that is not a tokkit artifact, the input itself, or a folder inside
+    the input is refused in one line (exit 2) and nothing is written; --overwrite replaces a foreign folder."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    r = CliRunner().invoke(app, ["train", "bpe", str(corpus_file), "-o", str(mine), "-v", "300"])
+    assert r.exit_code == 2 and "tokkit card" in r.output
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    r = CliRunner().invoke(app, ["train", "char", str(corpus_file), "-o", str(corpus_file)])
+    assert r.exit_code == 2 and "input" in r.output
+    r = CliRunner().invoke(app, ["train", "bpe", str(corpus_file), "-o", str(mine), "-v", "300", "--overwrite",
+                                 "--min-frequency", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    assert not (mine / "notes.txt").exists() and (mine / "tokkit.json").exists()

@@ -45,9 +45,33 @@ def _register() -> None:
 _register()
 
 
-def main(argv: list[str] | None = None) -> None:
+def _click_errors():
+    """The click exception classes typer raises (typer may carry its own copy of click)."""
     try:
-        app(args=argv, standalone_mode=True)
+        from typer._click import exceptions as ex
+    except ImportError:
+        from click import exceptions as ex
+    return ex
+
+
+def main(argv: list[str] | None = None) -> None:
+    ex = _click_errors()
+    try:
+        rv = app(args=argv, prog_name="tokkit", standalone_mode=False)
     except TokkitError as e:  # bad input: one clear line, exit 2, no traceback
         typer.secho(f"error: {e}", fg=typer.colors.RED, err=True)
         sys.exit(2)
+    except ex.UsageError as e:  # a bad flag or value: one line too, with where to look
+        if not e.format_message():  # a group called without a verb: its help, as click shows it
+            e.show()
+            sys.exit(e.exit_code)
+        where = f" (see: {e.ctx.command_path} -h)" if e.ctx is not None else ""
+        typer.secho(f"error: {e.format_message()}{where}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except ex.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        typer.secho("aborted", err=True)
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -117,3 +117,13 @@ def print_result(res, written: Sequence[str] = ()) -> None:
     from ..analysis._json import jsonable
 
     print_json(jsonable(dict(res.as_dict(), written=list(written))))
+
+
+def check_files(**paths: str | None) -> None:
+    """Output files a verb will write (--csv, --plot, --store ...: flag name without dashes -> path), checked
+    before any work, so a bad path fails in one line instead of after the computation."""
+    from .._atomic import check_out
+
+    for flag, path in paths.items():
+        if path is not None:
+            check_out(path, kind="file", what="--" + flag.replace("_", "-"))

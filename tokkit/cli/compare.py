@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from . import app
-from ._common import draw, print_result, guarded, print_table
+from ._common import check_files, draw, print_result, guarded, print_table
 from .options import (Alias, Json, Plot, Quiet, ReadArgs, SplitPattern, Tokenizers, corpus_options, deprecated,
                       quiet_of)
 
@@ -34,6 +34,7 @@ def compare_cmd(
     from ..corpora import read_documents
     from ..tokenizer import load_tokenizer
 
+    check_files(plot=plot)
     toks = [load_tokenizer(t, split_pattern=split_pattern) for t in tokenizers]
     named = {}
     for s in sets:

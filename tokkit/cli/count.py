@@ -41,10 +41,10 @@ def count(
     from ..dist.count import count_words
 
     t = time.perf_counter()
-    counts = count_words(paths or [], pattern=pre_tokenizer or "gpt2", backend=backend, workers=workers,
+    # count_words checks --out, the workers and the reading options before it counts, and writes the table
+    counts = count_words(paths or [], pre_tokenizer=pre_tokenizer or "gpt2", backend=backend, workers=workers,
                          address=address, parts_per_file=parts_per_file, datasets=dataset, retries=retries,
-                         quiet=quiet_of(quiet, as_json), **read.kwargs())
-    counts.to_file(out)
+                         quiet=quiet_of(quiet, as_json), out=out, **read.kwargs())
     summary = dict(out=out, words=len(counts), total=counts.total, seconds=round(time.perf_counter() - t, 3),
                    backend=backend, top=counts.most_common(10))
     if as_json:

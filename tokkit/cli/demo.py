@@ -24,6 +24,9 @@ def demo(
     """Train a multilingual BPE from wordfreq counts (offline), save it, show tokens per word per language.
 
     The word counts ship with the wordfreq package. Default languages: en de fr ru ar hi zh ko."""
+    from .._atomic import check_out
+
+    check_out(out)
     res = run_demo(language or DEMO_LANGUAGES, vocab_size=vocab_size, n_words=n_words, out=out,
                    quiet=quiet or as_json)
     if as_json:

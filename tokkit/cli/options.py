@@ -58,9 +58,11 @@ AllowSmaller = Annotated[bool, typer.Option(
     "--allow-smaller", help="Accept fewer tokens than --vocab-size when the corpus runs out of pairs.")]
 Transition = Annotated[Optional[int], typer.Option(
     "--transition", help="Superword: vocabulary size where stage 2 (merges across spaces) starts.")]
-Threads = Annotated[Optional[int], typer.Option("--threads", help="Counting threads (default: all cores).")]
+Threads = Annotated[Optional[int], typer.Option("--threads", min=1, help="Counting threads (default: all cores).")]
 
 # training recipes' own switches
+Overwrite = Annotated[bool, typer.Option(
+    "--overwrite", help="Replace the folder at --out even if it is not a tokkit artifact (it is replaced whole).")]
 Pow2 = Annotated[bool, typer.Option("--pow2", help="Round --vocab-size up to a power of two (by real merges).")]
 Uncased = Annotated[bool, typer.Option("--uncased", help="Lowercase before training.")]
 Normalizer = Annotated[Optional[str], typer.Option("--normalizer", help="none, NFC (default) or NFKC.")]
@@ -101,7 +103,7 @@ Backend = Annotated[str, typer.Option("--backend", help="Where tasks run: local 
 Address = Annotated[Optional[str], typer.Option(
     "--address", help="Address of an existing Ray cluster (default: start one).")]
 Workers = Annotated[Optional[int], typer.Option(
-    "--workers", help="Local processes / Ray CPUs (default: all cores).")]
+    "--workers", min=1, help="Local processes / Ray CPUs (default: all cores).")]
 Retries = Annotated[int, typer.Option("--retries", help="Extra attempts for a failed task.")]
 
 # --- reading documents ----------------------------------------------------------------------------------

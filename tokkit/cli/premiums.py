@@ -10,7 +10,7 @@ import typer
 
 from . import app
 from ..analysis._json import jsonable
-from ._common import guarded, print_json, print_table
+from ._common import check_files, guarded, print_json, print_table
 from .options import (CORPUS_HELP, Alias, Json, Language, Nfc, Plot, Quiet, Reference, Seed, SplitPattern,
                       Tokenizers, deprecated, quiet_of)
 
@@ -44,6 +44,7 @@ def premiums_cmd(
     from ..analysis.premium import premiums
     from ..tokenizer import load_tokenizer
 
+    check_files(csv=csv_path, plot=plot)
     toks = [load_tokenizer(t, split_pattern=split_pattern) for t in tokenizers]
     res = premiums(toks, corpus, reference=reference, languages=language or None, nfc=nfc,
                    unk_threshold=unk_threshold, bootstrap=bootstrap, ci=ci, seed=seed, quiet=quiet_of(quiet, as_json))

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from . import app
-from ._common import draw, print_result, guarded, print_table
+from ._common import check_files, draw, print_result, guarded, print_table
 from .options import (NFC_HELP, Address, Alias, Backend, Json, Language, NWords, Plot, Quiet, Reference, Retries,
                       Seed, Workers, deprecated, quiet_of)
 
@@ -68,6 +68,7 @@ def sweep_cmd(
     if not languages:
         raise InputError("give the training languages (positional or -l/--language)")
     size_list = list(size or [1024, 2048, 4096, 8192, 16384])
+    check_files(store=store, plot=plot)
     res = sweep(languages, size_list, algorithm=algorithm, data=data, eval_corpus=eval_corpus, store=store,
                 reference=reference, reference_size=reference_size, n_words=n_words, total=total, seed=seed,
                 nfc=nfc, casefold=casefold, quiet=quiet_of(quiet, as_json), backend=backend, address=address,

@@ -3,7 +3,7 @@ themselves are in train_calls.py)."""
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import typer
 from typing_extensions import Annotated
@@ -11,10 +11,10 @@ from typing_extensions import Annotated
 from . import train_app, train_calls
 from ._common import guarded, print_json, print_table
 from .options import (Alias, AllowSmaller, Counts, Engine, ExportSize, Json, Language, MaxTokenWords,
-                      MaxWords, MinFrequency, Normalizer, Out, Pow2, PreTokenizer, PrefixSpace, Quiet,
-                      ReadArgs, Resume, SpecialToken, Term, TermsFile, Threads, Transition, Uncased, Unicode,
-                      VocabSize, Wordfreq, check_engine, commas, corpus_options, deprecated, quiet_of,
-                      specials)
+                      MaxWords, MinFrequency, Normalizer, Out, Overwrite, Pow2, PreTokenizer, PrefixSpace,
+                      Quiet, ReadArgs, Resume, SpecialToken, Term, TermsFile, Threads, Transition, Uncased,
+                      Unicode, VocabSize, Wordfreq, check_engine, commas, corpus_options, deprecated,
+                      quiet_of, specials)
 
 Corpus = Annotated[Optional[List[str]], typer.Argument(
     help="Training text: files, globs or folders (.txt, .jsonl, .parquet; plain, .gz, .zst).")]
@@ -41,9 +41,14 @@ def _summary(out: str, as_json: bool, quiet: bool) -> None:
                   ", ".join(card["files"] + ["tokkit.json"])]])
 
 
-def _documents(corpus: Optional[List[str]], read: ReadArgs, quiet: bool):
+def _documents(corpus: Optional[List[str]], read: ReadArgs, quiet: bool, *, out: str, overwrite: bool,
+               inputs: Sequence[str] = ()):
+    """The training documents, once --out is known to be writable and not inside an input (checked before
+    any work: a bad --out must not cost a whole training first)."""
+    from .._atomic import check_out
     from ..corpora import read_documents
 
+    check_out(out, inputs=list(corpus or []) + [i for i in inputs if i], force=overwrite)
     return read_documents(corpus, **read.kwargs(), quiet=quiet) if corpus else None
 
 
@@ -87,6 +92,7 @@ def bpe(
     allow_smaller: AllowSmaller = False,
     threads: Threads = None,
     unicode: Unicode = None,
+    overwrite: Overwrite = False,
     as_json: Json = False,
     quiet: Quiet = False,
     *, read: ReadArgs,
@@ -100,7 +106,8 @@ def bpe(
     if not corpus and word_counts is None:
         raise InputError("give training text, --counts or --wordfreq")
     train_calls.train_bpe(
-        _documents(corpus, read, quiet_of(quiet, as_json)), out, engine=check_engine(engine),
+        _documents(corpus, read, quiet_of(quiet, as_json), out=out, overwrite=overwrite,
+                   inputs=[counts]), out, engine=check_engine(engine),
         vocab_size=vocab_size, pow2=pow2, uncased=uncased, normalizer=normalizer, min_frequency=min_frequency,
         pre_tokenizer=pre_tokenizer, split_digits=split_digits, terms=term or [], terms_file=terms_file,
         special_tokens=specials(special_token), word_counts=word_counts, resume=resume,
@@ -124,13 +131,15 @@ def char(
     limit_alphabet: Optional[int] = typer.Option(None, help="Keep only this many non-ASCII characters (default: "
                                                  "vocab-size / 16; -1: all of the corpus)."),
     special_token: SpecialToken = None,
+    overwrite: Overwrite = False,
     as_json: Json = False,
     quiet: Quiet = False,
     *, read: ReadArgs,
 ):
     """Character-level BPE: token length bounded exactly in Unicode characters, no unreachable entries."""
     train_calls.train_char(
-        _documents(_need(corpus), read, quiet_of(quiet, as_json)), out, vocab_size=vocab_size,
+        _documents(_need(corpus), read, quiet_of(quiet, as_json), out=out, overwrite=overwrite),
+        out, vocab_size=vocab_size,
         max_token_chars=max_token_chars, min_frequency=min_frequency, pre_tokenizer=pre_tokenizer,
         limit_alphabet="auto" if limit_alphabet is None else None if limit_alphabet < 0 else limit_alphabet,
         special_tokens=specials(special_token), quiet=quiet_of(quiet, as_json))
@@ -165,6 +174,7 @@ def superword(
     special_token: SpecialToken = None,
     allow_smaller: AllowSmaller = False,
     threads: Threads = None,
+    overwrite: Overwrite = False,
     as_json: Json = False,
     quiet: Quiet = False,
     *, read: ReadArgs,
@@ -173,7 +183,8 @@ def superword(
 
     --pre-tokenizer is stage 1's split (gpt4o)."""
     train_calls.train_superword(
-        _documents(_need(corpus), read, quiet_of(quiet, as_json)), out, engine=check_engine(engine),
+        _documents(_need(corpus), read, quiet_of(quiet, as_json), out=out, overwrite=overwrite),
+        out, engine=check_engine(engine),
         vocab_size=vocab_size, transition=transition, max_token_words=max_token_words,
         pre_tokenizer=pre_tokenizer, pow2=pow2, uncased=uncased, normalizer=normalizer,
         min_frequency=min_frequency, special_tokens=specials(special_token), allow_smaller=allow_smaller,
@@ -200,13 +211,15 @@ def spm(
     character_coverage: float = typer.Option(0.9995, help="Share of characters the alphabet must cover."),
     input_sentence_size: int = typer.Option(0, help="Sample this many sentences (0: all) to bound memory."),
     special_token: SpecialToken = None,
+    overwrite: Overwrite = False,
     as_json: Json = False,
     quiet: Quiet = False,
     *, read: ReadArgs,
 ):
     """SentencePiece unigram or BPE, layout-preserving by default (identity, byte fallback)."""
     train_calls.train_spm(
-        _documents(_need(corpus), read, quiet_of(quiet, as_json)), out, vocab_size=vocab_size,
+        _documents(_need(corpus), read, quiet_of(quiet, as_json), out=out, overwrite=overwrite),
+        out, vocab_size=vocab_size,
         model_type=model_type, pow2=pow2, normalization=normalization, byte_fallback=not no_byte_fallback,
         split_by_whitespace=not cross_words, remove_extra_whitespaces=collapse_whitespace,
         add_dummy_prefix=dummy_prefix, character_coverage=character_coverage,
@@ -248,6 +261,7 @@ def parity(
     special_token: SpecialToken = None,
     allow_smaller: AllowSmaller = False,
     threads: Threads = None,
+    overwrite: Overwrite = False,
     as_json: Json = False,
     quiet: Quiet = False,
 ):
@@ -255,6 +269,11 @@ def parity(
 
     Each merge goes to the language whose dev text is longest in tokens, so the languages end up with
     similar lengths."""
+    import os
+
+    from .._atomic import check_out
+
+    check_out(out, inputs=[corpus] if os.path.exists(corpus) else [], force=overwrite)
     model = train_calls.train_parity(
         corpus, out, languages=language, dev_fraction=dev_fraction, vocab_size=vocab_size,
         pre_tokenizer=pre_tokenizer, global_merges=global_merges, min_frequency=min_frequency,

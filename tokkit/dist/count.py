@@ -102,7 +102,7 @@ def make_shards(sources: str | Iterable[str], *, parts_per_file: int = 1, read: 
     return shards
 
 
-def count_words(sources: str | Iterable[str] = (), *, pattern: str = "gpt2", backend: str = "local",
+def count_words(sources: str | Iterable[str] = (), *, pre_tokenizer: str = "gpt2", backend: str = "local",
                 workers: int | None = None, address: str | None = None, parts_per_file: int = 1,
                 datasets: Iterable[str] = (), retries: int = 2, quiet: bool = True,
                 out: str | os.PathLike | None = None, **read_options) -> WordCounts:
@@ -114,6 +114,7 @@ def count_words(sources: str | Iterable[str] = (), *, pattern: str = "gpt2", bac
     on bad input fails the call at once, another failure after its retries: a partial table would silently
     differ from the single-process one.
     """
+    pattern = pre_tokenizer
     check_pattern(pattern)  # unknown names fail before any work
     check_workers(workers)
     if backend not in ("local", "ray"):
