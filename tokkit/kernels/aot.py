@@ -52,7 +52,7 @@ SPECS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # the files whose text decides what the module holds
 SOURCES = ("aot.py", "aot_build.py", "wordcount.py", "counting.py", "pretokenize.py", "split_patterns.py",
-           "unicode_table.py", "bpe.py", "bpe_parity.py")
+           "unicode_table.py", "bpe_core.py", "bpe.py", "bpe_parity.py")
 
 _lock = threading.Lock()
 _module = None  # the loaded extension, False when unavailable in this process
