@@ -459,13 +459,13 @@ def apply_pair_changes(keys, counts, heads, marks, used, nw, nn, nused, free, to
     word list, and with count set the old pair loses and the new pair gains `weight` (w's count), the new
     pair being touched for the queue. The caller checked `pair_room` for the new pairs.
     Returns (used, nw, nn, nused, free, touched, nt)."""
-    for r in range(nch):
-        j, used = pair_insert(keys, pair_key(changes[r, 2], changes[r, 3]), used)
+    for row in range(nch):
+        j, used = pair_insert(keys, pair_key(changes[row, 2], changes[row, 3]), used)
         if heads[j] == -1 or nw[heads[j]] != w:
             nw, nn, nused, free, node = word_list_push(nw, nn, nused, free, heads[j], w)
             heads[j] = node
         if count:
-            counts[pair_slot(keys, pair_key(changes[r, 0], changes[r, 1]))] -= weight
+            counts[pair_slot(keys, pair_key(changes[row, 0], changes[row, 1]))] -= weight
             counts[j] += weight
             touched, nt = touch(marks, j, step, touched, nt)
     return used, nw, nn, nused, free, touched, nt

@@ -192,9 +192,9 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
                 pk, pc, ph, pm, pused, nw, nn, nused, free, touched, nt, changes, nch, w, cw, step, not dev)
             if dev:
                 continue
-            for r in range(nch):
-                gc[pair_slot(gk, group_pair_key(grp, changes[r, 0], changes[r, 1]))] -= cw
-                q, gused = pair_insert(gk, group_pair_key(grp, changes[r, 2], changes[r, 3]), gused)
+            for ch in range(nch):
+                gc[pair_slot(gk, group_pair_key(grp, changes[ch, 0], changes[ch, 1]))] -= cw
+                q, gused = pair_insert(gk, group_pair_key(grp, changes[ch, 2], changes[ch, 3]), gused)
                 gc[q] += cw
                 gtouched, ngt = touch(gm, q, step, gtouched, ngt)
         if pk[slot] != -1:
