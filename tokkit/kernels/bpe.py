@@ -21,9 +21,27 @@ import heapq
 import numba as nb
 import numpy as np
 
-from .bpe_core import (apply_pair_changes, grow, heap_pop_current, heap_push, merge_in_word, pair_heap_build,
-                       pair_insert, pair_key, pair_left, pair_right, pair_room, pair_slot, pair_table_grow,
-                       token_concat, token_id, token_table, word_list_push)
+from .bpe_core import (
+    apply_pair_changes,
+    count_word_pairs,
+    heap_pop_current,
+    heap_push,
+    merge_in_word,
+    new_pair_table,
+    pair_heap_build,
+    pair_key,
+    pair_left,
+    pair_right,
+    pair_room,
+    pair_slot,
+    pair_table_grow,
+    record_merge,
+    token_concat,
+    token_id,
+    token_table,
+    word_state,
+)
+
 
 @nb.njit(cache=True, nogil=True)
 def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_size, min_frequency,
@@ -42,13 +60,7 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
     Returns (merge_a, merge_b, merge_new, tok_pool, tok_off, tok_len, n_tokens, wlen).
     """
     n_words = wcount.shape[0]
-    wlen = np.empty(n_words, np.int32)  # current length of each word (words only shrink)
-    max_len = 0
-    for w in range(n_words):
-        wlen[w] = wstart[w + 1] - wstart[w]
-        max_len = max(max_len, wlen[w])
-    wmark = np.zeros(n_words, np.int32)  # step in which the word was last rewritten
-    changes = np.empty((2 * max_len + 2, 4), np.int32)  # one word's pair changes (merge_in_word)
+    wlen, wmark, changes = word_state(wstart)
 
     cap_tok = max(vocab_size, n_tokens) + forced_a.shape[0] + 16
     tok_off, tok_len, pool_used, th, tid, tmask = token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
@@ -60,29 +72,14 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
     pcap = 1 << 12  # grows as pairs appear: distinct pairs are far fewer than pair occurrences
     while pcap < min(2 * (total + 1), 1 << 16):
         pcap *= 2
-    pk = np.full(pcap, -1, np.int64)
-    pc = np.zeros(pcap, np.int64)
-    ph = np.full(pcap, -1, np.int32)
-    pm = np.zeros(pcap, np.int32)
-    pused = 0
+    pk, pc, ph, pm = new_pair_table(pcap)
     # word-list nodes: nw (word id) and nn (next node), recycled through the free list
     ncap = max(1024, total)
     nw = np.zeros(ncap, np.int32)
     nn = np.full(ncap, -1, np.int32)
-    nused = 0
+    pk, pc, ph, pm, pused, nw, nn, nused = count_word_pairs(sym, wstart, wlen, wcount, np.zeros(n_words, np.uint8),
+                                                            pk, pc, ph, pm, 0, nw, nn, 0, True)
     free = -1
-
-    for w in range(n_words):
-        s = wstart[w]
-        for k in range(s, s + wlen[w] - 1):
-            if not pair_room(pk, pused, 1):
-                pk, pc, ph, pm, pused, free = pair_table_grow(pk, pc, ph, pm, nn, free, pk.shape[0] // 2, True)
-            i, pused = pair_insert(pk, pair_key(sym[k], sym[k + 1]), pused)
-            pc[i] += wcount[w]
-            if ph[i] == -1 or nw[ph[i]] != w:
-                # fresh nodes only, as before any merge (a dropped pair's nodes wait in `free`)
-                nw, nn, nused, _unused, node = word_list_push(nw, nn, nused, -1, ph[i], w)
-                ph[i] = node
 
     # the queue: a max-heap of (count, a, b), stale entries fixed lazily when they reach the top
     hcap = max(1024, pused * 2)
@@ -96,6 +93,7 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
     ma = np.zeros(mcap, np.int32)
     mb = np.zeros(mcap, np.int32)
     mt = np.zeros(mcap, np.int32)
+    mg = np.zeros(mcap, np.int32)  # unused here: one merge record for both trainers
     nm = 0
     touched = np.zeros(1024, np.int64)  # slots whose count changed in this step
     n_forced = forced_a.shape[0]
@@ -128,14 +126,7 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
             if bad or words > max_token_words:
                 continue
         t, n_tokens, pool_used = token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask)
-        if nm >= ma.shape[0]:
-            ma = grow(ma, nm, 2 * nm)
-            mb = grow(mb, nm, 2 * nm)
-            mt = grow(mt, nm, 2 * nm)
-        ma[nm] = a
-        mb[nm] = b
-        mt[nm] = t
-        nm += 1
+        ma, mb, mt, mg, nm = record_merge(ma, mb, mt, mg, nm, a, b, t, -1)
 
         # room for the new pairs of this step: at most two per existing token
         if not pair_room(pk, pused, 2 * n_tokens + 2):

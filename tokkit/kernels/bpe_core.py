@@ -275,6 +275,13 @@ def pair_table_grow(keys, counts, heads, marks, nn, free, need, drop_spent):
             move_to_slots(marks, dest, cap, 0), used, free)
 
 
+@nb.njit(cache=True)
+def new_pair_table(cap):
+    """An empty pair table of cap slots (a power of two): (keys, counts, heads, marks) as in
+    `pair_table_grow`."""
+    return np.full(cap, -1, np.int64), np.zeros(cap, np.int64), np.full(cap, -1, np.int32), np.zeros(cap, np.int32)
+
+
 # ------------------------------------------------------------------------------------------ word lists
 # Each pair keeps a singly linked list of the words where it was created, in pooled arrays: nw[node] (int32,
 # word id) and nn[node] (int32, next node or -1); nused nodes are in use, and spent lists go onto a free
@@ -411,6 +418,63 @@ def token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tm
         th[i] = h
         tid[i] = t
     return t, n_tokens, pool_used
+
+
+# ------------------------------------------------------------------------------------------ words
+# Word w's symbols are sym[wstart[w]:wstart[w] + wlen[w]] (int32 ids, rewritten in place, so words only
+# shrink); wcount[w] (int64) is its weight.
+
+
+@nb.njit(cache=True)
+def word_state(wstart):
+    """Per-word state of a merge loop: wlen (int32 current lengths), wmark (int32, the step that last
+    rewrote the word) and changes (the buffer `merge_in_word` fills, room for the longest word)."""
+    n_words = wstart.shape[0] - 1
+    wlen = np.empty(n_words, np.int32)
+    max_len = 0
+    for w in range(n_words):
+        wlen[w] = wstart[w + 1] - wstart[w]
+        max_len = max(max_len, wlen[w])
+    return wlen, np.zeros(n_words, np.int32), np.empty((2 * max_len + 2, 4), np.int32)
+
+
+@nb.njit(cache=True)
+def count_word_pairs(sym, wstart, wlen, wcount, uncounted, keys, counts, heads, marks, used, nw, nn, nused,
+                     drop_spent):
+    """Enter every adjacent pair of every word into a pair table (growing it as pairs appear: distinct pairs
+    are far fewer than pair occurrences), with the word on the pair's list; the counts are weighted by
+    wcount, except for words where uncounted[w] is set (parity's dev words). Returns
+    (keys, counts, heads, marks, used, nw, nn, nused)."""
+    free = -1  # fresh nodes only: before any merge no list is spent
+    for w in range(wcount.shape[0]):
+        s = wstart[w]
+        for k in range(s, s + wlen[w] - 1):
+            if not pair_room(keys, used, 1):
+                keys, counts, heads, marks, used, free = pair_table_grow(keys, counts, heads, marks, nn, free,
+                                                                         keys.shape[0] // 2, drop_spent)
+            i, used = pair_insert(keys, pair_key(sym[k], sym[k + 1]), used)
+            if not uncounted[w]:
+                counts[i] += wcount[w]
+            if heads[i] == -1 or nw[heads[i]] != w:
+                nw, nn, nused, free, node = word_list_push(nw, nn, nused, free, heads[i], w)
+                heads[i] = node
+    return keys, counts, heads, marks, used, nw, nn, nused
+
+
+@nb.njit(cache=True, inline="always")
+def record_merge(ma, mb, mt, mg, nm, a, b, t, g):
+    """Merge number nm: (ma[nm], mb[nm]) -> mt[nm], chosen for group mg[nm] (-1: none), doubling the int32
+    arrays when full. Returns (ma, mb, mt, mg, nm + 1)."""
+    if nm >= ma.shape[0]:
+        ma = grow(ma, nm, 2 * nm)
+        mb = grow(mb, nm, 2 * nm)
+        mt = grow(mt, nm, 2 * nm)
+        mg = grow(mg, nm, 2 * nm)
+    ma[nm] = a
+    mb[nm] = b
+    mt[nm] = t
+    mg[nm] = g
+    return ma, mb, mt, mg, nm + 1
 
 
 # ------------------------------------------------------------------------------------------ word rewrite

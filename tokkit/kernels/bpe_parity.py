@@ -11,14 +11,34 @@ is `bpe_parity_reference`.
 
 from __future__ import annotations
 
-
 import numba as nb
 import numpy as np
 
-from .bpe_core import (apply_pair_changes, group_pair_key, grow, grow_rows, heap_insert, heap_pop_current,
-                       heap_push, merge_in_word, pair_heap_build, pair_insert, pair_key, pair_left, pair_right,
-                       pair_room, pair_slot, pair_table_grow, token_concat, token_id, token_table, touch,
-                       word_list_push)
+from .bpe_core import (
+    apply_pair_changes,
+    count_word_pairs,
+    group_pair_key,
+    grow_rows,
+    heap_insert,
+    heap_pop_current,
+    heap_push,
+    merge_in_word,
+    new_pair_table,
+    pair_heap_build,
+    pair_insert,
+    pair_key,
+    pair_left,
+    pair_right,
+    pair_room,
+    pair_slot,
+    pair_table_grow,
+    record_merge,
+    token_concat,
+    token_id,
+    token_table,
+    touch,
+    word_state,
+)
 
 
 @nb.njit(inline="always")
@@ -47,13 +67,7 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
     merge_group (-1: a global merge), tok_pool, tok_off, tok_len, n_tokens, dev_lengths)."""
     n_words = wcount.shape[0]
     G = n_groups
-    wlen = np.empty(n_words, np.int32)  # current length of each word
-    max_len = 0
-    for w in range(n_words):
-        wlen[w] = wstart[w + 1] - wstart[w]
-        max_len = max(max_len, wlen[w])
-    wmark = np.zeros(n_words, np.int32)  # step in which the word was last rewritten
-    changes = np.empty((2 * max_len + 2, 4), np.int32)  # one word's pair changes (merge_in_word)
+    wlen, wmark, changes = word_state(wstart)
     devlen = np.zeros(G, np.int64)  # each language's dev length in tokens
     for w in range(n_words):
         if wdev[w]:
@@ -63,21 +77,13 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
     tok_off, tok_len, pool_used, th, tid, tmask = token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
 
     # global pairs: pk (keys), pc (count over training words), ph (word list over every word), pm (mark)
-    pk = np.full(1 << 12, -1, np.int64)
-    pc = np.zeros(1 << 12, np.int64)
-    ph = np.full(1 << 12, -1, np.int32)
-    pm = np.zeros(1 << 12, np.int32)
-    pused = 0
+    pk, pc, ph, pm = new_pair_table(1 << 12)
     # per-language pairs, keyed group_pair_key(g, a, b): gk, gc (count), gm (mark); gh stays empty (no lists)
-    gk = np.full(1 << 12, -1, np.int64)
-    gc = np.zeros(1 << 12, np.int64)
-    gh = np.full(1 << 12, -1, np.int32)
-    gm = np.zeros(1 << 12, np.int32)
+    gk, gc, gh, gm = new_pair_table(1 << 12)
     gused = 0
     # word-list nodes; never recycled here (free stays -1): spent lists are only cut off
     nw = np.zeros(1024, np.int32)
     nn = np.full(1024, -1, np.int32)
-    nused = 0
     free = -1
     touched = np.zeros(1024, np.int64)
     gtouched = np.zeros(1024, np.int64)
@@ -96,22 +102,18 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
     nm = 0
     exhausted = np.zeros(G, np.bool_)
 
-    # the initial pairs: every word's pairs go on the word lists, training words' pairs are counted
+    # the initial pairs: every word's pairs go on the word lists, training words' pairs are counted,
+    # globally and for their language
     step = 0
+    pk, pc, ph, pm, pused, nw, nn, nused = count_word_pairs(sym, wstart, wlen, wcount, wdev, pk, pc, ph, pm, 0,
+                                                            nw, nn, 0, False)
     for w in range(n_words):
+        if wdev[w]:
+            continue
         s = wstart[w]
         for k in range(s, s + wlen[w] - 1):
-            if not pair_room(pk, pused, 1):
-                pk, pc, ph, pm, pused, free = pair_table_grow(pk, pc, ph, pm, nn, free, 1, False)
-            i, pused = pair_insert(pk, pair_key(sym[k], sym[k + 1]), pused)
-            if ph[i] == -1 or nw[ph[i]] != w:
-                nw, nn, nused, free, node = word_list_push(nw, nn, nused, free, ph[i], w)
-                ph[i] = node
-            if wdev[w]:
-                continue
-            pc[i] += wcount[w]
             if not pair_room(gk, gused, 1):
-                gk, gc, gh, gm, gused, free = pair_table_grow(gk, gc, gh, gm, nn, free, 1, False)
+                gk, gc, gh, gm, gused, free = pair_table_grow(gk, gc, gh, gm, nn, free, gk.shape[0] // 2, False)
             j, gused = pair_insert(gk, group_pair_key(wgroup[w], sym[k], sym[k + 1]), gused)
             gc[j] += wcount[w]
     hcap = max(1024, pused * 2)
@@ -154,16 +156,7 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
         step += 1
         tok_pool, n_new = token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
         t, n_tokens, pool_used = token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask)
-        if nm >= ma.shape[0]:
-            ma = grow(ma, nm, 2 * nm)
-            mb = grow(mb, nm, 2 * nm)
-            mt = grow(mt, nm, 2 * nm)
-            mg = grow(mg, nm, 2 * nm)
-        ma[nm] = a
-        mb[nm] = b
-        mt[nm] = t
-        mg[nm] = chosen_group
-        nm += 1
+        ma, mb, mt, mg, nm = record_merge(ma, mb, mt, mg, nm, a, b, t, chosen_group)
 
         # room for the new pairs of this step: at most two per existing token (and language)
         if not pair_room(pk, pused, 2 * n_tokens + 2):
