@@ -21,26 +21,9 @@ import heapq
 import numba as nb
 import numpy as np
 
-from .bpe_core import (
-    apply_pair_changes,
-    count_word_pairs,
-    heap_pop_current,
-    heap_push,
-    merge_in_word,
-    new_pair_table,
-    pair_heap_build,
-    pair_key,
-    pair_left,
-    pair_right,
-    pair_room,
-    pair_slot,
-    pair_table_grow,
-    record_merge,
-    token_concat,
-    token_id,
-    token_table,
-    word_state,
-)
+from .bpe_core import (apply_pair_changes, count_word_pairs, heap_pop_current, heap_push, merge_in_word,
+                       new_pair_table, pair_heap_build, pair_key, pair_left, pair_right, pair_room, pair_slot,
+                       pair_table_grow, record_merge, token_concat, token_id, token_table, word_state)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -171,9 +154,36 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         tok_off[:n_tokens].copy(), tok_len[:n_tokens].copy(), n_tokens, wlen
 
 
+def token_id_reference(toks: list, by_bytes: dict, a: int, b: int) -> int:
+    """Id of the token a + b: an existing token with the same bytes keeps its id, else a new one
+    (appended to toks and by_bytes)."""
+    new = toks[a] + toks[b]
+    t = by_bytes.get(new)
+    if t is None:
+        t = len(toks)
+        toks.append(new)
+        by_bytes[new] = t
+    return t
+
+
+def merge_word_reference(word: list, a: int, b: int, t: int) -> list:
+    """word with each (a, b) replaced by t, left to right, non-overlapping."""
+    out, k = [], 0
+    while k < len(word):
+        if k + 1 < len(word) and word[k] == a and word[k + 1] == b:
+            out.append(t)
+            k += 2
+        else:
+            out.append(word[k])
+            k += 1
+    return out
+
+
 def bpe_reference(words: dict[tuple[int, ...], int], token_bytes: list[bytes | None], vocab_size: int,
                   min_frequency: int = 0, forced: list[tuple[int, int]] = ()) -> tuple[list, list]:
-    """Plain-Python HF BpeTrainer merge loop on words given as tuples of initial ids.
+    """Plain-Python HF BpeTrainer merge loop on words given as tuples of initial ids. A merge moves each
+    rewritten word's weight from its old pairs to its new ones (HF's neighbour updates, which differ only on
+    the merged pair, zeroed once spent).
 
     token_bytes: bytes of each initial id (None for a special token that no merge can produce).
     Returns (merges as (a, b, new_id), token_bytes extended)."""
@@ -207,37 +217,18 @@ def bpe_reference(words: dict[tuple[int, ...], int], token_bytes: list[bytes | N
             if -negc < 1 or -negc < min_frequency:
                 break
         a, b = p
-        new = toks[a] + toks[b]
-        t = by_bytes.get(new)
-        if t is None:
-            t = len(toks)
-            toks.append(new)
-            by_bytes[new] = t
+        t = token_id_reference(toks, by_bytes, a, b)
         merges.append((a, b, t))
         changed = set()
         for i in where.pop(p, ()):
-            w, c = ws[i], counts[i]
-            out, k = [], 0
-            while k < len(w):
-                if k + 1 < len(w) and w[k] == a and w[k + 1] == b:
-                    if out:
-                        pairs[(out[-1], a)] -= c
-                        q = (out[-1], t)
-                        pairs[q] = pairs.get(q, 0) + c
-                        where.setdefault(q, set()).add(i)
-                        changed.add(q)
-                    if k + 2 < len(w):
-                        pairs[(b, w[k + 2])] -= c
-                        q = (t, w[k + 2])
-                        pairs[q] = pairs.get(q, 0) + c
-                        where.setdefault(q, set()).add(i)
-                        changed.add(q)
-                    out.append(t)
-                    k += 2
-                else:
-                    out.append(w[k])
-                    k += 1
-            ws[i] = out
+            before, c = ws[i], counts[i]
+            ws[i] = after = merge_word_reference(before, a, b, t)
+            for q in zip(before, before[1:]):
+                pairs[q] -= c
+            for q in zip(after, after[1:]):
+                pairs[q] = pairs.get(q, 0) + c
+                where.setdefault(q, set()).add(i)
+                changed.add(q)
         pairs[p] = 0  # spent (see the kernel)
         for q in changed:
             if pairs[q] > 0:

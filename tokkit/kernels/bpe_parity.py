@@ -14,31 +14,11 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .bpe_core import (
-    apply_pair_changes,
-    count_word_pairs,
-    group_pair_key,
-    grow_rows,
-    heap_insert,
-    heap_pop_current,
-    heap_push,
-    merge_in_word,
-    new_pair_table,
-    pair_heap_build,
-    pair_insert,
-    pair_key,
-    pair_left,
-    pair_right,
-    pair_room,
-    pair_slot,
-    pair_table_grow,
-    record_merge,
-    token_concat,
-    token_id,
-    token_table,
-    touch,
-    word_state,
-)
+from .bpe import merge_word_reference, token_id_reference
+from .bpe_core import (apply_pair_changes, count_word_pairs, group_pair_key, grow_rows, heap_insert,
+                       heap_pop_current, heap_push, merge_in_word, new_pair_table, pair_heap_build,
+                       pair_insert, pair_key, pair_left, pair_right, pair_room, pair_slot, pair_table_grow,
+                       record_merge, token_concat, token_id, token_table, touch, word_state)
 
 
 @nb.njit(inline="always")
@@ -253,23 +233,9 @@ def bpe_parity_reference(words: list[tuple[tuple[int, ...], int, int, bool]], n_
         if not pc:
             break
         (a, b) = min(pc, key=lambda p: (-pc[p], p))
-        new = toks[a] + toks[b]
-        t = by_bytes.get(new)
-        if t is None:
-            t = len(toks)
-            toks.append(new)
-            by_bytes[new] = t
+        t = token_id_reference(toks, by_bytes, a, b)
         merges.append((a, b, t, group))
-        for i, w in enumerate(ws):
-            out, k = [], 0
-            while k < len(w):
-                if k + 1 < len(w) and w[k] == a and w[k + 1] == b:
-                    out.append(t)
-                    k += 2
-                else:
-                    out.append(w[k])
-                    k += 1
-            ws[i] = out
+        ws = [merge_word_reference(w, a, b, t) for w in ws]
     devlen = [0] * n_groups
     for (_, c, g, dev), w in zip(words, ws):
         if dev:

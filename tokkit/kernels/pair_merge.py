@@ -25,15 +25,7 @@ from collections import Counter
 import numpy as np
 from numba import njit
 
-from .bpe_core import (
-    heap_insert,
-    heap_pop,
-    heapify,
-    move_to_slots,
-    pair_rehash,
-    pair_room,
-    pair_slot,
-)
+from .bpe_core import heap_insert, heap_pop, heapify, move_to_slots, pair_rehash, pair_room, pair_slot
 
 _NO_LIMIT = np.iinfo(np.int64).max
 
