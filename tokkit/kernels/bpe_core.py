@@ -6,6 +6,8 @@ and batch pair merging (`pair_merge`) each use these, and only these, for their 
 - an open-addressing table pair -> slot, with the per-slot columns kept by its user: `pair_*`
 - per-pair word lists (which words hold a pair) in one pooled array: `word_list_*`, `touch`
 - the token table (bytes of each token id, and bytes -> id): `token_*`
+- the words: their state (`word_state`), their pairs before any merge (`count_word_pairs`), the merges made
+  (`record_merge`)
 - the word rewrite: `merge_in_word` applies a merge inside one word and lists the pair changes;
   `apply_pair_changes` adds them to a pair table
 
