@@ -140,7 +140,7 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
             p = hvals[h]
         else:
             # a new pair: its state is set here, so the big per-pair arrays are never swept. Written out here
-            # and below rather than in a helper: passing the eight arrays costs ~5% of the kernel
+            # and below rather than in a helper: passing it the eight arrays cost a few percent of the kernel
             p = npairs
             pa[p] = key >> 32
             pb[p] = key & 0xFFFFFFFF
