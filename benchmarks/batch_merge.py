@@ -6,8 +6,7 @@
 1. Speed: tokens per second of the plain reference (Dynamic BPE's algorithm: recount every pair for every
    merge) against the incremental numba kernel, on 64 x 512 and 256 x 2048 batches of real ids (all of UDHR
    tokenized with a 32K byte-level BPE trained on UDHR), both running the same number of merges in the same
-   run (the reference is capped, it is O(merges x tokens)); then numba merging until no pair repeats; triton
-   merge application where a GPU is present.
+   run (the reference is capped, it is O(merges x tokens)); then numba merging until no pair repeats.
 2. Reduction: every UDHR language, its 31 units as one batch of 32 (the paper's batch size), word
    boundaries; min_count 2 (pairs that repeat in the batch) and min_count 1 (Dynamic BPE's run-out: every
    word one token). Checks that unmerge gives back every input exactly.
@@ -113,40 +112,15 @@ def bench_speed(tok, udhr, repeat: int, ref_merges: dict):
         # the reference recounts the whole batch per merge: its cost per merge falls with the length, which
         # goes from n to n * ratio over the run; a linear fall is assumed for this estimate (not a measurement)
         row["reference_full_estimate_s"] = t_ref / max(1, len(r_nb[2])) * len(r_full[2]) * (1 + row["full_ratio"]) / 2
-        row.update(bench_triton(ids, lens, join.reshape(rows, width), r_full[2], vocab, repeat))
         results.append(row)
         print(f"{rows}x{width} ({n:,} tokens): same {len(r_nb[2])} merges: reference {t_ref:.2f} s "
               f"({n / t_ref:,.0f} tok/s) vs numba {t_nb * 1e3:.2f} ms ({n / t_nb:,.0f} tok/s) -> "
               f"{t_ref / t_nb:,.0f}x, identical output: {same}")
         print(f"    numba until no pair repeats: {len(r_full[2])} merges, {t_full * 1e3:.1f} ms "
-              f"(median {t_full_med * 1e3:.1f}), {n / t_full:,.0f} tok/s, length ratio {row['full_ratio']:.3f}; "
-              f"triton: {row['triton']}")
+              f"(median {t_full_med * 1e3:.1f}), {n / t_full:,.0f} tok/s, length ratio {row['full_ratio']:.3f}")
         print(f"    reference for the same full run, estimated from its cost per merge (not run): "
               f"{row['reference_full_estimate_s']:,.0f} s, i.e. ~{row['reference_full_estimate_s'] / t_full:,.0f}x numba")
     return results
-
-
-def bench_triton(ids, lens, join, merges, vocab, repeat):
-    try:
-        import torch
-    except ImportError:
-        return dict(triton="torch not installed")
-    if not torch.cuda.is_available():
-        return dict(triton="no GPU on this machine: not timed")
-    from tokkit.kernels.merge_triton import apply_merges_triton
-
-    dev = torch.device("cuda")
-    ti, tl_, tj = (torch.as_tensor(x, device=dev) for x in (ids, lens, join))
-    apply_merges_triton(ti, tl_, tj, merges[:2], vocab)
-    torch.cuda.synchronize()
-
-    def run():
-        out = apply_merges_triton(ti, tl_, tj, merges, vocab)
-        torch.cuda.synchronize()
-        return out
-
-    t, t_med, _ = timeit(run, repeat)
-    return dict(triton=f"{t * 1e3:.1f} ms for {len(merges)} merges ({ids.size / t:,.0f} tok/s)", triton_s=t)
 
 
 def bench_reduction(tok, udhr):

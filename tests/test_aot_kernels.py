@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import types
 
 import numpy as np
 import pytest
@@ -184,7 +185,55 @@ def isolated(monkeypatch, tmp_path):
 def test_jit_mode_never_builds(isolated, monkeypatch):
     monkeypatch.setenv("TOKKIT_KERNELS", "jit")
     monkeypatch.setattr(aot, "build", lambda *a, **k: pytest.fail("built in jit mode"))
+    assert aot.prepare(quiet=False) is False
     assert aot.kernel("line_starts") is jit("line_starts")
+
+
+def fake_compiler(monkeypatch, seconds=0.7):
+    """The build subprocess replaced by one that sleeps (longer than the build's poll interval) and writes a
+    placeholder module, which the loader then takes as loaded. Returns the list of builds started."""
+    started = []
+    popen = subprocess.Popen
+
+    def fake(cmd, **kw):
+        if "tokkit.kernels.aot_build" not in cmd:  # e.g. platform's `uname -p`
+            return popen(cmd, **kw)
+        started.append(cmd)
+        code = "import pathlib, sys, time; time.sleep(float(sys.argv[2])); pathlib.Path(sys.argv[1]).write_text('built')"
+        return popen([sys.executable, "-c", code, cmd[-1], str(seconds)], **kw)
+
+    monkeypatch.setattr(aot.subprocess, "Popen", fake)
+    monkeypatch.setattr(aot, "_import", lambda path: types.SimpleNamespace(path=path))
+    return started
+
+
+def test_prepare_quiet_prints_nothing_and_builds_once(isolated, monkeypatch, capfd):
+    monkeypatch.setenv("TOKKIT_KERNELS", "auto")
+    started = fake_compiler(monkeypatch)
+    assert aot.prepare(quiet=True) is True
+    assert aot.prepare(quiet=True) is True
+    assert len(started) == 1 and aot.module_path().read_text() == "built"
+    # a later process finds the module and does not build again
+    monkeypatch.setattr(aot, "_module", None)
+    assert aot.prepare(quiet=True) is True and len(started) == 1
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_build_not_quiet_shows_the_notice(isolated, monkeypatch, capfd):
+    monkeypatch.setenv("TOKKIT_KERNELS", "auto")
+    fake_compiler(monkeypatch)
+    assert aot.prepare(quiet=False) is True
+    out, err = capfd.readouterr()
+    assert out == "" and "tokkit: " + aot.BUILD_NOTICE in err
+    assert "once per installation" in err
+
+
+def test_a_timeout_stops_only_a_build_that_runs_past_it(isolated, monkeypatch):
+    fake_compiler(monkeypatch, seconds=30)
+    with pytest.raises(aot.KernelBuildError, match="took over"):
+        aot.build(timeout=0.5)
+    assert not aot.module_path().exists()
 
 
 def test_failed_build_falls_back_to_jit_once(isolated, monkeypatch):

@@ -17,6 +17,14 @@ def triton_available() -> bool:
     return True
 
 
+def triton_modules():
+    """(triton, triton.language), imported when a kernel is first built."""
+    import triton
+    import triton.language as tl
+
+    return triton, tl
+
+
 def interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 

@@ -5,7 +5,9 @@ system, the code of the cached kernels), more than Hugging Face's trainer needs 
 The kernels that training runs (`SPECS`) are therefore compiled once by numba's `pycc` into an ordinary
 extension module kept in tokkit's cache folder, keyed by the kernel sources, the numba, numpy and Python
 versions and the CPU. A process that finds the module imports it and never imports numba; one that does
-not builds it first, in a subprocess (about a minute, once), or falls back to numba's JIT.
+not builds it first, in a subprocess (a minute or two, once), or falls back to numba's JIT. `prepare()` does
+that at a time the caller chooses (a trainer: before it starts its clocks). Both are silent unless
+quiet=False, which shows a notice and an elapsed-time spinner while the compiler runs.
 
 `kernel(name)` returns the compiled function, or the JIT dispatcher under `TOKKIT_KERNELS=jit`, when the
 build failed (no C compiler, no Python headers) or for a kernel not in `SPECS`. TOKKIT_KERNELS=aot makes a
@@ -25,11 +27,13 @@ import subprocess
 import sys
 import sysconfig
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from .._progress import notice, progress
 from ..errors import TokkitError
 
 MODULE = "_tokkit_train"
@@ -52,7 +56,7 @@ SPECS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # the files whose text decides what the module holds
 SOURCES = ("aot.py", "aot_build.py", "wordcount.py", "counting.py", "pretokenize.py", "split_patterns.py",
-           "unicode_table.py", "bpe.py", "bpe_parity.py")
+           "unicode_table.py", "bpe_core.py", "bpe.py", "bpe_parity.py")
 
 _lock = threading.Lock()
 _module = None  # the loaded extension, False when unavailable in this process
@@ -127,9 +131,15 @@ def _import(path: Path):
     return mod
 
 
-def build(path: Path | None = None, *, timeout: float = 900) -> Path:
+BUILD_NOTICE = ("compiling tokkit's training kernels (once per installation; 1-2 minutes on a quiet machine, "
+                "up to 10 on a busy 2-core one)")
+
+
+def build(path: Path | None = None, *, quiet: bool = True, timeout: float | None = None) -> Path:
     """Compile the kernels into `path` (default: this installation's module in the cache folder), in a
-    subprocess under a file lock, so that concurrent processes build once. Raises KernelBuildError."""
+    subprocess under a file lock, so that concurrent processes build once. Unless quiet, a notice and an
+    elapsed-time spinner on stderr. The build runs as long as it takes (a busy machine may need many
+    minutes); timeout (seconds) stops it earlier. Raises KernelBuildError."""
     path = Path(path or module_path())
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(str(path) + ".lock", "w") as lock:
@@ -144,18 +154,27 @@ def build(path: Path | None = None, *, timeout: float = 900) -> Path:
         root = str(Path(__file__).resolve().parents[2])  # the folder holding this tokkit package
         env = dict(os.environ, TOKKIT_KERNELS="jit",
                    PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-        try:
-            proc = subprocess.run([sys.executable, "-m", "tokkit.kernels.aot_build", str(path)],
-                                  capture_output=True, text=True, env=env, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise KernelBuildError(f"building the kernels took over {timeout:.0f} s") from None
+        notice(BUILD_NOTICE, quiet=quiet)
+        start = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "tokkit.kernels.aot_build", str(path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        with progress("compiling kernels", total=None, quiet=quiet):
+            while True:
+                try:
+                    out, err = proc.communicate(timeout=0.5)  # keeps draining the pipes while it waits
+                    break
+                except subprocess.TimeoutExpired:
+                    if timeout is not None and time.monotonic() - start > timeout:
+                        proc.kill()
+                        proc.communicate()
+                        raise KernelBuildError(f"building the kernels took over {timeout:.0f} s") from None
         if proc.returncode != 0 or not path.exists():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            tail = (err or out).strip().splitlines()[-3:]
             raise KernelBuildError("building the kernels failed: " + " | ".join(tail))
     return path
 
 
-def _load():
+def _load(quiet: bool = True):
     """The extension module, building it if needed; None where the JIT is to be used."""
     global _module, _failure
     with _lock:
@@ -172,9 +191,8 @@ def _load():
                 if failed.exists() and mode == "auto":
                     # a build failed here before: do not pay for it again in every process
                     raise KernelBuildError(failed.read_text())
-                sys.stderr.write("tokkit: compiling the training kernels (once per installation, about a minute)\n")
                 try:
-                    build(path)
+                    build(path, quiet=quiet)
                 except KernelBuildError as e:
                     try:
                         failed.parent.mkdir(parents=True, exist_ok=True)
@@ -219,13 +237,21 @@ def _checked(name: str, fn: Callable) -> Callable:
 _kernels: dict[str, Callable] = {}
 
 
-def kernel(name: str) -> Callable:
-    """The kernel `name` of tokkit.kernels.<SPECS[name][0]>: compiled ahead of time when possible."""
+def prepare(*, quiet: bool = True) -> bool:
+    """Build (once per installation) and load the compiled kernels now, so that a trainer pays for the
+    compile before it starts its clocks, with a notice and a spinner unless quiet. True when the compiled
+    kernels are in use; False when numba's JIT runs them (TOKKIT_KERNELS=jit, or a failed build)."""
+    return _load(quiet) is not None
+
+
+def kernel(name: str, *, quiet: bool = True) -> Callable:
+    """The kernel `name` of tokkit.kernels.<SPECS[name][0]>: compiled ahead of time when possible (built
+    first if needed, quietly unless quiet=False; call `prepare` to do that at a time of your choosing)."""
     fn = _kernels.get(name)
     if fn is None:
         if name not in SPECS:
             raise KeyError(f"no kernel {name!r} (expected one of {', '.join(SPECS)})")
-        mod = _load()
+        mod = _load(quiet)
         if mod is not None:
             fn = _checked(name, getattr(mod, name))
         else:

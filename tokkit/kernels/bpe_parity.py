@@ -11,72 +11,32 @@ is `bpe_parity_reference`.
 
 from __future__ import annotations
 
-
 import numba as nb
 import numpy as np
 
-from .bpe import (_hdown, _hpop_live, _hpush, _hup, _pinsert, _pkey, _pslot, _token_concat, _token_id,
-                  _token_table, _touch, _wlink)
-
-
-@nb.njit
-def _grow_table(pk, pc, ph, pm):
-    cap = pk.shape[0] * 2
-    nk = np.full(cap, -1, np.int64)
-    nc = np.zeros(cap, np.int64)
-    nh = np.full(cap, -1, np.int32)
-    nm = np.zeros(cap, np.int32)
-    for i in range(pk.shape[0]):
-        if pk[i] != -1:
-            j = _pslot(nk, pk[i], cap - 1)
-            nk[j] = pk[i]
-            nc[j] = pc[i]
-            nh[j] = ph[i]
-            nm[j] = pm[i]
-    return nk, nc, nh, nm
+from .bpe import merge_word_reference, token_id_reference
+from .bpe_core import (apply_pair_changes, count_word_pairs, group_pair_key, grow_rows, heap_insert,
+                       heap_pop_current, heap_push, merge_in_word, new_pair_table, pair_heap_build,
+                       pair_insert, pair_key, pair_left, pair_right, pair_room, pair_slot, pair_table_grow,
+                       record_merge, token_concat, token_id, token_table, touch, word_state)
 
 
 @nb.njit(inline="always")
-def _gkey(g, a, b):
-    return (np.int64(g + 1) << 50) | (np.int64(a) << 25) | np.int64(b)
+def _queue_push(qc, qa, qb, qn, g, c, a, b):
+    """Push (c, a, b) onto language g's queue, row g of the 2-D arrays qc, qa, qb (qn[g] entries), widening
+    every row when this one is full. Returns (qc, qa, qb)."""
+    if qn[g] >= qc.shape[1]:
+        cols = 2 * qc.shape[1]
+        qc = grow_rows(qc, cols)
+        qa = grow_rows(qa, cols)
+        qb = grow_rows(qb, cols)
+    qn[g] = heap_insert(qc[g], qa[g], qb[g], qn[g], c, a, b)
+    return qc, qa, qb
 
 
-@nb.njit
-def _qpush(hc, ha, hb, hn, g, c, a, b):
-    """Push onto language g's queue (rows of 2-D arrays), growing every row when one is full."""
-    if hn[g] >= hc.shape[1]:
-        cap = hc.shape[1] * 2
-        h2 = np.zeros((hc.shape[0], cap), np.int64)
-        h2[:, :hc.shape[1]] = hc
-        hc = h2
-        a2 = np.zeros((ha.shape[0], cap), np.int32)
-        a2[:, :ha.shape[1]] = ha
-        ha = a2
-        b2 = np.zeros((hb.shape[0], cap), np.int32)
-        b2[:, :hb.shape[1]] = hb
-        hb = b2
-    n = hn[g]
-    hc[g, n] = c
-    ha[g, n] = a
-    hb[g, n] = b
-    _hup(hc[g], ha[g], hb[g], n)
-    hn[g] = n + 1
-    return hc, ha, hb
-
-
-@nb.njit
-def _qpop(hc, ha, hb, hn, g):
-    c = hc[g, 0]
-    a = ha[g, 0]
-    b = hb[g, 0]
-    n = hn[g] - 1
-    hn[g] = n
-    if n > 0:
-        hc[g, 0] = hc[g, n]
-        ha[g, 0] = ha[g, n]
-        hb[g, 0] = hb[g, n]
-        _hdown(hc[g], ha[g], hb[g], n, 0)
-    return c, a, b
+@nb.njit(inline="always")
+def _group_of(key):
+    return np.int64(key >> 50) - 1
 
 
 @nb.njit(cache=True, nogil=True)
@@ -87,39 +47,28 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
     merge_group (-1: a global merge), tok_pool, tok_off, tok_len, n_tokens, dev_lengths)."""
     n_words = wcount.shape[0]
     G = n_groups
-    wlen = np.empty(n_words, np.int32)
-    for w in range(n_words):
-        wlen[w] = wstart[w + 1] - wstart[w]
-    wmark = np.zeros(n_words, np.int32)
-    devlen = np.zeros(G, np.int64)
+    wlen, wmark, changes = word_state(wstart)
+    devlen = np.zeros(G, np.int64)  # each language's dev length in tokens
     for w in range(n_words):
         if wdev[w]:
             devlen[wgroup[w]] += wcount[w] * wlen[w]
 
     cap_tok = max(vocab_size, n_tokens) + 16
-    tok_off, tok_len, pool_used, th, tid, tmask = _token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
+    tok_off, tok_len, pool_used, th, tid, tmask = token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
 
-    # global pairs (counts from training words; word lists for every word) and per-language counts
-    pk = np.full(1 << 12, -1, np.int64)
-    pc = np.zeros(1 << 12, np.int64)
-    ph = np.full(1 << 12, -1, np.int32)
-    pm = np.zeros(1 << 12, np.int32)
-    pused = 0
-    gk = np.full(1 << 12, -1, np.int64)
-    gc = np.zeros(1 << 12, np.int64)
-    gh = np.full(1 << 12, -1, np.int32)  # unused lists, kept for the shared grow helper
-    gm = np.zeros(1 << 12, np.int32)
+    # global pairs: pk (keys), pc (count over training words), ph (word list over every word), pm (mark)
+    pk, pc, ph, pm = new_pair_table(1 << 12)
+    # per-language pairs, keyed group_pair_key(g, a, b): gk, gc (count), gm (mark); gh stays empty (no lists)
+    gk, gc, gh, gm = new_pair_table(1 << 12)
     gused = 0
+    # word-list nodes; never recycled here (free stays -1): spent lists are only cut off
     nw = np.zeros(1024, np.int32)
     nn = np.full(1024, -1, np.int32)
-    nused = 0
+    free = -1
     touched = np.zeros(1024, np.int64)
     gtouched = np.zeros(1024, np.int64)
 
-    hc = np.zeros(1024, np.int64)
-    ha = np.zeros(1024, np.int32)
-    hb = np.zeros(1024, np.int32)
-    hn = 0
+    # per-language queues: row g of qc/qa/qb, qn[g] entries
     qc = np.zeros((G, 64), np.int64)
     qa = np.zeros((G, 64), np.int32)
     qb = np.zeros((G, 64), np.int32)
@@ -133,40 +82,35 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
     nm = 0
     exhausted = np.zeros(G, np.bool_)
 
-    # step 0 counts the initial pairs through the same delta path as merges: every pair of every word is
-    # a +count change at "step 0"
+    # the initial pairs: every word's pairs go on the word lists, training words' pairs are counted,
+    # globally and for their language
     step = 0
+    pk, pc, ph, pm, pused, nw, nn, nused = count_word_pairs(sym, wstart, wlen, wcount, wdev, pk, pc, ph, pm, 0,
+                                                            nw, nn, 0, False)
     for w in range(n_words):
+        if wdev[w]:
+            continue
         s = wstart[w]
         for k in range(s, s + wlen[w] - 1):
-            if 2 * (pused + 1) > pk.shape[0]:
-                pk, pc, ph, pm = _grow_table(pk, pc, ph, pm)
-            i, pused = _pinsert(pk, _pkey(sym[k], sym[k + 1]), pk.shape[0] - 1, pused)
-            if ph[i] == -1 or nw[ph[i]] != w:
-                # nodes are never recycled here (free = -1): spent lists are only cut off
-                nw, nn, nused, _unused, node = _wlink(nw, nn, nused, -1, ph[i], w)
-                ph[i] = node
-            if wdev[w]:
-                continue
-            pc[i] += wcount[w]
-            if 2 * (gused + 1) > gk.shape[0]:
-                gk, gc, gh, gm = _grow_table(gk, gc, gh, gm)
-            j, gused = _pinsert(gk, _gkey(wgroup[w], sym[k], sym[k + 1]), gk.shape[0] - 1, gused)
+            if not pair_room(gk, gused, 1):
+                gk, gc, gh, gm, gused, free = pair_table_grow(gk, gc, gh, gm, nn, free, gk.shape[0] // 2, False)
+            j, gused = pair_insert(gk, group_pair_key(wgroup[w], sym[k], sym[k + 1]), gused)
             gc[j] += wcount[w]
-    for i in range(pk.shape[0]):
-        if pk[i] != -1 and pc[i] > 0:
-            hc, ha, hb, hn = _hpush(hc, ha, hb, hn, pc[i], np.int32(pk[i] >> 32), np.int32(pk[i] & 0xFFFFFFFF))
+    hcap = max(1024, pused * 2)
+    hc = np.zeros(hcap, np.int64)
+    ha = np.zeros(hcap, np.int32)
+    hb = np.zeros(hcap, np.int32)
+    hn = pair_heap_build(pk, pc, hc, ha, hb)
     for j in range(gk.shape[0]):
         if gk[j] != -1 and gc[j] > 0:
-            g = np.int64(gk[j] >> 50) - 1
-            qc, qa, qb = _qpush(qc, qa, qb, qn, g, gc[j], np.int32((gk[j] >> 25) & 0x1FFFFFF),
-                                np.int32(gk[j] & 0x1FFFFFF))
+            qc, qa, qb = _queue_push(qc, qa, qb, qn, _group_of(gk[j]), gc[j], np.int32((gk[j] >> 25) & 0x1FFFFFF),
+                                     np.int32(gk[j] & 0x1FFFFFF))
 
     while n_tokens < vocab_size:
         chosen_group = -1
         found = False
         if nm < global_merges:
-            hn, found, c, a, b = _hpop_live(hc, ha, hb, hn, pk, pc)
+            hn, found, c, a, b = heap_pop_current(hc, ha, hb, hn, pk, pc, -1)
             found = found and c >= 1 and c >= min_frequency
         else:
             while not found:
@@ -181,15 +125,8 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
                             best = r
                 if g == -1:
                     break
-                while qn[g] > 0:
-                    c, a, b = _qpop(qc, qa, qb, qn, g)
-                    cur = gc[_pslot(gk, _gkey(g, a, b), gk.shape[0] - 1)]
-                    if c != cur:
-                        if cur > 0:
-                            qc, qa, qb = _qpush(qc, qa, qb, qn, g, cur, a, b)
-                        continue
-                    found = c >= 1 and c >= min_frequency
-                    break
+                qn[g], found, c, a, b = heap_pop_current(qc[g], qa[g], qb[g], qn[g], gk, gc, g)
+                found = found and c >= 1 and c >= min_frequency
                 if found:
                     chosen_group = g
                 else:
@@ -197,26 +134,16 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
         if not found:
             break
         step += 1
-        tok_pool, n_new = _token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
-        t, n_tokens, pool_used = _token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask)
-        if nm >= ma.shape[0]:
-            ma = np.concatenate((ma, np.zeros(nm, np.int32)))
-            mb = np.concatenate((mb, np.zeros(nm, np.int32)))
-            mt = np.concatenate((mt, np.zeros(nm, np.int32)))
-            mg = np.concatenate((mg, np.zeros(nm, np.int32)))
-        ma[nm] = a
-        mb[nm] = b
-        mt[nm] = t
-        mg[nm] = chosen_group
-        nm += 1
+        tok_pool, n_new = token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
+        t, n_tokens, pool_used = token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask)
+        ma, mb, mt, mg, nm = record_merge(ma, mb, mt, mg, nm, a, b, t, chosen_group)
 
-        while 2 * (pused + 2 * n_tokens + 2) > pk.shape[0]:
-            pk, pc, ph, pm = _grow_table(pk, pc, ph, pm)
-        while 2 * (gused + 2 * n_tokens * G + 2) > gk.shape[0]:
-            gk, gc, gh, gm = _grow_table(gk, gc, gh, gm)
-        pmask = pk.shape[0] - 1
-        gmask = gk.shape[0] - 1
-        slot = _pslot(pk, _pkey(a, b), pmask)
+        # room for the new pairs of this step: at most two per existing token (and language)
+        if not pair_room(pk, pused, 2 * n_tokens + 2):
+            pk, pc, ph, pm, pused, free = pair_table_grow(pk, pc, ph, pm, nn, free, 2 * n_tokens + 2, False)
+        if not pair_room(gk, gused, 2 * n_tokens * G + 2):
+            gk, gc, gh, gm, gused, free = pair_table_grow(gk, gc, gh, gm, nn, free, 2 * n_tokens * G + 2, False)
+        slot = pair_slot(pk, pair_key(a, b))
         nt = 0
         ngt = 0
         node = ph[slot] if pk[slot] != -1 else -1
@@ -227,65 +154,38 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
                 continue
             wmark[w] = step
             cw = wcount[w]
-            dev = wdev[w]
+            dev = wdev[w] != 0
             grp = wgroup[w]
             s = wstart[w]
-            end = s + wlen[w]
-            out = s
-            k = s
-            while k < end:
-                if k + 1 < end and sym[k] == a and sym[k + 1] == b:
-                    if dev:
-                        devlen[grp] -= cw
-                    for side in range(2):
-                        if side == 0:
-                            if out == s:
-                                continue
-                            x = sym[out - 1]
-                            ox, oy, nx, ny = x, a, x, t
-                        else:
-                            if k + 2 >= end:
-                                continue
-                            y = sym[k + 2]
-                            ox, oy, nx, ny = b, y, t, y
-                        j, pused = _pinsert(pk, _pkey(nx, ny), pmask, pused)
-                        if ph[j] == -1 or nw[ph[j]] != w:
-                            nw, nn, nused, _unused, fnode = _wlink(nw, nn, nused, -1, ph[j], w)
-                            ph[j] = fnode
-                        if dev:
-                            continue
-                        pc[_pslot(pk, _pkey(ox, oy), pmask)] -= cw
-                        pc[j] += cw
-                        touched, nt = _touch(pm, j, step, touched, nt)
-                        gc[_pslot(gk, _gkey(grp, ox, oy), gmask)] -= cw
-                        q, gused = _pinsert(gk, _gkey(grp, nx, ny), gmask, gused)
-                        gc[q] += cw
-                        gtouched, ngt = _touch(gm, q, step, gtouched, ngt)
-                    sym[out] = t
-                    out += 1
-                    k += 2
-                else:
-                    sym[out] = sym[k]
-                    out += 1
-                    k += 1
-            wlen[w] = out - s
+            end, nch = merge_in_word(sym, s, s + wlen[w], a, b, t, changes)
+            if dev:
+                devlen[grp] -= cw * (s + wlen[w] - end)  # one token less per replacement
+            wlen[w] = end - s
+            pused, nw, nn, nused, free, touched, nt = apply_pair_changes(
+                pk, pc, ph, pm, pused, nw, nn, nused, free, touched, nt, changes, nch, w, cw, step, not dev)
+            if dev:
+                continue
+            for ch in range(nch):
+                gc[pair_slot(gk, group_pair_key(grp, changes[ch, 0], changes[ch, 1]))] -= cw
+                q, gused = pair_insert(gk, group_pair_key(grp, changes[ch, 2], changes[ch, 3]), gused)
+                gc[q] += cw
+                gtouched, ngt = touch(gm, q, step, gtouched, ngt)
         if pk[slot] != -1:
             pc[slot] = 0
             ph[slot] = -1
         for g in range(G):
-            q = _pslot(gk, _gkey(g, a, b), gmask)
+            q = pair_slot(gk, group_pair_key(g, a, b))
             if gk[q] != -1:
                 gc[q] = 0
         for q in range(nt):
             j = touched[q]
             if pc[j] > 0:
-                hc, ha, hb, hn = _hpush(hc, ha, hb, hn, pc[j], np.int32(pk[j] >> 32), np.int32(pk[j] & 0xFFFFFFFF))
+                hc, ha, hb, hn = heap_push(hc, ha, hb, hn, pc[j], pair_left(pk[j]), pair_right(pk[j]))
         for q in range(ngt):
             j = gtouched[q]
             if gc[j] > 0:
-                g = np.int64(gk[j] >> 50) - 1
-                qc, qa, qb = _qpush(qc, qa, qb, qn, g, gc[j], np.int32((gk[j] >> 25) & 0x1FFFFFF),
-                                    np.int32(gk[j] & 0x1FFFFFF))
+                qc, qa, qb = _queue_push(qc, qa, qb, qn, _group_of(gk[j]), gc[j],
+                                         np.int32((gk[j] >> 25) & 0x1FFFFFF), np.int32(gk[j] & 0x1FFFFFF))
         progress[0] = nm
     return ma[:nm].copy(), mb[:nm].copy(), mt[:nm].copy(), mg[:nm].copy(), tok_pool[:pool_used].copy(), \
         tok_off[:n_tokens].copy(), tok_len[:n_tokens].copy(), n_tokens, devlen
@@ -333,23 +233,9 @@ def bpe_parity_reference(words: list[tuple[tuple[int, ...], int, int, bool]], n_
         if not pc:
             break
         (a, b) = min(pc, key=lambda p: (-pc[p], p))
-        new = toks[a] + toks[b]
-        t = by_bytes.get(new)
-        if t is None:
-            t = len(toks)
-            toks.append(new)
-            by_bytes[new] = t
+        t = token_id_reference(toks, by_bytes, a, b)
         merges.append((a, b, t, group))
-        for i, w in enumerate(ws):
-            out, k = [], 0
-            while k < len(w):
-                if k + 1 < len(w) and w[k] == a and w[k + 1] == b:
-                    out.append(t)
-                    k += 2
-                else:
-                    out.append(w[k])
-                    k += 1
-            ws[i] = out
+        ws = [merge_word_reference(w, a, b, t) for w in ws]
     devlen = [0] * n_groups
     for (_, c, g, dev), w in zip(words, ws):
         if dev:

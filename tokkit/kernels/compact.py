@@ -15,8 +15,10 @@ differentiable in x either way.
 
 from __future__ import annotations
 
+import functools
+
 from ..errors import InputError
-from ._triton import use_triton
+from ._triton import triton_modules, use_triton
 
 __all__ = ["compact", "compact_reference", "compact_triton", "scatter_back"]
 
@@ -87,15 +89,10 @@ def scatter_back(y, index, T: int, fill: float = 0.0):
 
 # ---------------------------------------------------------------------------------------------- triton
 
-_kernels = None
-
-
+@functools.lru_cache(maxsize=1)
 def _build():
-    global _kernels
-    if _kernels is not None:
-        return _kernels
-    import triton
-    import triton.language as tl
+    """The triton kernels, compiled lazily on first use."""
+    triton, tl = triton_modules()
 
     @triton.jit
     def _scan_kernel(keep_ptr, index_ptr, len_ptr, T, Tout, BLOCK_T: tl.constexpr):
@@ -126,8 +123,7 @@ def _build():
             v = tl.load(x_ptr + src_row * D + d, mask=d < lim, other=0.0)
             tl.store(out_ptr + row.to(tl.int64) * D + d, v, mask=m)
 
-    _kernels = (_scan_kernel, _gather_rows_kernel)
-    return _kernels
+    return (_scan_kernel, _gather_rows_kernel)
 
 
 def _compact_index_triton(keep, Tout: int):

@@ -25,6 +25,8 @@ from collections import Counter
 import numpy as np
 from numba import njit
 
+from .bpe_core import heap_insert, heap_pop, heapify, move_to_slots, pair_rehash, pair_room, pair_slot
+
 _NO_LIMIT = np.iinfo(np.int64).max
 
 
@@ -77,72 +79,10 @@ def merge_pairs_reference(tok, join, base: int, max_merges: int | None = None, m
 INF = _NO_LIMIT
 
 
-@njit(cache=True, inline="always")
-def _heap_push(hc, hf, hp, size, c, f, p):
-    # max-heap on count, then min on first position: store (-count, first) and keep a min-heap
-    i = size
-    hc[i] = -c
-    hf[i] = f
-    hp[i] = p
-    while i > 0:
-        par = (i - 1) >> 1
-        if hc[par] < hc[i] or (hc[par] == hc[i] and hf[par] <= hf[i]):
-            break
-        hc[i], hc[par] = hc[par], hc[i]
-        hf[i], hf[par] = hf[par], hf[i]
-        hp[i], hp[par] = hp[par], hp[i]
-        i = par
-    return size + 1
-
-@njit(cache=True, inline="always")
-def _sift_down(hc, hf, hp, size, i):
-    while True:
-        l = 2 * i + 1
-        if l >= size:
-            break
-        m = l
-        r = l + 1
-        if r < size and (hc[r] < hc[l] or (hc[r] == hc[l] and hf[r] < hf[l])):
-            m = r
-        if hc[i] < hc[m] or (hc[i] == hc[m] and hf[i] <= hf[m]):
-            break
-        hc[i], hc[m] = hc[m], hc[i]
-        hf[i], hf[m] = hf[m], hf[i]
-        hp[i], hp[m] = hp[m], hp[i]
-        i = m
-
-
-@njit(cache=True, inline="always")
-def _heap_pop(hc, hf, hp, size):
-    size -= 1
-    hc[0] = hc[size]
-    hf[0] = hf[size]
-    hp[0] = hp[size]
-    _sift_down(hc, hf, hp, size, 0)
-    return size
-
-
-@njit(cache=True, inline="always")
-def _slot(hkeys, key, mask):
-    # open addressing, linear probing; a multiplicative hash spreads the (left << 32 | right) keys
-    x = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
-    h = np.int64((x ^ (x >> np.uint64(29))) & np.uint64(mask))
-    while hkeys[h] != -1 and hkeys[h] != key:
-        h = (h + 1) & mask
-    return h
-
-
 @njit(cache=True)
-def _rehash(pa, pb, npairs, size):
-    hkeys = np.full(size, -1, dtype=np.int64)
-    hvals = np.empty(size, dtype=np.int64)
-    mask = size - 1
-    for p in range(npairs):
-        key = (pa[p] << 32) | pb[p]
-        h = _slot(hkeys, key, mask)
-        hkeys[h] = key
-        hvals[h] = p
-    return hkeys, hvals
+def _grow_table(hkeys, hvals):
+    hkeys, dest, _ = pair_rehash(hkeys, hkeys != -1, 1)
+    return hkeys, move_to_slots(hvals, dest, hkeys.shape[0], -1)
 
 
 @njit(cache=True)
@@ -150,6 +90,7 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
     n = tok_in.size
     tok = tok_in.copy()
     alive = np.ones(n, dtype=np.uint8)
+    # the batch as a doubly linked list of live positions
     nxt = np.empty(n, dtype=np.int64)
     prv = np.empty(n, dtype=np.int64)
     for i in range(n):
@@ -157,17 +98,20 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
         prv[i] = i - 1
     # every pair occurrence is created once: n-1 at the start, at most 2 per applied merge after
     cap = 3 * n + 4
+    # per pair p: its ids (pa, pb), count, first position (a lower bound while stale), the head of its
+    # occurrence list, and the (count, first) of its latest queue entry (older entries are superseded)
     pa = np.empty(cap, dtype=np.int64)
     pb = np.empty(cap, dtype=np.int64)
-    # per-pair state is initialised when a pair is first seen, so these big arrays are never swept
     cnt = np.empty(cap, dtype=np.int64)
     first = np.empty(cap, dtype=np.int64)
     stale = np.empty(cap, dtype=np.uint8)
     head = np.empty(cap, dtype=np.int64)
     pushed_c = np.empty(cap, dtype=np.int64)
     pushed_f = np.empty(cap, dtype=np.int64)
+    # occurrence lists: position of the pair's left token, next entry
     occ_node = np.empty(cap, dtype=np.int64)
     occ_next = np.empty(cap, dtype=np.int64)
+    # the queue: (count, first position, pair) entries, the best count first, then the first position
     hc = np.empty(2 * cap, dtype=np.int64)
     hf = np.empty(2 * cap, dtype=np.int64)
     hp = np.empty(2 * cap, dtype=np.int64)
@@ -177,6 +121,7 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
     size = 64
     while size < 2 * (n + 16):
         size *= 2
+    # the pair table: key (left << 32 | right) -> pair id
     hkeys = np.full(size, -1, dtype=np.int64)
     hvals = np.empty(size, dtype=np.int64)
 
@@ -190,22 +135,27 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
         if join[i] == 0:
             continue
         key = (tok[i] << 32) | tok[i + 1]
-        h = _slot(hkeys, key, size - 1)
+        h = pair_slot(hkeys, key)
         if hkeys[h] == key:
             p = hvals[h]
         else:
+            # a new pair: its state is set here, so the big per-pair arrays are never swept. Written out here
+            # and below rather than in a helper: passing it the eight arrays cost a few percent of the kernel
             p = npairs
-            npairs += 1
-            hkeys[h] = key
-            hvals[h] = p
-            pa[p] = tok[i]
-            pb[p] = tok[i + 1]
+            pa[p] = key >> 32
+            pb[p] = key & 0xFFFFFFFF
             cnt[p] = 0
             first[p] = INF
             stale[p] = 0
             head[p] = -1
             pushed_c[p] = -1
             pushed_f[p] = -1
+            npairs += 1
+            if not pair_room(hkeys, npairs, 0):
+                hkeys, hvals = _grow_table(hkeys, hvals)
+                h = pair_slot(hkeys, key)
+            hkeys[h] = key
+            hvals[h] = p
         cnt[p] += 1
         if i < first[p]:
             first[p] = i
@@ -213,25 +163,21 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
         occ_next[nocc] = head[p]
         head[p] = nocc
         nocc += 1
-    for p in range(npairs):  # bottom-up heap construction, O(pairs)
-        hc[p] = -cnt[p]
+    for p in range(npairs):
+        hc[p] = cnt[p]
         hf[p] = first[p]
         hp[p] = p
         pushed_c[p] = cnt[p]
         pushed_f[p] = first[p]
     hsize = npairs
-    for i in range(npairs // 2 - 1, -1, -1):
-        _sift_down(hc, hf, hp, hsize, i)
+    heapify(hc, hf, hp, hsize)
 
     buf = np.empty(n, dtype=np.int64)
     while k < max_merges and total > target_tokens:
         # select: pop until the latest, up-to-date entry of some pair is on top
         best = -1
         while hsize > 0:
-            c = -hc[0]
-            f = hf[0]
-            p = hp[0]
-            hsize = _heap_pop(hc, hf, hp, hsize)
+            hsize, c, f, p = heap_pop(hc, hf, hp, hsize)
             if c != pushed_c[p] or f != pushed_f[p]:
                 continue  # superseded by a later entry
             if cnt[p] == 0:
@@ -261,7 +207,7 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
             if cnt[p] == c and first[p] == f:
                 best = p
                 break
-            hsize = _heap_push(hc, hf, hp, hsize, cnt[p], first[p], p)
+            hsize = heap_insert(hc, hf, hp, hsize, cnt[p], first[p], p)
             pushed_c[p] = cnt[p]
             pushed_f[p] = first[p]
         if best < 0 or cnt[best] < min_count:
@@ -292,12 +238,12 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
             left = w != -1 and join[x - 1] == 1
             right = z != -1 and join[z - 1] == 1
             if left:
-                q = hvals[_slot(hkeys, (tok[w] << 32) | a, size - 1)]
+                q = hvals[pair_slot(hkeys, (tok[w] << 32) | a)]
                 cnt[q] -= 1
                 if first[q] == w:
                     stale[q] = 1
             if right:
-                q = hvals[_slot(hkeys, (b << 32) | tok[z], size - 1)]
+                q = hvals[pair_slot(hkeys, (b << 32) | tok[z])]
                 cnt[q] -= 1
                 if first[q] == y:
                     stale[q] = 1
@@ -319,12 +265,11 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
                         continue
                     u = x
                     key = (new << 32) | tok[z]
-                h = _slot(hkeys, key, size - 1)
+                h = pair_slot(hkeys, key)
                 if hkeys[h] == key:
                     q = hvals[h]
-                else:
+                else:  # a new pair (as in the initial count)
                     q = npairs
-                    npairs += 1
                     pa[q] = key >> 32
                     pb[q] = key & 0xFFFFFFFF
                     cnt[q] = 0
@@ -333,12 +278,12 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
                     head[q] = -1
                     pushed_c[q] = -1
                     pushed_f[q] = -1
-                    if 2 * npairs > size:  # keep the load under 1/2
-                        size *= 2
-                        hkeys, hvals = _rehash(pa, pb, npairs, size)
-                    else:
-                        hkeys[h] = key
-                        hvals[h] = q
+                    npairs += 1
+                    if not pair_room(hkeys, npairs, 0):
+                        hkeys, hvals = _grow_table(hkeys, hvals)
+                        h = pair_slot(hkeys, key)
+                    hkeys[h] = key
+                    hvals[h] = q
                 cnt[q] += 1
                 occ_node[nocc] = u
                 occ_next[nocc] = head[q]
@@ -349,7 +294,7 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
                     first[q] = u
                     stale[q] = 0
                 # its key improved (count up, maybe first down): a fresh entry keeps the heap a bound
-                hsize = _heap_push(hc, hf, hp, hsize, cnt[q], first[q], q)
+                hsize = heap_insert(hc, hf, hp, hsize, cnt[q], first[q], q)
                 pushed_c[q] = cnt[q]
                 pushed_f[q] = first[q]
         first[best] = INF
@@ -358,7 +303,6 @@ def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
         if alive[i] == 0:
             tok[i] = tok_in[i]
     return tok, alive, merges[:k].copy(), counts[:k].copy()
-
 
 
 def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,

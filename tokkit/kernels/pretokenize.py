@@ -45,22 +45,11 @@ def _cp(buf, i, end):
 
 
 @nb.njit(inline="always")
-def _run(buf, i, end, table, mask):
-    """End of the run of characters in class `mask` starting at i."""
+def _run(buf, i, end, table, mask, inside=True):
+    """End of the run of characters in class `mask` (outside it when not inside) starting at i."""
     while i < end:
         c, j = _cp(buf, i, end)
-        if not (table[c] & mask):
-            break
-        i = j
-    return i
-
-
-@nb.njit(inline="always")
-def _run_not(buf, i, end, table, mask):
-    """End of the run of characters outside `mask` starting at i."""
-    while i < end:
-        c, j = _cp(buf, i, end)
-        if table[c] & mask:
+        if ((table[c] & mask) != 0) != inside:
             break
         i = j
     return i
@@ -156,13 +145,13 @@ def _next_gpt2(buf, i, end, table):
         if cl2 & N:
             return _run(buf, j, end, table, N)
         if not (cl2 & _WLN):
-            return _run_not(buf, j, end, table, _WLN)
+            return _run(buf, j, end, table, _WLN, False)
     if cl & L:
         return _run(buf, i, end, table, L)
     if cl & N:
         return _run(buf, i, end, table, N)
     if not (cl & WS):
-        return _run_not(buf, i, end, table, _WLN)
+        return _run(buf, i, end, table, _WLN, False)
     return _ws_tail(buf, i, end, table)
 
 
@@ -221,9 +210,9 @@ def _next_gpt4o(buf, i, end, table):
     if c == 32 and j < end:  # ' ?[^\s\p{L}\p{N}]+[\r\n/]*'
         c2, _ = _cp(buf, j, end)
         if not (table[c2] & _WLN):
-            e = _run_not(buf, j, end, table, _WLN)
+            e = _run(buf, j, end, table, _WLN, False)
     if e < 0 and not (cl & _WLN):
-        e = _run_not(buf, i, end, table, _WLN)
+        e = _run(buf, i, end, table, _WLN, False)
     if e >= 0:
         while e < end and (buf[e] == 13 or buf[e] == 10 or buf[e] == 47):
             e += 1
@@ -249,9 +238,9 @@ def _next_whitespace(buf, i, end, table):
     if c == 32 and j < end:
         c2, _ = _cp(buf, j, end)
         if not (table[c2] & WS):
-            return _run_not(buf, j, end, table, WS)
+            return _run(buf, j, end, table, WS, False)
     if not (table[c] & WS):
-        return _run_not(buf, i, end, table, WS)
+        return _run(buf, i, end, table, WS, False)
     return _ws_tail(buf, i, end, table)
 
 
@@ -273,7 +262,7 @@ def _super_match(buf, i, end, table):
         if not (table[c2] & _WLN) and k < end:
             c3, _ = _cp(buf, k, end)
             if not (table[c3] & _WLN):
-                e = _run_not(buf, q, end, table, _WLN)
+                e = _run(buf, q, end, table, _WLN, False)
                 while e < end and (buf[e] == 13 or buf[e] == 10 or buf[e] == 47):
                     e += 1
                 return e

@@ -16,8 +16,10 @@ row-add forward, a row-gather backward), both behind one autograd Function; `seg
 
 from __future__ import annotations
 
+import functools
+
 from ..errors import InputError
-from ._triton import use_triton
+from ._triton import triton_modules, use_triton
 
 __all__ = ["segment_mean", "segment_mean_reference", "segment_gather", "segment_counts"]
 
@@ -104,15 +106,10 @@ def segment_mean_reference(x, segment_ids, num_segments: int, *, validate: bool 
 
 # ------------------------------------------------------------------------------------------ triton
 
-_kernels = None
-
-
+@functools.lru_cache(maxsize=1)
 def _build():
-    global _kernels
-    if _kernels is not None:
-        return _kernels
-    import triton
-    import triton.language as tl
+    """The triton kernels, compiled lazily on first use."""
+    triton, tl = triton_modules()
 
     @triton.jit
     def _sum_rows_kernel(x_ptr, ids_ptr, sums_ptr, counts_ptr, D, BLOCK_D: tl.constexpr):
@@ -154,8 +151,7 @@ def _build():
             v = tl.load(g_ptr + src.to(tl.int64) * D + d, mask=d < lim, other=0.0).to(tl.float32)
             tl.store(out_ptr + n.to(tl.int64) * D + d, (v * inv).to(out_ptr.dtype.element_ty), mask=d < D)
 
-    _kernels = (_sum_rows_kernel, _scale_rows_kernel, _gather_rows_kernel)
-    return _kernels
+    return (_sum_rows_kernel, _scale_rows_kernel, _gather_rows_kernel)
 
 
 def _block(D):

@@ -11,8 +11,10 @@ source row per program. `tome_scatter_add` dispatches and is differentiable in d
 
 from __future__ import annotations
 
+import functools
+
 from ..errors import InputError
-from ._triton import use_triton
+from ._triton import triton_modules, use_triton
 
 __all__ = ["tome_scatter_add", "tome_scatter_add_reference"]
 
@@ -39,29 +41,24 @@ def tome_scatter_add_reference(dst, index, src):
     return dst.scatter_add(1, index[..., None].expand(-1, -1, dst.shape[2]), src.to(dst.dtype))
 
 
-_kernel = None
-
-
+@functools.lru_cache(maxsize=1)
 def _build():
-    global _kernel
-    if _kernel is None:
-        import triton
-        import triton.language as tl
+    """The triton kernel, compiled lazily on first use."""
+    triton, tl = triton_modules()
 
-        @triton.jit
-        def _scatter_add_kernel(out_ptr, index_ptr, src_ptr, M, R, C, BLOCK_C: tl.constexpr):
-            # one program per source row (b, j): out[b, index[b, j]] += src[b, j]
-            row = tl.program_id(0)
-            b = row // R
-            dst = b.to(tl.int64) * M + tl.load(index_ptr + row)
-            for start in range(0, C, BLOCK_C):
-                c = start + tl.arange(0, BLOCK_C)
-                m = c < C
-                v = tl.load(src_ptr + row.to(tl.int64) * C + c, mask=m, other=0.0)
-                tl.atomic_add(out_ptr + dst * C + c, v.to(out_ptr.dtype.element_ty), mask=m)
+    @triton.jit
+    def _scatter_add_kernel(out_ptr, index_ptr, src_ptr, M, R, C, BLOCK_C: tl.constexpr):
+        # one program per source row (b, j): out[b, index[b, j]] += src[b, j]
+        row = tl.program_id(0)
+        b = row // R
+        dst = b.to(tl.int64) * M + tl.load(index_ptr + row)
+        for start in range(0, C, BLOCK_C):
+            c = start + tl.arange(0, BLOCK_C)
+            m = c < C
+            v = tl.load(src_ptr + row.to(tl.int64) * C + c, mask=m, other=0.0)
+            tl.atomic_add(out_ptr + dst * C + c, v.to(out_ptr.dtype.element_ty), mask=m)
 
-        _kernel = _scatter_add_kernel
-    return _kernel
+    return _scatter_add_kernel
 
 
 def tome_scatter_add_triton(dst, index, src):

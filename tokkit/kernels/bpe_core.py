@@ -1,0 +1,537 @@
+"""The numba building blocks of every merge loop: BPE training (`bpe`), parity-aware training (`bpe_parity`)
+and batch pair merging (`pair_merge`) each use these, and only these, for their data structures.
+
+- array growth: `grow`, `grow_rows`
+- a max-heap of (count, a, b) entries in three parallel arrays, with lazy deletion: `heap_*`
+- an open-addressing table pair -> slot, with the per-slot columns kept by its user: `pair_*`
+- per-pair word lists (which words hold a pair) in one pooled array: `word_list_*`, `touch`
+- the token table (bytes of each token id, and bytes -> id): `token_*`
+- the words: their state (`word_state`), their pairs before any merge (`count_word_pairs`), the merges made
+  (`record_merge`)
+- the word rewrite: `merge_in_word` applies a merge inside one word and lists the pair changes;
+  `apply_pair_changes` adds them to a pair table
+
+Helpers that run per merge or per pair occurrence are inlined at numba IR level (`inline="always"`): the
+merge loops then make no real calls that pass many arrays (each would cost reference counting and
+argument packing). Helpers that run a few times per training (rehash, heap build) are ordinary functions.
+Everything here works on bytes and ids only; the rules of each algorithm stay in its own module.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+# ------------------------------------------------------------------------------------------ array growth
+
+
+@nb.njit(cache=True, inline="always")
+def grow(arr, used, cap):
+    """arr (1-D) copied into a zeroed array of cap entries; only arr[:used] is kept."""
+    out = np.zeros(cap, arr.dtype)
+    out[:used] = arr[:used]
+    return out
+
+
+@nb.njit(cache=True)
+def grow_rows(arr, cols):
+    """arr (2-D, rows x cols0) copied into a zeroed rows x cols array, cols >= cols0."""
+    out = np.zeros((arr.shape[0], cols), arr.dtype)
+    out[:, :arr.shape[1]] = arr
+    return out
+
+
+# ------------------------------------------------------------------------------------------ max-heap
+# A heap of n entries in three parallel arrays: hc (count, int64), ha and hb (two ids). Best first: the
+# highest count, then the smallest ha, then the smallest hb. Entries are compared whole, so the order of pops
+# does not depend on the order of pushes. Users keep the heap lazy: an entry whose count is no longer current
+# is fixed when it reaches the top (`heap_pop_current`), so no decrease-key is needed.
+
+
+@nb.njit(cache=True, inline="always")
+def heap_before(hc, ha, hb, i, j):
+    """Entry i comes out before entry j."""
+    if hc[i] != hc[j]:
+        return hc[i] > hc[j]
+    if ha[i] != ha[j]:
+        return ha[i] < ha[j]
+    return hb[i] < hb[j]
+
+
+@nb.njit(cache=True, inline="always")
+def heap_swap(hc, ha, hb, i, j):
+    hc[i], hc[j] = hc[j], hc[i]
+    ha[i], ha[j] = ha[j], ha[i]
+    hb[i], hb[j] = hb[j], hb[i]
+
+
+@nb.njit(cache=True)
+def heap_sift_down(hc, ha, hb, n, i):
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            return
+        if child + 1 < n and heap_before(hc, ha, hb, child + 1, child):
+            child += 1
+        if not heap_before(hc, ha, hb, child, i):
+            return
+        heap_swap(hc, ha, hb, i, child)
+        i = child
+
+
+@nb.njit(cache=True)
+def heap_sift_up(hc, ha, hb, i):
+    while i > 0:
+        parent = (i - 1) // 2
+        if not heap_before(hc, ha, hb, i, parent):
+            return
+        heap_swap(hc, ha, hb, i, parent)
+        i = parent
+
+
+@nb.njit(cache=True)
+def heapify(hc, ha, hb, n):
+    """Make the first n entries a heap, bottom up in O(n)."""
+    for i in range(n // 2 - 1, -1, -1):
+        heap_sift_down(hc, ha, hb, n, i)
+
+
+@nb.njit(cache=True, inline="always")
+def heap_insert(hc, ha, hb, n, c, a, b):
+    """Add (c, a, b) where the caller guarantees room (n < capacity). Returns n + 1."""
+    hc[n] = c
+    ha[n] = a
+    hb[n] = b
+    heap_sift_up(hc, ha, hb, n)
+    return n + 1
+
+
+@nb.njit(cache=True, inline="always")
+def heap_push(hc, ha, hb, n, c, a, b):
+    """Add (c, a, b), doubling the arrays when they are full. Returns (hc, ha, hb, n + 1)."""
+    if n >= hc.shape[0]:
+        cap = max(2 * n, 16)
+        hc = grow(hc, n, cap)
+        ha = grow(ha, n, cap)
+        hb = grow(hb, n, cap)
+    return hc, ha, hb, heap_insert(hc, ha, hb, n, c, a, b)
+
+
+@nb.njit(cache=True, inline="always")
+def heap_pop(hc, ha, hb, n):
+    """Remove the best entry (n > 0). Returns (n - 1, c, a, b)."""
+    c = hc[0]
+    a = ha[0]
+    b = hb[0]
+    n -= 1
+    if n > 0:
+        hc[0] = hc[n]
+        ha[0] = ha[n]
+        hb[0] = hb[n]
+        heap_sift_down(hc, ha, hb, n, 0)
+    return n, c, a, b
+
+
+@nb.njit(cache=True, inline="always")
+def heap_pop_current(hc, ha, hb, n, keys, counts, group):
+    """Pop the best pair whose queued count is still its count in the pair table (keys, counts), the key
+    being `table_key(group, a, b)`. A stale entry goes back at its current count (dropped at zero).
+    Returns (n, found, c, a, b)."""
+    while n > 0:
+        n, c, a, b = heap_pop(hc, ha, hb, n)
+        cur = counts[pair_slot(keys, table_key(group, a, b))]
+        if c != cur:
+            if cur > 0:  # room: one entry was just taken out
+                n = heap_insert(hc, ha, hb, n, cur, a, b)
+            continue
+        return n, True, c, a, b
+    return n, False, np.int64(0), np.int32(0), np.int32(0)
+
+
+@nb.njit(cache=True)
+def pair_heap_build(keys, counts, hc, ha, hb):
+    """Fill the heap with (count, a, b) for every pair of the table with a positive count and heapify it;
+    the caller guarantees the room. Returns n."""
+    n = 0
+    for i in range(keys.shape[0]):
+        if keys[i] != -1 and counts[i] > 0:
+            hc[n] = counts[i]
+            ha[n] = pair_left(keys[i])
+            hb[n] = pair_right(keys[i])
+            n += 1
+    heapify(hc, ha, hb, n)
+    return n
+
+
+# ------------------------------------------------------------------------------------------ pair table
+# Open addressing with linear probing over `keys` (int64, a power of two in size, -1: empty). A pair of ids
+# (a, b) has the key a << 32 | b; parity training also keys (language g, a, b) as (g + 1) << 50 | a << 25 | b.
+# The user keeps its per-pair values in arrays indexed by the same slot (counts, word-list heads, marks),
+# and moves them with `move_to_slots` when the table is rehashed. The load stays under 70%.
+
+
+@nb.njit(cache=True, inline="always")
+def pair_key(a, b):
+    return (np.int64(a) << 32) | np.int64(b)
+
+
+@nb.njit(cache=True, inline="always")
+def pair_left(key):
+    return np.int32(key >> 32)
+
+
+@nb.njit(cache=True, inline="always")
+def pair_right(key):
+    return np.int32(key & 0xFFFFFFFF)
+
+
+@nb.njit(cache=True, inline="always")
+def group_pair_key(g, a, b):
+    """Key of pair (a, b) within group g >= 0; ids below 2**25."""
+    return (np.int64(g + 1) << 50) | (np.int64(a) << 25) | np.int64(b)
+
+
+@nb.njit(cache=True, inline="always")
+def table_key(group, a, b):
+    """pair_key(a, b) for group < 0, else group_pair_key(group, a, b)."""
+    if group < 0:
+        return pair_key(a, b)
+    return group_pair_key(group, a, b)
+
+
+@nb.njit(cache=True, inline="always")
+def pair_slot(keys, key):
+    """The slot holding key, or the empty slot where it would go."""
+    mask = keys.shape[0] - 1
+    # a multiplicative hash, its high bits folded onto the low ones that the mask keeps
+    x = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    i = np.int64((x ^ (x >> np.uint64(29))) & np.uint64(mask))
+    while keys[i] != -1 and keys[i] != key:
+        i = (i + 1) & mask
+    return i
+
+
+@nb.njit(cache=True, inline="always")
+def pair_insert(keys, key, used):
+    """Slot of key, claimed if new (the caller checked `pair_room`). Returns (slot, used)."""
+    j = pair_slot(keys, key)
+    if keys[j] == -1:
+        keys[j] = key
+        used += 1
+    return j, used
+
+
+@nb.njit(cache=True, inline="always")
+def pair_room(keys, used, need):
+    """Whether `need` more keys fit beside `used` under the 70% load (linear probing stays short)."""
+    return 10 * (used + need) <= 7 * keys.shape[0]
+
+
+@nb.njit(cache=True)
+def pair_rehash(keys, keep, need):
+    """The keys where `keep` is set, in a new table with room for `need` more (at least the old size).
+    Returns (new keys, dest: new slot of each old slot or -1, number kept)."""
+    live = 0
+    for i in range(keys.shape[0]):
+        if keep[i]:
+            live += 1
+    cap = keys.shape[0]
+    while 10 * (live + need) > 7 * cap:
+        cap *= 2
+    new_keys = np.full(cap, -1, np.int64)
+    dest = np.full(keys.shape[0], -1, np.int64)
+    for i in range(keys.shape[0]):
+        if keep[i]:
+            j = pair_slot(new_keys, keys[i])
+            new_keys[j] = keys[i]
+            dest[i] = j
+    return new_keys, dest, live
+
+
+@nb.njit(cache=True)
+def move_to_slots(col, dest, cap, fill):
+    """A per-slot column after `pair_rehash`: col[i] goes to slot dest[i]; new slots hold fill."""
+    out = np.full(cap, fill, col.dtype)
+    for i in range(dest.shape[0]):
+        if dest[i] != -1:
+            out[dest[i]] = col[i]
+    return out
+
+
+@nb.njit(cache=True)
+def pair_table_grow(keys, counts, heads, marks, nn, free, need, drop_spent):
+    """Rehash a pair table with columns counts (int64), heads (int32: first node of the pair's word list)
+    and marks (int32: step of the last touch) to room for `need` more pairs. drop_spent: drop the pairs whose
+    count fell to zero (no word holds them any more) and recycle their word lists onto `free`; parity
+    training keeps them (a pair of dev words only has a count of zero). Returns
+    (keys, counts, heads, marks, used, free)."""
+    keep = keys != -1
+    if drop_spent:
+        for i in range(keys.shape[0]):
+            if keep[i] and counts[i] <= 0:
+                keep[i] = False
+                free = word_list_recycle(nn, heads[i], free)
+    new_keys, dest, used = pair_rehash(keys, keep, need)
+    cap = new_keys.shape[0]
+    return (new_keys, move_to_slots(counts, dest, cap, 0), move_to_slots(heads, dest, cap, -1),
+            move_to_slots(marks, dest, cap, 0), used, free)
+
+
+@nb.njit(cache=True)
+def new_pair_table(cap):
+    """An empty pair table of cap slots (a power of two): (keys, counts, heads, marks) as in
+    `pair_table_grow`."""
+    return np.full(cap, -1, np.int64), np.zeros(cap, np.int64), np.full(cap, -1, np.int32), np.zeros(cap, np.int32)
+
+
+# ------------------------------------------------------------------------------------------ word lists
+# Each pair keeps a singly linked list of the words where it was created, in pooled arrays: nw[node] (int32,
+# word id) and nn[node] (int32, next node or -1); nused nodes are in use, and spent lists go onto a free
+# list (free: its first node, -1 when empty). A word may appear more than once or no longer hold the pair:
+# the merge loop skips it then (a per-word step mark, and the rewrite finds nothing).
+
+
+@nb.njit(cache=True, inline="always")
+def word_list_push(nw, nn, nused, free, head, w):
+    """Prepend word w to the list starting at head, on a recycled node when free != -1.
+    Returns (nw, nn, nused, free, new head)."""
+    if free != -1:
+        node = free
+        free = nn[free]
+    else:
+        if nused >= nw.shape[0]:
+            nw = grow(nw, nused, 2 * nw.shape[0])
+            nn = grow(nn, nused, 2 * nn.shape[0])
+        node = nused
+        nused += 1
+    nw[node] = w
+    nn[node] = head
+    return nw, nn, nused, free, node
+
+
+@nb.njit(cache=True, inline="always")
+def word_list_recycle(nn, head, free):
+    """Put the whole list starting at head onto the free list. Returns the new free head."""
+    node = head
+    while node != -1:
+        nxt = nn[node]
+        nn[node] = free
+        free = node
+        node = nxt
+    return free
+
+
+@nb.njit(cache=True, inline="always")
+def touch(marks, slot, step, touched, nt):
+    """Note slot once per step (touched[:nt]), so that its queue entry is refreshed when the step ends.
+    Returns (touched, nt)."""
+    if marks[slot] != step:
+        marks[slot] = step
+        if nt >= touched.shape[0]:
+            touched = grow(touched, nt, 2 * nt)
+        touched[nt] = slot
+        nt += 1
+    return touched, nt
+
+
+# ------------------------------------------------------------------------------------------ token table
+# Token t's bytes are tok_pool[tok_off[t]:tok_off[t] + tok_len[t]] (uint8 pool, int64 offsets, int32
+# lengths; length -1: a special token no merge can spell). A hash of the bytes -> id (th: uint64 hashes,
+# tid: int32 ids or -1, size tmask + 1) finds a merge result that already exists, which keeps its id as in
+# Hugging Face's trainer.
+
+
+@nb.njit(cache=True, inline="always")
+def token_hash(pool, start, n):
+    """FNV-1a of pool[start:start + n]."""
+    h = np.uint64(0xCBF29CE484222325)
+    for k in range(start, start + n):
+        h = (h ^ np.uint64(pool[k])) * np.uint64(0x100000001B3)
+    return h
+
+
+@nb.njit(cache=True)
+def token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok):
+    """Room for cap_tok tokens, the pool bytes in use, and the bytes -> id hash of the first n_tokens.
+    Returns (tok_off, tok_len, pool_used, th, tid, tmask)."""
+    if tok_off.shape[0] < cap_tok:
+        tok_off = grow(tok_off, n_tokens, cap_tok)
+        tok_len = grow(tok_len, n_tokens, cap_tok)
+    pool_used = 0
+    for t in range(n_tokens):
+        if tok_len[t] > 0:
+            pool_used = max(pool_used, tok_off[t] + tok_len[t])
+    tcap = 16
+    while tcap < 4 * cap_tok:
+        tcap *= 2
+    tmask = tcap - 1
+    th = np.zeros(tcap, np.uint64)
+    tid = np.full(tcap, -1, np.int32)
+    for t in range(n_tokens):
+        if tok_len[t] > 0:
+            h = token_hash(tok_pool, tok_off[t], tok_len[t])
+            i = np.int64(h >> np.uint64(20)) & tmask
+            while tid[i] != -1:
+                i = (i + 1) & tmask
+            th[i] = h
+            tid[i] = t
+    return tok_off, tok_len, pool_used, th, tid, tmask
+
+
+@nb.njit(cache=True, inline="always")
+def token_concat(tok_pool, tok_off, tok_len, pool_used, a, b):
+    """Spell a + b after the used part of the pool; the bytes stay uncommitted until `token_id` keeps
+    them (superword training may still reject the merge). Returns (tok_pool, n_new)."""
+    la = tok_len[a]
+    lb = tok_len[b]
+    n_new = la + lb
+    if pool_used + n_new > tok_pool.shape[0]:
+        tok_pool = grow(tok_pool, pool_used, max(2 * tok_pool.shape[0], pool_used + n_new + 1024))
+    tok_pool[pool_used:pool_used + la] = tok_pool[tok_off[a]:tok_off[a] + la]
+    tok_pool[pool_used + la:pool_used + n_new] = tok_pool[tok_off[b]:tok_off[b] + lb]
+    return tok_pool, n_new
+
+
+@nb.njit(cache=True, inline="always")
+def token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask):
+    """Id of the token spelled by the n_new bytes at pool_used: an existing token with the same bytes keeps
+    its id; otherwise a new id, committing the bytes. Returns (t, n_tokens, pool_used)."""
+    h = token_hash(tok_pool, pool_used, n_new)
+    i = np.int64(h >> np.uint64(20)) & tmask
+    t = -1
+    while tid[i] != -1:
+        u = tid[i]
+        if th[i] == h and tok_len[u] == n_new:
+            same = True
+            for k in range(n_new):
+                if tok_pool[tok_off[u] + k] != tok_pool[pool_used + k]:
+                    same = False
+                    break
+            if same:
+                t = u
+                break
+        i = (i + 1) & tmask
+    if t == -1:
+        t = n_tokens
+        n_tokens += 1
+        tok_off[t] = pool_used
+        tok_len[t] = n_new
+        pool_used += n_new
+        th[i] = h
+        tid[i] = t
+    return t, n_tokens, pool_used
+
+
+# ------------------------------------------------------------------------------------------ words
+# Word w's symbols are sym[wstart[w]:wstart[w] + wlen[w]] (int32 ids, rewritten in place, so words only
+# shrink); wcount[w] (int64) is its weight.
+
+
+@nb.njit(cache=True)
+def word_state(wstart):
+    """Per-word state of a merge loop: wlen (int32 current lengths), wmark (int32, the step that last
+    rewrote the word) and changes (the buffer `merge_in_word` fills, room for the longest word)."""
+    n_words = wstart.shape[0] - 1
+    wlen = np.empty(n_words, np.int32)
+    max_len = 0
+    for w in range(n_words):
+        wlen[w] = wstart[w + 1] - wstart[w]
+        max_len = max(max_len, wlen[w])
+    return wlen, np.zeros(n_words, np.int32), np.empty((2 * max_len + 2, 4), np.int32)
+
+
+@nb.njit(cache=True)
+def count_word_pairs(sym, wstart, wlen, wcount, uncounted, keys, counts, heads, marks, used, nw, nn, nused,
+                     drop_spent):
+    """Enter every adjacent pair of every word into a pair table (growing it as pairs appear: distinct pairs
+    are far fewer than pair occurrences), with the word on the pair's list; the counts are weighted by
+    wcount, except for words where uncounted[w] is set (parity's dev words). Returns
+    (keys, counts, heads, marks, used, nw, nn, nused)."""
+    free = -1  # fresh nodes only: before any merge no list is spent
+    for w in range(wcount.shape[0]):
+        s = wstart[w]
+        for k in range(s, s + wlen[w] - 1):
+            if not pair_room(keys, used, 1):
+                keys, counts, heads, marks, used, free = pair_table_grow(keys, counts, heads, marks, nn, free,
+                                                                         keys.shape[0] // 2, drop_spent)
+            i, used = pair_insert(keys, pair_key(sym[k], sym[k + 1]), used)
+            if not uncounted[w]:
+                counts[i] += wcount[w]
+            if heads[i] == -1 or nw[heads[i]] != w:
+                nw, nn, nused, free, node = word_list_push(nw, nn, nused, free, heads[i], w)
+                heads[i] = node
+    return keys, counts, heads, marks, used, nw, nn, nused
+
+
+@nb.njit(cache=True, inline="always")
+def record_merge(ma, mb, mt, mg, nm, a, b, t, g):
+    """Merge number nm: (ma[nm], mb[nm]) -> mt[nm], chosen for group mg[nm] (-1: none), doubling the int32
+    arrays when full. Returns (ma, mb, mt, mg, nm + 1)."""
+    if nm >= ma.shape[0]:
+        ma = grow(ma, nm, 2 * nm)
+        mb = grow(mb, nm, 2 * nm)
+        mt = grow(mt, nm, 2 * nm)
+        mg = grow(mg, nm, 2 * nm)
+    ma[nm] = a
+    mb[nm] = b
+    mt[nm] = t
+    mg[nm] = g
+    return ma, mb, mt, mg, nm + 1
+
+
+# ------------------------------------------------------------------------------------------ word rewrite
+
+
+@nb.njit(cache=True, inline="always")
+def merge_in_word(sym, start, end, a, b, t, changes):
+    """Rewrite the word sym[start:end] (int32 ids) in place, replacing each (a, b) by t left to right,
+    non-overlapping ("a a a" under (a, a) becomes "t a"). Each replacement changes the pairs beside it:
+    the pair (left neighbour, a) becomes (left neighbour, t) and (b, right neighbour) becomes
+    (t, right neighbour). These go to changes (int32, rows of (old left, old right, new left, new right),
+    at least 2 * (end - start) rows) in the order they happen. Returns (new end, number of changes)."""
+    nch = 0
+    out = start
+    k = start
+    while k < end:
+        if k + 1 < end and sym[k] == a and sym[k + 1] == b:
+            if out > start:
+                x = sym[out - 1]  # t itself after an earlier replacement: "a b a b" -> (t, a) -> (t, t)
+                changes[nch, 0] = x
+                changes[nch, 1] = a
+                changes[nch, 2] = x
+                changes[nch, 3] = t
+                nch += 1
+            if k + 2 < end:
+                y = sym[k + 2]
+                changes[nch, 0] = b
+                changes[nch, 1] = y
+                changes[nch, 2] = t
+                changes[nch, 3] = y
+                nch += 1
+            sym[out] = t
+            out += 1
+            k += 2
+        else:
+            sym[out] = sym[k]
+            out += 1
+            k += 1
+    return out, nch
+
+
+@nb.njit(cache=True, inline="always")
+def apply_pair_changes(keys, counts, heads, marks, used, nw, nn, nused, free, touched, nt, changes, nch, w,
+                       weight, step, count):
+    """Apply the pair changes of word w (from `merge_in_word`) to a pair table: each new pair gets w on its
+    word list, and with count set the old pair loses and the new pair gains `weight` (w's count), the new
+    pair being touched for the queue. The caller checked `pair_room` for the new pairs.
+    Returns (used, nw, nn, nused, free, touched, nt)."""
+    for row in range(nch):
+        j, used = pair_insert(keys, pair_key(changes[row, 2], changes[row, 3]), used)
+        if heads[j] == -1 or nw[heads[j]] != w:
+            nw, nn, nused, free, node = word_list_push(nw, nn, nused, free, heads[j], w)
+            heads[j] = node
+        if count:
+            counts[pair_slot(keys, pair_key(changes[row, 0], changes[row, 1]))] -= weight
+            counts[j] += weight
+            touched, nt = touch(marks, j, step, touched, nt)
+    return used, nw, nn, nused, free, touched, nt
