@@ -44,7 +44,7 @@ def build(force: bool = typer.Option(False, "--force", help="Rebuild even if the
     failed = path.with_name(path.name + ".failed")
     failed.unlink(missing_ok=True)  # an explicit build retries a failed one
     t = time.perf_counter()
-    aot.build(path)
+    aot.build(path, quiet=quiet or as_json)
     seconds = round(time.perf_counter() - t, 1)
     if as_json:
         print_json(dict(module=str(path), seconds=seconds))

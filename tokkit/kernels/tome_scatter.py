@@ -105,6 +105,5 @@ def tome_scatter_add(dst, index, src, *, backend: str = "auto"):
         return tome_scatter_add_reference(dst, index, src)
     if _Fn is None:
         _Fn = _autograd_fn()
-    import torch
 
     return _Fn.apply(dst, _check(dst, index, src), src)

@@ -208,7 +208,7 @@ def train_bpe(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: 
     """
     check_engine(engine)
     if engine == "native":
-        prepare_kernels()  # a first compile is not training time
+        prepare_kernels(quiet=quiet)  # a first compile is not training time
     timer = Timer()
     V = resolve_vocab_size(vocab_size, pow2)
     specials = check_special_tokens(special_tokens)

@@ -271,17 +271,12 @@ def estimate_memory(n_bytes: int, *, per_line: bool = True, threads: int | None 
     return dict(bytes=runtime + text + words, distinct_words=distinct, runtime=runtime, text=text, words=words)
 
 
-def prepare_kernels() -> None:
-    """Load (or compile) the counting and merge kernels now, so that their compile time stays out of a
-    training's timings."""
+def prepare_kernels(*, quiet: bool = True) -> None:
+    """Load (or, once per installation, compile) the training kernels now, so that their compile time stays
+    out of a training's timings; unless quiet, a first compile says so and shows a progress line."""
     from ..kernels import aot
 
-    prepare = getattr(aot, "prepare", None)
-    if prepare is not None:
-        prepare()
-    else:
-        for name in ("count_into", "merge_into", "table_words", "bpe_train"):
-            kernel(name)
+    aot.prepare(quiet=quiet)
 
 
 def token_table(tokens: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -487,7 +482,7 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
     characters). The corpus must supply vocab_size tokens, else InputError, unless allow_smaller."""
     from .bpe import fit_bytelevel
 
-    prepare_kernels()
+    prepare_kernels(quiet=quiet)
     t0 = time.perf_counter()
     if pre_tokenizer is None:
         pre_tokenizer = load_merges(resume)[2] if resume is not None else None

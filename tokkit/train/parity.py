@@ -15,7 +15,7 @@ from .._progress import progress
 from ..errors import InputError
 from ..kernels.aot import kernel
 from ..kernels.split_patterns import check_pattern
-from .native import NativeBPE, base_tokens, byte_ids, count_corpus, token_table
+from .native import NativeBPE, base_tokens, byte_ids, count_corpus, prepare_kernels, token_table
 
 
 def train_parity(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[str]], *,
@@ -32,6 +32,7 @@ def train_parity(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[
     The merges stop early when no pair is left (or none reaches min_frequency): small parallel corpora run
     out long before a usual vocabulary size. That raises InputError naming how many merges there were,
     unless allow_smaller, which keeps the smaller vocabulary."""
+    prepare_kernels(quiet=quiet)  # a first compile is not training time
     bpe_train_parity = kernel("bpe_train_parity")
 
     t0 = time.perf_counter()

@@ -45,7 +45,7 @@ def train_superword(corpus: Any, out: str | os.PathLike | None = None, *, vocab_
     when the corpus cannot supply `transition` tokens to stage 1 or vocab_size in all, unless
     allow_smaller."""
     check_engine(engine)
-    prepare_kernels()
+    prepare_kernels(quiet=quiet)
     timer = Timer()
     V = resolve_vocab_size(vocab_size, pow2)
     specials = check_special_tokens(special_tokens)
