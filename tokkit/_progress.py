@@ -23,12 +23,20 @@ def progress(description: str, total: float | None = None, *, quiet: bool = Fals
         yield _Null()
         return
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
 
     console = Console(file=sys.stderr)
-    columns = [TextColumn("[progress.description]{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn(), TimeRemainingColumn()]
+    # counts of whole things (merges, files) without decimals; amounts (MB) with one
+    fmt = ",.1f" if unit == "MB" else ",.0f"
+    suffix = f" {unit}" if unit else ""
+    if total is None:  # open-ended work (a compile, a stream of documents): what is done so far, and time
+        columns = [SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
+                   TextColumn(f"{{task.completed:{fmt}}}{suffix}" if unit else ""), TimeElapsedColumn()]
+    else:
+        columns = [TextColumn("[progress.description]{task.description}"), BarColumn(),
+                   TextColumn(f"{{task.completed:{fmt}}}/{{task.total:{fmt}}}{suffix}"), TimeElapsedColumn(),
+                   TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(description, total=total)
 
