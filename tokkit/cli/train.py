@@ -65,10 +65,16 @@ def _word_counts(counts: Optional[str], wordfreq: Optional[str], prefix_space: b
     return {(" " + w if prefix_space else w): c for w, c in table.items()}
 
 
-@train_app.command("bpe")
-@guarded
-@deprecated(_SPECIAL_TOKENS_ALIAS, Alias("--terms", "terms_file", "--terms-file FILE (or repeatable --term)"))
-@corpus_options
+def _train_verb(name: str, *aliases: Alias):
+    """A `tokkit train <name>` verb over documents: the corpus options, errors as one line, and the old
+    --special-tokens spelling (plus the verb's own old spellings) as hidden aliases."""
+    def deco(fn):
+        return train_app.command(name)(guarded(deprecated(_SPECIAL_TOKENS_ALIAS, *aliases)(corpus_options(fn))))
+
+    return deco
+
+
+@_train_verb("bpe", Alias("--terms", "terms_file", "--terms-file FILE (or repeatable --term)"))
 def bpe(
     corpus: Corpus = None,
     out: Out = ...,
@@ -116,10 +122,7 @@ def bpe(
     _summary(out, as_json, quiet)
 
 
-@train_app.command("char")
-@guarded
-@deprecated(_SPECIAL_TOKENS_ALIAS)
-@corpus_options
+@_train_verb("char")
 def char(
     corpus: Corpus = None,
     out: Out = ...,
@@ -154,11 +157,8 @@ def _need(corpus):
     return corpus
 
 
-@train_app.command("superword")
-@guarded
-@deprecated(_SPECIAL_TOKENS_ALIAS, Alias("--max-words", "max_token_words", "--max-token-words", int,
+@_train_verb("superword", Alias("--max-words", "max_token_words", "--max-token-words", int,
                                          Optional[int]))
-@corpus_options
 def superword(
     corpus: Corpus = None,
     out: Out = ...,
@@ -192,10 +192,7 @@ def superword(
     _summary(out, as_json, quiet)
 
 
-@train_app.command("spm")
-@guarded
-@deprecated(_SPECIAL_TOKENS_ALIAS)
-@corpus_options
+@_train_verb("spm")
 def spm(
     corpus: Corpus = None,
     out: Out = ...,
