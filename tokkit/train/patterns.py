@@ -30,7 +30,9 @@ def term_branch(terms: Sequence[str], *, flavour: str = "oniguruma") -> str:
     term wins where one is a prefix of another. flavour: "oniguruma" (for `tokenizers.Regex`) or "regex"
     (Python's `regex` module); both match the same pieces.
     """
-    escape = onig_escape if flavour == "oniguruma" else regex_escape
+    if flavour == "regex":
+        return "(?: ?" + _term_trie(terms) + ")"
+    escape = onig_escape
     parts = []
     for t in sorted(terms, key=lambda t: (-len(t), t)):
         body = escape(t)
@@ -40,6 +42,32 @@ def term_branch(terms: Sequence[str], *, flavour: str = "oniguruma") -> str:
             body += r"(?![\p{L}\p{N}])"
         parts.append(body)
     return "(?: ?(?:" + "|".join(parts) + "))"
+
+
+_WORD_START, _WORD_END = r"(?<![\p{L}\p{N}])", r"(?![\p{L}\p{N}])"
+
+
+def _term_trie(terms: Sequence[str]) -> str:
+    """The terms as one trie-shaped alternation for the `regex` module: the same matches as the flat
+    alternation (at one position only terms that are prefixes of each other can match, and the trie tries
+    the longer first), but a position that starts no term is rejected after one character instead of one
+    attempt per term, which made the flat branch ~9x slower than the split without terms."""
+    trie: dict = {}
+    for t in set(terms):
+        node = trie
+        for c in t:
+            node = node.setdefault(c, {})
+        # where a term ends; one ending in a letter or digit must not continue a word
+        node[""] = _WORD_END if t[-1].isalnum() else ""
+
+    def emit(node: dict, first: bool) -> str:
+        alts = [(_WORD_START if first and c.isalnum() else "") + regex_escape(c) + emit(node[c], False)
+                for c in sorted(k for k in node if k)]
+        if "" in node:  # after every longer continuation: the longest term wins
+            alts.append(node[""])
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(trie, True)
 
 
 def split_pattern(pre_tokenizer: str, *, split_digits: bool = False, terms: Sequence[str] = (),
