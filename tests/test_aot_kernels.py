@@ -143,9 +143,9 @@ def test_training_process_does_not_load_numba(compiled, tmp_path):
     code = """
 import json, sys
 from tokkit.train.native import train_native
-m = train_native(["the cat sat on the mat", "the dog sat"] * 50, vocab_size=300, quiet=True)
+m = train_native(["the cat sat on the mat", "the dog sat"] * 50, vocab_size=271, quiet=True)
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-print(json.dumps(dict(numba="numba" in sys.modules, llvmlite="llvmlite" in sys.modules, merges=len(m.merges),
+print(json.dumps(dict(numba="numba" in sys.modules, llvmlite="llvmlite" in sys.modules, merges=len(m.bpe.merges),
                       hwm_mb=int(hwm) / 1024)))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -160,16 +160,16 @@ def test_same_tokenizer_from_compiled_and_jit_kernels(compiled):
     from tokkit.train.native import train_native
 
     texts = ["Le chat est sur le tapis.", "The cat's on the mat; 12345 cats!", "猫はマットの上にいる"] * 20
-    a = train_native(texts, vocab_size=400, quiet=True)
+    a = train_native(texts, vocab_size=400, quiet=True, allow_smaller=True)
     saved = dict(aot._kernels)
     try:
         aot._kernels.clear()
         aot._kernels.update({n: jit(n) for n in aot.SPECS})
-        b = train_native(texts, vocab_size=400, quiet=True)
+        b = train_native(texts, vocab_size=400, quiet=True, allow_smaller=True)
     finally:
         aot._kernels.clear()
         aot._kernels.update(saved)
-    assert a.merges == b.merges and a.tokens == b.tokens
+    assert a.bpe.merges == b.bpe.merges and a.bpe.tokens == b.bpe.tokens
 
 
 @pytest.fixture
