@@ -115,16 +115,10 @@ tokkit.train_superword(all_train, WORK / "superword", vocab_size=MULTI_VOCAB, sp
                        transition=int(MULTI_VOCAB * 0.8))
 timings["superword"] = time.perf_counter() - t0
 toks["superword"] = tokkit.load_tokenizer(WORK / "superword", name="superword")
-try:
-    train_parity = tokkit.train_parity_native
-except AttributeError:
-    train_parity = None
-    print("the parity-aware objective (tokkit.train_parity_native) is not available in this build: skipped")
-if train_parity is not None:
-    t0 = time.perf_counter()
-    train_parity(train, dev, vocab_size=MULTI_VOCAB, pattern="gpt4o", out_dir=str(WORK / "parity"), quiet=True)
-    timings["parity"] = time.perf_counter() - t0
-    toks["parity"] = tokkit.load_tokenizer(WORK / "parity", name="parity")
+t0 = time.perf_counter()
+tokkit.train_parity(train, dev, vocab_size=MULTI_VOCAB, pre_tokenizer="gpt4o", out=WORK / "parity")
+timings["parity"] = time.perf_counter() - t0
+toks["parity"] = tokkit.load_tokenizer(WORK / "parity", name="parity")
 print("training: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
 
 # %%
