@@ -432,8 +432,8 @@ def insert_delete_gate(model, layer: int = 3, *, k: float = -30.0, threshold: fl
     `layer` is numbered as MrT5's delete_gate_layer (0-based; default 3, MrT5's): the gate reads the output
     of block layer-1, and blocks layer.. see its key bias (soft mode) or only the kept tokens (hard mode:
     the encoder output is shorter; `gate.last` and `model.encoder.delete_gate_state.index` map it back). The
-    decoder's cross-attention sees the same. (Before tokkit 0.x `layer=k` put the gate after block k, which is
-    `layer=k+1` now.) The keywords are DeleteGate's.
+    decoder's cross-attention sees the same. (Earlier tokkit put the gate after block `layer`: old `layer=k`
+    is `layer=k+1` now.) The other keywords are DeleteGate's.
 
     Returns the gate (also at model.encoder.delete_gate). Train with `loss = out.loss + gate.penalty()`."""
     enc, dec = _find_stacks(model)
