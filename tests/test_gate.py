@@ -383,3 +383,18 @@ def test_per_sequence_penalty_weights_each_sequence_by_its_own_rate():
     w = 0.2 + (0.5 - rate)
     expect = ((out.gate * out.mask).sum(1) / n * w).mean()
     assert torch.allclose(pen, expect) and float(w[0]) < 0 < float(w[1])
+
+
+def test_gumbel_noise_only_while_training_and_regularizer_delay():
+    torch.manual_seed(0)
+    gate = DeleteGate(8, gumbel_noise=True)
+    h = torch.randn(2, 6, 8)
+    assert not torch.equal(gate.train()(h).gate, gate(h).gate)      # noisy logits in training (MrT5)
+    assert torch.equal(gate.eval()(h).gate, gate(h).gate)
+    gate = DeleteGate(8, target_rate=0.5, regularizer_delay=2, kp=5.0, ki=0.0, beta=0.0)
+    for _ in range(2):                      # MrT5: no regulariser and no controller step during the delay
+        gate(h)
+        assert float(gate.penalty().detach()) == 0.0 and gate.alpha == 0.0
+    gate(h)
+    gate.penalty()
+    assert gate.alpha > 0
