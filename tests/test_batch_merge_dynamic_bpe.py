@@ -192,7 +192,7 @@ def test_non_ascii_whitespace_as_the_original_at_run_out(gpt2, ntrex_fra, batch)
     texts = ntrex_fra[batch * 32:(batch + 1) * 32]
     assert any("\u00a0" in t for t in texts)
     ids, words = tokenize_with_words(gpt2, texts, mode="word", max_length=128)
-    res, ob = _check_exact(gpt2, ids, DynamicBPEOracle(), "word")
+    _check_exact(gpt2, ids, DynamicBPEOracle(), "word")
     # the fixed word ids (whitespace="original") stay within 0.5% of the original's length at 400 merges
     ob400, _ = DynamicBPEOracle().run(_tokens(gpt2, ids), 400)
     want = sum(map(len, ob400))
@@ -233,7 +233,7 @@ def test_special_tokens_marked_for_tokkit_tokenizers(tokenizers_dir):
     from tokkit.tokenizer import load_tokenizer
 
     tok = load_tokenizer(tokenizers_dir / "gpt2")
-    (ids,), (w,) = tokenize_with_words(tok, "end.<|endoftext|>Next doc")
+    (_,), (w,) = tokenize_with_words(tok, "end.<|endoftext|>Next doc")
     assert w[0] == w[1] >= 0 and w[2] == -1 and 0 <= w[3] != w[4]
 
 
@@ -244,7 +244,7 @@ def test_sentence_mode_as_the_original(gpt2, udhr, lang):
     (179 tokens at run-out on English vs the original's ~5,500); that behaviour is mode="sequence" now."""
     texts = udhr.texts(lang)[:32]
     ids, words = tokenize_with_words(gpt2, texts, mode="sentence", max_length=128)
-    res, ob = _check_exact(gpt2, ids, DynamicBPEOracle(mode="sentence"), "sentence")
+    _, ob = _check_exact(gpt2, ids, DynamicBPEOracle(mode="sentence"), "sentence")
     fixed = merge_batch(ids, words, min_count=1, vocab_size=gpt2.get_vocab_size())
     seqs, _ = _strings(fixed, gpt2)
     assert seqs == ob                       # the fixed word ids agree on this text at run-out
@@ -273,7 +273,7 @@ def test_pretokens_mode_at_run_out(gpt2, udhr, lang):
     tokkit's pre-token word ids never do. DynamicBPERule(tok, "pretokens") gives the original exactly."""
     texts = udhr.texts(lang)[:32]
     ids, words = tokenize_with_words(gpt2, texts, mode="pretokens", max_length=128)
-    res, ob = _check_exact(gpt2, ids, DynamicBPEOracle(gpt2.pre_tokenizer), "pretokens")
+    _, ob = _check_exact(gpt2, ids, DynamicBPEOracle(gpt2.pre_tokenizer), "pretokens")
     fixed = merge_batch(ids, words, min_count=1, vocab_size=gpt2.get_vocab_size())
     # never across pre-tokens: every output token lies inside one pre-token
     for seg, w in zip(fixed.segments, words):

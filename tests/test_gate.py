@@ -120,8 +120,8 @@ def test_bad_arguments():
         DeleteGate(4, target_rate=1.5)
     with pytest.raises(InputError, match="attention_mask"):
         DeleteGate(4)(torch.randn(1, 3, 4), torch.ones(1, 4))
-    for kw, msg in [(dict(norm="batch"), "norm"), (dict(init="zeros"), "init"), (dict(threshold=-40), "threshold"),
-                    (dict(on_all_deleted="skip"), "on_all_deleted"), (dict(regularizer_delay=-1), "delay")]:
+    for kw, msg in [({"norm": "batch"}, "norm"), ({"init": "zeros"}, "init"), ({"threshold": -40}, "threshold"),
+                    ({"on_all_deleted": "skip"}, "on_all_deleted"), ({"regularizer_delay": -1}, "delay")]:
         with pytest.raises(InputError, match=msg):
             DeleteGate(4, **kw)
 
