@@ -58,6 +58,8 @@ class Config:
     init: str = "mrt5"                  # norm="layer", init="keep_all", keep_hard_bias=True,
     keep_hard_bias: bool = False        # on_all_deleted="keep_best"
     on_all_deleted: str = "raise"
+    gumbel_noise: bool = False          # MrT5's use_gumbel_noise
+    regularizer_delay: int = 0          # MrT5's regularizer_delay (gate steps without the regulariser)
     alpha_min: float = -1.0             # two-sided: MrT5 clamps at 0 (see the note)
     ki: float = 2e-3                    # MrT5 uses ~1e-5 over many thousands of steps; this run has hundreds
     eval_batches: int = 2
@@ -326,7 +328,8 @@ def run(cfg: Config, udhr_dir, out_dir=None, log=print):
         model = copy.deepcopy(base)
         gate = insert_delete_gate(model, layer=cfg.gate_layer, target_rate=target, kp=cfg.kp, ki=cfg.ki,
                                   alpha_min=cfg.alpha_min, norm=cfg.norm, init=cfg.init,
-                                  keep_hard_bias=cfg.keep_hard_bias, on_all_deleted=cfg.on_all_deleted)
+                                  keep_hard_bias=cfg.keep_hard_bias, on_all_deleted=cfg.on_all_deleted,
+                                  gumbel_noise=cfg.gumbel_noise, regularizer_delay=cfg.regularizer_delay)
         hist, secs = train(model, cfg, cfg.gate_steps, train_t, codes, random.Random(cfg.seed + 1), vocab,
                            gate=gate, log=log, tag=f"gate {target:.0%}")
         ev = evaluate(model, cfg, held_t, codes, script, vocab, gate=gate)
@@ -372,7 +375,8 @@ def table(result) -> str:
                   "sequence's best token and goes on): " + ", ".join(
                       f"{r['target']:.0%}: {r.get('all_deleted_train_steps', 0)} train / "
                       f"{r.get('all_deleted_eval_batches', 0)} held-out (one language each)" for r in rows)]
-    gate_cfg = {k: cfg[k] for k in ("gate_layer", "norm", "init", "keep_hard_bias", "on_all_deleted") if k in cfg}
+    gate_cfg = {k: cfg[k] for k in ("gate_layer", "norm", "init", "keep_hard_bias", "on_all_deleted", "gumbel_noise",
+                                    "regularizer_delay", "per_sequence") if k in cfg}
     if gate_cfg:
         lines += ["", "Gate: " + ", ".join(f"{k}={v}" for k, v in gate_cfg.items())]
     lines += ["", "Deletion rate per script (held out):", "",
@@ -408,6 +412,8 @@ def main(argv=None):
     ap.add_argument("--threads", type=int)
     ap.add_argument("--per-sequence", type=float, help="per-sequence rate term weight (0: MrT5's batch-level rate only)")
     ap.add_argument("--seed", type=int)
+    ap.add_argument("--gumbel-noise", action="store_true", default=None, help="MrT5's Gumbel noise on the gate logits")
+    ap.add_argument("--regularizer-delay", type=int, help="MrT5's regularizer_delay, in gate-training steps")
     ap.add_argument("--table", metavar="JSON", help="only rewrite the markdown table from a results json")
     a = ap.parse_args(argv)
     if a.table:
@@ -420,7 +426,7 @@ def main(argv=None):
         a.out = (tempfile.mkdtemp(prefix="tokkit-mrt5-smoke-") if a.smoke
                  else os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     cfg = Config(**SMOKE) if a.smoke else Config()
-    for k in ("pre_steps", "gate_steps", "threads", "seed", "per_sequence"):
+    for k in ("pre_steps", "gate_steps", "threads", "seed", "per_sequence", "gumbel_noise", "regularizer_delay"):
         if getattr(a, k) is not None:
             setattr(cfg, k, getattr(a, k))
     if a.targets:
