@@ -139,7 +139,7 @@ class DynamicBPERule:
     def __init__(self, tokenizer, mode: str = "word"):
         if mode not in ("word", "sentence", "pretokens"):
             raise InputError(f"DynamicBPERule: mode must be 'word', 'sentence' or 'pretokens', got {mode!r}")
-        enc = _Encoder(tokenizer, False)
+        enc = _Encoder(getattr(tokenizer, "engine", tokenizer), False)     # tokkit's loaded tokenizers wrap one
         if enc.hf is None:
             raise InputError("DynamicBPERule needs a Hugging Face byte-level tokenizer (tokenizers.Tokenizer, a "
                              "transformers fast tokenizer or one tokkit loads from tokenizer.json)")
