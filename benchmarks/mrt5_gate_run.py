@@ -40,7 +40,7 @@ class Config:
     heads: int = 4
     enc_layers: int = 6
     dec_layers: int = 1
-    gate_layer: int = 1                 # gate after encoder block 1 (0-based): 4 of 6 blocks see fewer tokens
+    gate_layer: int = 2                 # MrT5's delete_gate_layer: gate in front of block 2, 4 of 6 see fewer tokens
     seq_len: int = 96                   # input bytes per example
     batch: int = 16
     pre_steps: int = 300
@@ -54,6 +54,12 @@ class Config:
     targets: list = field(default_factory=lambda: [0.0, 0.3, 0.5, 0.7])
     kp: float = 0.5
     per_sequence: float = 0.0           # >0: per-sequence rate term (DeleteGate.penalty), not MrT5
+    norm: str = "rms"                   # the gate's defaults are MrT5's (DeleteGate); tokkit's earlier gate was
+    init: str = "mrt5"                  # norm="layer", init="keep_all", keep_hard_bias=True,
+    keep_hard_bias: bool = False        # on_all_deleted="keep_best"
+    on_all_deleted: str = "raise"
+    gumbel_noise: bool = False          # MrT5's use_gumbel_noise
+    regularizer_delay: int = 0          # MrT5's regularizer_delay (gate steps without the regulariser)
     alpha_min: float = -1.0             # two-sided: MrT5 clamps at 0 (see the note)
     ki: float = 2e-3                    # MrT5 uses ~1e-5 over many thousands of steps; this run has hundreds
     eval_batches: int = 2
@@ -65,7 +71,7 @@ class Config:
     languages: list = field(default_factory=lambda: list(LANGUAGES))
 
 
-SMOKE = dict(d_model=32, d_ff=64, heads=2, enc_layers=3, dec_layers=1, gate_layer=0, seq_len=48, batch=4,
+SMOKE = dict(d_model=32, d_ff=64, heads=2, enc_layers=3, dec_layers=1, gate_layer=1, seq_len=48, batch=4,
              time_seq_len=64,
              pre_steps=3, gate_steps=3, eval_batches=1, time_batch=4, time_repeats=1, targets=[0.0, 0.5],
              languages=["eng", "rus", "cmn_hans", "hin"])
@@ -180,6 +186,8 @@ def lr_at(step, total, base, warmup=30):
 def train(model, cfg, steps, texts, codes, rng, vocab, gate=None, log=None, tag=""):
     import torch
 
+    from tokkit.errors import InputError
+
     model.train()
     gate_params = list(gate.parameters()) if gate is not None else []
     gid = {id(p) for p in gate_params}
@@ -191,9 +199,21 @@ def train(model, cfg, steps, texts, codes, rng, vocab, gate=None, log=None, tag=
     opt = torch.optim.AdamW(groups, weight_decay=0.0)
     t0 = time.perf_counter()
     hist = []
+    all_deleted = 0
     for step in range(steps):
         x, m, y, _ = make_batch(texts, codes, cfg, rng, vocab)
-        out = model(input_ids=x, attention_mask=m, labels=y)
+        try:
+            out = model(input_ids=x, attention_mask=m, labels=y)
+        except InputError as e:
+            # MrT5 stops here (every token of the batch deleted); note it and go on keeping each sequence's
+            # best token, so the run still reports where the rate went
+            if gate is None or gate.on_all_deleted != "raise":
+                raise
+            all_deleted += 1
+            if log:
+                log(f"{tag} step {step + 1}: {e}; continuing with on_all_deleted='keep_best'")
+            gate.on_all_deleted = "keep_best"
+            out = model(input_ids=x, attention_mask=m, labels=y)
         loss = out.loss
         rate = alpha = 0.0
         if gate is not None:
@@ -212,6 +232,8 @@ def train(model, cfg, steps, texts, codes, rng, vocab, gate=None, log=None, tag=
             r = np.mean([h[1] for h in hist[-25:]])
             log(f"{tag} step {step + 1}/{steps} ce {ce:.3f} rate {r:.3f} alpha {alpha:.4f} "
                 f"({time.perf_counter() - t0:.0f}s)")
+    if gate is not None:
+        gate.all_deleted_train_steps = all_deleted
     return hist, time.perf_counter() - t0
 
 
@@ -222,6 +244,11 @@ def evaluate(model, cfg, held, codes, script, vocab, gate=None):
     model.eval()
     rng = random.Random(cfg.seed + 12345)      # the same held-out batches for every model
     losses, deleted, real = [], {}, {}
+    wiped = 0
+    if gate is not None:
+        # one language per batch here, so a gate that deletes a whole script would stop MrT5's check: count
+        # those batches and keep each sequence's best token instead
+        gate.on_all_deleted = "keep_best"
     with torch.no_grad():
         for _ in range(cfg.eval_batches):
             for code in codes:   # every language equally, one batch each
@@ -234,10 +261,12 @@ def evaluate(model, cfg, held, codes, script, vocab, gate=None):
                     s = script[code]
                     deleted[s] = deleted.get(s, 0) + int(g.deleted.sum())
                     real[s] = real.get(s, 0) + int(g.mask.sum())
+                    wiped += int(not bool(((g.gate > gate.threshold) & g.mask).any()))
     res = {"heldout_loss": float(np.mean(losses))}
     if gate is not None:
         res["deletion_rate"] = sum(deleted.values()) / max(1, sum(real.values()))
         res["deletion_rate_by_script"] = {s: deleted[s] / max(1, real[s]) for s in sorted(real)}
+        res["all_deleted_eval_batches"] = wiped
     return res
 
 
@@ -298,7 +327,9 @@ def run(cfg: Config, udhr_dir, out_dir=None, log=print):
     for target in cfg.targets:
         model = copy.deepcopy(base)
         gate = insert_delete_gate(model, layer=cfg.gate_layer, target_rate=target, kp=cfg.kp, ki=cfg.ki,
-                                  alpha_min=cfg.alpha_min)
+                                  alpha_min=cfg.alpha_min, norm=cfg.norm, init=cfg.init,
+                                  keep_hard_bias=cfg.keep_hard_bias, on_all_deleted=cfg.on_all_deleted,
+                                  gumbel_noise=cfg.gumbel_noise, regularizer_delay=cfg.regularizer_delay)
         hist, secs = train(model, cfg, cfg.gate_steps, train_t, codes, random.Random(cfg.seed + 1), vocab,
                            gate=gate, log=log, tag=f"gate {target:.0%}")
         ev = evaluate(model, cfg, held_t, codes, script, vocab, gate=gate)
@@ -309,6 +340,7 @@ def run(cfg: Config, udhr_dir, out_dir=None, log=print):
                "encoder_ms_hard_median": med_hard, "encoder_ms_no_gate_median": med_base,
                "speedup": ms_base / ms_hard, "kept_length_ratio": kept, "train_seconds": secs,
                "final_alpha": gate.alpha,
+               "all_deleted_train_steps": gate.all_deleted_train_steps,
                "train_rate_last50": float(np.mean([h[1] for h in hist[-50:]]))}
         rows.append(row)
         log(f"target {target:.0%}: held-out loss {ev['heldout_loss']:.3f}, deletion {ev['deletion_rate']:.3f}, "
@@ -338,6 +370,15 @@ def table(result) -> str:
         lines.append(f"| {r['target']:.0%} | {r['heldout_loss']:.3f} | {r['deletion_rate']:.1%} | "
                      f"{r.get('train_rate_last50', float('nan')):.1%} | {r['kept_length_ratio']:.2f} | "
                      f"{r['encoder_ms_hard']:.1f} | {r['encoder_ms_no_gate']:.1f} | {r['speedup']:.2f}x |")
+    if any("all_deleted_eval_batches" in r for r in rows):
+        lines += ["", "Batches in which the gate deleted every token (MrT5 raises on these; the run keeps each "
+                  "sequence's best token and goes on): " + ", ".join(
+                      f"{r['target']:.0%}: {r.get('all_deleted_train_steps', 0)} train / "
+                      f"{r.get('all_deleted_eval_batches', 0)} held-out (one language each)" for r in rows)]
+    gate_cfg = {k: cfg[k] for k in ("gate_layer", "norm", "init", "keep_hard_bias", "on_all_deleted", "gumbel_noise",
+                                    "regularizer_delay", "per_sequence") if k in cfg}
+    if gate_cfg:
+        lines += ["", "Gate: " + ", ".join(f"{k}={v}" for k, v in gate_cfg.items())]
     lines += ["", "Deletion rate per script (held out):", "",
               "| script | " + " | ".join(f"{r['target']:.0%}" for r in rows) + " |",
               "|---|" + "---|" * len(rows)]
@@ -371,6 +412,8 @@ def main(argv=None):
     ap.add_argument("--threads", type=int)
     ap.add_argument("--per-sequence", type=float, help="per-sequence rate term weight (0: MrT5's batch-level rate only)")
     ap.add_argument("--seed", type=int)
+    ap.add_argument("--gumbel-noise", action="store_true", default=None, help="MrT5's Gumbel noise on the gate logits")
+    ap.add_argument("--regularizer-delay", type=int, help="MrT5's regularizer_delay, in gate-training steps")
     ap.add_argument("--table", metavar="JSON", help="only rewrite the markdown table from a results json")
     a = ap.parse_args(argv)
     if a.table:
@@ -383,7 +426,7 @@ def main(argv=None):
         a.out = (tempfile.mkdtemp(prefix="tokkit-mrt5-smoke-") if a.smoke
                  else os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     cfg = Config(**SMOKE) if a.smoke else Config()
-    for k in ("pre_steps", "gate_steps", "threads", "seed", "per_sequence"):
+    for k in ("pre_steps", "gate_steps", "threads", "seed", "per_sequence", "gumbel_noise", "regularizer_delay"):
         if getattr(a, k) is not None:
             setattr(cfg, k, getattr(a, k))
     if a.targets:

@@ -48,8 +48,10 @@ def test_wordpiece_offsets_skip_spaces_and_specials_never_merge(mbert):
     assert w.tolist() == [-1, 1, 1, 2, 2, 2, 3, 3, 3, -1]
     (_,), (p,) = tokenize_with_words(mbert, "Hello, wörld", mode="pretokens")
     assert p.tolist() == [0, 1, 2, 2, 2]
+    (_,), (s,) = tokenize_with_words(mbert, "Hello, wörld", mode="sequence", add_special_tokens=True)
+    assert s.tolist() == [-1, 1, 1, 1, 1, 1, -1]           # tokkit's "sequence": across words
     (_,), (s,) = tokenize_with_words(mbert, "Hello, wörld", mode="sentence", add_special_tokens=True)
-    assert s.tolist() == [-1, 1, 1, 1, 1, 1, -1]
+    assert s.tolist() == [-1, 1, 1, 2, 2, 2, -1]           # Dynamic BPE's "sentence": not across spaces
 
 
 def test_transformers_fast_tokenizer_and_duck_type_agree(gpt2, tokenizers_dir):

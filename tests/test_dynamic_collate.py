@@ -115,3 +115,28 @@ def test_trainer_runs_a_step_with_the_collator(mbert, tmp_path):
                                    data_collator=DynamicMergeCollator(mbert, min_count=1))
     out = trainer.train()
     assert out.global_step == 1 and np.isfinite(out.training_loss)
+
+
+def test_rule_original_merges_with_dynamic_bpes_own_rule(tokenizers_dir):
+    """rule="original": the collator and measure_reduction decide each pair with DynamicBPERule, so their
+    output is merge_batch(pair_rule=...) exactly (itself pinned to the original in
+    test_batch_merge_dynamic_bpe.py); on French with U+00A0 it differs from the fixed word ids."""
+    from tokenizers import Tokenizer
+
+    from tokkit.dynamic.boundaries import DynamicBPERule
+    from tokkit.dynamic.collate import measure_reduction
+
+    gpt2 = Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
+    texts = ["Il dit\u00a0: «\u00a0bonjour\u00a0» et\u00a0; puis\u00a0!", "Tous les êtres\u00a0: libres\u00a0?"] * 6
+    c = DynamicMergeCollator(gpt2, rule="original", min_count=1, add_special_tokens=False, return_tensors="np")
+    b = c(texts)
+    ids, _ = tokenize_with_words(gpt2, texts)
+    want = merge_batch(ids, pair_rule=DynamicBPERule(gpt2, "word"), min_count=1, vocab_size=gpt2.get_vocab_size())
+    assert b["lengths"].tolist() == want.lengths.tolist()
+    assert np.array_equal(b["merges"], want.merges)
+    r = measure_reduction(gpt2, texts, rule="original", min_count=1, batch_size=12)
+    f = measure_reduction(gpt2, texts, rule="fixed", min_count=1, batch_size=12)
+    assert r["tokens_out"] == int(want.lengths.sum()) and r["exact"]
+    assert r["tokens_out"] != f["tokens_out"]
+    with pytest.raises(InputError, match="rule"):
+        DynamicMergeCollator(gpt2, rule="paper")

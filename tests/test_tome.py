@@ -1,5 +1,12 @@
-"""TokenMerge: bipartite soft matching against a plain-loop implementation of ToMe's rule, size tracking,
-order keeping, unmerge, padding."""
+"""TokenMerge: bipartite soft matching against a plain-loop implementation of ToMe's rule and against a
+restatement of ToMe's own code, size tracking, order keeping, unmerge, padding.
+
+`tome_oracle` restates facebookresearch/ToMe at commit af95e4b1befa172dadccd8c81e223b10090f9579
+(tome/merge.py: bipartite_soft_matching with class_token, merge_wavg): r capped at (N - protected) // 2,
+cosine scores of even (A) to odd (B) tokens, the class token's row set to -inf, A tokens ranked by their best
+score, the top r summed into their B partners (x * size and size, then divided), output [unmerged A sorted
+when there is a class token, B].
+"""
 
 import pytest
 
@@ -9,6 +16,92 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from tokkit.dynamic.tome import TokenMerge, log_size_bias, unmerge  # noqa: E402
 from tokkit.errors import InputError  # noqa: E402
+
+
+def tome_oracle(metric, x, size, r, class_token=False):
+    """One call of ToMe on [B, N, C] tensors (size [B, N, 1]); returns (x, size, src, dst, unm)."""
+    r = min(r, (metric.shape[1] - int(class_token)) // 2)
+    if r <= 0:
+        return x, size
+    m = metric / metric.norm(dim=-1, keepdim=True)
+    scores = m[:, ::2] @ m[:, 1::2].transpose(-1, -2)
+    if class_token:
+        scores[:, 0, :] = -float("inf")
+    node_max, node_idx = scores.max(-1)
+    order = node_max.argsort(-1, descending=True)
+    src, unm = order[:, :r], order[:, r:]
+    if class_token:
+        unm = unm.sort(1).values
+    dst = node_idx.gather(1, src)
+
+    def merge_sum(v):
+        a, b = v[:, ::2], v[:, 1::2]
+        c = v.shape[-1]
+        kept = a.gather(1, unm[..., None].expand(-1, -1, c))
+        moved = a.gather(1, src[..., None].expand(-1, -1, c))
+        return torch.cat([kept, b.scatter_reduce(1, dst[..., None].expand(-1, -1, c), moved, reduce="sum")], 1)
+
+    xs, s = merge_sum(x * size), merge_sum(size)
+    return xs / s, s
+
+
+@pytest.mark.parametrize("class_token", [False, True])
+@pytest.mark.parametrize("N,r", [(16, 3), (17, 5), (6, 3), (7, 4), (10, 9)])
+def test_one_call_equals_tome(N, r, class_token):
+    g = torch.Generator().manual_seed(N * 31 + r)
+    x = torch.randn(3, N, 5, generator=g, dtype=torch.float64)
+    want_x, want_s = tome_oracle(x, x, torch.ones(3, N, 1, dtype=torch.float64), r, class_token)
+    st = TokenMerge(r, keep_order=False, protect_first=class_token, backend="torch")(TokenMerge.init(x))
+    assert st.x.shape == want_x.shape      # for even N and r >= N/2 ToMe lowers r; so does tokkit
+    assert torch.allclose(st.x, want_x, atol=1e-12) and torch.equal(st.size, want_s[..., 0])
+
+
+def test_class_token_stays_first_and_unmerged_over_five_calls_as_tome():
+    """The bug: with keep_order=False the class token left slot 0, so protect_first guarded another token."""
+    for seed in range(20):
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randn(2, 40, 6, generator=g, dtype=torch.float64)
+        x[:, 0] = x[:, 1:].mean(1) + 0.01 * torch.randn(2, 6, generator=g, dtype=torch.float64)  # very mergeable
+        want_x, want_s = x, torch.ones(2, 40, 1, dtype=torch.float64)
+        tm = TokenMerge(4, keep_order=False, protect_first=True, backend="torch")
+        st = tm.init(x)
+        for _ in range(5):
+            want_x, want_s = tome_oracle(want_x, want_x, want_s, 4, class_token=True)
+            st = tm(st)
+            assert torch.allclose(st.x, want_x, atol=1e-12) and torch.equal(st.size, want_s[..., 0])
+            assert torch.equal(st.source[:, 0], torch.zeros(2, dtype=torch.long))   # class token in slot 0
+            assert torch.equal(st.size[:, 0], torch.ones(2, dtype=torch.float64))    # and never merged
+            assert torch.equal(st.x[:, 0], x[:, 0])
+
+
+def test_padding_does_not_use_up_r():
+    """The bug: padding pairs scored highest and merged first (1 real merge instead of 3)."""
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(2, 16, 4, generator=g, dtype=torch.float64)
+    mask = torch.ones(2, 16, dtype=torch.bool)
+    mask[1, 10:] = False
+    st = TokenMerge(3, backend="torch")(TokenMerge.init(x, mask))
+    alone = TokenMerge(3, backend="torch")(TokenMerge.init(x[1:, :10]))
+    real_slots = st.source[1, :10]
+    assert real_slots.unique().numel() == 10 - 3                   # three real merges in the padded row
+    # the same groups of real tokens as the row without padding
+    groups = {frozenset((real_slots == s).nonzero().squeeze(1).tolist()) for s in real_slots.unique()}
+    groups_alone = {frozenset((alone.source[0] == s).nonzero().squeeze(1).tolist()) for s in alone.source[0].unique()}
+    assert groups == groups_alone
+    # padding merges only when a row runs out of real merges: 2 real tokens and r=3 -> 1 real + 2 padding
+    m2 = torch.zeros(1, 10, dtype=torch.bool)
+    m2[0, :2] = True
+    st2 = TokenMerge(3, backend="torch")(TokenMerge.init(x[:1, :10], m2))
+    assert st2.source[0, 0] == st2.source[0, 1] and int(st2.mask.sum()) == 1
+
+
+def test_all_zero_metric_row_is_clamped_not_nan():
+    x = torch.randn(1, 6, 3)
+    x[0, 2] = 0.0
+    st = TokenMerge(2, backend="torch")(TokenMerge.init(x))
+    assert torch.isfinite(st.x).all()
+    m = x / x.norm(dim=-1, keepdim=True)               # ToMe's normalisation: NaN on the zero row
+    assert torch.isnan(m[0, 2]).all()
 
 
 def loop_merge(x, size, r):
@@ -101,9 +194,8 @@ def test_padding_never_merges_with_real_tokens():
 def test_protect_first_and_edge_cases():
     torch.manual_seed(3)
     x = torch.randn(1, 6, 4)
-    st = TokenMerge(3, protect_first=True, backend="torch")
-    with pytest.raises(InputError, match="exceeds"):
-        st(TokenMerge.init(x))
+    lowered = TokenMerge(3, protect_first=True, backend="torch")(TokenMerge.init(x))
+    assert lowered.x.shape[1] == 4                         # r = min(3, (6 - 1) // 2) as ToMe
     out = TokenMerge(2, protect_first=True, backend="torch")(TokenMerge.init(x))
     assert int((out.source[0] == out.source[0, 0]).sum()) == 1   # the first token stays alone
     assert out.x.shape[1] == 4

@@ -9,6 +9,7 @@ _EXPORTS = {
     "MergeResult": "tokkit.dynamic.batch_merge",
     "tokenize_with_words": "tokkit.dynamic.boundaries",
     "word_ids_from_offsets": "tokkit.dynamic.boundaries",
+    "DynamicBPERule": "tokkit.dynamic.boundaries",
     "DynamicMergeCollator": "tokkit.dynamic.collate",
     "merge_map_function": "tokkit.dynamic.collate",
     "measure_reduction": "tokkit.dynamic.collate",

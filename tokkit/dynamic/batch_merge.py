@@ -9,13 +9,19 @@ in one word over the whole batch, merge the most frequent (ties: the pair seen f
 ids `vocab_size + k` for the k-th merge of this batch, and `merges[k]` holds the (left, right) ids it joins,
 so every new id expands back into base ids. The segment map gives, for each output token, the half-open span
 [start, end) of input positions it covers, which is what pooling, embeddings and un-merging model outputs need.
+
+Two engines: with word ids or boundaries (fixed per position, `tokkit.dynamic.boundaries`) the numba kernel
+keeps pair counts incrementally; with `pair_rule` (a function of the two tokens, such as Dynamic BPE's own
+rule `boundaries.DynamicBPERule`) the batch is recounted per merge in Python as the original does, and the
+result equals the original's merges and tokens exactly.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -280,9 +286,72 @@ class MergeResult:
         return [s.copy() for s in seqs]
 
 
+def _merge_with_rule(seqs: list[np.ndarray], rule: Callable, base: int, max_merges: int | None, min_count: int,
+                     target_tokens: int):
+    """The pair-rule engine: (tok, alive, merges, counts) in merge_pairs' flat layout. Each round counts the
+    pairs of the whole batch afresh, in reading order, so ties go to the pair seen first (the original's
+    Counter + max); whether a pair may merge depends on the two tokens only and is cached per id pair."""
+    toks = [[int(t) for t in s] for s in seqs]
+    starts = [list(range(len(s))) for s in seqs]
+    exp: dict[int, tuple] = {}
+    ok: dict[tuple, bool] = {}
+    merges: list[tuple[int, int]] = []
+    counts: list[int] = []
+    total = sum(len(t) for t in toks)
+    limit = math.inf if max_merges is None else max_merges
+
+    def expand(t):
+        return exp[t] if t >= base else (t,)
+
+    while len(merges) < limit and total > target_tokens:
+        seen = Counter()
+        for t in toks:
+            seen.update(zip(t, t[1:]))
+        best, best_n = None, 0
+        for p, c in seen.items():          # insertion order = first seen; strict > keeps the first of equals
+            if c > best_n:
+                v = ok.get(p)
+                if v is None:
+                    v = ok[p] = bool(rule(expand(p[0]), expand(p[1])))
+                if v:
+                    best, best_n = p, c
+        if best is None or best_n < min_count:
+            break
+        new = base + len(merges)
+        exp[new] = expand(best[0]) + expand(best[1])
+        merges.append(best)
+        counts.append(best_n)
+        a, b = best
+        for k, t in enumerate(toks):
+            if len(t) < 2:
+                continue
+            out, st, src = [], [], starts[k]
+            i, n = 0, len(t)
+            while i < n:                   # greedy, left to right: "a a a" under (a, a) becomes "aa a"
+                st.append(src[i])
+                if i + 1 < n and t[i] == a and t[i + 1] == b:
+                    out.append(new)
+                    i += 2
+                else:
+                    out.append(t[i])
+                    i += 1
+            total -= n - len(out)
+            toks[k], starts[k] = out, st
+    n_flat = sum(len(s) for s in seqs)
+    tok = np.concatenate(seqs).astype(np.int64) if n_flat else np.zeros(0, np.int64)
+    alive = np.zeros(n_flat, dtype=np.uint8)
+    off = 0
+    for s, t, st in zip(seqs, toks, starts):
+        idx = off + np.asarray(st, dtype=np.int64)
+        tok[idx] = t
+        alive[idx] = 1
+        off += len(s)
+    return tok, alive, np.asarray(merges, dtype=np.int64).reshape(-1, 2), np.asarray(counts, dtype=np.int64)
+
+
 def merge_batch(ids, word_ids=None, *, boundaries=None, lengths=None, max_merges: int | None = None,
                 target_ratio: float | None = None, min_count: int = 2, vocab_size: int | None = None,
-                pad_id: int = 0, backend: str = "numba") -> MergeResult:
+                pad_id: int = 0, backend: str = "numba", pair_rule: Callable | None = None) -> MergeResult:
     """Merge frequent adjacent id pairs within words across the batch (Dynamic BPE's rules).
 
     ids: ragged (list of lists / arrays / tensors) or padded (2-d array or tensor, with `lengths`).
@@ -294,9 +363,16 @@ def merge_batch(ids, word_ids=None, *, boundaries=None, lengths=None, max_merges
         (Dynamic BPE merges down to 1). Without max_merges or target_ratio, merge until min_count stops.
     vocab_size: first new id (default: the largest input id + 1).
     backend: "numba" (incremental) or "reference" (plain Python recount, for checking).
+    pair_rule: instead of word_ids / boundaries, a function (left base ids, right base ids) -> bool deciding
+        from the two tokens themselves whether they may merge, e.g. `DynamicBPERule(tokenizer, "word")`
+        for Dynamic BPE's exact rule (then merging runs in Python, like the original, not in the kernel).
     """
     if word_ids is not None and boundaries is not None:
         raise InputError("give word_ids or boundaries, not both")
+    if pair_rule is not None and (word_ids is not None or boundaries is not None):
+        raise InputError("give pair_rule or word_ids / boundaries, not both")
+    if pair_rule is not None and not callable(pair_rule):
+        raise InputError(f"pair_rule must be callable (left ids, right ids) -> bool, got {type(pair_rule).__name__}")
     if max_merges is not None and (not isinstance(max_merges, (int, np.integer)) or max_merges < 0):
         raise InputError(f"max_merges must be a non-negative integer, got {max_merges!r}")
     if target_ratio is not None and not (0.0 < float(target_ratio) <= 1.0):
@@ -334,9 +410,12 @@ def merge_batch(ids, word_ids=None, *, boundaries=None, lengths=None, max_merges
         raise InputError(f"vocab_size {base} plus {n} tokens leaves no room for new ids below 2**31")
     join = build_join(lens, wids, bnds)
     target = 0 if target_ratio is None else int(math.ceil(float(target_ratio) * n))
-    from ..kernels.pair_merge import merge_pairs
+    if pair_rule is not None:
+        tok, alive, merges, counts = _merge_with_rule(batch.seqs, pair_rule, base, max_merges, int(min_count), target)
+    else:
+        from ..kernels.pair_merge import merge_pairs
 
-    tok, alive, merges, counts = merge_pairs(flat, join, base, max_merges, int(min_count), target, backend)
+        tok, alive, merges, counts = merge_pairs(flat, join, base, max_merges, int(min_count), target, backend)
     offs = np.concatenate([[0], np.cumsum(lens)])
     seqs, starts = [], []
     for i in range(len(lens)):

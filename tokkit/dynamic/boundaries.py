@@ -1,16 +1,28 @@
-"""Word ids for token sequences, from any tokenizer's character offsets.
+"""Word ids for token sequences, from any tokenizer's character offsets, and Dynamic BPE's own merge rule.
 
 Merging must not cross word boundaries, and only the tokenizer knows where its tokens sit in the text, so
-boundaries come from offsets. Modes:
+boundaries come from offsets. Modes (each a fixed boundary per position, for the fast `merge_batch` kernel):
 
-- "word": whitespace-delimited words, Dynamic BPE's `word` mode. Two adjacent tokens share a word when the
+- "word": whitespace-delimited words, as Dynamic BPE's `word` mode. Two adjacent tokens share a word when the
   text they cover together has whitespace only at its start: "Ġthe"+"se" joins, "the"+"Ġcat" does not, a
   newline token joins the word after it ("\\n"+"The"), punctuation stays with its word ("world"+","). Runs of
-  whitespace tokens do not merge with each other (Dynamic BPE lets them; tokkit keeps layout tokens apart).
+  whitespace tokens do not merge with each other (neither does Dynamic BPE's `word` mode). Whitespace here is
+  the original's: space, tab and newline (`whitespace="original"`); see `whitespace="unicode"`.
+- "sentence": Dynamic BPE's `sentence` mode: as "word", except that a run of whitespace-only tokens may merge
+  within itself (Dynamic BPE lets "  " and " \n" merge, not "\n\n").
 - "pretokens": the tokenizer's own pre-tokens (Hugging Face `Encoding.word_ids`), Dynamic BPE's default.
-- "sentence": every pair of adjacent non-special tokens may merge.
+- "sequence" (tokkit's, not Dynamic BPE's): every pair of adjacent non-special tokens may merge, across
+  words and whitespace.
 
-Special tokens and tokens covering no text get word id -1: they never merge.
+Special tokens (the tokenizer's special added tokens, also inside the text, e.g. `<|endoftext|>` between
+documents) and tokens covering no text get word id -1: they never merge.
+
+Dynamic BPE decides each merge from the two tokens' strings, not from positions (`DynamicBPERule`), so a
+fixed per-position boundary can only approximate it where the decision depends on what merged before: next to
+whitespace other than space/tab/newline (U+00A0 attaches to whichever neighbour merges with it first), in
+whitespace runs ("\n"+"\n" may not merge, " \n"+"\n" may), and where a pair's bytes are not valid UTF-8 (the
+original then merges regardless of words or pre-tokens: Devanagari, Ethiopic, Myanmar... in `pretokens`
+mode). `merge_batch(ids, pair_rule=DynamicBPERule(tokenizer, mode))` applies the original's rule exactly.
 
 Tokenizers accepted: anything with `encode_with_offsets(text) -> (ids, offsets)` (what `tokkit` loads), a
 `tokenizers.Tokenizer`, or a `transformers` fast tokenizer.
@@ -19,23 +31,33 @@ Tokenizers accepted: anything with `encode_with_offsets(text) -> (ids, offsets)`
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["word_ids_from_offsets", "tokenize_with_words", "MODES"]
+__all__ = ["word_ids_from_offsets", "tokenize_with_words", "DynamicBPERule", "MODES", "WHITESPACE"]
 
-MODES = ("word", "pretokens", "sentence")
-_WS = re.compile(r"\s")
+MODES = ("word", "sentence", "pretokens", "sequence")
+# what separates words: Dynamic BPE's whitespace test is on space, tab and newline (its "ĠĉĊ" rule); tokkit's
+# earlier rule took every Unicode whitespace character
+WHITESPACE = {"original": re.compile(r"[ \t\n]"), "unicode": re.compile(r"\s")}
 
 
 def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special_mask: Sequence[int] | None = None,
-                          mode: str = "word", pretoken_ids: Sequence[int | None] | None = None) -> np.ndarray:
-    """Word id of each token (int64, -1 where it may not merge) from its (start, end) character offsets."""
+                          mode: str = "word", pretoken_ids: Sequence[int | None] | None = None, *,
+                          whitespace: str = "original") -> np.ndarray:
+    """Word id of each token (int64, -1 where it may not merge) from its (start, end) character offsets.
+
+    whitespace: "original" (Dynamic BPE: only space, tab and newline separate words) or "unicode" (every
+    Unicode whitespace character does, U+00A0, U+202F and U+3000 included: French "mot\u00a0:" stays two
+    words, which the original leaves to merge order)."""
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if whitespace not in WHITESPACE:
+        raise InputError(f"whitespace must be one of {', '.join(WHITESPACE)}, got {whitespace!r}")
     n = len(offsets)
     off = np.asarray(offsets, dtype=np.int64).reshape(n, 2)
     s, e = off[:, 0], off[:, 1]
@@ -49,12 +71,12 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
         w = np.array([-1 if p is None else p for p in pretoken_ids], dtype=np.int64)
         w[dead] = -1
         return w
-    if mode == "sentence":
+    if mode == "sequence":
         start = dead.copy()
         start[1:] |= dead[:-1]
     else:
         ws = np.zeros(len(text) + 1, dtype=np.int64)
-        for m in _WS.finditer(text):
+        for m in WHITESPACE[whitespace].finditer(text):
             ws[m.start() + 1] = 1
         cws = np.cumsum(ws)  # cws[i] = whitespace characters in text[:i]
         nonws = np.flatnonzero(ws[1:] == 0)  # positions of non-whitespace characters
@@ -68,6 +90,12 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
         ws_prefix_only = n_ws == lead  # whitespace, if any, is a prefix of the token's text
         start = dead | has_ws
         start[1:] |= ~ws_prefix_only[:-1] | dead[:-1]
+        if mode == "sentence" and n > 1:
+            # whitespace-only tokens join the whitespace-only token before them, except "\n" after "\n"
+            only_ws = (n_ws == e - s) & ~dead
+            nl = np.array([text[a:b] == "\n" for a, b in zip(s, e)], dtype=bool)
+            run = only_ws[1:] & only_ws[:-1] & ~(nl[1:] & nl[:-1])
+            start[1:] &= ~run
         if n > 1:  # whitespace the tokenizer dropped (WordPiece offsets skip it) also separates words
             gap_end = np.maximum(s[1:], e[:-1])
             start[1:] |= (cws[gap_end] - cws[e[:-1]]) > 0
@@ -76,6 +104,86 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
     w = np.cumsum(start) - 1
     w[dead] = -1
     return w.astype(np.int64)
+
+
+@lru_cache(maxsize=1)
+def _char_bytes() -> dict[str, int]:
+    try:
+        from ..tokenizer.bytelevel import char_bytes     # the one place of the byte-level alphabet
+    except ImportError:  # pragma: no cover - until tokenizer/bytelevel.py is on this branch
+        keep = set(range(0x21, 0x7F)) | set(range(0xA1, 0xAD)) | set(range(0xAE, 0x100))
+        chars, n = [], 0
+        for b in range(256):
+            chars.append(chr(b) if b in keep else chr(256 + n))
+            n += b not in keep
+        return {c: b for b, c in enumerate(chars)}
+    return char_bytes()
+
+
+class DynamicBPERule:
+    """Dynamic BPE's merge rule (`Dynamic_BPE.is_valid_pair`, DariusFeher/dynamic-tokenization at commit
+    6686e72f5daeda09445793a01b710ca58ec9ec47), for `merge_batch(ids, pair_rule=...)`: whether two adjacent
+    tokens, given as the base ids they expand to, may merge. From the pair's bytes:
+
+    - never when either is a special token (checked first, in every mode; the original checks the
+      `special_tokens_map` tokens only in `word` and `sentence` modes, and in `word` mode only when the
+      pair's bytes decode);
+    - not when a space, tab or newline byte sits after the first byte, unless the pair is whitespace only and
+      not "\\n\\n";
+    - `sentence`: otherwise yes; otherwise, if the bytes are not valid UTF-8: yes;
+    - `word`: when the text is one piece under whitespace splitting (`tokenizers`' WhitespaceSplit);
+    - `pretokens`: when the text is one pre-token of the tokenizer's own pre-tokenizer.
+
+    Needs a byte-level BPE tokenizer (Hugging Face `tokenizers`, as the original)."""
+
+    def __init__(self, tokenizer, mode: str = "word"):
+        if mode not in ("word", "sentence", "pretokens"):
+            raise InputError(f"DynamicBPERule: mode must be 'word', 'sentence' or 'pretokens', got {mode!r}")
+        enc = _Encoder(getattr(tokenizer, "engine", tokenizer), False)     # tokkit's loaded tokenizers wrap one
+        if enc.hf is None:
+            raise InputError("DynamicBPERule needs a Hugging Face byte-level tokenizer (tokenizers.Tokenizer, a "
+                             "transformers fast tokenizer or one tokkit loads from tokenizer.json)")
+        from tokenizers import pre_tokenizers
+
+        self.mode = mode
+        self.special = enc.special_ids
+        self._hf = enc.hf
+        self._split = enc.hf.pre_tokenizer if mode == "pretokens" else pre_tokenizers.WhitespaceSplit()
+        if self._split is None:
+            raise InputError("DynamicBPERule: mode='pretokens' needs a tokenizer with a pre-tokenizer")
+        self._bytes: dict[int, bytes] = {}
+        self._map = _char_bytes()
+
+    def token_bytes(self, i: int) -> bytes:
+        b = self._bytes.get(i)
+        if b is None:
+            tok = self._hf.id_to_token(int(i))
+            if tok is None:
+                raise InputError(f"DynamicBPERule: id {i} is not in the tokenizer's vocabulary")
+            if i in self.special:
+                b = tok.encode("utf-8")
+            else:
+                try:
+                    b = bytes(self._map[c] for c in tok)
+                except KeyError:
+                    raise InputError(f"DynamicBPERule: token {tok!r} is not byte-level; the original rule needs a "
+                                     "byte-level BPE tokenizer") from None
+            self._bytes[i] = b
+        return b
+
+    def __call__(self, left: Sequence[int], right: Sequence[int]) -> bool:
+        if (len(left) == 1 and left[0] in self.special) or (len(right) == 1 and right[0] in self.special):
+            return False
+        s = b"".join(self.token_bytes(i) for i in (*left, *right))
+        if any(c in b" \t\n" for c in s[1:]) and (s == b"\n\n" or s.strip(b" \t\n") != b""):
+            return False
+        if self.mode == "sentence":
+            return True
+        try:
+            text = s.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+        return len(self._split.pre_tokenize_str(text)) == 1
 
 
 class _Encoder:
@@ -101,6 +209,10 @@ class _Encoder:
             backend.no_truncation()
         self.hf = backend
         self.tok = tokenizer
+        if backend is not None:
+            self.special_ids = frozenset(i for i, t in backend.get_added_tokens_decoder().items() if t.special)
+        else:
+            self.special_ids = frozenset(getattr(tokenizer, "special_ids", ()) or ())
         if backend is None and not hasattr(tokenizer, "encode_with_offsets"):
             raise InputError(f"tokenizer {type(tokenizer).__name__} has no encode_with_offsets(text) and is not a "
                              "tokenizers.Tokenizer or transformers fast tokenizer")
@@ -108,22 +220,31 @@ class _Encoder:
     def batch(self, texts: list[str]):
         if self.hf is not None:
             encs = self.hf.encode_batch(texts, add_special_tokens=self.add)
-            return [(np.asarray(e.ids, dtype=np.int64), e.offsets, e.special_tokens_mask, e.word_ids) for e in encs]
-        out = []
-        for t in texts:
-            ids, offsets = self.tok.encode_with_offsets(t)
-            out.append((np.asarray(ids, dtype=np.int64), list(offsets), None, None))
-        return out
+            out = [(np.asarray(e.ids, dtype=np.int64), e.offsets, e.special_tokens_mask, e.word_ids) for e in encs]
+        else:
+            out = []
+            for t in texts:
+                ids, offsets = self.tok.encode_with_offsets(t)
+                out.append((np.asarray(ids, dtype=np.int64), list(offsets), None, None))
+        # special tokens found inside the text (`<|endoftext|>` between documents) are not in the encoding's
+        # special_tokens_mask, which marks only the ones the post-processor added: mark them by id
+        special = np.fromiter(self.special_ids, dtype=np.int64)
+        return [(ids, offs, np.isin(ids, special) | (np.asarray(m, dtype=bool) if m is not None else False), pre)
+                for ids, offs, m, pre in out]
 
 
 def tokenize_with_words(tokenizer, texts: str | Iterable[str], *, mode: str = "word",
-                        add_special_tokens: bool = False, max_length: int | None = None):
+                        add_special_tokens: bool = False, max_length: int | None = None,
+                        whitespace: str = "original"):
     """Tokenize texts and give each token its word id: returns (ids, word_ids), two lists of int64 arrays.
 
-    Padding and truncation configured in a Hugging Face tokenizer are ignored (sequences are never padded
-    here); `max_length` truncates each sequence instead."""
+    mode and whitespace as in the module docstring and `word_ids_from_offsets`. Padding and truncation
+    configured in a Hugging Face tokenizer are ignored (sequences are never padded here); `max_length`
+    truncates each sequence instead."""
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if whitespace not in WHITESPACE:
+        raise InputError(f"whitespace must be one of {', '.join(WHITESPACE)}, got {whitespace!r}")
     if isinstance(texts, str):
         texts = [texts]
     texts = list(texts)
@@ -135,7 +256,7 @@ def tokenize_with_words(tokenizer, texts: str | Iterable[str], *, mode: str = "w
     enc = _Encoder(tokenizer, add_special_tokens)
     all_ids, all_words = [], []
     for text, (ids, offsets, special, pre) in zip(texts, enc.batch(texts)):
-        w = word_ids_from_offsets(text, offsets, special, mode, pre)
+        w = word_ids_from_offsets(text, offsets, special, mode, pre, whitespace=whitespace)
         if max_length is not None:
             ids, w = ids[:max_length], w[:max_length]
         all_ids.append(ids)

@@ -1,26 +1,29 @@
-"""MrT5-style delete gate: a learnt per-token gate after a fixed encoder layer that removes tokens from the
-rest of the encoder and from the decoder's cross-attention.
+"""MrT5's delete gate (Kallini et al. 2024, jkallini/mrt5): a learnt per-token gate in front of a fixed encoder
+block that removes tokens from that block on, and from the decoder's cross-attention.
 
-    G = k * sigmoid(-(w . LayerNorm(h) + b))        # [B, T], in (k, 0); k = -30, b initialised to 1
-    G = k on padding;  deleted where G < k/2
+    G = k * sigmoid(-(w . RMSNorm(h) + b))          # [B, T], in (k, 0); k = -30 (MrT5's sigmoid_mask_scale)
+    G = k on padding;  deleted where G <= threshold (MrT5's deletion_threshold, default k/2 = -15)
 
-Soft mode (training): nothing is removed; G is added to the attention scores as a per-key bias in every later
-encoder self-attention and in decoder cross-attention, so a deleted token (G near k) receives ~e^-30 of the
-attention and the gate gets gradients through the model's loss. Hard mode (inference): deleted tokens are
-compacted out (order kept, `tokkit.kernels.compact`), the relative position bias is gathered at the kept
-positions so distances stay the original ones, and the kept tokens still get their G as a bias, so hard and
-soft mode compute the same function up to the ~e^-15 weight a deleted token had.
+Soft mode (training): nothing is removed; G is added to the attention scores as a per-key bias in every
+encoder self-attention from the gated block on and in decoder cross-attention, so a deleted token (G near k)
+receives ~e^-30 of the attention and the gate gets gradients through the model's loss. Hard mode (inference):
+deleted tokens are compacted out (order kept, `tokkit.kernels.compact`), the relative position bias is
+gathered at the kept positions so distances stay the original ones, and, as in MrT5, the kept tokens get no
+G bias (`keep_hard_bias=True` keeps it). The deletion rate is steered by a regulariser alpha * mean(G) whose
+weight alpha comes from a PI controller toward a target rate (`RateController`).
 
-The deletion rate is steered by a regulariser alpha * mean(G) whose weight alpha comes from a PI controller
-toward a target rate (`RateController`). Every sequence that has at least one real token keeps at least one:
-if the gate would delete all of them, the token with the largest G stays.
+The defaults reproduce MrT5's code (commit e79c3e752ef73fb8c375ac3ef61aa2fc2dcff323): placement numbered as
+its `delete_gate_layer` (default 3), T5's RMS norm without bias, Xavier-uniform weights with bias 1 (about
+25% of tokens deleted at start), no G bias in hard mode, an error when every token of the batch is deleted.
+tokkit's departures are named options (see `DeleteGate`). Not reproduced: softmax1, the attention-score
+regulariser and hard deletion during training (set `gate.mode = "hard"` for a step to get the last).
 
 Use with Hugging Face T5 / ByT5 / MT5 (`insert_delete_gate`) or with any encoder (the hook point):
 
     gate = DeleteGate(d_model)
-    ...after your layer k:  g = gate(hidden, attention_mask)          # GateOutput
-    soft: add g.attention_bias(dtype)  ([B, 1, 1, T]) to the scores of every later layer, instead of the
-          padding mask
+    ...before your block k:  g = gate(hidden, attention_mask)          # GateOutput
+    soft: add g.attention_bias(dtype)  ([B, 1, 1, T]) to the scores of block k and every later block,
+          instead of the padding mask
     hard: hidden, key_mask, index = g.compact(hidden); bias = g.compact_bias(index, dtype)
     loss = task_loss + gate.penalty()   # alpha * mean(G), then the controller sees this step's rate
 """
@@ -37,6 +40,10 @@ from ..errors import InputError
 from ..kernels.compact import compact
 
 __all__ = ["DeleteGate", "GateOutput", "RateController", "insert_delete_gate", "remove_delete_gate"]
+
+NORMS = ("rms", "layer", "none")
+INITS = ("mrt5", "keep_all")
+ON_ALL_DELETED = ("raise", "keep_best")
 
 
 class RateController:
@@ -77,8 +84,9 @@ class RateController:
 @dataclass
 class GateOutput:
     gate: torch.Tensor      # [B, T] G in [k, 0]; k on padding
-    keep: torch.Tensor      # [B, T] bool: real token with G >= k/2 (at least one per non-empty sequence)
+    keep: torch.Tensor      # [B, T] bool: real token with G > threshold
     mask: torch.Tensor      # [B, T] bool: real (non-padding) tokens
+    hard_bias: bool = False  # compact_bias adds the kept tokens' G (DeleteGate.keep_hard_bias)
 
     @property
     def deleted(self) -> torch.Tensor:
@@ -95,14 +103,21 @@ class GateOutput:
 
     def compact(self, hidden: torch.Tensor, max_len: int | None = None):
         """Hard deletion: (hidden[B, T', D], key_mask[B, T'] bool, index[B, T'] original positions, -1 on
-        padding)."""
+        padding). T' >= 1 even when nothing is kept (an all-padding batch), so the layers after the gate
+        still get a well-formed, fully masked input instead of a length-0 one."""
         out, lengths, index = compact(hidden, self.keep, max_len=max_len)
+        if out.shape[1] == 0:
+            out = hidden.new_zeros(hidden.shape[0], 1, hidden.shape[2])
+            index = torch.full((hidden.shape[0], 1), -1, dtype=index.dtype, device=index.device)
         key_mask = torch.arange(out.shape[1], device=out.device)[None, :] < lengths[:, None]
         return out, key_mask, index
 
     def compact_bias(self, index: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
-        """[B, 1, 1, T'] key bias of the kept tokens (their G) after `compact`."""
+        """[B, 1, 1, T'] key bias after `compact`: 0 on kept tokens (MrT5), or their G with hard_bias; the
+        dtype's minimum on padding."""
         g = self.gate.gather(1, index.clamp(min=0))
+        if not self.hard_bias:
+            g = torch.zeros_like(g)
         return _key_bias(g, index >= 0, dtype)
 
 
@@ -111,31 +126,82 @@ def _key_bias(g, mask, dtype):
     return torch.where(mask, g.to(dtype), torch.full((), lo, dtype=dtype, device=g.device))[:, None, None, :]
 
 
+class _T5RMSNorm(nn.Module):
+    """T5's layer norm: scale only, no mean subtraction and no bias, variance in fp32 (as T5LayerNorm)."""
+
+    def __init__(self, d_model: int, eps: float = 1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d_model))
+        self.eps = eps
+
+    def forward(self, h):
+        var = h.to(torch.float32).pow(2).mean(-1, keepdim=True)
+        h = h * torch.rsqrt(var + self.eps)
+        if self.weight.dtype in (torch.float16, torch.bfloat16):
+            h = h.to(self.weight.dtype)
+        return self.weight * h
+
+
 class DeleteGate(nn.Module):
-    """G = k * sigmoid(-Linear(LayerNorm(h))); see the module docstring.
+    """G = k * sigmoid(-Linear(Norm(h))); see the module docstring. Defaults as MrT5's code.
 
-    d_model: hidden size. k: the gate's floor (MrT5: -30). init_bias: the linear bias at start (1: G near
-    -8, nothing deleted). init_std: spread of the initial gate logits. target_rate: optional deletion-rate
-    target; builds a `RateController` (kp, ki, beta, alpha_min: MrT5 uses 0; a negative floor lets the
-    regulariser also push the rate back up to the target, which short runs need). mode: 'auto' (soft while training, hard in eval), 'soft' or 'hard'. check_finite: raise on
-    NaN/inf hidden states (one host sync per call)."""
+    d_model: hidden size. k: the gate's floor (MrT5's sigmoid_mask_scale, -30). threshold: a token is deleted
+    where G <= threshold (MrT5's deletion_threshold; default k/2). target_rate: optional deletion-rate target;
+    builds a `RateController` (kp, ki, beta, alpha_min as there). mode: 'auto' (soft while training, hard in
+    eval), 'soft' or 'hard'. check_finite: raise on NaN/inf hidden states (one host sync per call).
+    gumbel_noise: add Gumbel noise to the gate logits while training (MrT5's use_gumbel_noise).
+    regularizer_delay: optimiser steps (penalty calls with update) before the regulariser and the controller
+    start (MrT5's regularizer_delay).
 
-    def __init__(self, d_model: int, *, k: float = -30.0, init_bias: float = 1.0, init_std: float = 0.3,
-                 eps: float = 1e-6, target_rate: float | None = None, kp: float = 0.5, ki: float = 1e-5,
-                 beta: float = 0.9, alpha_min: float = 0.0, mode: str = "auto", check_finite: bool = True):
+    tokkit's options, each off by default:
+    norm: 'rms' (T5's RMS norm, MrT5), 'layer' (nn.LayerNorm with bias: tokkit's earlier gate, for encoders
+        whose blocks use LayerNorm) or 'none' (MrT5's gate_layer_norm=False).
+    init: 'mrt5' (Xavier-uniform weights, bias init_bias=1: about a quarter of the tokens start deleted) or
+        'keep_all' (weights N(0, init_std^2/d_model), bias init_bias: G near -8 for every token, so nothing
+        is deleted at start and the rate rises smoothly from 0, which short runs without a warm-up prefer).
+    keep_hard_bias: in hard mode still add each kept token's G as an attention bias, so hard and soft mode
+        compute the same function (MrT5 drops the bias, so its hard mode differs from its soft mode).
+    on_all_deleted: 'raise' (MrT5: an error when every real token of the batch is deleted) or 'keep_best'
+        (each sequence keeps its highest-G token, so training never stops on an over-eager gate).
+        A single sequence that loses every token while others keep some is not an error (as MrT5): in hard
+        mode it has no keys left and its attention is uniform over masked slots."""
+
+    def __init__(self, d_model: int, *, k: float = -30.0, threshold: float | None = None, norm: str = "rms",
+                 init: str = "mrt5", init_bias: float = 1.0, init_std: float = 0.3, eps: float = 1e-6,
+                 gumbel_noise: bool = False, keep_hard_bias: bool = False, on_all_deleted: str = "raise",
+                 target_rate: float | None = None, kp: float = 0.5, ki: float = 1e-5, beta: float = 0.9,
+                 alpha_min: float = 0.0, regularizer_delay: int = 0, mode: str = "auto",
+                 check_finite: bool = True):
         super().__init__()
         if d_model <= 0:
             raise InputError(f"d_model must be positive, got {d_model}")
         if not k < 0:
             raise InputError(f"k must be negative (the gate's floor), got {k}")
-        self.k = float(k)
-        self.norm = nn.LayerNorm(d_model, eps=eps)
+        threshold = k / 2 if threshold is None else float(threshold)
+        if not k < threshold < 0:
+            raise InputError(f"threshold must lie in (k, 0) = ({k}, 0), got {threshold}")
+        if norm not in NORMS:
+            raise InputError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
+        if init not in INITS:
+            raise InputError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+        if on_all_deleted not in ON_ALL_DELETED:
+            raise InputError(f"on_all_deleted must be one of {', '.join(ON_ALL_DELETED)}, got {on_all_deleted!r}")
+        if not isinstance(regularizer_delay, int) or regularizer_delay < 0:
+            raise InputError(f"regularizer_delay must be a non-negative integer, got {regularizer_delay!r}")
+        self.k, self.threshold = float(k), threshold
+        self.norm = (_T5RMSNorm(d_model, eps) if norm == "rms" else nn.LayerNorm(d_model, eps=eps) if norm == "layer"
+                     else nn.Identity())
         self.proj = nn.Linear(d_model, 1)
         with torch.no_grad():
-            # G near k*sigmoid(-init_bias) for every token at start (all kept), with a little spread
-            # (logit std init_std) so tokens differ and the rate rises smoothly instead of all at once
-            self.proj.weight.normal_(0.0, init_std / math.sqrt(d_model))
+            if init == "mrt5":
+                # logit ~ N(1, ~2) on unit-RMS inputs: P(logit < 0) ~ 0.24, MrT5's starting deletion rate
+                nn.init.xavier_uniform_(self.proj.weight)
+            else:
+                self.proj.weight.normal_(0.0, init_std / math.sqrt(d_model))
             self.proj.bias.fill_(init_bias)
+        self.norm_kind, self.init_kind = norm, init
+        self.gumbel_noise, self.keep_hard_bias, self.on_all_deleted = gumbel_noise, keep_hard_bias, on_all_deleted
+        self.regularizer_delay, self.steps = regularizer_delay, 0
         self.mode = mode
         self.check_finite = check_finite
         self.controller = (RateController(target_rate, kp=kp, ki=ki, beta=beta, alpha_min=alpha_min)
@@ -173,21 +239,29 @@ class DeleteGate(nn.Module):
                 raise InputError(f"{self.layer_name}: attention_mask must be [B, T] = {(B, T)}, "
                                  f"got {tuple(attention_mask.shape)}")
             mask = attention_mask.to(hidden.device) != 0
-        logit = self.proj(self.norm(hidden)).squeeze(-1)               # [B, T]
-        g = self.k * torch.sigmoid(-logit.float())
+        logit = self.proj(self.norm(hidden)).squeeze(-1).float()      # [B, T]
+        if self.gumbel_noise and self.training:
+            u = torch.empty_like(logit).uniform_(1e-10, 1 - 1e-10)
+            logit = logit - torch.log(-torch.log(u))
+        g = self.k * torch.sigmoid(-logit)
         g = torch.where(mask, g, torch.full((), self.k, device=g.device))
-        keep = (g >= self.k / 2) & mask
-        # keep at least one real token per sequence: the one the gate likes most
-        empty = ~keep.any(1) & mask.any(1)                              # [B]
-        best = g.masked_fill(~mask, -math.inf).argmax(1)                # [B]
-        keep = keep | (torch.nn.functional.one_hot(best, T).bool() & empty[:, None])
-        out = GateOutput(gate=g, keep=keep, mask=mask)
+        keep = (g > self.threshold) & mask
+        if self.on_all_deleted == "keep_best":
+            empty = ~keep.any(1) & mask.any(1)                          # [B]
+            best = g.masked_fill(~mask, -math.inf).argmax(1)            # [B]
+            keep = keep | (torch.nn.functional.one_hot(best, T).bool() & empty[:, None])
+        elif bool(mask.any()) and not bool(keep.any()):
+            raise InputError(f"{self.layer_name}: every token of the batch is deleted (as MrT5, this is an "
+                             "error): lower the target rate or the regulariser weight, or pass "
+                             "on_all_deleted='keep_best'")
+        out = GateOutput(gate=g, keep=keep, mask=mask, hard_bias=self.keep_hard_bias)
         self.last = out
         return out
 
     def penalty(self, out: GateOutput | None = None, update: bool = True, per_sequence: float = 0.0) -> torch.Tensor:
         """alpha * mean(G over real tokens) for the last (or given) forward; then, with update, the
-        controller sees that forward's deletion rate. Without a target (no controller) alpha is 0.
+        controller sees that forward's deletion rate. Without a target (no controller) alpha is 0. During the
+        first `regularizer_delay` updates the penalty is 0 and the controller waits (MrT5).
 
         per_sequence > 0 (an extension, not MrT5): each sequence's mean G gets the weight
         alpha + per_sequence * (target - its own rate), so sequences above the target are pushed back and
@@ -195,19 +269,22 @@ class DeleteGate(nn.Module):
         out = out if out is not None else self.last
         if out is None:
             raise InputError("penalty() before any forward of the delete gate")
+        mean_g = (out.gate * out.mask).sum() / out.mask.sum().clamp(min=1)
+        if update:
+            self.steps += 1
+            if self.steps <= self.regularizer_delay:
+                return mean_g * 0.0
         alpha = self.controller.alpha if self.controller is not None else 0.0
         if per_sequence and self.controller is not None:
             n = out.mask.sum(1).clamp(min=1)
             rate_b = (out.deleted.sum(1) / n).detach()
             w = alpha + per_sequence * (self.controller.target - rate_b)
-            mean_g = ((out.gate * out.mask).sum(1) / n * w).mean()
-            if update:
-                self.controller.update(float(out.deletion_rate()))
-            return mean_g
-        mean_g = (out.gate * out.mask).sum() / out.mask.sum().clamp(min=1)
+            pen = ((out.gate * out.mask).sum(1) / n * w).mean()
+        else:
+            pen = alpha * mean_g
         if update and self.controller is not None:
             self.controller.update(float(out.deletion_rate()))
-        return alpha * mean_g
+        return pen
 
     @property
     def alpha(self) -> float:
@@ -215,7 +292,8 @@ class DeleteGate(nn.Module):
 
     def extra_repr(self) -> str:
         t = f", target_rate={self.controller.target}" if self.controller is not None else ""
-        return f"k={self.k}, mode={self._mode!r}{t}"
+        return (f"k={self.k}, threshold={self.threshold}, norm={self.norm_kind!r}, init={self.init_kind!r}, "
+                f"mode={self._mode!r}{t}")
 
 
 # ------------------------------------------------------------------------------- Hugging Face T5 family
@@ -237,7 +315,8 @@ def _ref(module):
 
 
 class _GateBlock(nn.Module):
-    """The encoder block at the gate's layer, followed by the gate."""
+    """The encoder block at the gate's layer with the gate in front of it (MrT5's placement: the gate reads
+    the block's input, and the block's own self-attention already sees the gate)."""
 
     def __init__(self, block, gate, state):
         super().__init__()
@@ -245,9 +324,8 @@ class _GateBlock(nn.Module):
         self._gate, self._state = _ref(gate), state
 
     def forward(self, hidden_states, attention_mask=None, position_bias=None, *args, **kwargs):
-        out = self.block(hidden_states, attention_mask, position_bias, *args, **kwargs)
-        h, pb, rest = out[0], out[1], tuple(out[2:])
         gate, st = self._gate[0], self._state
+        h, pb = hidden_states, position_bias
         mask2d = st.mask2d
         if mask2d is not None and mask2d.shape != h.shape[:2]:
             mask2d = None
@@ -263,12 +341,16 @@ class _GateBlock(nn.Module):
             st.bias = g.attention_bias(h.dtype)
         st.folded = pb is not None
         if st.folded:
-            # fold the key bias into the shared position bias once, [B, H, T', T'], so the later layers run
-            # without a mask (sdpa would otherwise rebuild position bias + mask in every layer)
+            # fold the key bias into the shared position bias once, [B, H, T', T'], so this and the later
+            # layers run without a mask (sdpa would otherwise rebuild position bias + mask in every layer);
+            # the block hands the folded bias on to the next ones
             lo = torch.finfo(pb.dtype).min
             pb = torch.where(st.key_mask[:, None, None, :], pb + st.bias.to(pb.dtype),
                              torch.full((), lo, dtype=pb.dtype, device=pb.device))
-        return (h, pb, *rest)
+            attention_mask = None
+        else:
+            attention_mask = st.bias.to(h.dtype)
+        return self.block(h, attention_mask, pb, *args, **kwargs)
 
 
 def _gather_position_bias(pb, index):
@@ -338,31 +420,39 @@ def _find_stacks(model):
     return enc, dec
 
 
-def insert_delete_gate(model, layer: int = 3, *, k: float = -30.0, target_rate: float | None = None,
-                       mode: str = "auto", kp: float = 0.5, ki: float = 1e-5, beta: float = 0.9,
-                       alpha_min: float = 0.0, init_bias: float = 1.0, init_std: float = 0.3,
+def insert_delete_gate(model, layer: int = 3, *, k: float = -30.0, threshold: float | None = None,
+                       target_rate: float | None = None, mode: str = "auto", kp: float = 0.5, ki: float = 1e-5,
+                       beta: float = 0.9, alpha_min: float = 0.0, norm: str = "rms", init: str = "mrt5",
+                       init_bias: float = 1.0, init_std: float = 0.3, gumbel_noise: bool = False,
+                       keep_hard_bias: bool = False, on_all_deleted: str = "raise", regularizer_delay: int = 0,
                        check_finite: bool = True) -> DeleteGate:
-    """Put a DeleteGate after encoder block `layer` (0-based: layer=3 gates the output of the 4th block,
-    as MrT5) of a Hugging Face T5 / ByT5 / MT5 / UMT5-style model (T5ForConditionalGeneration, T5Model,
-    T5EncoderModel or a bare encoder stack), in place. Later encoder blocks and decoder cross-attention
-    then use the gate's key bias (soft mode) or see only the kept tokens (hard mode: the encoder output is
-    shorter; `gate.last` and `model.encoder.delete_gate_state.index` map it back).
+    """Put a DeleteGate in front of encoder block `layer` of a Hugging Face T5 / ByT5 / MT5 / UMT5-style
+    model (T5ForConditionalGeneration, T5Model, T5EncoderModel or a bare encoder stack), in place.
+
+    `layer` is numbered as MrT5's delete_gate_layer (0-based; default 3, MrT5's): the gate reads the output
+    of block layer-1, and blocks layer.. see its key bias (soft mode) or only the kept tokens (hard mode:
+    the encoder output is shorter; `gate.last` and `model.encoder.delete_gate_state.index` map it back). The
+    decoder's cross-attention sees the same. (Earlier tokkit put the gate after block `layer`: old `layer=k`
+    is `layer=k+1` now.) The other keywords are DeleteGate's.
 
     Returns the gate (also at model.encoder.delete_gate). Train with `loss = out.loss + gate.penalty()`."""
     enc, dec = _find_stacks(model)
     n = len(enc.block)
     if getattr(enc, "delete_gate", None) is not None:
         raise InputError("insert_delete_gate: the model already has a delete gate (remove_delete_gate first)")
-    if not isinstance(layer, int) or not 0 <= layer < n - 1:
-        raise InputError(f"insert_delete_gate: layer={layer} is not an encoder block after which another "
-                         f"block follows; this encoder has {n} blocks (valid: 0..{n - 2})")
+    if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer < n:
+        raise InputError(f"insert_delete_gate: layer={layer} is not an encoder block with one before it (the gate "
+                         f"sits in front of block `layer`, as MrT5's delete_gate_layer); this encoder has {n} blocks "
+                         f"(valid: 1..{n - 1})")
     d_model = getattr(getattr(model, "config", None), "d_model", None) or enc.config.d_model
     first = next(model.parameters())
-    gate = DeleteGate(d_model, k=k, init_bias=init_bias, init_std=init_std, target_rate=target_rate, mode=mode,
-                      kp=kp, ki=ki, beta=beta, alpha_min=alpha_min,
+    gate = DeleteGate(d_model, k=k, threshold=threshold, norm=norm, init=init, init_bias=init_bias,
+                      init_std=init_std, gumbel_noise=gumbel_noise, keep_hard_bias=keep_hard_bias,
+                      on_all_deleted=on_all_deleted, target_rate=target_rate, kp=kp, ki=ki, beta=beta,
+                      alpha_min=alpha_min, regularizer_delay=regularizer_delay, mode=mode,
                       check_finite=check_finite)
     gate.to(device=first.device, dtype=first.dtype if first.dtype.is_floating_point else None)
-    gate.layer_name = f"delete gate after encoder block {layer}"
+    gate.layer_name = f"delete gate before encoder block {layer}"
     gate.train(model.training)
     state = _State()
     enc.delete_gate = gate

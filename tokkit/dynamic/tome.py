@@ -5,10 +5,19 @@ token by cosine similarity of a metric (ToMe uses the attention keys); the r bes
 merged into their B partners by a size-weighted average (a scatter-add, `tokkit.kernels.tome_scatter`), and
 sizes are tracked so attention can be made proportional (add log(size) to the logits: `log_size_bias`).
 
-Unlike ToMe's image version, the output keeps sequence order by default (a merged token sits at its B
-partner's position), which text models need, and a `source` map records, for every original token, the
-slot that now holds it: `unmerge(y, source)` copies outputs back to the original length. Padding: pass
-`mask`; padding only ever merges with padding, and the returned mask marks the real tokens.
+`TokenMerge(r, keep_order=False, protect_first=...)` is ToMe's `bipartite_soft_matching` + `merge_wavg`
+(facebookresearch/ToMe, commit af95e4b1befa172dadccd8c81e223b10090f9579): the same merges, the same
+[unmerged A, B] output order, the class token kept first, r lowered to (N - protected) // 2 when larger.
+tokkit's additions:
+
+- keep_order=True (the default): the output keeps sequence order (a merged token sits at its B partner's
+  position), which text models with positions need; ToMe's image order is keep_order=False.
+- `source` records, for every original token, the slot that now holds it: `unmerge(y, source)` copies
+  outputs back to the original length.
+- Padding (ToMe has none): pass `mask`; padding only ever merges with padding, and only after every
+  admissible real pair, so padding never uses up r while real tokens could still merge.
+- An all-zero metric row has similarity 0 to every token (the norm is clamped at 1e-12); ToMe divides by the
+  zero norm and its scores turn NaN.
 
     tm = TokenMerge(r=8)
     st = tm.init(x, mask)                          # MergeState: x, size, source, mask
@@ -56,9 +65,10 @@ def log_size_bias(size: torch.Tensor, mask: torch.Tensor | None = None, dtype=to
 class TokenMerge(nn.Module):
     """Merge r tokens per call by bipartite soft matching (no parameters).
 
-    r: tokens removed per call (capped at the number of A tokens). keep_order: output in sequence order
-    (default) or ToMe's [unmerged A, B] order. protect_first: never merge the first token (a CLS/BOS).
-    backend: for the scatter-add kernel ('auto', 'torch', 'triton')."""
+    r: tokens removed per call, lowered to (N - protected) // 2 as ToMe does. keep_order: output in sequence
+    order (default; text needs it) or ToMe's [unmerged A, B] order (False). protect_first: never merge the
+    first token (ToMe's class_token); it stays first in either order, call after call. backend: for the
+    scatter-add kernel ('auto', 'torch', 'triton')."""
 
     def __init__(self, r: int, *, keep_order: bool = True, protect_first: bool = False, backend: str = "auto"):
         super().__init__()
@@ -86,24 +96,28 @@ class TokenMerge(nn.Module):
             raise InputError(f"TokenMerge: metric must be [B, N, *] = {(B, N)}, got {tuple(metric.shape)}")
         if not torch.isfinite(metric).all():
             raise InputError("TokenMerge: metric contains NaN or inf")
-        na = (N + 1) // 2
-        r = min(r, na if N > 1 else 0, N // 2)
+        r = min(r, (N - int(self.protect_first)) // 2)           # ToMe: at most half the unprotected tokens
         if r <= 0:
             return state
-        # similarity of A (even) to B (odd) tokens; padding pairs with padding only
+        # similarity of A (even) to B (odd) tokens; padding pairs with padding only, ranked below every real
+        # pair (-2 < cosine), so it merges only when a sequence has fewer than r admissible real merges
         k = metric / metric.norm(dim=-1, keepdim=True).clamp(min=1e-12)
         ka, kb = k[:, 0::2], k[:, 1::2]                       # [B, Na, Cm], [B, Nb, Cm]
         ma, mb = mask[:, 0::2], mask[:, 1::2]
         scores = ka @ kb.transpose(1, 2)                      # [B, Na, Nb] in [-1, 1]
         real = ma[:, :, None] & mb[:, None, :]
         pads = ~ma[:, :, None] & ~mb[:, None, :]
-        scores = torch.where(real, scores, torch.where(pads, torch.full_like(scores, 2.0),
+        scores = torch.where(real, scores, torch.where(pads, torch.full_like(scores, -2.0),
                                                       torch.full_like(scores, -torch.inf)))
         if self.protect_first:
             scores[:, 0, :] = -torch.inf
         node_max, node_idx = scores.max(-1)                    # [B, Na]
         edge_idx = torch.sort(node_max, dim=-1, descending=True, stable=True).indices
         src_idx, unm_idx = edge_idx[:, :r], edge_idx[:, r:]   # A tokens merged / kept
+        if self.protect_first:
+            # ToMe sorts the unmerged A tokens so the class token (A 0) stays first in its output order, and the
+            # next call's protect_first protects it again
+            unm_idx = unm_idx.sort(dim=1).values
         dst_idx = node_idx.gather(1, src_idx)                  # their B partners
         # a -inf best score means no admissible partner: such a token must stay (only when r is too large)
         src_ok = node_max.gather(1, src_idx) > -torch.inf
