@@ -239,10 +239,11 @@ if GATES:
         print("  ", [tok.decode([int(x_ids[row, p])]) for p in g], "at positions", g)
 
 # %% [markdown]
-# **Delete gate.** MrT5's gate starts with its bias at +1, so G is about -8, far above the deletion threshold
-# k/2 = -15: an untrained gate keeps (almost) every token, and deletion is learnt under a regulariser whose weight a PI
-# controller steers to a target rate (see `benchmarks/mrt5_gate_run.py` for a small trained run). Forcing the
-# bias down shows the hard mode: deleted tokens are compacted out, in order.
+# **Delete gate.** As in MrT5, an untrained gate already deletes about a quarter of the tokens (its initialisation
+# puts that share of G below the deletion threshold k/2 = -15; `init="keep_all"` starts from keeping every token);
+# deletion is then learnt under a regulariser whose weight a PI controller steers to a target rate (see
+# `benchmarks/mrt5_gate_run.py` for a small trained run). Forcing the bias down shows the hard mode: deleted tokens
+# are compacted out, in order.
 
 # %%
 if GATES:

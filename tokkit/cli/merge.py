@@ -48,7 +48,8 @@ def merge(
     max_merges: Optional[int] = typer.Option(None, help="At most this many merges per batch."),
     target_ratio: Optional[float] = typer.Option(None, help="Stop once a batch is this fraction of its length."),
     min_count: int = typer.Option(2, help="Only merge pairs seen at least this often in the batch."),
-    mode: str = typer.Option("word", help="Merge boundaries: word, pretokens or sentence."),
+    mode: str = typer.Option("word", help="Merge boundaries: word (Dynamic BPE's words), pretokens, "
+                            "sentence (Dynamic BPE's sentence mode) or sequence (across words)."),
     max_length: Optional[int] = typer.Option(None, help="Truncate each sequence to this many tokens."),
     language: Language = None,
     as_json: Json = False,

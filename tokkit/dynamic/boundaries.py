@@ -107,19 +107,6 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
 
 
 @lru_cache(maxsize=1)
-def _char_bytes() -> dict[str, int]:
-    try:
-        from ..tokenizer.bytelevel import char_bytes     # the one place of the byte-level alphabet
-    except ImportError:  # pragma: no cover - until tokenizer/bytelevel.py is on this branch
-        keep = set(range(0x21, 0x7F)) | set(range(0xA1, 0xAD)) | set(range(0xAE, 0x100))
-        chars, n = [], 0
-        for b in range(256):
-            chars.append(chr(b) if b in keep else chr(256 + n))
-            n += b not in keep
-        return {c: b for b, c in enumerate(chars)}
-    return char_bytes()
-
-
 class DynamicBPERule:
     """Dynamic BPE's merge rule (`Dynamic_BPE.is_valid_pair`, DariusFeher/dynamic-tokenization at commit
     6686e72f5daeda09445793a01b710ca58ec9ec47), for `merge_batch(ids, pair_rule=...)`: whether two adjacent
@@ -152,7 +139,9 @@ class DynamicBPERule:
         if self._split is None:
             raise InputError("DynamicBPERule: mode='pretokens' needs a tokenizer with a pre-tokenizer")
         self._bytes: dict[int, bytes] = {}
-        self._map = _char_bytes()
+        from ..tokenizer.bytelevel import char_bytes  # the one place of the byte-level alphabet
+
+        self._map = char_bytes()
 
     def token_bytes(self, i: int) -> bytes:
         b = self._bytes.get(i)
