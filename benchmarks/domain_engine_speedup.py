@@ -27,7 +27,9 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {bench!r})
 import _domain
+import tokkit
 from tokkit.train import train_bpe
+assert tokkit.__file__.startswith({checkout!r}), tokkit.__file__
 kw = {{}} if {engine!r} == "default" else {{"engine": {engine!r}}}
 terms = [t.strip("\n") for t in open({terms!r}, encoding="utf-8") if t.strip()]
 texts = [t for _, _, t in _domain.documents("train", sample={sample!r})]
@@ -45,10 +47,12 @@ print(json.dumps(dict(wall=time.perf_counter() - t0, cpu=time.process_time() - c
 
 
 def run_once(label: str, checkout: str, engine: str, args, out: str) -> dict:
-    code = CHILD.format(bench=str(HERE), engine=engine, terms=args.terms, sample=args.sample, out=out,
+    code = CHILD.format(bench=str(HERE), checkout=os.path.abspath(checkout), engine=engine, terms=args.terms, sample=args.sample, out=out,
                         vocab=args.vocab)
     env = dict(os.environ, PYTHONPATH=os.path.abspath(checkout))
-    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    # run from the checkout: `python -c` puts the working directory first on sys.path
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       cwd=os.path.abspath(checkout))
     if p.returncode:
         raise SystemExit(f"{label}: failed\n{p.stderr[-3000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
