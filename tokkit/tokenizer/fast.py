@@ -47,6 +47,9 @@ PROBE = [
     "{\"key\": [1, 2, {\"a\": null}]}", "https://example.com/path?q=1&r=2#frag", "$$\\frac{a}{b}$$ ∑∫√",
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     " " * 40 + "x", "!!!???...,,,;;;:::---___===+++", "\u00a0nbsp\u2009thin\u3000ideographic",
+    # differences found by the full tests: an apostrophe before r that starts no contraction (tokie on
+    # KL3M-001's split), a run of Unicode spaces after a newline (splintr on KL3M-004-char)
+    "a l'rèvole, hi'rtok, n'rvecha, xik' nake'ril", "States.\n\u2009\u2003\u2003\u2003\u2003NANCY PELOSI,",
 ]
 
 
