@@ -84,6 +84,13 @@ class _Splintr:
         if tok.kind == "hf" and tok.source.endswith(".json"):
             self._t = splintr.from_json(tok.source)
         elif tok.kind == "tiktoken":
+            # tiktoken panics (and prints a Rust backtrace) encoding a byte that is not a token: a ranks file
+            # without all 256 bytes cannot be probed quietly, and gets no fast engine
+            try:
+                for b in range(256):
+                    tok.engine.encode_single_token(bytes([b]))
+            except KeyError:
+                raise InputError(f"{tok.name}: its ranks lack some single bytes; splintr is not tried") from None
             # splintr's regex engine has no possessive quantifiers; its own spellings of the public
             # patterns (greedy, which is the same on these patterns) stand in for tokkit's. A custom
             # pattern goes through as given and the probe decides.
@@ -150,7 +157,11 @@ def attach(tok: Tokenizer, engine: str = "auto") -> Tokenizer:
                 fast = _CLASSES[name](tok)
                 if probe_mismatch(tok, fast) is None:
                     return _use(tok, fast)
-            except Exception:  # a missing extra, a file the engine rejects, an engine bug: keep the reference
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            # a missing extra, a file the engine rejects, an engine bug, a vocabulary that cannot encode the
+            # probe (Rust panics arrive as pyo3's PanicException, a BaseException): keep the reference
+            except BaseException:
                 continue
         return tok
     try:
@@ -159,7 +170,12 @@ def attach(tok: Tokenizer, engine: str = "auto") -> Tokenizer:
         raise
     except Exception as e:
         raise InputError(f"{tok.name}: {engine} cannot load {tok.source or 'this tokenizer'} ({e})") from None
-    why = probe_mismatch(tok, fast)
+    try:
+        why = probe_mismatch(tok, fast)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:
+        why = f"the probe failed: {type(e).__name__}: {str(e)[:100]}"
     if why is not None:
         raise InputError(f"{tok.name}: {engine} is not exact for this tokenizer ({why}); use engine='auto' "
                          "or 'reference'")
