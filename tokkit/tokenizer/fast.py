@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from .._extras import require
 from ..errors import InputError
 from .base import Tokenizer
@@ -113,7 +115,14 @@ class _Splintr:
         return self._t.encode_batch(list(texts))
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
-        return [len(ids) for ids in self._t.encode_batch(list(texts))]
+        # the flat call returns ids and per-text token offsets as packed bytes: no Python list per text
+        # (about 1.6x faster on UDHR); the probe checks these counts against the ids' lengths
+        texts = list(texts)
+        _, offsets = self._t.encode_batch_flat(texts)
+        bounds = np.frombuffer(offsets, dtype=np.uint64)
+        if len(bounds) != len(texts) + 1:
+            return [len(ids) for ids in self._t.encode_batch(texts)]
+        return np.diff(bounds).astype(np.int64).tolist()
 
 
 _CLASSES = {"tokie": _Tokie, "splintr": _Splintr}
