@@ -135,3 +135,20 @@ def test_engine_of_a_loaded_tokenizer_object(tokenizers_dir, monkeypatch):
     assert back.encoder == "reference" and "encode_batch" not in vars(back)
     ref = load_tokenizer("gpt2", engine="reference")
     assert load_tokenizer(ref).encoder == "reference"
+
+
+GPT2_AS_WRITTEN_ELSEWHERE = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+
+
+@pytest.mark.parametrize("split_pattern", [r"\S+|\s+", r"\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]++|\s+",
+                                           GPT2_AS_WRITTEN_ELSEWHERE])
+def test_ranks_with_a_custom_pattern(tokenizers_dir, split_pattern):
+    # a pattern other than the public ones goes to splintr as written (possessive quantifiers, which its
+    # regex engine lacks, make it fail to load): whichever engine load_tokenizer keeps, the ids are tiktoken's
+    _need("splintr")
+    path = tokenizers_dir / "tiktoken" / "r50k_base.tiktoken"
+    ref = load_tokenizer(path, split_pattern=split_pattern, engine="reference")
+    tok = load_tokenizer(path, split_pattern=split_pattern)
+    texts = ["Hello world", "It's 2024, naïve café!\n\n  x", "Все люди 人人生而自由"]
+    assert tok.encode_batch(texts) == ref.encode_batch(texts)
+    assert tok.count_batch(texts) == [len(x) for x in ref.encode_batch(texts)]
