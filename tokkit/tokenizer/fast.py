@@ -15,6 +15,7 @@ Engines, in the order `auto` tries them (fastest first, for counting, on UDHR):
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import numpy as np
@@ -128,6 +129,29 @@ class _Splintr:
 _CLASSES = {"tokie": _Tokie, "splintr": _Splintr}
 
 
+# loaded engines by (engine, file, its size and mtime, split pattern): loading one takes 0.1-0.6 s, and a
+# process (a test session, a notebook) loads the same few tokenizers again and again. The probe still runs
+# on every load; the engines keep no state between calls that could make a reused one differ.
+_LOADED: dict[tuple, object] = {}
+_MAX_LOADED = 8
+
+
+def _engine(name: str, tok: Tokenizer):
+    require(name, "fast", purpose=f"for engine={name!r}")  # a cached engine must not hide a missing extra
+    key = None
+    if tok.source and os.path.isfile(tok.source):
+        st = os.stat(tok.source)
+        key = (name, os.path.abspath(tok.source), st.st_size, st.st_mtime_ns, getattr(tok, "pattern", None))
+        if key in _LOADED:
+            return _LOADED[key]
+    fast = _CLASSES[name](tok)
+    if key is not None:
+        if len(_LOADED) >= _MAX_LOADED:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = fast
+    return fast
+
+
 def probe_mismatch(tok: Tokenizer, fast) -> str | None:
     """Where `fast` differs from `tok`'s own engine on the probe set (ids or counts), or None."""
     want = tok.encode_batch(PROBE)
@@ -163,7 +187,7 @@ def attach(tok: Tokenizer, engine: str = "auto") -> Tokenizer:
             return tok
         for name in ENGINES:
             try:
-                fast = _CLASSES[name](tok)
+                fast = _engine(name, tok)
                 if probe_mismatch(tok, fast) is None:
                     return _use(tok, fast)
             except (KeyboardInterrupt, SystemExit):
@@ -174,7 +198,7 @@ def attach(tok: Tokenizer, engine: str = "auto") -> Tokenizer:
                 continue
         return tok
     try:
-        fast = _CLASSES[engine](tok)
+        fast = _engine(engine, tok)
     except (InputError, ImportError):
         raise
     except Exception as e:
