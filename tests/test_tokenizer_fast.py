@@ -152,3 +152,32 @@ def test_ranks_with_a_custom_pattern(tokenizers_dir, split_pattern):
     texts = ["Hello world", "It's 2024, naïve café!\n\n  x", "Все люди 人人生而自由"]
     assert tok.encode_batch(texts) == ref.encode_batch(texts)
     assert tok.count_batch(texts) == [len(x) for x in ref.encode_batch(texts)]
+
+
+def _count_in_child(tok, texts, q):
+    q.put((tok.count_batch(texts), tok.encode_batch(texts[:3])))
+
+
+@pytest.mark.parametrize("spec", ["gpt2", "cl100k_base"])
+def test_engines_work_in_a_forked_child(tokenizers_dir, monkeypatch, spec):
+    # tokkit's local task runner forks; splintr's thread pool does not survive fork (the child hung)
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    if not any(HAVE.values()):
+        pytest.skip("tokkit[fast] is not installed")
+    monkeypatch.setenv("TOKKIT_TOKENIZERS", str(tokenizers_dir))
+    tok = load_tokenizer(spec)
+    texts = [f"hello world {i}, naïve café" for i in range(3000)]
+    want = (tok.count_batch(texts), tok.encode_batch(texts[:3]))  # the parent's thread pool is running now
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_count_in_child, args=(tok, texts, q))
+    p.start()
+    p.join(60)
+    hung = p.is_alive()
+    if hung:
+        p.kill()
+    assert not hung, f"{tok.encoder} hung in a forked child"
+    assert q.get(timeout=10) == want

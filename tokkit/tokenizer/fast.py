@@ -79,11 +79,24 @@ class _Tokie:
         return list(self._t.count_tokens_batch(list(texts)))
 
 
+# set in a process forked after splintr was loaded: its batch calls run on a rayon thread pool that does
+# not survive fork (a child's first batch call hangs, seen with splintr-rs 0.22), and tokkit's local task
+# runner forks. Such a child encodes text by text, which splintr does without the pool.
+_FORKED = [False]
+
+
+def _after_fork_in_child() -> None:
+    _FORKED[0] = True
+
+
 class _Splintr:
     name = "splintr"
 
     def __init__(self, tok: Tokenizer):
         splintr = require("splintr", "fast", purpose="for engine='splintr'")
+        if not getattr(_Splintr, "_fork_hook", False):
+            os.register_at_fork(after_in_child=_after_fork_in_child)
+            _Splintr._fork_hook = True
         if tok.kind == "hf" and tok.source.endswith(".json"):
             self._t = splintr.from_json(tok.source)
         elif tok.kind == "tiktoken":
@@ -113,9 +126,13 @@ class _Splintr:
         return self._t.encode(text)
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        if _FORKED[0]:
+            return [self._t.encode(t) for t in texts]
         return self._t.encode_batch(list(texts))
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
+        if _FORKED[0]:
+            return [len(self._t.encode(t)) for t in texts]
         # the flat call returns ids and per-text token offsets as packed bytes: no Python list per text
         # (about 1.6x faster on UDHR); the probe checks these counts against the ids' lengths
         texts = list(texts)
