@@ -9,8 +9,11 @@ from .._paths import tokenizers_root
 from ..errors import InputError
 from .base import Tokenizer
 from .builtin import BytesTokenizer, CharsTokenizer
+from .fast import CHOICES as ENCODER_CHOICES
+from .fast import attach
 
-__all__ = ["Tokenizer", "BytesTokenizer", "CharsTokenizer", "load_tokenizer", "tokenizers_root"]
+__all__ = ["Tokenizer", "BytesTokenizer", "CharsTokenizer", "load_tokenizer", "tokenizers_root",
+           "ENCODER_CHOICES"]
 
 
 def _is_sentencepiece(path: str) -> bool:
@@ -50,7 +53,7 @@ def _load_folder(path: str, pattern: str | None, name: str | None) -> Tokenizer:
 
 
 def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, split_pattern: str | None = None,
-                   name: str | None = None, pattern: str | None = None) -> Tokenizer:
+                   name: str | None = None, pattern: str | None = None, engine: str = "auto") -> Tokenizer:
     """A Tokenizer from a path or a name.
 
     spec: "bytes" | "chars" | a tokenizer.json | a folder holding one (or a .model) | a SentencePiece .model
@@ -58,6 +61,12 @@ def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, split_pattern: str 
     recognised from the file name for the public encodings) | the name of a file or folder under
     $TOKKIT_TOKENIZERS (e.g. "o200k_base", "gpt2", "llama2"). Nothing loaded this way adds special tokens.
     `pattern` is the deprecated spelling of `split_pattern`.
+
+    engine: what encodes and counts. "auto" (default): the fastest installed engine of `tokkit[fast]` that
+    gives the reference engine's ids on a probe set at load time, tried on byte-level BPE tokenizers, else
+    the reference engine, silently; "reference": the format's own engine (tokenizers, tiktoken,
+    sentencepiece); "tokie" / "splintr": that engine or an error. `.encoder` says which one runs;
+    offsets and decode always run on the reference engine. See tokkit.tokenizer.fast.
     """
     if pattern is not None:
         import warnings
@@ -65,10 +74,13 @@ def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, split_pattern: str 
         warnings.warn("load_tokenizer(pattern=...) is deprecated: use split_pattern=", DeprecationWarning,
                       stacklevel=2)
         split_pattern = split_pattern or pattern
-    pattern = split_pattern
     if isinstance(spec, Tokenizer):
-        return spec
-    spec = os.fspath(spec)
+        # a tokenizer object keeps the engine it was loaded with unless one is named
+        return spec if engine == "auto" else attach(spec, engine)
+    return attach(_load(os.fspath(spec), split_pattern, name), engine)
+
+
+def _load(spec: str, pattern: str | None, name: str | None) -> Tokenizer:
     if spec == "bytes":
         return BytesTokenizer()
     if spec == "chars":

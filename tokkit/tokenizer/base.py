@@ -24,6 +24,9 @@ class Tokenizer:
     # what made it, where tokkit trained it: the artifact card (recipe, parameters, corpus, timings,
     # vocabulary statistics) as a dict; None for a tokenizer loaded from elsewhere
     card: dict | None = None
+    # the engine encode / encode_batch / count_batch run on: "reference" (the one named by `kind`, also
+    # `.engine`) or a fast exact one from tokenizer.fast ("tokie", "splintr"), chosen by load_tokenizer
+    encoder: str = "reference"
 
     @property
     def vocab_size(self) -> int:
