@@ -329,6 +329,8 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
             lo = hi = None
             if masked:
                 note = "masked"
+            elif c == reference:
+                note = "the reference: premium 1 by definition"
             elif n_groups[c] == 1:
                 note = f"one {group_word} per language: no interval"
             elif c not in intervals:
