@@ -143,3 +143,31 @@ def test_cli_count_mode(flores_dir):
     assert r.exit_code == 0 and "count mode document" in r.output and "Chinese (Simplified)" in r.output
     r = CliRunner().invoke(app, ["premiums", "chars", "-c", str(flores_dir), "--count-mode", "words"])
     assert r.exit_code == 2 and "--count-mode words" in r.output
+
+
+def test_flores_plus_keys_and_aliases(tmp_path):
+    # FLORES+ 2.x: cmn_Hans where FLORES-200 had zho_Hans, and apc_Arab twice, told apart by Glottocode
+    datasets = pytest.importorskip("datasets")
+    langs = [("eng", "Latn", "stan1293", "sentence {}"), ("cmn", "Hans", "beij1234", "句子{}"),
+             ("apc", "Arab", "nort3139", "شمال {}"), ("apc", "Arab", "sout3123", "جنوب {}")]
+
+    def rows(n):
+        out = {c: [] for c in ("id", "iso_639_3", "iso_15924", "glottocode", "text", "url")}
+        for iso, script, glotto, fmt in langs:
+            for i in range(n):
+                for c, v in zip(out, (i, iso, script, glotto, fmt.format(i), f"https://example.org/{i // 2}")):
+                    out[c].append(v)
+        return datasets.Dataset.from_dict(out)
+
+    path = tmp_path / "flores_plus"
+    datasets.DatasetDict({"dev": rows(4), "devtest": rows(3)}).save_to_disk(str(path))
+    fl = load_flores(str(path))
+    assert sorted(fl.codes) == ["apc_Arab_nort3139", "apc_Arab_sout3123", "cmn_Hans", "eng_Latn"]
+    assert fl.units["apc_Arab_sout3123"]["dev:1"] == "جنوب 1"        # not overwritten by the other apc
+    assert fl.languages["apc_Arab_sout3123"].name == "South Levantine Arabic"
+    assert fl.unit_meta["devtest:2"] == {"document": "https://example.org/1"}
+    # FLORES-200 codes find their FLORES+ rows, in the loader and in premiums
+    sub = load_flores(str(path), languages=["eng_Latn", "zho_Hans", "ajp_Arab"])
+    assert sorted(sub.codes) == ["apc_Arab_sout3123", "cmn_Hans", "eng_Latn"]
+    res = premiums("chars", fl, reference="eng_Latn", languages=["zho_Hans", "apc_Arab"], bootstrap=0)
+    assert {r["language"] for r in res.rows} == {"eng_Latn", "cmn_Hans", "apc_Arab_nort3139"}
