@@ -21,6 +21,10 @@ def vm_hwm_mb() -> float:
     return float("nan")
 
 
+def ci(x: dict) -> str:
+    return "-" if x["ci_low"] is None else f"{x['ci_low']:.2f}-{x['ci_high']:.2f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["table", "run", "long"])
@@ -44,9 +48,10 @@ def main() -> None:
         base = vm_hwm_mb()
         t0, c0 = time.perf_counter(), time.process_time()
         n = tok.count(text) if a.whole else count_chunked(tok, [text])[0]
-        print(f"{a.tokenizer} {'whole' if a.whole else 'chunked'}: {len(text.encode()) / 2**20:.1f} MB, {n} tokens, "
-              f"{time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU, VmHWM {vm_hwm_mb():.0f} MB "
-              f"({base:.0f} MB before encoding)")
+        how = "whole" if a.whole else "chunked"
+        print(f"{a.tokenizer} {how}: {len(text.encode()) / 2**20:.1f} MB, {n} tokens, "
+              f"{time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU, "
+              f"VmHWM {vm_hwm_mb():.0f} MB ({base:.0f} MB before encoding)")
         return
     pc = tokkit.load_udhr(languages=a.language) if a.language else tokkit.load_udhr()
     if a.what == "table":
@@ -55,7 +60,6 @@ def main() -> None:
         print("|---|---|---:|---|---:|---|---:|")
         for r in sorted(rs["sentence"].rows, key=lambda r: -r["premium"]):
             j = next(x for x in rs["joined"].rows if x["language"] == r["language"])
-            ci = (lambda x: "-" if x["ci_low"] is None else f"{x['ci_low']:.2f}-{x['ci_high']:.2f}")
             print(f"| {r['language']} | {r['name']} | {r['premium']:.3f} | {ci(r)} | {j['premium']:.3f} | {ci(j)} | "
                   f"{j['premium'] / r['premium']:.4f} |")
         for u, res in rs.items():

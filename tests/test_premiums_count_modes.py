@@ -128,16 +128,19 @@ def test_flores_codes_and_names(flores_dir):
     assert language_name("deu_Latn")    # from the NTREX / UDHR indexes under $TOKKIT_DATA
 
 
-def test_cli_count_mode(flores_dir):
+def test_cli_count_mode(flores_dir, tmp_path):
     from tokkit.cli import app
 
+    csv_path = tmp_path / "p.csv"
     r = CliRunner().invoke(app, ["premiums", "chars", "-c", str(flores_dir), "--reference", "eng_Latn",
-                                 "--count-mode", "joined", "--bootstrap", "50", "--json"])
+                                 "--count-mode", "joined", "--bootstrap", "50", "--json", "--csv", str(csv_path)])
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert d["method"]["unit"] == "joined" and d["method"]["separator"] == " "
     assert all(row["count_mode"] == "joined" and row["ci_low"] < row["ci_high"] for row in d["rows"]
                if row["language"] != "eng_Latn")
+    head, *lines = csv_path.read_text().splitlines()
+    assert "count_mode" in head.split(",") and "ci_note" in head.split(",") and all(",joined," in x for x in lines)
     r = CliRunner().invoke(app, ["premiums", "chars", "-c", str(flores_dir), "--reference", "eng_Latn",
                                  "--count-mode", "document", "--bootstrap", "0"])
     assert r.exit_code == 0 and "count mode document" in r.output and "Chinese (Simplified)" in r.output

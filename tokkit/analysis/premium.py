@@ -1,7 +1,9 @@
 """Token and byte premiums across the languages of a parallel corpus (Petrov et al. 2023).
 
 premium(language) = tokens of the aligned units present in both the language and the reference, over the
-tokens of the same units in the reference, totals over the units, no special tokens. A language whose text
+tokens of the same units in the reference, totals over the units, no special tokens. How the units are
+counted is the count mode (`unit`): each on its own (sentence), joined per document (document), or all
+joined into one text per language (joined, as Petrov et al. build their FLORES-200 texts). A language whose text
 has more than `unk_threshold` of its characters mapped to UNK (or silently dropped, by a model that can drop
 characters) is masked: its count says nothing. The byte
 premium is the same ratio of UTF-8 bytes (the premium of the `bytes` tokenizer).
@@ -91,9 +93,9 @@ def count_units(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.nd
     counts = np.zeros(len(texts), dtype=np.int64)
     lost = np.zeros(len(texts), dtype=np.int64)
     for a, b in batches(pieces):
-        c, l = _count_pieces(tok, pieces[a:b])
-        np.add.at(counts, owner[a:b], c)
-        np.add.at(lost, owner[a:b], l)
+        n_tok, n_lost = _count_pieces(tok, pieces[a:b])
+        np.add.at(counts, owner[a:b], n_tok)
+        np.add.at(lost, owner[a:b], n_lost)
     return counts, lost
 
 

@@ -50,11 +50,9 @@ def premiums_cmd(
     quiet: Quiet = False,
 ):
     """Premium = tokens of a language's aligned units / tokens of the same units in the reference."""
-    from ..analysis.premium import premiums
-    from ..tokenizer import load_tokenizer
-
-    from ..analysis.premium import COUNT_MODES
+    from ..analysis.premium import COUNT_MODES, premiums
     from ..errors import InputError
+    from ..tokenizer import load_tokenizer
 
     if count_mode not in COUNT_MODES:
         raise InputError(f"--count-mode {count_mode}: expected one of {', '.join(COUNT_MODES)}")
