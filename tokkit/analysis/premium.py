@@ -160,11 +160,10 @@ def _method(unit: str, separator: str, bootstrap: int, ci: float) -> dict:
             "document": f"each document's units joined with {separator!r} and encoded once, counts summed",
             "joined": f"each language's units joined with {separator!r} and encoded in one pass (Petrov et al. 2023)"}
     boot = {"sentence": "units", "document": "documents",
-            "joined": "blocks of round(units ** (1/3)) consecutive units (each block after the first starts "
-                      "with the separator), shifted by the joined premium minus the blocks' premium"}
+            "joined": "blocks of round(m ** (1/3)) consecutive units of m"}
     return dict(unit=unit, separator=separator, description=what[unit],
-                interval=(f"{ci:.0%} percentile bootstrap over {boot[unit]}, {bootstrap} resamples; none (null) "
-                          "where a language has a single group" if bootstrap > 0 else "none (bootstrap=0)"))
+                interval=(f"{ci:.0%} percentile bootstrap over {boot[unit]}, {bootstrap} resamples"
+                          if bootstrap > 0 else "none (bootstrap=0)"))
 
 
 def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: ParallelCorpus | str, *,
@@ -306,7 +305,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     def seg(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return np.add.reduceat(values[idx], starts)
 
-    group_word = {"sentence": "unit", "document": "document", "joined": "block"}[unit]
+    group_word = "document" if unit == "document" else "unit"
     lc, rc = seg(nchars, all_li), seg(nchars, all_ri)
     lb, rb = seg(nbytes, all_li), seg(nbytes, all_ri)
     for tok in toks:
@@ -334,7 +333,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
             elif c == reference:
                 note = "the reference: premium 1 by definition"
             elif n_groups[c] == 1:
-                note = f"one {group_word} per language: no interval"
+                note = f"one {'unit' if len(aligned[c]) == 1 else group_word} per language: no interval"
             elif c not in intervals:
                 note = "bootstrap=0"
             else:
