@@ -2,6 +2,7 @@
 premiums() call in a fresh process.
 
     PYTHONPATH=. python benchmarks/premiums_modes.py table cl100k_base -l eng -l mya ...
+    PYTHONPATH=. python benchmarks/premiums_modes.py compare cl100k_base --corpus ntrex   # all languages
     PYTHONPATH=. python benchmarks/premiums_modes.py run gpt2 --unit joined        # all UDHR languages
     PYTHONPATH=. python benchmarks/premiums_modes.py long gpt2 --mb 10 [--whole]  # one long text
 """
@@ -21,13 +22,36 @@ def vm_hwm_mb() -> float:
     return float("nan")
 
 
+def compare(tokenizer: str, pc, bootstrap: int) -> None:
+    """joined vs sentence over every language with an interval: largest and median change, summaries, and
+    the languages whose joined premium falls outside the sentence interval."""
+    import statistics
+
+    from tokkit.analysis import premiums
+
+    s = premiums(tokenizer, pc, unit="sentence", bootstrap=bootstrap)
+    j = {r["language"]: r for r in premiums(tokenizer, pc, unit="joined", bootstrap=bootstrap).rows}
+    js = premiums(tokenizer, pc, unit="joined", bootstrap=0).summary[0]
+    rows = [r for r in s.rows if not r["masked"] and r["ci_low"] is not None]
+    dev = sorted(((j[r["language"]]["premium"] / r["premium"] - 1, r["language"]) for r in rows),
+                 key=lambda d: -abs(d[0]))
+    out = [r["language"] for r in rows if not r["ci_low"] <= j[r["language"]]["premium"] <= r["ci_high"]]
+    ss = s.summary[0]
+    print(f"{tokenizer} on {pc.name}: {len(rows)} languages with an interval")
+    print("largest changes:", ", ".join(f"{d * 100:+.2f}% {c}" for d, c in dev[:3]))
+    print(f"median |change| {statistics.median(abs(d) for d, _ in dev) * 100:.3f}%")
+    print(f"median {ss['median']:.3f} -> {js['median']:.3f}, Gini {ss['gini']:.4f} -> {js['gini']:.4f}")
+    print(f"joined outside the sentence CI: {len(out)} {out}")
+
+
 def ci(x: dict) -> str:
     return "-" if x["ci_low"] is None else f"{x['ci_low']:.2f}-{x['ci_high']:.2f}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["table", "run", "long"])
+    ap.add_argument("what", choices=["table", "compare", "run", "long"])
+    ap.add_argument("--corpus", default="udhr")
     ap.add_argument("tokenizer")
     ap.add_argument("-l", "--language", action="append")
     ap.add_argument("--unit", default="joined")
@@ -53,7 +77,14 @@ def main() -> None:
               f"{time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU, "
               f"VmHWM {vm_hwm_mb():.0f} MB ({base:.0f} MB before encoding)")
         return
-    pc = tokkit.load_udhr(languages=a.language) if a.language else tokkit.load_udhr()
+    from tokkit.corpora import load_parallel
+
+    pc = load_parallel(a.corpus)
+    if a.language:
+        pc = pc.select(a.language)
+    if a.what == "compare":
+        compare(a.tokenizer, pc, a.bootstrap)
+        return
     if a.what == "table":
         rs = {u: premiums(a.tokenizer, pc, unit=u, bootstrap=a.bootstrap) for u in ("sentence", "joined")}
         print("| language | name | sentence | 95% CI | joined | 95% CI | joined / sentence |")
