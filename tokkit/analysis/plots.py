@@ -53,8 +53,9 @@ def plot_premiums(result, paths, *, top: int | None = None, log: bool = True) ->
             rows = rows[-top:]
         x = range(len(rows))
         y = [r["premium"] for r in rows]
-        lo = [max(0.0, r["premium"] - r["ci_low"]) if math.isfinite(r["ci_low"]) else 0 for r in rows]
-        hi = [max(0.0, r["ci_high"] - r["premium"]) if math.isfinite(r["ci_high"]) else 0 for r in rows]
+        # no interval (None: one unit or document per language, or bootstrap=0): no error bar
+        lo = [max(0.0, r["premium"] - r["ci_low"]) if r["ci_low"] is not None else 0 for r in rows]
+        hi = [max(0.0, r["ci_high"] - r["premium"]) if r["ci_high"] is not None else 0 for r in rows]
         ax.bar(x, y, color="#4C72B0", width=0.85)
         ax.errorbar(x, y, yerr=[lo, hi], fmt="none", ecolor="#333", elinewidth=0.6, capsize=0)
         ax.axhline(1.0, color="#C44E52", lw=0.8)

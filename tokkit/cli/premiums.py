@@ -16,7 +16,13 @@ from .options import (CORPUS_HELP, Alias, Json, Language, Nfc, Plot, Quiet, Refe
 
 
 def _fmt_ci(r) -> str:
-    return "-" if r["masked"] or not math.isfinite(r["ci_low"]) else f"{r['ci_low']:.2f}-{r['ci_high']:.2f}"
+    return "-" if r["ci_low"] is None else f"{r['ci_low']:.2f}-{r['ci_high']:.2f}"
+
+
+COUNT_MODE_HELP = ("How text is counted: sentence (each unit encoded alone, counts summed; CI over units), "
+                   "document (each document's units joined; CI over documents) or joined (each language's units "
+                   "joined with --separator and encoded once, as Petrov et al. 2023; CI over blocks of units). "
+                   "A language with a single unit or document gets no CI.")
 
 
 @app.command("premiums")
@@ -34,6 +40,9 @@ def premiums_cmd(
     bootstrap: int = typer.Option(1000, help="Bootstrap resamples of units for the CI (0: none)."),
     ci: float = typer.Option(0.95, help="Confidence level."),
     seed: Seed = 0,
+    count_mode: str = typer.Option("sentence", "--count-mode", help=COUNT_MODE_HELP),
+    separator: str = typer.Option(" ", "--separator", help="What joins units in the document and joined "
+                                  "modes (default: one space)."),
     plot: Plot = None,
     csv_path: Optional[str] = typer.Option(None, "--csv", help="Write one row per tokenizer and language."),
     show: int = typer.Option(25, help="Languages in the printed table (highest premiums first; 0: all)."),
@@ -41,13 +50,17 @@ def premiums_cmd(
     quiet: Quiet = False,
 ):
     """Premium = tokens of a language's aligned units / tokens of the same units in the reference."""
-    from ..analysis.premium import premiums
+    from ..analysis.premium import COUNT_MODES, premiums
+    from ..errors import InputError
     from ..tokenizer import load_tokenizer
 
+    if count_mode not in COUNT_MODES:
+        raise InputError(f"--count-mode {count_mode}: expected one of {', '.join(COUNT_MODES)}")
     check_files(csv=csv_path, plot=plot)
     toks = [load_tokenizer(t, split_pattern=split_pattern) for t in tokenizers]
     res = premiums(toks, corpus, reference=reference, languages=language or None, nfc=nfc,
-                   unk_threshold=unk_threshold, bootstrap=bootstrap, ci=ci, seed=seed, quiet=quiet_of(quiet, as_json))
+                   unk_threshold=unk_threshold, bootstrap=bootstrap, ci=ci, seed=seed, unit=count_mode,
+                   separator=separator, quiet=quiet_of(quiet, as_json))
     written = []
     if csv_path:
         res.to_csv(csv_path)
@@ -78,6 +91,7 @@ def premiums_cmd(
     if show:
         order = order[:show]
     cols = ["language", "name", "script", "units", "byte prem."]
+    notes = sorted({r["ci_note"] for r in res.rows if r["ci_note"] and r["ci_note"] != "masked"})
     for n in names:
         cols += [f"{n}", f"{n} CI"]
     rows = []
@@ -88,7 +102,10 @@ def premiums_cmd(
             row += ["masked" if x["masked"] else x["premium"], _fmt_ci(x)]
         rows.append(row)
     print_table(f"token premiums vs {reference} on {res.corpus} ({len(first)} languages; "
-                f"{'top ' + str(show) if show and show < len(first) else 'all'})", cols, rows, names=names)
+                f"{'top ' + str(show) if show and show < len(first) else 'all'}; count mode {res.method['unit']})",
+                cols, rows, names=names,
+                caption=f"{res.method['description']}; CI: {res.method['interval']}"
+                + (f" ({'; '.join(notes)})" if notes else ""))
     print_table("summary", ["tokenizer", "languages", "masked", "median", "max", "max at", "Gini", "ref. tokens"],
                 [[s["tokenizer"], s["languages"], s["masked"], s["median"], s["max"], s["max_language"], s["gini"],
                   s["reference_tokens"]] for s in res.summary],

@@ -1,6 +1,8 @@
 """FLORES: FLORES+ (openlanguagedata/flores_plus) through Hugging Face `datasets`, or FLORES-200 as released
 (a `flores200_dataset/` folder with `dev/<lang>.dev` and `devtest/<lang>.devtest`, line-aligned), read from
-disk without the hub. Both give a ParallelCorpus keyed 'eng_Latn'-style with unit ids '<split>:<n>'."""
+disk without the hub. Both give a ParallelCorpus keyed 'eng_Latn'-style with unit ids '<split>:<n>', language
+names, each sentence's source article as its document (unit_meta 'document', from the URL) and the other
+naming's code as an alias (`resolve_language`: zho_Hans finds FLORES+'s cmn_Hans; see flores_codes)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Iterable
 from .._extras import require
 from ..errors import InputError
 from .documents import load_hf_split
+from .flores_codes import aliases, language_name
 from .parallel import Language, ParallelCorpus
 
 HUB_NAME = "openlanguagedata/flores_plus"
@@ -64,8 +67,8 @@ def load_flores(source: str | os.PathLike | None = None, *, languages: Iterable[
     local = os.path.isdir(source)
     require("datasets", "hf", purpose=f"to read FLORES+ from {source}; or {OFFLINE_HINT}")
     wanted = set(languages) if languages is not None else None
-    units: dict[str, dict[str, str]] = {}
-    langs: dict[str, Language] = {}
+    rows: dict[tuple[str, str, str], dict[str, str]] = {}   # (iso, script, glottocode) -> unit id -> text
+    meta: dict[str, dict] = {}
     order: list[str] = []
     seen: set[str] = set()
     for split in splits:
@@ -82,23 +85,59 @@ def load_flores(source: str | os.PathLike | None = None, *, languages: Iterable[
         if not need <= cols:
             raise InputError(f"{source} [{split}]: not FLORES+ (missing columns {', '.join(sorted(need - cols))})")
         for rec in ds:
-            code = f"{rec['iso_639_3']}_{rec['iso_15924']}"
-            if wanted is not None and code not in wanted:
-                continue
             uid = f"{split}:{rec['id']}"
             text = rec["text"] or ""
-            units.setdefault(code, {})[uid] = unicodedata.normalize("NFC", text) if nfc else text
-            if code not in langs:
-                langs[code] = Language(code=code, script=rec["iso_15924"], iso6393=rec["iso_639_3"])
+            key = (rec["iso_639_3"], rec["iso_15924"], rec.get("glottocode") or "")
+            rows.setdefault(key, {})[uid] = unicodedata.normalize("NFC", text) if nfc else text
             if uid not in seen:
                 seen.add(uid)
                 order.append(uid)
+            if rec.get("url") and uid not in meta:
+                meta[uid] = {"document": rec["url"]}
+    # FLORES+ tells two pairs of languages apart by Glottocode only (apc_Arab, twi_Latn): those are keyed
+    # iso_Script_glottocode, every other language iso_Script
+    per_code: dict[str, int] = {}
+    for iso, script, _ in rows:
+        per_code[f"{iso}_{script}"] = per_code.get(f"{iso}_{script}", 0) + 1
+    units: dict[str, dict[str, str]] = {}
+    langs: dict[str, Language] = {}
+    for (iso, script, glotto), us in rows.items():
+        code = f"{iso}_{script}" + (f"_{glotto}" if per_code[f"{iso}_{script}"] > 1 and glotto else "")
+        if wanted is not None and code not in wanted and not wanted & set(aliases(code)):
+            continue
+        units[code] = us
+        langs[code] = Language(code=code, script=script, iso6393=iso, extra={"aliases": aliases(code)})
+    _name_languages(langs)
     if not units:
         raise InputError(f"{source}: no FLORES+ rows" + (f" (unknown FLORES+ language code(s) {', '.join(sorted(wanted))})" if wanted else ""))
-    if wanted is not None and (unknown := sorted(wanted - set(units))):
+    if wanted is not None and (unknown := sorted(w for w in wanted if w not in units
+                                                 and not any(w in lang.extra["aliases"] for lang in langs.values()))):
         raise InputError(f"{source}: unknown FLORES+ language code(s): {', '.join(unknown[:10])}")
     _check_complete(source, units, order)
-    return ParallelCorpus("flores", langs, units, order)
+    return ParallelCorpus("flores", langs, units, order, meta)
+
+
+def _name_languages(langs: dict[str, Language]) -> None:
+    """Fill in language names (flores_codes.language_name), naming the script where a language has several."""
+    from dataclasses import replace
+
+    n_scripts: dict[str, int] = {}
+    for lang in langs.values():
+        n_scripts[lang.iso6393] = n_scripts.get(lang.iso6393, 0) + 1
+    for code, lang in langs.items():
+        langs[code] = replace(lang, name=language_name(code, scripts_of_language=n_scripts[lang.iso6393]))
+
+
+def resolve_language(corpus: ParallelCorpus, code: str) -> str:
+    """The corpus's own key for a language code: the code itself, or the language that lists it among its
+    aliases (a FLORES-200 code in a FLORES+ corpus and back); unknown codes come back unchanged, for the
+    corpus's own error."""
+    if code in corpus.units:
+        return code
+    for key, lang in corpus.languages.items():
+        if key in corpus.units and code in (lang.extra or {}).get("aliases", ()):
+            return key
+    return code
 
 
 def _check_complete(source: str, units: dict[str, dict[str, str]], order: list[str]) -> None:
@@ -120,12 +159,13 @@ def _read_lines(path: str) -> list[str]:
     return [t[:-1] if t.endswith("\r") else t for t in lines]
 
 
-def _metadata_rows(folder: str, split: str) -> int | None:
-    """Sentences in the release's metadata_<split>.tsv (one header line), the split's consistency data."""
+def _metadata(folder: str, split: str) -> list[list[str]] | None:
+    """The rows of the release's metadata_<split>.tsv (after its header line: URL, domain, topic, ...), one
+    per sentence: the split's consistency data and each sentence's source article."""
     path = os.path.join(folder, f"metadata_{split}.tsv")
     if not os.path.isfile(path):
         return None
-    return max(len(_read_lines(path)) - 1, 0)
+    return [line.split("\t") for line in _read_lines(path)[1:]]
 
 
 def _load_release(folder: str, *, languages: Iterable[str] | None, splits: tuple[str, ...],
@@ -135,12 +175,16 @@ def _load_release(folder: str, *, languages: Iterable[str] | None, splits: tuple
     units: dict[str, dict[str, str]] = {}
     langs: dict[str, Language] = {}
     order: list[str] = []
+    meta: dict[str, dict] = {}
     for split in splits:
         d = os.path.join(folder, split)
         names = sorted(f[: -len(split) - 1] for f in os.listdir(d) if f.endswith("." + split)) if os.path.isdir(d) else []
         if not names:
             raise InputError(f"{d}: no <lang>.{split} files (FLORES-200 layout: {split}/eng_Latn.{split})")
-        expected = _metadata_rows(folder, split)
+        rows = _metadata(folder, split)
+        expected = None if rows is None else len(rows)
+        if rows is not None:
+            meta.update((f"{split}:{i}", {"document": r[0]}) for i, r in enumerate(rows) if r and r[0])
         reference = "eng_Latn" if "eng_Latn" in names else names[0]
         if expected is None:
             expected = len(_read_lines(os.path.join(d, f"{reference}.{split}")))
@@ -149,7 +193,7 @@ def _load_release(folder: str, *, languages: Iterable[str] | None, splits: tuple
             source = f"metadata_{split}.tsv"
         order += [f"{split}:{i}" for i in range(expected)]
         for code in names:
-            if wanted is not None and code not in wanted:
+            if wanted is not None and code not in wanted and not wanted & set(aliases(code)):
                 continue
             m = _LANG_FILE.match(code)
             if not m:
@@ -163,8 +207,10 @@ def _load_release(folder: str, *, languages: Iterable[str] | None, splits: tuple
             if nfc:
                 lines = [unicodedata.normalize("NFC", t) for t in lines]
             units.setdefault(code, {}).update((f"{split}:{i}", t) for i, t in enumerate(lines) if t.strip())
-            langs.setdefault(code, Language(code=code, script=m.group(2), iso6393=m.group(1)))
-    if wanted is not None and (unknown := sorted(wanted - set(units))):
+            langs.setdefault(code, Language(code=code, script=m.group(2), iso6393=m.group(1),
+                                            extra={"aliases": aliases(code)}))
+    if wanted is not None and (unknown := sorted(w for w in wanted if w not in units
+                                                 and not any(w in aliases(c) for c in units))):
         raise InputError(f"{folder}: unknown FLORES language code(s): {', '.join(unknown[:10])}")
     if not units:
         raise InputError(f"{folder}: no FLORES language files")
@@ -172,4 +218,5 @@ def _load_release(folder: str, *, languages: Iterable[str] | None, splits: tuple
         for split in splits:
             if not any(u.startswith(split + ":") for u in units[code]):
                 raise InputError(f"{folder}: FLORES language {code} has no {split} file; the first missing unit is {split}:0")
-    return ParallelCorpus("flores", langs, units, order)
+    _name_languages(langs)
+    return ParallelCorpus("flores", langs, units, order, meta)
