@@ -1,5 +1,5 @@
 """Premiums over all UDHR declarations vs raw batch encoding of the same texts, on the fastest exact
-engine (load_tokenizer's engine="auto", tokkit[fast]) and on the reference engines (today's: HF tokenizers,
+engine (load_tokenizer's encoder="auto", tokkit[fast]) and on the reference engines (today's: HF tokenizers,
 tiktoken).
 
     PYTHONPATH=. python benchmarks/premiums.py [--tokenizers cl100k_base gpt2] [--repeat 5]
@@ -65,7 +65,7 @@ def main() -> None:
         if c != args.reference:
             flat += pc.texts(c, pc.common_units(c, args.reference))
     sets = {"fast": [load_tokenizer(s) for s in args.tokenizers],
-            "reference": [load_tokenizer(s, engine="reference") for s in args.tokenizers]}
+            "reference": [load_tokenizer(s, encoder="reference") for s in args.tokenizers]}
     print(f"UDHR: {len(pc)} languages, {len(flat):,} unit texts, {sum(map(len, flat)):,} characters "
           f"(loaded in {t_load:.2f} s); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("engines: " + ", ".join(f"{t.name}: {t.encoder}" for t in sets["fast"]))

@@ -29,9 +29,9 @@ def compare(tokenizer: str, pc, bootstrap: int) -> None:
 
     from tokkit.analysis import premiums
 
-    s = premiums(tokenizer, pc, unit="sentence", bootstrap=bootstrap)
-    j = {r["language"]: r for r in premiums(tokenizer, pc, unit="joined", bootstrap=bootstrap).rows}
-    js = premiums(tokenizer, pc, unit="joined", bootstrap=0).summary[0]
+    s = premiums(tokenizer, pc, count_mode="sentence", bootstrap=bootstrap)
+    j = {r["language"]: r for r in premiums(tokenizer, pc, count_mode="joined", bootstrap=bootstrap).rows}
+    js = premiums(tokenizer, pc, count_mode="joined", bootstrap=0).summary[0]
     rows = [r for r in s.rows if not r["masked"] and r["ci_low"] is not None]
     dev = sorted(((j[r["language"]]["premium"] / r["premium"] - 1, r["language"]) for r in rows),
                  key=lambda d: -abs(d[0]))
@@ -86,7 +86,7 @@ def main() -> None:
         compare(a.tokenizer, pc, a.bootstrap)
         return
     if a.what == "table":
-        rs = {u: premiums(a.tokenizer, pc, unit=u, bootstrap=a.bootstrap) for u in ("sentence", "joined")}
+        rs = {u: premiums(a.tokenizer, pc, count_mode=u, bootstrap=a.bootstrap) for u in ("sentence", "joined")}
         print("| language | name | sentence | 95% CI | joined | 95% CI | joined / sentence |")
         print("|---|---|---:|---|---:|---|---:|")
         for r in sorted(rs["sentence"].rows, key=lambda r: -r["premium"]):
@@ -99,7 +99,7 @@ def main() -> None:
                   f"({s['max_language']}), Gini {s['gini']:.4f}")
         return
     t0, c0 = time.perf_counter(), time.process_time()
-    res = premiums(a.tokenizer, pc, unit=a.unit, bootstrap=a.bootstrap)
+    res = premiums(a.tokenizer, pc, count_mode=a.unit, bootstrap=a.bootstrap)
     s = res.summary[0]
     print(f"{a.tokenizer} {a.unit}: {s['languages']} languages, median {s['median']:.3f}, "
           f"{time.perf_counter() - t0:.2f} s wall ({res.timings['encode']:.2f} s encoding), "

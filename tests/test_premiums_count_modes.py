@@ -51,8 +51,8 @@ TOKS = ["gpt2", "r50k_base", "cl100k_base", "mistral-7b-v0.3", "llama2", "bytes"
 def test_joined_and_sentence_equal_direct_counts(tokenizers_dir, flores_dir, name):
     pc = load_flores(flores_dir)
     tok = load_tokenizer(name)
-    joined = premiums(tok, pc, reference="eng_Latn", unit="joined", bootstrap=200)
-    sentence = premiums(tok, pc, reference="eng_Latn", unit="sentence", bootstrap=200)
+    joined = premiums(tok, pc, reference="eng_Latn", count_mode="joined", bootstrap=200)
+    sentence = premiums(tok, pc, reference="eng_Latn", count_mode="sentence", bootstrap=200)
     eng = _lines(flores_dir, "eng_Latn")
     for code in UDHR_OF:
         lines = _lines(flores_dir, code)
@@ -70,7 +70,7 @@ def test_joined_and_sentence_equal_direct_counts(tokenizers_dir, flores_dir, nam
             assert r["ci_note"] == "" and r["ci_low"] < r["ci_high"], (name, code, r["ci_low"])
             assert r["ci_low"] <= r["premium"] <= r["ci_high"]
         assert j["characters"] == len(" ".join(lines)) and j["bytes"] == len(" ".join(lines).encode())
-    assert joined.method["unit"] == "joined" and "Petrov" in joined.method["description"]
+    assert joined.method["count_mode"] == "joined" and "Petrov" in joined.method["description"]
     assert "blocks" in joined.method["interval"] and "units" in sentence.method["interval"]
 
 
@@ -78,7 +78,7 @@ def test_joined_with_another_separator(tokenizers_dir, flores_dir):
     # "\n" is not a cut the chunking rule vouches for: the joined texts are encoded as a whole
     pc = load_flores(flores_dir, languages=["eng_Latn", "mya_Mymr"])
     tok = load_tokenizer("cl100k_base")
-    res = premiums(tok, pc, reference="eng_Latn", unit="joined", separator="\n", bootstrap=100)
+    res = premiums(tok, pc, reference="eng_Latn", count_mode="joined", separator="\n", bootstrap=100)
     row = next(r for r in res.rows if r["language"] == "mya_Mymr")
     assert row["tokens"] == tok.count("\n".join(_lines(flores_dir, "mya_Mymr")))
     assert row["ci_low"] <= row["premium"] <= row["ci_high"]
@@ -87,7 +87,7 @@ def test_joined_with_another_separator(tokenizers_dir, flores_dir):
 def test_document_mode_and_single_groups(flores_dir):
     pc = load_flores(flores_dir)
     docs = {m["document"] for m in pc.unit_meta.values()}
-    res = premiums("chars", pc, reference="eng_Latn", unit="document", bootstrap=100)
+    res = premiums("chars", pc, reference="eng_Latn", count_mode="document", bootstrap=100)
     row = next(r for r in res.rows if r["language"] == "deu_Latn")
     assert row["groups"] == len(docs) > 1 and row["ci_low"] < row["ci_high"]
     by_doc: dict[str, list[str]] = {}
@@ -96,7 +96,7 @@ def test_document_mode_and_single_groups(flores_dir):
     assert row["tokens"] == sum(len(" ".join(v)) for v in by_doc.values())
     # without document ids each language is one document: no interval, and the reason, not a zero width
     pc.unit_meta.clear()
-    res = premiums("chars", pc, reference="eng_Latn", unit="document", bootstrap=100)
+    res = premiums("chars", pc, reference="eng_Latn", count_mode="document", bootstrap=100)
     for r in res.rows:
         assert r["groups"] == 1 and r["ci_low"] is None and r["ci_high"] is None
         assert r["ci_note"] == "one document per language: no interval" or r["language"] == "eng_Latn"
@@ -104,11 +104,11 @@ def test_document_mode_and_single_groups(flores_dir):
     # one unit per language, in any mode
     one = pc.select(unit_ids=pc.unit_ids[:1])
     for unit in ("sentence", "joined"):
-        r = next(r for r in premiums("chars", one, reference="eng_Latn", unit=unit, bootstrap=100).rows
+        r = next(r for r in premiums("chars", one, reference="eng_Latn", count_mode=unit, bootstrap=100).rows
                  if r["language"] == "deu_Latn")
         assert r["ci_low"] is None and "no interval" in r["ci_note"]
-    with pytest.raises(InputError, match="unit='words'"):
-        premiums("chars", pc, reference="eng_Latn", unit="words")
+    with pytest.raises(InputError, match="count_mode='words'"):
+        premiums("chars", pc, reference="eng_Latn", count_mode="words")
 
 
 def test_flores_codes_and_names(flores_dir):
@@ -136,7 +136,7 @@ def test_cli_count_mode(flores_dir, tmp_path):
                                  "--count-mode", "joined", "--bootstrap", "50", "--json", "--csv", str(csv_path)])
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
-    assert d["method"]["unit"] == "joined" and d["method"]["separator"] == " "
+    assert d["method"]["count_mode"] == "joined" and d["method"]["separator"] == " "
     assert all(row["count_mode"] == "joined" and row["ci_low"] < row["ci_high"] for row in d["rows"]
                if row["language"] != "eng_Latn")
     head, *lines = csv_path.read_text().splitlines()

@@ -22,7 +22,7 @@ def _need(engine):
         pytest.skip(f"{engine} is not installed (pip install 'tokkit[fast]')")
 
 
-# every shared tokenizer each engine is exact for (the byte-level BPE ones, which engine='auto' tries)
+# every shared tokenizer each engine is exact for (the byte-level BPE ones, which encoder='auto' tries)
 SUPPORTED = [
     ("gpt2", "tokie"), ("gpt2", "splintr"),
     ("kl3m-001-32k", "splintr"),
@@ -60,8 +60,8 @@ def test_fast_equals_reference_on_all_udhr_and_domain(tokenizers_dir, monkeypatc
                                                       spec, engine):
     _need(engine)
     monkeypatch.setenv("TOKKIT_TOKENIZERS", str(tokenizers_dir))
-    ref = load_tokenizer(spec, engine="reference")
-    fast = load_tokenizer(spec, engine=engine)
+    ref = load_tokenizer(spec, encoder="reference")
+    fast = load_tokenizer(spec, encoder=engine)
     assert ref.encoder == "reference" and fast.encoder == engine
     for texts in (udhr_units, domain_heldout):
         want = ref.encode_batch(texts)
@@ -77,7 +77,7 @@ def test_auto_picks_an_exact_engine_and_keeps_the_rest(tokenizers_dir, monkeypat
     if not any(HAVE.values()):
         pytest.skip("tokkit[fast] is not installed")
     monkeypatch.setenv("TOKKIT_TOKENIZERS", str(tokenizers_dir))
-    tok, ref = load_tokenizer(spec), load_tokenizer(spec, engine="reference")
+    tok, ref = load_tokenizer(spec), load_tokenizer(spec, encoder="reference")
     assert tok.encoder in ENGINES
     assert type(tok) is type(ref) and tok.kind == ref.kind and tok.vocab_size == ref.vocab_size
     text = "Grüße, 世界! It's 12345 tokens\n\n  "
@@ -99,7 +99,7 @@ def test_the_probe_catches_engines_that_differ(tokenizers_dir, monkeypatch, spec
     monkeypatch.setenv("TOKKIT_TOKENIZERS", str(tokenizers_dir))
     assert load_tokenizer(spec).encoder != engine  # auto: another engine or the reference, quietly
     with pytest.raises(InputError, match="not exact"):
-        load_tokenizer(spec, engine=engine)
+        load_tokenizer(spec, encoder=engine)
 
 
 def test_auto_is_quiet_without_the_extra(tokenizers_dir, monkeypatch, capsys):
@@ -110,30 +110,30 @@ def test_auto_is_quiet_without_the_extra(tokenizers_dir, monkeypatch, capsys):
     assert tok.encoder == "reference" and tok.encode("hello world") == [31373, 995]
     assert capsys.readouterr() == ("", "")
     with pytest.raises(MissingExtraError, match=r"tokkit\[fast\]"):
-        load_tokenizer("gpt2", engine="tokie")
+        load_tokenizer("gpt2", encoder="tokie")
 
 
 def test_engine_choices_and_unsupported_formats(tokenizers_dir, monkeypatch):
     monkeypatch.setenv("TOKKIT_TOKENIZERS", str(tokenizers_dir))
-    with pytest.raises(InputError, match="engine must be one of"):
-        load_tokenizer("gpt2", engine="fastest")
+    with pytest.raises(InputError, match="encoder must be one of"):
+        load_tokenizer("gpt2", encoder="fastest")
     assert load_tokenizer("llama2").encoder == "reference"  # SentencePiece: no fast engine
-    assert load_tokenizer("bytes", engine="reference").encoder == "reference"
+    assert load_tokenizer("bytes", encoder="reference").encoder == "reference"
     _need("tokie")
     with pytest.raises(InputError, match="tokenizer.json files only"):
-        load_tokenizer("cl100k_base", engine="tokie")
+        load_tokenizer("cl100k_base", encoder="tokie")
 
 
 def test_engine_of_a_loaded_tokenizer_object(tokenizers_dir, monkeypatch):
     _need("tokie")
     _need("splintr")
     monkeypatch.setenv("TOKKIT_TOKENIZERS", str(tokenizers_dir))
-    tok = load_tokenizer("gpt2", engine="tokie")
+    tok = load_tokenizer("gpt2", encoder="tokie")
     assert load_tokenizer(tok) is tok and tok.encoder == "tokie"  # auto keeps what the caller chose
-    assert load_tokenizer(tok, engine="splintr").encoder == "splintr"
-    back = load_tokenizer(tok, engine="reference")
+    assert load_tokenizer(tok, encoder="splintr").encoder == "splintr"
+    back = load_tokenizer(tok, encoder="reference")
     assert back.encoder == "reference" and "encode_batch" not in vars(back)
-    ref = load_tokenizer("gpt2", engine="reference")
+    ref = load_tokenizer("gpt2", encoder="reference")
     assert load_tokenizer(ref).encoder == "reference"
 
 
@@ -147,7 +147,7 @@ def test_ranks_with_a_custom_pattern(tokenizers_dir, split_pattern):
     # regex engine lacks, make it fail to load): whichever engine load_tokenizer keeps, the ids are tiktoken's
     _need("splintr")
     path = tokenizers_dir / "tiktoken" / "r50k_base.tiktoken"
-    ref = load_tokenizer(path, split_pattern=split_pattern, engine="reference")
+    ref = load_tokenizer(path, split_pattern=split_pattern, encoder="reference")
     tok = load_tokenizer(path, split_pattern=split_pattern)
     texts = ["Hello world", "It's 2024, naïve café!\n\n  x", "Все люди 人人生而自由"]
     assert tok.encode_batch(texts) == ref.encode_batch(texts)

@@ -161,7 +161,7 @@ def _method(unit: str, separator: str, bootstrap: int, ci: float) -> dict:
             "joined": f"each language's units joined with {separator!r} and encoded in one pass (Petrov et al. 2023)"}
     boot = {"sentence": "units", "document": "documents",
             "joined": "blocks of round(m ** (1/3)) consecutive units of m"}
-    return dict(unit=unit, separator=separator, description=what[unit],
+    return dict(count_mode=unit, separator=separator, description=what[unit],
                 interval=(f"{ci:.0%} percentile bootstrap over {boot[unit]}, {bootstrap} resamples"
                           if bootstrap > 0 else "none (bootstrap=0)"))
 
@@ -169,12 +169,12 @@ def _method(unit: str, separator: str, bootstrap: int, ci: float) -> dict:
 def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: ParallelCorpus | str, *,
              reference: str = "eng", languages: Iterable[str] | None = None, nfc: bool = False,
              unk_threshold: float = 0.1, bootstrap: int = 1000, ci: float = 0.95, seed: int = 0,
-             unit: str = "sentence", separator: str = " ", quiet: bool = True) -> PremiumResult:
+             count_mode: str = "sentence", separator: str = " ", quiet: bool = True) -> PremiumResult:
     """Token premiums of each tokenizer for each language against `reference`, with byte premiums,
     bootstrap confidence intervals, UNK masking, and summaries (median, max, Gini) overall and per script.
     corpus: a ParallelCorpus or a name/folder (udhr, ntrex, flores).
 
-    unit: how text is counted. "sentence" (default): each unit on its own, counts summed, intervals from
+    count_mode (CLI --count-mode): how text is counted. "sentence" (default): each unit on its own, counts summed, intervals from
     resampling units. "document": the units of each document (unit_meta 'document'; a corpus without
     document ids is one document per language) joined with `separator` and encoded once each; intervals
     from resampling documents. "joined": each language's units joined with `separator` (default a space,
@@ -187,8 +187,9 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     from ..tokenizer.chunks import chunk_safe
 
     t0 = time.perf_counter()
+    unit = count_mode
     if unit not in COUNT_MODES:
-        raise InputError(f"unit={unit!r}: expected one of {', '.join(COUNT_MODES)}")
+        raise InputError(f"count_mode={unit!r}: expected one of {', '.join(COUNT_MODES)}")
     if isinstance(tokenizers, (str, Tokenizer)):
         tokenizers = [tokenizers]
     toks = [load_tokenizer(t) for t in tokenizers]

@@ -59,7 +59,7 @@ def premiums_cmd(
     check_files(csv=csv_path, plot=plot)
     toks = [load_tokenizer(t, split_pattern=split_pattern) for t in tokenizers]
     res = premiums(toks, corpus, reference=reference, languages=language or None, nfc=nfc,
-                   unk_threshold=unk_threshold, bootstrap=bootstrap, ci=ci, seed=seed, unit=count_mode,
+                   unk_threshold=unk_threshold, bootstrap=bootstrap, ci=ci, seed=seed, count_mode=count_mode,
                    separator=separator, quiet=quiet_of(quiet, as_json))
     written = []
     if csv_path:
@@ -102,7 +102,7 @@ def premiums_cmd(
             row += ["masked" if x["masked"] else x["premium"], _fmt_ci(x)]
         rows.append(row)
     print_table(f"token premiums vs {reference} on {res.corpus} ({len(first)} languages; "
-                f"{'top ' + str(show) if show and show < len(first) else 'all'}; count mode {res.method['unit']})",
+                f"{'top ' + str(show) if show and show < len(first) else 'all'}; count mode {res.method['count_mode']})",
                 cols, rows, names=names,
                 caption=f"{res.method['description']}; CI: {res.method['interval']}"
                 + (f" ({'; '.join(notes)})" if notes else ""))

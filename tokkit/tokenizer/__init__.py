@@ -53,7 +53,7 @@ def _load_folder(path: str, pattern: str | None, name: str | None) -> Tokenizer:
 
 
 def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, split_pattern: str | None = None,
-                   name: str | None = None, pattern: str | None = None, engine: str = "auto") -> Tokenizer:
+                   name: str | None = None, pattern: str | None = None, encoder: str = "auto") -> Tokenizer:
     """A Tokenizer from a path or a name.
 
     spec: "bytes" | "chars" | a tokenizer.json | a folder holding one (or a .model) | a SentencePiece .model
@@ -62,7 +62,7 @@ def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, split_pattern: str 
     $TOKKIT_TOKENIZERS (e.g. "o200k_base", "gpt2", "llama2"). Nothing loaded this way adds special tokens.
     `pattern` is the deprecated spelling of `split_pattern`.
 
-    engine: what encodes and counts. "auto" (default): the fastest installed engine of `tokkit[fast]` that
+    encoder: what encodes and counts ("engine" is the training word: native or hf). "auto" (default): the fastest installed engine of `tokkit[fast]` that
     gives the reference engine's ids on a probe set at load time, tried on byte-level BPE tokenizers, else
     the reference engine, silently; "reference": the format's own engine (tokenizers, tiktoken,
     sentencepiece); "tokie" / "splintr": that engine or an error. `.encoder` says which one runs;
@@ -76,8 +76,8 @@ def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, split_pattern: str 
         split_pattern = split_pattern or pattern
     if isinstance(spec, Tokenizer):
         # a tokenizer object keeps the engine it was loaded with unless one is named
-        return spec if engine == "auto" else attach(spec, engine)
-    return attach(_load(os.fspath(spec), split_pattern, name), engine)
+        return spec if encoder == "auto" else attach(spec, encoder)
+    return attach(_load(os.fspath(spec), split_pattern, name), encoder)
 
 
 def _load(spec: str, pattern: str | None, name: str | None) -> Tokenizer:

@@ -25,7 +25,7 @@ from ..errors import InputError
 from .base import Tokenizer
 
 ENGINES = ("tokie", "splintr")
-# what a user may pass as load_tokenizer(engine=...)
+# what a user may pass as load_tokenizer(encoder=...)
 CHOICES = ("auto", "reference") + ENGINES
 
 # Encoded by both engines at load time. Chosen for where encoders differ: every script family UDHR has,
@@ -62,7 +62,7 @@ class _Tokie:
     def __init__(self, tok: Tokenizer):
         if tok.kind != "hf" or not tok.source.endswith(".json"):
             raise InputError(f"{tok.name}: tokie loads tokenizer.json files only")
-        tokie = require("tokie", "fast", purpose="for engine='tokie'")
+        tokie = require("tokie", "fast", purpose="for encoder='tokie'")
         self._t = tokie.Tokenizer.from_json(tok.source)
         # counts are of the text alone, as HFTokenizer's (a saved tokenizer may pad or truncate batches)
         self._t.no_padding()
@@ -93,7 +93,7 @@ class _Splintr:
     name = "splintr"
 
     def __init__(self, tok: Tokenizer):
-        splintr = require("splintr", "fast", purpose="for engine='splintr'")
+        splintr = require("splintr", "fast", purpose="for encoder='splintr'")
         if not getattr(_Splintr, "_fork_hook", False):
             os.register_at_fork(after_in_child=_after_fork_in_child)
             _Splintr._fork_hook = True
@@ -154,7 +154,7 @@ _MAX_LOADED = 8
 
 
 def _engine(name: str, tok: Tokenizer):
-    require(name, "fast", purpose=f"for engine={name!r}")  # a cached engine must not hide a missing extra
+    require(name, "fast", purpose=f"for encoder={name!r}")  # a cached engine must not hide a missing extra
     key = None
     if tok.source and os.path.isfile(tok.source):
         st = os.stat(tok.source)
@@ -192,7 +192,7 @@ def attach(tok: Tokenizer, engine: str = "auto") -> Tokenizer:
     differs from the reference on the probe).
     """
     if engine not in CHOICES:
-        raise InputError(f"engine must be one of {', '.join(CHOICES)}, got {engine!r}")
+        raise InputError(f"encoder must be one of {', '.join(CHOICES)}, got {engine!r}")
     if engine == "reference":
         return _use(tok, None)
     if tok.encoder != "reference":  # already on a fast engine: the probe passed when it was attached
@@ -227,7 +227,7 @@ def attach(tok: Tokenizer, engine: str = "auto") -> Tokenizer:
     except BaseException as e:
         why = f"the probe failed: {type(e).__name__}: {str(e)[:100]}"
     if why is not None:
-        raise InputError(f"{tok.name}: {engine} is not exact for this tokenizer ({why}); use engine='auto' "
+        raise InputError(f"{tok.name}: {engine} is not exact for this tokenizer ({why}); use encoder='auto' "
                          "or 'reference'")
     return _use(tok, fast)
 
