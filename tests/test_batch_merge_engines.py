@@ -150,3 +150,10 @@ def test_udhr_256x2048_new_equals_previous(udhr, gpt2):
     new = merge_pairs_numba(flat, join, v, None, 2)
     _same(new, merge_pairs_v1(flat, join, v, None, 2), "256x2048")
     assert len(new[2]) > 10000
+
+
+def test_kernel_rejects_new_ids_that_collide():
+    with pytest.raises(ValueError, match="above every id"):
+        merge_pairs_numba(np.array([3, 5, 3, 5]), np.array([1, 1, 1, 0], np.uint8), 5)
+    with pytest.raises(ValueError, match="2\\*\\*31"):
+        merge_pairs_numba(np.array([3, -1]), np.array([1, 0], np.uint8), 10)

@@ -303,10 +303,14 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
     join = np.ascontiguousarray(join, dtype=np.uint8)
     if tok.shape != join.shape or tok.ndim != 1:
         raise ValueError(f"tok and join must be 1-d of one length, got {tok.shape} and {join.shape}")
-    if tok.size and (tok.min() < 0 or max(int(tok.max()), base + (max_merges or tok.size)) >= 1 << 31):
+    lo, top = (int(tok.min()), int(tok.max()) + 1) if tok.size else (0, 0)
+    if lo < 0 or max(top - 1, base + (max_merges or tok.size)) >= 1 << 31:
         raise ValueError("token ids must lie in [0, 2**31) including the new ids")
+    if base < top:
+        raise ValueError(f"base {base} must be above every id (the batch holds {top - 1})")
+    if tok.size >= 1 << 29:
+        raise ValueError(f"{tok.size} tokens: the kernel's int32 state holds batches below 2**29 tokens")
     mm = tok.size if max_merges is None else min(int(max_merges), tok.size)
-    top = int(tok.max()) + 1 if tok.size else 0
     relabel = np.zeros(0, dtype=np.int64)
     dense = tok
     if top > 4 * tok.size + 65536:
