@@ -135,7 +135,6 @@ def _settle(pair_at, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t1, ne
 def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count, target_tokens):
     n = tok_in.size
     tok = tok_in.astype(np.int32)
-    alive = np.ones(n, dtype=np.uint8)
     nxt = np.empty(n, dtype=np.int32)
     prv = np.empty(n, dtype=np.int32)
     for i in range(n):
@@ -270,7 +269,7 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
                 pair_at[x] = _NO_PAIR
             pair_at[y] = _NO_PAIR
             tok[x] = new
-            alive[y] = 0
+            tok[y] = -1
             nxt[x] = z
             if z != -1:
                 prv[z] = x
@@ -283,13 +282,14 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     # back to the caller's ids: new ids from base, base ids through the relabelling (if any); dead positions
     # keep their input id, so the outputs are canonical
     out = orig.copy()
+    alive = np.empty(n, dtype=np.uint8)
     for i in range(n):
-        if alive[i]:
-            v = tok[i]
-            if v >= top:
-                out[i] = v + base - top
-            elif relabel.size:
-                out[i] = relabel[v]
+        v = tok[i]
+        alive[i] = v >= 0
+        if v >= top:
+            out[i] = v + base - top
+        elif v >= 0 and relabel.size:
+            out[i] = relabel[v]
     for j in range(k):
         for s in range(2):
             v = merges[j, s]
