@@ -25,7 +25,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the previous kernel, kept there as an oracle
 
 from tokkit.corpora import load_udhr  # noqa: E402
-from tokkit.dynamic.batch_merge import build_join, merge_batch  # noqa: E402
+from tokkit.dynamic.batch_merge import build_join  # noqa: E402
 from tokkit.dynamic.boundaries import tokenize_with_words  # noqa: E402
 from tokkit.dynamic.collate import measure_reduction  # noqa: E402
 from tokkit.kernels.pair_merge import merge_pairs_numba, merge_pairs_reference  # noqa: E402
@@ -251,7 +250,7 @@ def bench_similarity(udhr, langs, budgets):
     model = AutoModel.from_pretrained(path).eval()
     tok = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
     rows = []
-    print(f"\nall-MiniLM-L6-v2 (WordPiece, uncased English vocabulary), FVT embeddings, batch 32, max length 256:")
+    print("\nall-MiniLM-L6-v2 (WordPiece, uncased English vocabulary), FVT embeddings, batch 32, max length 256:")
     print("  " + f"{'lang':<10}" + "".join(f"{'budget ' + str(b):>22}" for b in budgets))
     for c in langs:
         if c not in udhr:

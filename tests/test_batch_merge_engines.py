@@ -4,9 +4,10 @@ and on real GPT-2 batches of UDHR."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from _pair_merge_v1 import merge_pairs_v1
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tokkit.dynamic.batch_merge import build_join, merge_batch
 from tokkit.kernels.pair_merge import merge_pairs_numba, merge_pairs_reference
 

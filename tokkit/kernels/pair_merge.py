@@ -39,7 +39,6 @@ from numba import njit
 
 from .bpe_core import key_heap_down, key_heap_pop, key_heap_push
 
-
 _NO_LIMIT = np.iinfo(np.int64).max
 
 
