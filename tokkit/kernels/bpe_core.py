@@ -3,6 +3,8 @@ and batch pair merging (`pair_merge`) each use these, and only these, for their 
 
 - array growth: `grow`, `grow_rows`
 - a max-heap of (count, a, b) entries in three parallel arrays, with lazy deletion: `heap_*`
+- a min-heap of one int64 key per entry with an id beside it: `key_heap_*` (batch pair merging, which
+  packs its whole order into the key)
 - an open-addressing table pair -> slot, with the per-slot columns kept by its user: `pair_*`
 - per-pair word lists (which words hold a pair) in one pooled array: `word_list_*`, `touch`
 - the token table (bytes of each token id, and bytes -> id): `token_*`
@@ -39,6 +41,63 @@ def grow_rows(arr, cols):
     out = np.zeros((arr.shape[0], cols), arr.dtype)
     out[:, :arr.shape[1]] = arr
     return out
+
+
+# ------------------------------------------------------------------------------------------ key min-heap
+# n entries in two parallel arrays: hk (int64 key, smallest first) and hq (the entry's id); four children per
+# entry (half the levels of a binary heap; a node's children lie side by side in memory). One compare per child,
+# which is what makes it worth having beside the three-array heap when the order fits in 63 bits.
+
+
+@nb.njit(cache=True, inline="always")
+def key_heap_push(hk, hq, n, key, q):
+    """Insert (key, q) into the heap of n entries; returns n + 1."""
+    i = n
+    while i > 0:
+        p = (i - 1) >> 2
+        if hk[p] <= key:
+            break
+        hk[i] = hk[p]
+        hq[i] = hq[p]
+        i = p
+    hk[i] = key
+    hq[i] = q
+    return n + 1
+
+
+@nb.njit(cache=True, inline="always")
+def key_heap_down(hk, hq, n, i):
+    """Restore the order below entry i (after its key grew or it was replaced)."""
+    key = hk[i]
+    q = hq[i]
+    while True:
+        c = 4 * i + 1
+        if c >= n:
+            break
+        m = c
+        mk = hk[c]
+        for d in range(c + 1, min(c + 4, n)):
+            if hk[d] < mk:
+                mk = hk[d]
+                m = d
+        if mk >= key:
+            break
+        hk[i] = mk
+        hq[i] = hq[m]
+        i = m
+    hk[i] = key
+    hq[i] = q
+
+
+@nb.njit(cache=True, inline="always")
+def key_heap_pop(hk, hq, n):
+    """Drop the top entry of the heap of n entries; returns n - 1."""
+    n -= 1
+    if n > 0:
+        hk[0] = hk[n]
+        hq[0] = hq[n]
+        key_heap_down(hk, hq, n, 0)
+    return n
 
 
 # ------------------------------------------------------------------------------------------ max-heap

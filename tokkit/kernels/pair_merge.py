@@ -13,9 +13,21 @@ starts (its id in `tok[i]`), `merges` is (K, 2) int64 of (left, right) ids, `cou
 merge when it was chosen.
 
 `merge_pairs_reference` recounts every pair for every merge: O(merges x tokens), kept small and obvious
-as the oracle. `merge_pairs_numba` keeps counts incrementally with a linked list of tokens, one occurrence
-list per pair and a lazy max-heap ordered by (count, first position), so a merge costs time proportional to
-the occurrences it touches.
+as the oracle. `merge_pairs_numba` keeps counts incrementally, in time proportional to the occurrences a
+merge touches, and rests on one fact: every occurrence of a pair is created in a single pass (the first
+count, or the merge that makes the newer of its two ids, since a pair of older ids never appears anew).
+Hence after that pass a pair's count only falls and its first occurrence only moves right, so
+
+- each position remembers the pair it starts (`pair_at`), and a neighbour's count falls without a lookup;
+- each pair's occurrences are written once, in ascending position order, into a pooled array (the merge
+  walks them in order, greedy left to right for free; the first live one is the tie-breaking position);
+- the pairs created in a pass are found through two arrays indexed by the neighbouring id, not a hash
+  table, and those under min_count are dropped at once (they can never reach it again);
+- the queue holds one entry per pair, pushed when its pass ends; an entry only ever overstates its pair's
+  rank (count, then first position), so stale entries are corrected when they reach the top.
+
+The previous kernel (kept in tests/_pair_merge_v1.py as a second oracle) pushed an entry per new
+occurrence, re-walked unordered occurrence lists and sorted each merge's occurrences: 3-7x slower.
 """
 
 from __future__ import annotations
@@ -25,7 +37,7 @@ from collections import Counter
 import numpy as np
 from numba import njit
 
-from .bpe_core import heap_insert, heap_pop, heapify, move_to_slots, pair_rehash, pair_room, pair_slot
+from .bpe_core import key_heap_down, key_heap_pop, key_heap_push
 
 _NO_LIMIT = np.iinfo(np.int64).max
 
@@ -76,233 +88,212 @@ def merge_pairs_reference(tok, join, base: int, max_merges: int | None = None, m
             np.asarray(counts, dtype=np.int64))
 
 
-INF = _NO_LIMIT
+_NO_PAIR = -1   # pair_at: the token here may not merge with the next one (a word or sequence boundary)
+_JUNK = 0       # pair_at: a pair that can never be chosen again (fewer than min_count occurrences)
+_KEY_COUNT = np.int64(1) << 31
 
 
 @njit(cache=True)
-def _grow_table(hkeys, hvals):
-    hkeys, dest, _ = pair_rehash(hkeys, hkeys != -1, 1)
-    return hkeys, move_to_slots(hvals, dest, hkeys.shape[0], -1)
+def _settle(pair_at, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t1, newid, temp, ntemp, min_count):
+    """Make the pairs counted as temporary ids t0..t1 permanent: ids for those with at least min_count
+    occurrences (the others become _JUNK: a pair's count never grows after the pass that created it), their
+    occurrence positions in the pool in ascending order, and one queue entry each."""
+    for t in range(t0, t1):
+        c = cnt[t]
+        if c >= min_count:
+            q = perm
+            perm += 1
+            cnt[q] = c
+            head[q] = used
+            end[q] = used
+            used += c
+            newid[t - t0] = q
+        else:
+            newid[t - t0] = _JUNK
+    prev = -1
+    for j in range(ntemp):
+        x = temp[j]
+        if x == prev:
+            continue
+        prev = x
+        t = pair_at[x]
+        if t < t0:
+            continue
+        q = newid[t - t0]
+        pair_at[x] = q
+        if q != _JUNK:
+            pool[end[q]] = x
+            end[q] += 1
+    for q in range(t0, perm):
+        # smallest key first: the highest count, then the earliest first occurrence (Dynamic BPE's tie rule)
+        hsize = key_heap_push(hk, hq, hsize, (_KEY_COUNT - cnt[q]) << 32 | pool[head[q]], q)
+    return perm, hsize, used
 
 
 @njit(cache=True)
-def _merge_kernel(tok_in, join, base, max_merges, min_count, target_tokens):
+def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count, target_tokens):
     n = tok_in.size
-    tok = tok_in.copy()
-    alive = np.ones(n, dtype=np.uint8)
-    # the batch as a doubly linked list of live positions
-    nxt = np.empty(n, dtype=np.int64)
-    prv = np.empty(n, dtype=np.int64)
+    tok = tok_in.astype(np.int32)
+    nxt = np.empty(n, dtype=np.int32)
+    prv = np.empty(n, dtype=np.int32)
     for i in range(n):
-        nxt[i] = i + 1 if i + 1 < n else -1
+        nxt[i] = i + 1
         prv[i] = i - 1
-    # every pair occurrence is created once: n-1 at the start, at most 2 per applied merge after
+    if n:
+        nxt[n - 1] = -1
+    # every pair occurrence is created once: n-1 at the start, at most 2 per applied merge after, so pair
+    # ids, pool slots and queue entries stay below 3n
     cap = 3 * n + 4
-    # per pair p: its ids (pa, pb), count, first position (a lower bound while stale), the head of its
-    # occurrence list, and the (count, first) of its latest queue entry (older entries are superseded)
-    pa = np.empty(cap, dtype=np.int64)
-    pb = np.empty(cap, dtype=np.int64)
-    cnt = np.empty(cap, dtype=np.int64)
-    first = np.empty(cap, dtype=np.int64)
-    stale = np.empty(cap, dtype=np.uint8)
-    head = np.empty(cap, dtype=np.int64)
-    pushed_c = np.empty(cap, dtype=np.int64)
-    pushed_f = np.empty(cap, dtype=np.int64)
-    # occurrence lists: position of the pair's left token, next entry
-    occ_node = np.empty(cap, dtype=np.int64)
-    occ_next = np.empty(cap, dtype=np.int64)
-    # the queue: (count, first position, pair) entries, the best count first, then the first position
-    hc = np.empty(2 * cap, dtype=np.int64)
-    hf = np.empty(2 * cap, dtype=np.int64)
-    hp = np.empty(2 * cap, dtype=np.int64)
-    hsize = 0
-    npairs = 0
-    nocc = 0
-    size = 64
-    while size < 2 * (n + 16):
-        size *= 2
-    # the pair table: key (left << 32 | right) -> pair id
-    hkeys = np.full(size, -1, dtype=np.int64)
-    hvals = np.empty(size, dtype=np.int64)
+    cnt = np.empty(cap, dtype=np.int32)
+    head = np.empty(cap, dtype=np.int32)
+    end = np.empty(cap, dtype=np.int32)
+    pool = np.empty(cap, dtype=np.int32)
+    hk = np.empty(cap, dtype=np.int64)
+    hq = np.empty(cap, dtype=np.int32)
+    newid = np.empty(cap, dtype=np.int32)
+    temp = np.empty(2 * n + 2, dtype=np.int32)
+    pair_at = np.full(n, _NO_PAIR, dtype=np.int32)
+    # id -> temporary pair id of (id, right) / (left, id) in the current pass, valid where stamp == pass
+    ids = top + max_merges + 1
+    lstamp = np.full(ids, -1, dtype=np.int32)
+    lpair = np.empty(ids, dtype=np.int32)
+    rstamp = np.full(ids, -1, dtype=np.int32)
+    rpair = np.empty(ids, dtype=np.int32)
 
-    merges = np.empty((max(0, min(max_merges, n)), 2), dtype=np.int64)
-    counts = np.empty(merges.shape[0], dtype=np.int64)
+    # initial count: positions grouped by left id (counting sort), a stamp per right id within each group
+    gcount = np.zeros(top + 1, dtype=np.int32)
+    for i in range(n - 1):
+        if join[i]:
+            gcount[tok[i] + 1] += 1
+    for a in range(top):
+        gcount[a + 1] += gcount[a]
+    order = np.empty(max(1, gcount[top]), dtype=np.int32)
+    for i in range(n - 1):
+        if join[i]:
+            order[gcount[tok[i]]] = i
+            gcount[tok[i]] += 1
+    t = 1  # pair id 0 is _JUNK
+    for j in range(gcount[top] if top > 0 else 0):
+        i = order[j]
+        a = tok[i]
+        b = tok[i + 1]
+        if rstamp[b] != -2 - a:
+            rstamp[b] = -2 - a
+            rpair[b] = t
+            cnt[t] = 0
+            t += 1
+        q = rpair[b]
+        cnt[q] += 1
+        pair_at[i] = q
+    for i in range(n - 1):
+        temp[i] = i
+    perm, hsize, used = _settle(pair_at, cnt, head, end, pool, 0, hk, hq, 0, 1, 1, t, newid, temp, max(0, n - 1),
+                                min_count)
+
+    merges = np.empty((max(0, max_merges), 2), dtype=np.int64)
+    counts = np.empty(max(0, max_merges), dtype=np.int64)
     k = 0
     total = n
-
-    # initial count: no heap traffic until every pair is known
-    for i in range(n - 1):
-        if join[i] == 0:
-            continue
-        key = (tok[i] << 32) | tok[i + 1]
-        h = pair_slot(hkeys, key)
-        if hkeys[h] == key:
-            p = hvals[h]
-        else:
-            # a new pair: its state is set here, so the big per-pair arrays are never swept. Written out here
-            # and below rather than in a helper: passing it the eight arrays cost a few percent of the kernel
-            p = npairs
-            pa[p] = key >> 32
-            pb[p] = key & 0xFFFFFFFF
-            cnt[p] = 0
-            first[p] = INF
-            stale[p] = 0
-            head[p] = -1
-            pushed_c[p] = -1
-            pushed_f[p] = -1
-            npairs += 1
-            if not pair_room(hkeys, npairs, 0):
-                hkeys, hvals = _grow_table(hkeys, hvals)
-                h = pair_slot(hkeys, key)
-            hkeys[h] = key
-            hvals[h] = p
-        cnt[p] += 1
-        if i < first[p]:
-            first[p] = i
-        occ_node[nocc] = i
-        occ_next[nocc] = head[p]
-        head[p] = nocc
-        nocc += 1
-    for p in range(npairs):
-        hc[p] = cnt[p]
-        hf[p] = first[p]
-        hp[p] = p
-        pushed_c[p] = cnt[p]
-        pushed_f[p] = first[p]
-    hsize = npairs
-    heapify(hc, hf, hp, hsize)
-
-    buf = np.empty(n, dtype=np.int64)
     while k < max_merges and total > target_tokens:
-        # select: pop until the latest, up-to-date entry of some pair is on top
+        # the best pair: pop until an entry is up to date (entries only ever overstate a pair's rank, since
+        # after the pass that creates a pair its count only falls and its first occurrence only moves right)
         best = -1
         while hsize > 0:
-            hsize, c, f, p = heap_pop(hc, hf, hp, hsize)
-            if c != pushed_c[p] or f != pushed_f[p]:
-                continue  # superseded by a later entry
-            if cnt[p] == 0:
-                pushed_c[p] = -1
+            q = hq[0]
+            h = head[q]
+            e = end[q]
+            while h < e and pair_at[pool[h]] != q:
+                h += 1
+            head[q] = h
+            if h == e or cnt[q] < min_count:
+                hsize = key_heap_pop(hk, hq, hsize)
                 continue
-            if stale[p]:
-                # the first occurrence went away: walk the list, drop dead entries, take the minimum
-                m = INF
-                e = head[p]
-                last = -1
-                while e != -1:
-                    x = occ_node[e]
-                    y = nxt[x]
-                    ok = alive[x] == 1 and tok[x] == pa[p] and y != -1 and tok[y] == pb[p] \
-                        and join[y - 1] == 1
-                    if ok:
-                        if x < m:
-                            m = x
-                        last = e
-                    elif last == -1:
-                        head[p] = occ_next[e]
-                    else:
-                        occ_next[last] = occ_next[e]
-                    e = occ_next[e]
-                first[p] = m
-                stale[p] = 0
-            if cnt[p] == c and first[p] == f:
-                best = p
+            key = (_KEY_COUNT - cnt[q]) << 32 | pool[h]
+            if key == hk[0]:
+                best = q
+                hsize = key_heap_pop(hk, hq, hsize)
                 break
-            hsize = heap_insert(hc, hf, hp, hsize, cnt[p], first[p], p)
-            pushed_c[p] = cnt[p]
-            pushed_f[p] = first[p]
-        if best < 0 or cnt[best] < min_count:
+            hk[0] = key
+            key_heap_down(hk, hq, hsize, 0)
+        if best < 0:
             break
-        a = pa[best]
-        b = pb[best]
-        new = base + k
+        x0 = pool[head[best]]
+        a = tok[x0]
+        b = tok[nxt[x0]]
+        new = top + k
         merges[k, 0] = a
         merges[k, 1] = b
         counts[k] = cnt[best]
-        k += 1
+        t0 = perm
+        t = perm
+        ntemp = 0
         # occurrences in sequence order, so overlapping runs ("a a a") merge greedily left to right
-        m = 0
-        e = head[best]
-        while e != -1:
-            buf[m] = occ_node[e]
-            m += 1
-            e = occ_next[e]
-        nodes = np.sort(buf[:m])
-        head[best] = -1
-        for j in range(m):
-            x = nodes[j]
-            y = nxt[x]
-            if not (alive[x] == 1 and tok[x] == a and y != -1 and tok[y] == b and join[y - 1] == 1):
+        for j in range(head[best], end[best]):
+            x = pool[j]
+            if pair_at[x] != best:
                 continue
+            y = nxt[x]
             w = prv[x]
             z = nxt[y]
-            left = w != -1 and join[x - 1] == 1
-            right = z != -1 and join[z - 1] == 1
-            if left:
-                q = hvals[pair_slot(hkeys, (tok[w] << 32) | a)]
-                cnt[q] -= 1
-                if first[q] == w:
-                    stale[q] = 1
-            if right:
-                q = hvals[pair_slot(hkeys, (b << 32) | tok[z])]
-                cnt[q] -= 1
-                if first[q] == y:
-                    stale[q] = 1
-            cnt[best] -= 1
+            if w != -1:
+                p = pair_at[w]
+                if p != _NO_PAIR:
+                    cnt[p] -= 1
+                    c = tok[w]
+                    if lstamp[c] != k:
+                        lstamp[c] = k
+                        lpair[c] = t
+                        cnt[t] = 0
+                        t += 1
+                    p = lpair[c]
+                    cnt[p] += 1
+                    pair_at[w] = p
+                    temp[ntemp] = w
+                    ntemp += 1
+            p = pair_at[y]
+            if p != _NO_PAIR:
+                cnt[p] -= 1
+                c = tok[z]
+                if rstamp[c] != k:
+                    rstamp[c] = k
+                    rpair[c] = t
+                    cnt[t] = 0
+                    t += 1
+                p = rpair[c]
+                cnt[p] += 1
+                pair_at[x] = p
+                temp[ntemp] = x
+                ntemp += 1
+            else:
+                pair_at[x] = _NO_PAIR
+            pair_at[y] = _NO_PAIR
             tok[x] = new
-            alive[y] = 0
+            tok[y] = -1
             nxt[x] = z
             if z != -1:
                 prv[z] = x
             total -= 1
-            for side in range(2):
-                if side == 0:
-                    if not left:
-                        continue
-                    u = w
-                    key = (tok[w] << 32) | new
-                else:
-                    if not right:
-                        continue
-                    u = x
-                    key = (new << 32) | tok[z]
-                h = pair_slot(hkeys, key)
-                if hkeys[h] == key:
-                    q = hvals[h]
-                else:  # a new pair (as in the initial count)
-                    q = npairs
-                    pa[q] = key >> 32
-                    pb[q] = key & 0xFFFFFFFF
-                    cnt[q] = 0
-                    first[q] = INF
-                    stale[q] = 0
-                    head[q] = -1
-                    pushed_c[q] = -1
-                    pushed_f[q] = -1
-                    npairs += 1
-                    if not pair_room(hkeys, npairs, 0):
-                        hkeys, hvals = _grow_table(hkeys, hvals)
-                        h = pair_slot(hkeys, key)
-                    hkeys[h] = key
-                    hvals[h] = q
-                cnt[q] += 1
-                occ_node[nocc] = u
-                occ_next[nocc] = head[q]
-                head[q] = nocc
-                nocc += 1
-                if u < first[q]:
-                    # below the (possibly stale) lower bound, so below every live occurrence: exact again
-                    first[q] = u
-                    stale[q] = 0
-                # its key improved (count up, maybe first down): a fresh entry keeps the heap a bound
-                hsize = heap_insert(hc, hf, hp, hsize, cnt[q], first[q], q)
-                pushed_c[q] = cnt[q]
-                pushed_f[q] = first[q]
-        first[best] = INF
-        stale[best] = 0
-    for i in range(n):  # dead positions keep their input id, so the outputs are canonical
-        if alive[i] == 0:
-            tok[i] = tok_in[i]
-    return tok, alive, merges[:k].copy(), counts[:k].copy()
+        cnt[best] = 0
+        head[best] = end[best]
+        k += 1
+        perm, hsize, used = _settle(pair_at, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t, newid, temp,
+                                    ntemp, min_count)
+    # back to the caller's ids: new ids from base, base ids through the relabelling (if any); dead positions
+    # keep their input id, so the outputs are canonical
+    out = orig.copy()
+    alive = np.empty(n, dtype=np.uint8)
+    for i in range(n):
+        v = tok[i]
+        alive[i] = v >= 0
+        if v >= top:
+            out[i] = v + base - top
+        elif v >= 0 and relabel.size:
+            out[i] = relabel[v]
+    for j in range(k):
+        for s in range(2):
+            v = merges[j, s]
+            merges[j, s] = v + base - top if v >= top else (relabel[v] if relabel.size else v)
+    return out, alive, merges[:k].copy(), counts[:k].copy()
 
 
 def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
@@ -311,11 +302,23 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
     join = np.ascontiguousarray(join, dtype=np.uint8)
     if tok.shape != join.shape or tok.ndim != 1:
         raise ValueError(f"tok and join must be 1-d of one length, got {tok.shape} and {join.shape}")
-    if tok.size and (tok.min() < 0 or max(int(tok.max()), base + (max_merges or tok.size)) >= 1 << 31):
+    lo, top = (int(tok.min()), int(tok.max()) + 1) if tok.size else (0, 0)
+    if lo < 0 or max(top - 1, base + (max_merges or tok.size)) >= 1 << 31:
         raise ValueError("token ids must lie in [0, 2**31) including the new ids")
+    if base < top:
+        raise ValueError(f"base {base} must be above every id (the batch holds {top - 1})")
+    if tok.size >= 1 << 29:
+        raise ValueError(f"{tok.size} tokens: the kernel's int32 state holds batches below 2**29 tokens")
     mm = tok.size if max_merges is None else min(int(max_merges), tok.size)
-    return _merge_kernel(tok, join, np.int64(base), np.int64(mm), np.int64(max(1, min_count)),
-                   np.int64(target_tokens))
+    relabel = np.zeros(0, dtype=np.int64)
+    dense = tok
+    if top > 4 * tok.size + 65536:
+        # sparse ids: the kernel indexes arrays by id, so work on ranks 0..D-1 and map back at the end
+        relabel, dense = np.unique(tok, return_inverse=True)
+        dense = dense.astype(np.int64).reshape(-1)
+        top = relabel.size
+    return _merge_kernel(dense, tok, relabel, join, np.int64(top), np.int64(base), np.int64(mm),
+                         np.int64(max(1, min_count)), np.int64(target_tokens))
 
 
 def merge_pairs(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
