@@ -128,7 +128,9 @@ for c in worst_langs:
     cells = []
     for n in names:
         r = by[(n, c)]
-        cells.append("masked" if r["masked"] else f"{r['premium']:.2f} [{r['ci_low']:.2f}, {r['ci_high']:.2f}]")
+        # a language with a single unit has no interval (ci_note says why)
+        ci = "" if r["ci_low"] is None else f" [{r['ci_low']:.2f}, {r['ci_high']:.2f}]"
+        cells.append("masked" if r["masked"] else f"{r['premium']:.2f}{ci}")
     r0 = by[(names[0], c)]
     lines.append(f"| {r0['name'] or c} (`{c}`) | {r0['script']} | {r0['byte_premium']:.2f} | " + " | ".join(cells) + " |")
 display(Markdown("\n".join(lines)))
