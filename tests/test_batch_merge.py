@@ -168,6 +168,7 @@ def test_unmerge_bad_input():
         unmerge([[1]])
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_exact_round_trip_on_every_udhr_language(udhr, tokenizers_dir):
     """Every language of UDHR, GPT-2 byte-level ids, word boundaries, batches of 32: unmerge is exact,

@@ -92,6 +92,7 @@ def ray_local():
     ray.shutdown()
 
 
+@pytest.mark.slow
 def test_ray_equals_local(ray_local, jsonl_files):
     local = count_words([str(jsonl_files)], workers=2, parts_per_file=2)
     on_ray = count_words([str(jsonl_files)], backend="ray", parts_per_file=2)
@@ -105,6 +106,7 @@ def test_ray_worker_killed_is_retried(ray_local, tmp_path):
     assert res["b"].ok and res["b"].attempts == 2
 
 
+@pytest.mark.slow
 def test_ray_counting_equals_local_on_domain(ray_local, data_dir):
     files = [str(data_dir / "domain" / "legal" / f) for f in ("court_opinions.jsonl.gz", "bva_decisions.jsonl.gz")]
     assert dict(count_words(files, backend="ray")) == _single_process(files)

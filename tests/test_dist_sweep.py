@@ -51,6 +51,7 @@ def local_store(data_dir, tmp_path_factory):
     return store
 
 
+@pytest.mark.slow
 def test_ray_equals_local(ray_cluster, local_store, tmp_path):
     store = tmp_path / "ray.sqlite"
     res = sweep(LANGS, SIZES, store=store, backend="ray", **SMALL)
@@ -68,6 +69,7 @@ def test_inline_equals_local(local_store, tmp_path):
         {k: c for k, c in local.items() if k[0] == "en" and k[1] in SIZES[:2]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["local", "ray"])
 def test_worker_killed_mid_sweep(backend, ray_cluster, local_store, tmp_path):
     for f in Path(ray_cluster).iterdir():
@@ -100,6 +102,7 @@ sweep({langs!r}, {sizes!r}, store=sys.argv[1], backend=sys.argv[2], workers=2, n
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["local", "ray"])
 def test_driver_killed_mid_sweep(backend, data_dir, local_store, tmp_path):
     if backend == "ray":

@@ -53,6 +53,7 @@ def domain_texts(data_dir):
     return out
 
 
+@pytest.mark.slow
 def test_identical_to_hf_on_udhr_all_languages(udhr_texts):
     specials = ["<|endoftext|>", "<pad>"]
     ours = native_model(fit(udhr_texts, vocab_size=6000, special_tokens=specials, quiet=True))
