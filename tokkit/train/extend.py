@@ -146,7 +146,9 @@ def load_base(base, *, split_pattern: str | None = None) -> Base:
     spec = tokenizer_spec(path)
     model = spec.get("model") or {}
     # older files (GPT-2's) name no model type: a model with merges is BPE
-    mtype = model.get("type") or ("BPE" if "merges" in model else None)
+    mtype = model.get("type") or ("BPE" if "merges" in model else "WordPiece" if "continuing_subword_prefix" in
+                                  model and "max_input_chars_per_word" in model else "Unigram" if
+                                  isinstance(model.get("vocab"), list) else "non-BPE")
     if mtype != "BPE" or not _is_byte_level(spec.get("pre_tokenizer")):
         kind = mtype if mtype != "BPE" else "BPE without a ByteLevel pre-tokenizer"
         raise InputError(f"{path}: a {kind} tokenizer cannot be extended ({SUPPORTED})")
@@ -252,48 +254,60 @@ def _learn(base: Base, docs, add: int, terms: list[str], *, min_frequency: int, 
             targets.append(to_chars(p[0].encode("utf-8", "surrogateescape")))
     prepare_kernels(quiet=quiet)
     forced = base.merge_strings()
-    by_bytes = {bytes([b]) for b in range(256)}
+    reach = {bytes([b]) for b in range(256)}  # what the base's merges can make
     for a, b in base.merges:
-        by_bytes.add(a + b)
-    n_replayed = len(by_bytes)
-    # room for the term merges: the surplus of learnt merges fills what they leave
-    slack = sum(len(to_bytes(x)) - 1 for x in targets)
-    kw = dict(vocab_size=n_replayed + add + slack, min_frequency=min_frequency, resume=forced,
-              max_words=max_words, threads=threads, quiet=quiet)
-    if splitter.kernel is not None and not isinstance(docs, dict):
-        model = learn(docs, pattern=splitter.kernel, unicode="hf" if base.kind == "json" else "regex", **kw)
-    else:
-        counts = docs if isinstance(docs, dict) else splitter.counts(docs)
-        model = learn(word_counts=counts, pattern="none", **kw)
-    learned = [(model.tokens[a], model.tokens[b]) for a, b, _ in model.merges[len(forced):]]
-    # the new tokens the learnt merges give, and the term merges after a prefix of them, within `add`
-    have = set(base.ids) | by_bytes
-    head = len(learned)
+        reach.add(a + b)
+    n_replayed = len(reach)
+    slack = sum(len(to_bytes(x)) - 1 for x in targets)  # room for the term merges
+    if splitter.kernel is None or isinstance(docs, dict):
+        docs = docs if isinstance(docs, dict) else splitter.counts(docs)
+    elif not isinstance(docs, (list, tuple)):
+        docs = list(docs)  # read once, counted again if the engine must be asked for more merges
+    margin = max(16, add // 10)
     while True:
-        tokens = set(have)
-        for a, b in learned[:head]:
-            tokens.add(a + b)
+        kw = dict(vocab_size=n_replayed + add + slack + margin, min_frequency=min_frequency, resume=forced,
+                  max_words=max_words, threads=threads, quiet=quiet)
+        if isinstance(docs, dict):
+            model = learn(word_counts=docs, pattern="none", **kw)
+        else:
+            model = learn(docs, pattern=splitter.kernel, unicode="hf" if base.kind == "json" else "regex", **kw)
+        raw = [(model.tokens[a], model.tokens[b]) for a, b, _ in model.merges[len(forced):]]
+        # a learnt merge whose token the base already has (in its vocabulary, unreachable by its merges)
+        # would give text a base id that its base encoding lacks: such merges, and those built on them, go
+        have, learned = set(reach), []
+        for a, b in raw:
+            if a in have and b in have and a + b not in have and a + b not in base.ids:
+                learned.append((a, b))
+                have.add(a + b)
+        exhausted = len(model.tokens) < kw["vocab_size"]
+        if len(learned) >= add + slack or exhausted:
+            break
+        margin = 2 * margin + (add + slack - len(learned))
+    # the term merges after a prefix of the learnt ones, within `add` new tokens
+    head = min(len(learned), add)
+    while True:
         strings = forced + [(to_chars(a), to_chars(b)) for a, b in learned[:head]]
-        extra, new_term_tokens = chain_merges([list(t) for t in targets], strings, {to_chars(t) for t in tokens})
-        n_new = len(tokens - set(base.ids)) + len(new_term_tokens)
+        vocab = {to_chars(t) for t in reach} | {to_chars(a + b) for a, b in learned[:head]}
+        extra, new_term_tokens = chain_merges([list(t) for t in targets], strings, vocab)
+        n_new = head + len(new_term_tokens)
         if n_new <= add or head == 0:
             break
-        head -= n_new - add
-        head = max(head, 0)
+        head = max(0, head - (n_new - add))
+    if n_new > add:
+        raise InputError(f"add={add} cannot hold the {n_new} tokens the domain terms need")
     merges = learned[:head] + [(to_bytes(a), to_bytes(b)) for a, b in extra]
-    n_terms = len(extra)
-    tokens_now = set(have) | {a + b for a, b in merges}
+    tokens_now = set(reach) | {a + b for a, b in merges}
     for a, b in learned[head:]:  # refill after the term merges, in learnt order
-        if len(tokens_now - set(base.ids)) >= add:
+        if n_new >= add:
             break
         if a in tokens_now and b in tokens_now and a + b not in tokens_now:
             merges.append((a, b))
             tokens_now.add(a + b)
-    n_new = len(tokens_now - set(base.ids))
+            n_new += 1
     if n_new < add:
-        raise InputError(f"the corpus supplies only {n_new} new tokens ({len(learned)} merges at min_frequency="
-                         f"{min_frequency}), fewer than add={add}: pass add={n_new} or less, or more text")
-    return merges, n_terms, model
+        raise InputError(f"the corpus supplies only {n_new} new tokens at min_frequency={min_frequency}, fewer "
+                         f"than add={add}: pass add={n_new} or less, or more text")
+    return merges, len(extra), model
 
 
 def extend(base, docs, *, add: int, out: str | os.PathLike | None = None, terms=None, terms_file=None,
