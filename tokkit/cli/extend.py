@@ -1,5 +1,5 @@
 """`tokkit extend BASE CORPUS... --add N -o OUT`: continue a pretrained byte-level BPE on domain text,
-keeping every id (`tokkit.train.extend`)."""
+keeping every id (`tokkit.train.extension`)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def extend(
     stays; text that uses no new merge encodes to the same ids. Writes BASE's format and a tokkit.json card."""
     from .._atomic import check_out
     from ..corpora import read_documents
-    from ..train.extend import extend as run
+    from ..train.extension import extend as run
 
     q = quiet_of(quiet, as_json)
     check_out(out, inputs=list(corpus) + [base], force=overwrite)

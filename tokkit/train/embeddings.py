@@ -1,4 +1,4 @@
-"""Give a pretrained model the embeddings of an extended tokenizer's new tokens (`tokkit.train.extend`).
+"""Give a pretrained model the embeddings of an extended tokenizer's new tokens (`tokkit.train.extension`).
 
 Methods for the row of a new token:
 - fvt: the mean of the embeddings of the base tokens its text encodes to (Fast Vocabulary Transfer, Gee et
@@ -55,7 +55,7 @@ def extend_model(model, base_tok, new_tok, method: str = "fvt", *, seed: int = 0
     Raises InputError, before changing the model, when its embedding table does not have base_tok's size.
     Returns the model."""
     torch = require("torch", "torch")
-    from .extend import new_token_parts
+    from .extension import new_token_parts
 
     if method not in METHODS:
         raise InputError(f"method={method!r}: expected one of {', '.join(METHODS)}")
