@@ -1,0 +1,86 @@
+"""SmolLM2-135M's tokenizer extended on the shared legal / financial / government text, judged by the model:
+tokens per byte and bits per byte on held-out documents, for the base and for N new merges under each
+embedding initialisation (zero-shot: no training of the model).
+
+    TOKKIT_DATA=/work/shared/corpora TOKKIT_CACHE=/tmp/cache python benchmarks/extend.py \
+        --sizes 1000 4000 16000 --methods fvt merge mean --eval-docs 8 --eval-chars 2000
+
+The extension learns on the train side of the document split (`_domain.documents`, a `--train-sample`
+share of it); the evaluation reads the first --eval-docs documents of each domain's eval side, each cut to
+--eval-chars characters (the CPU is shared: keep each evaluation to tens of seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _domain import documents  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 16000])
+    ap.add_argument("--methods", nargs="+", default=["fvt", "merge", "mean"])
+    ap.add_argument("--train-sample", type=float, default=0.3)
+    ap.add_argument("--eval-docs", type=int, default=8)
+    ap.add_argument("--eval-chars", type=int, default=2000)
+    ap.add_argument("--window", type=int, default=512)
+    args = ap.parse_args()
+
+    import torch
+
+    import tokkit
+    from tokkit.analysis.judge import bits_per_byte, load_causal_lm, smollm2
+
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    t = time.perf_counter()
+    folder = smollm2()
+    print(f"# SmolLM2 folder {folder} ({time.perf_counter() - t:.1f} s)")
+    t = time.perf_counter()
+    train = [text for _, _, text in documents("train", sample=args.train_sample)]
+    held: dict[str, list[str]] = {}
+    for domain, _, text in documents("eval"):
+        if len(held.setdefault(domain, [])) < args.eval_docs:
+            held[domain].append(text[:args.eval_chars])
+    print(f"# read {len(train)} train documents ({sum(map(len, train)) / 1e6:.1f} M chars), eval "
+          + ", ".join(f"{d}: {len(v)} docs" for d, v in held.items()) + f" ({time.perf_counter() - t:.1f} s)")
+
+    rows = []
+
+    def judge(label: str, model, tok) -> None:
+        for domain, texts in held.items():
+            t0 = time.perf_counter()
+            j = bits_per_byte(model, tok, texts, window=args.window)
+            rows.append((label, domain, j.tokens_per_byte, j.bits_per_byte, time.perf_counter() - t0))
+            print(f"{label:>14} {domain:>10}  tokens/byte {j.tokens_per_byte:.4f}  bits/byte {j.bits_per_byte:.4f}"
+                  f"  ({rows[-1][-1]:.1f} s)", flush=True)
+
+    base_tok = tokkit.load_tokenizer(folder)
+    judge("base", load_causal_lm(folder), base_tok)
+    with tempfile.TemporaryDirectory(prefix="tokkit-extend-bench-") as tmp:
+        for n in args.sizes:
+            t0 = time.perf_counter()
+            out = os.path.join(tmp, f"x{n}")
+            tok = tokkit.extend(folder, train, add=n, out=out)
+            print(f"# extend by {n}: {time.perf_counter() - t0:.1f} s ({tok.card['timings']})", flush=True)
+            for method in args.methods:
+                t0 = time.perf_counter()
+                model = tokkit.extend_model(load_causal_lm(folder), folder, out, method=method)
+                print(f"# extend_model {method}: {time.perf_counter() - t0:.1f} s", flush=True)
+                judge(f"{n}/{method}", model, tok)
+
+    base = {d: (tpb, bpb) for label, d, tpb, bpb, _ in rows if label == "base"}
+    print("\n| tokenizer / init | domain | tokens/byte | vs base | bits/byte | vs base |")
+    print("|---|---|---|---|---|---|")
+    for label, d, tpb, bpb, _ in rows:
+        print(f"| {label} | {d} | {tpb:.4f} | {tpb / base[d][0] - 1:+.1%} | {bpb:.4f} | {bpb / base[d][1] - 1:+.1%} |")
+
+
+if __name__ == "__main__":
+    main()
