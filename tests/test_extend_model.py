@@ -114,3 +114,20 @@ def test_bits_per_byte_matches_the_model_loss(tokenizers_dir):
     assert j.bits_per_byte == pytest.approx(loss * (ids.shape[1] - 1) / math.log(2) / len(text.encode()), rel=1e-4)
     with pytest.raises(InputError, match="beyond the model"):
         tokkit.bits_per_byte(_model(100, True), tok, [text])
+
+
+def test_merge_bits_per_byte_budget_zero_is_the_plain_model(tokenizers_dir):
+    import tokkit
+    from tokkit.analysis.judge import merge_bits_per_byte
+
+    model = _model(50257, False)
+    tok = tokkit.load_tokenizer(tokenizers_dir / "gpt2")
+    texts = ["indemnification notwithstanding subrogation indemnification", "subrogation and indemnification "
+             "notwithstanding severability", "naïve café — ünïcödé 12345 severability"]
+    rows = merge_bits_per_byte(model, tok, texts, budgets=(0, 3, None), batch_size=2)
+    plain = tokkit.bits_per_byte(model, tok, texts)
+    assert rows[0]["ratio"] == 1.0
+    assert rows[0]["bits_per_byte"] == pytest.approx(plain.bits_per_byte, rel=1e-5)
+    assert rows[0]["tokens_per_byte"] == pytest.approx(plain.tokens_per_byte)
+    assert rows[1]["ratio"] < 1.0 and rows[2]["ratio"] <= rows[1]["ratio"]
+    assert all(math.isfinite(r["bits_per_byte"]) for r in rows)

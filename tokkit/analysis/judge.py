@@ -142,3 +142,60 @@ def bits_per_byte(model, tokenizer, texts: Sequence[str], *, bos_id: int | None 
             nll -= float((tok_lp * mask[:, 1:]).sum())
     bits = nll / math.log(2)
     return Judgement(bits / n_bytes, n_tokens / n_bytes, n_tokens, n_bytes, bits)
+
+
+def merge_bits_per_byte(model, tokenizer, texts: Sequence[str], budgets=(0, 10, 50, 200, None), *,
+                        mode: str = "word", batch_size: int = 8, min_count: int = 2, window: int = 512,
+                        bos_id: int | None = None) -> list[dict]:
+    """What dynamic batch merging (`tokkit.dynamic.merge_batch`) costs a causal LM, in bits per byte.
+
+    Each batch of `batch_size` texts is merged with each budget (max merges per batch; None: until pairs
+    fall below min_count; "words": every word one token). The merged tokens get FVT rows, in the input table
+    and in the output table (so the model predicts merged ids: the text's likelihood over the merged
+    sequence), and the model is fed `inputs_embeds` after BOS. Budget 0 is the model as it is. Texts must
+    fit in `window` tokens (cut them first). Returns one row per budget: budget, ratio (tokens after /
+    before), tokens_per_byte, bits_per_byte."""
+    torch = require("torch", "torch")
+    from ..dynamic.batch_merge import merge_batch
+    from ..dynamic.boundaries import tokenize_with_words
+    from ..dynamic.embeddings import fvt_embeddings
+
+    texts = list(texts)
+    if bos_id is None:
+        bos_id = getattr(model.config, "bos_token_id", None)
+    if bos_id is None:
+        raise InputError("merge_bits_per_byte: the model names no bos_token_id; pass bos_id=")
+    emb, out = model.get_input_embeddings(), model.get_output_embeddings()
+    vocab = emb.weight.shape[0]
+    n_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    if n_bytes == 0:
+        raise InputError("merge_bits_per_byte: no text")
+    stats = {b: dict(n_in=0, n_out=0, nll=0.0) for b in budgets}
+    with torch.no_grad():
+        for i in range(0, len(texts), batch_size):
+            ids, words = tokenize_with_words(tokenizer, texts[i:i + batch_size], mode=mode)
+            long = [len(x) for x in ids if len(x) > window]
+            if long:
+                raise InputError(f"merge_bits_per_byte: a text of {long[0]} tokens exceeds window={window}: cut "
+                                 "the texts shorter")
+            for b in budgets:
+                mm, mc = (None, 1) if b == "words" else (b, min_count)
+                res = merge_batch(ids, words, max_merges=mm, min_count=mc, vocab_size=vocab, pad_id=bos_id)
+                inp = res.model_inputs()
+                merges = inp["merges"]
+                table_in = torch.cat([emb.weight, fvt_embeddings(merges, vocab, emb)])
+                table_out = torch.cat([out.weight, fvt_embeddings(merges, vocab, out)])
+                B = inp["input_ids"].shape[0]
+                seq = torch.cat([torch.full((B, 1), bos_id, dtype=torch.long), inp["input_ids"]], 1)
+                mask = torch.cat([torch.ones((B, 1), dtype=torch.long), inp["attention_mask"]], 1)
+                h = model.base_model(inputs_embeds=table_in[seq], attention_mask=mask).last_hidden_state
+                logp = torch.log_softmax((h[:, :-1] @ table_out.T).float(), dim=-1)
+                lp = logp.gather(-1, seq[:, 1:].unsqueeze(-1)).squeeze(-1)
+                a, n = res.num_tokens
+                s = stats[b]
+                s["n_in"] += a
+                s["n_out"] += n
+                s["nll"] -= float((lp * mask[:, 1:]).sum())
+    return [dict(budget=b, ratio=s["n_out"] / s["n_in"] if s["n_in"] else 1.0,
+                 tokens_per_byte=s["n_out"] / n_bytes, bits_per_byte=s["nll"] / math.log(2) / n_bytes)
+            for b, s in stats.items()]
