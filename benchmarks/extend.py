@@ -31,7 +31,13 @@ def main() -> None:
     ap.add_argument("--eval-docs", type=int, default=8)
     ap.add_argument("--eval-chars", type=int, default=2000)
     ap.add_argument("--window", type=int, default=512)
+    ap.add_argument("--dynamic", action="store_true", help="instead: dynamic batch merging judged by SmolLM2 "
+                    "(bits per byte against the sequence reduction) on the domain text and UDHR languages")
+    ap.add_argument("--budgets", nargs="+", default=["0", "10", "50", "200", "None", "words"])
+    ap.add_argument("--languages", nargs="+", default=["eng", "deu", "fra", "spa", "hin", "rus"])
     args = ap.parse_args()
+    if args.dynamic:
+        return dynamic(args)
 
     import torch
 
@@ -80,6 +86,38 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for label, d, tpb, bpb, _ in rows:
         print(f"| {label} | {d} | {tpb:.4f} | {tpb / base[d][0] - 1:+.1%} | {bpb:.4f} | {bpb / base[d][1] - 1:+.1%} |")
+
+
+def dynamic(args) -> None:
+    """SmolLM2 fed FVT-pooled merged batches (`tokkit.analysis.judge.merge_bits_per_byte`)."""
+    import torch
+
+    import tokkit
+    from tokkit.analysis.judge import load_causal_lm, merge_bits_per_byte, smollm2
+
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    budgets = [None if b == "None" else b if b == "words" else int(b) for b in args.budgets]
+    folder = smollm2()
+    model, tok = load_causal_lm(folder), tokkit.load_tokenizer(folder)
+    sets: dict[str, list[str]] = {}
+    for domain, _, text in documents("eval"):
+        if len(sets.setdefault(domain, [])) < args.eval_docs:
+            sets[domain].append(text[:args.eval_chars])
+    udhr = tokkit.load_udhr(languages=args.languages)
+    for code in args.languages:
+        if code in udhr:
+            units = udhr.texts(code)
+            sets[f"udhr:{code}"] = ["\n".join(units[k:k + 4])[:args.eval_chars] for k in range(0, 32, 4)]
+    print("| text | budget | tokens after / before | tokens/byte | bits/byte | vs budget 0 | seconds |")
+    print("|---|---|---|---|---|---|---|")
+    for name, texts in sets.items():
+        t0 = time.perf_counter()
+        rows = merge_bits_per_byte(model, tok, texts, budgets, batch_size=args.eval_docs, window=args.window)
+        dt = time.perf_counter() - t0
+        for r in rows:
+            print(f"| {name} | {r['budget']} | {r['ratio']:.3f} | {r['tokens_per_byte']:.4f} | "
+                  f"{r['bits_per_byte']:.4f} | {r['bits_per_byte'] / rows[0]['bits_per_byte'] - 1:+.1%} | "
+                  f"{dt:.0f} |", flush=True)
 
 
 if __name__ == "__main__":
