@@ -38,10 +38,15 @@ def main() -> None:
     ap.add_argument("--dynamic", action="store_true", help="instead: dynamic batch merging judged by SmolLM2 "
                     "(bits per byte against the sequence reduction) on the domain text and UDHR languages")
     ap.add_argument("--budgets", nargs="+", default=["0", "10", "50", "200", "None", "words"])
-    ap.add_argument("--languages", nargs="+", default=["eng", "deu", "fra", "spa", "hin", "rus"])
+    ap.add_argument("--languages", nargs="+", default=["eng", "deu_1996", "fra", "rus", "hin", "amh"])
+    ap.add_argument("--extend-languages", nargs="+", default=None, help="instead: extend for each of these "
+                    "NTREX languages (train side of `parallel_split`) by the first --sizes, and report token "
+                    "premiums (tokkit.premiums) and bits per byte on the held-out units")
     args = ap.parse_args()
     if args.dynamic:
         return dynamic(args)
+    if args.extend_languages:
+        return languages(args)
 
     import torch
 
@@ -136,6 +141,48 @@ def adapt(model, tok, train, base_size: int, args, judge) -> None:
             judge(step)
             model.train()
     model.eval()
+
+
+def languages(args) -> None:
+    """High-premium languages: SmolLM2 extended on NTREX training units, judged on held-out units."""
+    import torch
+
+    import tokkit
+    from tokkit.analysis.judge import bits_per_byte, load_causal_lm, smollm2
+    from tokkit.corpora import load_parallel
+    from tokkit.corpora.parallel import parallel_split
+
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    folder = smollm2()
+    corpus = load_parallel("ntrex")
+    langs = ["eng"] + args.extend_languages
+    train, dev, _ = parallel_split(corpus, langs)
+    units = corpus.common_units(*langs)
+    dev_units = units[len(units) - len(dev["eng"]):]
+    held = corpus.select(langs, unit_ids=dev_units)
+    base_tok = tokkit.load_tokenizer(folder, name="smollm2")
+    base_model = load_causal_lm(folder)
+    n = args.sizes[0]
+    print("| language | tokenizer | token premium vs eng (held-out) | tokens/byte | bits/byte | seconds |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="tokkit-extend-lang-") as tmp:
+        for code in args.extend_languages:
+            t0 = time.perf_counter()
+            out = os.path.join(tmp, f"{code}{n}")
+            tok = tokkit.extend(folder, train[code], add=n, out=out)
+            tok.name = f"smollm2+{code}{n}"
+            t_ext = time.perf_counter() - t0
+            res = tokkit.premiums([base_tok, tok], held, reference="eng", languages=[code], bootstrap=0)
+            prem = {(r["tokenizer"], r["language"]): r["premium"] for r in res.rows}
+            texts = ["\n".join(dev[code][k:k + 8]) for k in range(0, min(len(dev[code]), 48), 8)]
+            for label, t, model in (("base", base_tok, base_model), (tok.name + " fvt", tok, tokkit.extend_model(
+                    load_causal_lm(folder), folder, out, method="fvt"))):
+                t1 = time.perf_counter()
+                j = bits_per_byte(model, t, texts, window=args.window)
+                key = (t.name, code)
+                print(f"| {code} | {label} | {prem.get(key, float('nan')):.3f} | {j.tokens_per_byte:.4f} | "
+                      f"{j.bits_per_byte:.4f} | extend {t_ext:.1f}, judge {time.perf_counter() - t1:.0f} |",
+                      flush=True)
 
 
 def dynamic(args) -> None:
