@@ -38,6 +38,7 @@ def main() -> None:
     ap.add_argument("--dynamic", action="store_true", help="instead: dynamic batch merging judged by SmolLM2 "
                     "(bits per byte against the sequence reduction) on the domain text and UDHR languages")
     ap.add_argument("--budgets", nargs="+", default=["0", "10", "50", "200", "None", "words"])
+    ap.add_argument("--dynamic-sets", nargs="+", default=["domain", "udhr"])
     ap.add_argument("--languages", nargs="+", default=["eng", "deu_1996", "fra", "rus", "hin", "amh"])
     ap.add_argument("--extend-languages", nargs="+", default=None, help="instead: extend for each of these "
                     "NTREX languages (train side of `parallel_split`) by the first --sizes, and report token "
@@ -197,14 +198,22 @@ def dynamic(args) -> None:
     folder = smollm2()
     model, tok = load_causal_lm(folder), tokkit.load_tokenizer(folder)
     sets: dict[str, list[str]] = {}
-    for domain, _, text in documents("eval"):
-        if len(sets.setdefault(domain, [])) < args.eval_docs:
-            sets[domain].append(text[:args.eval_chars])
-    udhr = tokkit.load_udhr(languages=args.languages)
-    for code in args.languages:
-        if code in udhr:
+
+    def fit(text: str) -> str:
+        # a text must fit one window: shorten by characters until it does
+        while tok.count(text) > args.window - 8:
+            text = text[:int(len(text) * 0.8)]
+        return text
+
+    if "domain" in args.dynamic_sets:
+        for domain, _, text in documents("eval"):
+            if len(sets.setdefault(domain, [])) < args.eval_docs:
+                sets[domain].append(fit(text[:args.eval_chars]))
+    if "udhr" in args.dynamic_sets:
+        udhr = tokkit.load_udhr(languages=args.languages)
+        for code in args.languages:
             units = udhr.texts(code)
-            sets[f"udhr:{code}"] = ["\n".join(units[k:k + 4])[:args.eval_chars] for k in range(0, 32, 4)]
+            sets[f"udhr:{code}"] = [fit("\n".join(units[k:k + 4])[:args.eval_chars]) for k in range(0, 32, 4)]
     print("| text | budget | tokens after / before | tokens/byte | bits/byte | vs budget 0 | seconds |")
     print("|---|---|---|---|---|---|---|")
     for name, texts in sets.items():
