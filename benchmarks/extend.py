@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--window", type=int, default=512)
     ap.add_argument("--adapt-steps", type=int, default=0, help="also train only the new embedding rows this "
                     "many steps (the first size, fvt; Adam, 4 x 256 tokens of train text a step), judged every "
-                    "quarter")
+                    "half")
     ap.add_argument("--adapt-lr", type=float, default=3e-3)
     ap.add_argument("--dynamic", action="store_true", help="instead: dynamic batch merging judged by SmolLM2 "
                     "(bits per byte against the sequence reduction) on the domain text and UDHR languages")
@@ -136,7 +136,7 @@ def adapt(model, tok, train, base_size: int, args, judge) -> None:
         loss.backward()
         opt.step()
         opt.zero_grad()
-        if step % max(1, args.adapt_steps // 4) == 0 or step == args.adapt_steps:
+        if step % max(1, args.adapt_steps // 2) == 0 or step == args.adapt_steps:
             model.eval()
             print(f"# adapt step {step}: train loss {loss.item():.3f} ({time.perf_counter() - t0:.0f} s)", flush=True)
             judge(step)
