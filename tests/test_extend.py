@@ -4,7 +4,8 @@ import json
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tokkit.errors import InputError
 
@@ -129,8 +130,8 @@ def test_property_tiktoken_same_ids_without_new_merges(cl100k_ext, tokenizers_di
 def test_ranks_to_merges_encode_as_tiktoken(tokenizers_dir):
     """The merges recovered from cl100k's ranks, run by HF's BPE, give tiktoken's ids."""
     import tokkit
-    from tokkit.tokenizer.merges import bpe_model
     from tokkit.tokenizer.bytelevel import to_chars
+    from tokkit.tokenizer.merges import bpe_model
     from tokkit.train.extension import load_base
 
     b = load_base(tokenizers_dir / "tiktoken" / "cl100k_base.tiktoken")
@@ -175,8 +176,9 @@ def test_not_byte_level_bpe_is_refused(tokenizers_dir, tmp_path, name):
 
 
 def test_unigram_is_refused(tmp_path):
-    import tokkit
     from tokenizers import Tokenizer, models
+
+    import tokkit
 
     path = tmp_path / "uni.json"
     Tokenizer(models.Unigram([("a", -1.0), ("b", -2.0)], 0)).save(str(path))
@@ -225,3 +227,18 @@ def test_property_smollm2_same_ids_without_new_merges(smol_ext, text, words):
     # the GGUF's vocabulary lacks some byte symbols (U+40000 decodes to U+FFFD with the base too): the round
     # trip is checked where the base has it
     _check_property(base, ext, 49152, " ".join(words) + text, lossless=False)
+
+
+def test_word_count_table_is_split_as_the_base_splits(tokenizers_dir):
+    """A table of words (e.g. `tokkit count`) gives the merges the same text gives."""
+    from collections import Counter
+
+    import tokkit
+
+    docs = _docs(200)
+    table = Counter()
+    for d in docs:
+        table.update(d.split("\n"))
+    a = tokkit.extend(tokenizers_dir / "gpt2", docs, add=30)
+    b = tokkit.extend(tokenizers_dir / "gpt2", dict(table), add=30)
+    assert a.extension.merges == b.extension.merges

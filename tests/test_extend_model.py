@@ -7,9 +7,9 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from tokkit.errors import InputError  # noqa: E402
-
 from test_extend import _docs  # noqa: E402
+
+from tokkit.errors import InputError  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,29 @@ keeping every id (`tokkit.train.extension`)."""
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 import typer
 from typing_extensions import Annotated
 
 from . import app
 from ._common import guarded, print_json, print_table
-from .options import (Add, Json, MinFrequency, Out, Overwrite, Quiet, ReadArgs, SplitPattern, Term, TermsFile,
-                      Threads, MaxWords, corpus_options, quiet_of)
+from .options import (
+    Add,
+    Json,
+    MaxWords,
+    MinFrequency,
+    Out,
+    Overwrite,
+    Quiet,
+    ReadArgs,
+    SplitPattern,
+    Term,
+    TermsFile,
+    Threads,
+    corpus_options,
+    quiet_of,
+)
 
 
 @app.command("extend")

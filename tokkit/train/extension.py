@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 from ..errors import InputError
 from ..kernels.split_patterns import kernel_pattern
@@ -259,8 +259,16 @@ def _learn(base: Base, docs, add: int, terms: list[str], *, min_frequency: int, 
         reach.add(a + b)
     n_replayed = len(reach)
     slack = sum(len(to_bytes(x)) - 1 for x in targets)  # room for the term merges
-    if splitter.kernel is None or isinstance(docs, dict):
-        docs = docs if isinstance(docs, dict) else splitter.counts(docs)
+    if isinstance(docs, dict):  # a word-count table: each entry split as the base splits text
+        table: Counter = Counter()
+        for w, c in docs.items():
+            if not isinstance(w, str) or int(c) < 0:
+                raise InputError(f"docs: word-count entry {w!r}: {c!r} is not a string with a count >= 0")
+            for piece in splitter.pieces(w):
+                table[piece] += int(c)
+        docs = dict(table)
+    elif splitter.kernel is None:
+        docs = dict(splitter.counts(docs))
     elif not isinstance(docs, (list, tuple)):
         docs = list(docs)  # read once, counted again if the engine must be asked for more merges
     margin = max(16, add // 10)
@@ -364,8 +372,8 @@ def extend(base, docs, *, add: int, out: str | os.PathLike | None = None, terms=
              term_merges=n_terms))
     writers = _writers(b, ext, new_ids)
     if out is not None:
-        from .artifacts import write_artifacts
         from ..tokenizer import load_tokenizer
+        from .artifacts import write_artifacts
 
         write_artifacts(out, card, writers)
         tok = load_tokenizer(os.fspath(out), split_pattern=b.pattern)
