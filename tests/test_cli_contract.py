@@ -50,7 +50,7 @@ def _shared_helps() -> dict[str, str]:
 SHARED = _shared_helps()
 TRAIN_VERBS = [v for v in VERBS if v.startswith("train ")]
 # verbs that read documents from files take every corpus reading option
-READERS = ["corpus stats", "count", "eval", "compare", "merge", "train bpe", "train char", "train superword",
+READERS = ["corpus stats", "count", "eval", "extend", "compare", "merge", "train bpe", "train char", "train superword",
            "train spm"]
 # one meaning per name: a word the help text must contain
 MEANINGS = {"--max-words": "memory", "--max-token-words": "words one token", "--pre-tokenizer": "before counting",

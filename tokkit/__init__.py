@@ -47,6 +47,9 @@ _EXPORTS = {
     "train_native": "tokkit.train.native",
     "NativeBPE": "tokkit.train.native",
     "train_parity": "tokkit.train.parity",
+    "extend": "tokkit.train.extension",
+    "extend_model": "tokkit.train.embeddings",
+    "bits_per_byte": "tokkit.analysis.judge",
     "train_parity_native": "tokkit.train.parity",  # deprecated name of train_parity, kept one release
     # learnt sequence gates (torch; imported on first use)
     "DeleteGate": "tokkit.dynamic.delete_gate",

@@ -265,3 +265,9 @@ def check_engine(engine: Optional[str]) -> Optional[str]:
 def quiet_of(quiet: bool, as_json: bool) -> bool:
     """Library calls run quiet when the CLI is quiet or prints JSON."""
     return quiet or as_json
+
+# --- extension ------------------------------------------------------------------------------------------
+
+Add = Annotated[int, typer.Option(
+    "--add", help="Extension: how many new tokens to learn after the base's merges (their ids follow the "
+    "whole base vocabulary).")]
