@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -142,7 +141,6 @@ def pad_batch(seqs, value):
 
 
 def make_batch(texts, codes, cfg, rng, vocab, corrupt=True):
-    import torch
 
     inps, tgts, langs = [], [], []
     for _ in range(cfg.batch if corrupt else cfg.time_batch):

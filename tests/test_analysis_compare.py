@@ -6,12 +6,12 @@ import gzip
 import json
 
 import pytest
+from _analysis_helpers import WordTokenizer
 from typer.testing import CliRunner
 
-from _analysis_helpers import WordTokenizer
 from tokkit.analysis.domains import compare
-from tokkit.errors import InputError
 from tokkit.cli import app
+from tokkit.errors import InputError
 
 
 def test_compare_by_hand():

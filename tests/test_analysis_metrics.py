@@ -6,13 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from _analysis_helpers import WordTokenizer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _analysis_helpers import WordTokenizer
 from tokkit.analysis.inequality import gini, lorenz
-from tokkit.analysis.metrics import (evaluate, renyi_efficiency, renyi_entropy, unreachable_entries,
-                                     word_token_counts)
+from tokkit.analysis.metrics import evaluate, renyi_efficiency, renyi_entropy, unreachable_entries, word_token_counts
 from tokkit.errors import InputError
 
 

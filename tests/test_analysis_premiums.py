@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from _analysis_helpers import WordTokenizer, mini_udhr
 from typer.testing import CliRunner
 
-from _analysis_helpers import WordTokenizer, mini_udhr
 from tokkit.analysis.premium import bootstrap_ratio, premiums
 from tokkit.corpora import Language, ParallelCorpus
 from tokkit.errors import InputError

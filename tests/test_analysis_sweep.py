@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from _analysis_helpers import mini_udhr
 from typer.testing import CliRunner
 
-from _analysis_helpers import mini_udhr
 from tokkit.analysis.store import ResultsStore, cell_key
 from tokkit.analysis.sweeps import fit_power_law, load_sweep, solve_size, sweep
 from tokkit.corpora.udhr import map_languages, udhr_code_for
@@ -192,8 +192,8 @@ def test_real_hf_bpe_sweep_and_cli(corpus, tmp_path):
 
 def test_hf_bpe_split_keeps_vowel_signs_in_words():
     # GPT-2's ` ?\p{L}+` would cut "सभी" before the vowel sign ी; the sweep's split must not
-    from tokkit.train.registry import train_hf_bpe
     from tokkit.corpora import WordCounts
+    from tokkit.train.registry import train_hf_bpe
 
     tok = train_hf_bpe(WordCounts({"सभी": 50, "मनुष्यों": 40, "abc": 30}), 300)
     pieces = tok.engine.pre_tokenizer.pre_tokenize_str("सभी मनुष्यों abc")
@@ -203,8 +203,8 @@ def test_hf_bpe_split_keeps_vowel_signs_in_words():
 
 def test_hf_bpe_spaceless_words_merge_inside_running_text():
     # Chinese words are written without spaces: trained as " 人人" they would never match "人人自由"
-    from tokkit.train.registry import train_hf_bpe
     from tokkit.corpora import WordCounts
+    from tokkit.train.registry import train_hf_bpe
 
     tok = train_hf_bpe(WordCounts({"人人": 50, "自由": 40, "的": 30}), 300)
     ids = tok.encode("人人自由")

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tokkit.errors import InputError
 from tokkit.dynamic.batch_merge import merge_batch, unmerge
+from tokkit.errors import InputError
 from tokkit.kernels.pair_merge import merge_pairs_numba, merge_pairs_reference
 
 

@@ -11,7 +11,6 @@ produce the same tokens.
 
 from collections import Counter
 
-import numpy as np
 import pytest
 
 from tokkit.dynamic.batch_merge import merge_batch

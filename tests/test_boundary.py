@@ -3,7 +3,8 @@
 import math
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tokkit.analysis.boundary import Edit, boundaries, boundary_stability, compare_boundaries, ocr_noise
 from tokkit.errors import InputError

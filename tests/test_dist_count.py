@@ -9,8 +9,8 @@ import pytest
 
 from tokkit.dist import run_tasks
 from tokkit.dist.count import count_words
-from tokkit.kernels.pretokenize import pretokenize_reference
 from tokkit.errors import InputError
+from tokkit.kernels.pretokenize import pretokenize_reference
 
 
 def _single_process(paths, pattern="gpt2"):

@@ -1,6 +1,5 @@
 """Word ids from tokenizer offsets: HF tokenizers, transformers fast tokenizers and tokkit's duck type."""
 
-import numpy as np
 import pytest
 
 from tokkit.dynamic.boundaries import tokenize_with_words, word_ids_from_offsets

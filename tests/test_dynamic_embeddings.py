@@ -7,8 +7,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from tokkit.dynamic.batch_merge import merge_batch  # noqa: E402
-from tokkit.dynamic.embeddings import (DynamicMergeModel, MergedEmbedding, fvt_embeddings, mean_pool,  # noqa: E402
-                                       segment_mean)
+from tokkit.dynamic.embeddings import DynamicMergeModel, MergedEmbedding, fvt_embeddings, mean_pool, segment_mean  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tokkit.dynamic.delete_gate import (DeleteGate, RateController, insert_delete_gate,  # noqa: E402
-                                        remove_delete_gate)
+from tokkit.dynamic.delete_gate import DeleteGate, RateController, insert_delete_gate, remove_delete_gate  # noqa: E402
 from tokkit.errors import InputError  # noqa: E402
 
 

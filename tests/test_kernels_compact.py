@@ -6,7 +6,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("triton")
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from tokkit.errors import InputError  # noqa: E402
 from tokkit.kernels.compact import compact, compact_reference, compact_triton, scatter_back  # noqa: E402

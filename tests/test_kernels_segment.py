@@ -6,12 +6,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("triton")
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from tokkit.errors import InputError  # noqa: E402
 from tokkit.kernels.segment import segment_gather, segment_mean, segment_mean_reference  # noqa: E402
-from tokkit.kernels.tome_scatter import (tome_scatter_add, tome_scatter_add_reference,  # noqa: E402
-                                         tome_scatter_add_triton)
+from tokkit.kernels.tome_scatter import tome_scatter_add, tome_scatter_add_reference, tome_scatter_add_triton  # noqa: E402
 
 
 def loop_mean(x, ids, S):

@@ -383,7 +383,8 @@ def test_a_vocabulary_the_corpus_cannot_fill_is_an_error_unless_allowed(small_te
 
 
 def test_the_result_is_a_tokkit_tokenizer(small_texts, tmp_path):
-    from tokkit.tokenizer import Tokenizer as TokkitTokenizer, load_tokenizer
+    from tokkit.tokenizer import Tokenizer as TokkitTokenizer
+    from tokkit.tokenizer import load_tokenizer
 
     tok = train_native(small_texts, vocab_size=600, special_tokens=["<|endoftext|>"])
     assert isinstance(tok, TokkitTokenizer) and tok.card["recipe"] == "native"

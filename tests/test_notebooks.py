@@ -4,7 +4,6 @@ example gallery (docs/gallery/)."""
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 

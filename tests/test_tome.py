@@ -12,7 +12,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from tokkit.dynamic.tome import TokenMerge, log_size_bias, unmerge  # noqa: E402
 from tokkit.errors import InputError  # noqa: E402

@@ -4,7 +4,8 @@ import random
 
 import pytest
 import sentencepiece as spm
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tokkit.corpora import from_texts
 from tokkit.errors import InputError

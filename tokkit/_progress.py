@@ -23,8 +23,7 @@ def progress(description: str, total: float | None = None, *, quiet: bool = Fals
         yield _Null()
         return
     from rich.console import Console
-    from rich.progress import (BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     console = Console(file=sys.stderr)
     # counts of whole things (merges, files) without decimals; amounts (MB) with one

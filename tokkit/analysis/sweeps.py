@@ -28,9 +28,17 @@ from ..corpora.udhr import map_languages, udhr_code_for  # noqa: F401  (re-expor
 from ..dist.backends import TaskResult, check_workers, run_tasks
 from ..dist.claims import Claims
 from ..errors import InputError
-from ..train.registry import (ALGORITHMS, MULTI_SIZE, TrainFn,  # noqa: F401  (re-exported)
-                              register_algorithm, resolve_algorithm, train_hf_bpe, train_native_bpe,
-                              train_native_bpe_sizes, train_sentencepiece)
+from ..train.registry import (  # noqa: F401  (re-exported)
+    ALGORITHMS,
+    MULTI_SIZE,
+    TrainFn,
+    register_algorithm,
+    resolve_algorithm,
+    train_hf_bpe,
+    train_native_bpe,
+    train_native_bpe_sizes,
+    train_sentencepiece,
+)
 from .store import ResultsStore, canonical, cell_key
 
 # ---- the data of a cell: pure functions of parameters, cached per process ----

@@ -38,8 +38,20 @@ app.add_typer(train_app, name="train")
 
 def _register() -> None:
     # each verb module adds its commands to `app` when imported
-    from . import compare, corpus, count, demo, eval, extend, kernels, merge, premiums, sweep, train  # noqa: F401
-    from . import train_native  # noqa: F401  (after train: the hidden `tokkit train native`)
+    from . import (  # noqa: F401
+        compare,
+        corpus,
+        count,
+        demo,
+        eval,
+        extend,
+        kernels,
+        merge,
+        premiums,
+        sweep,
+        train,
+        train_native,  # noqa: F401  (after train: the hidden `tokkit train native`)
+    )
 
 
 _register()

@@ -7,9 +7,8 @@ from typing import List, Optional
 import typer
 
 from . import app
-from ._common import check_files, draw, print_result, guarded, print_table
-from .options import (Alias, Json, Plot, Quiet, ReadArgs, SplitPattern, Tokenizers, corpus_options, deprecated,
-                      quiet_of)
+from ._common import check_files, draw, guarded, print_result, print_table
+from .options import Alias, Json, Plot, Quiet, ReadArgs, SplitPattern, Tokenizers, corpus_options, deprecated, quiet_of
 
 
 @app.command("compare")

@@ -9,8 +9,21 @@ from typing_extensions import Annotated
 
 from . import app
 from ._common import guarded, print_json, print_table
-from .options import (Address, Alias, Backend, Json, Out, PreTokenizer, Quiet, ReadArgs, Retries, Workers,
-                      corpus_options, deprecated, quiet_of)
+from .options import (
+    Address,
+    Alias,
+    Backend,
+    Json,
+    Out,
+    PreTokenizer,
+    Quiet,
+    ReadArgs,
+    Retries,
+    Workers,
+    corpus_options,
+    deprecated,
+    quiet_of,
+)
 
 
 @app.command("count")

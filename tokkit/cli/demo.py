@@ -3,7 +3,6 @@ the work is `tokkit.analysis.demo.run_demo`, this command prints it."""
 
 from __future__ import annotations
 
-
 from ..analysis.demo import DEMO_LANGUAGES, run_demo
 from . import app
 from ._common import guarded, print_json, print_table

@@ -6,11 +6,22 @@ from typing import List
 
 import typer
 
-from . import app
 from ..analysis._json import jsonable
+from . import app
 from ._common import guarded, print_json, print_table
-from .options import (CORPUS_HELP, Alias, Json, Language, Quiet, ReadArgs, SplitPattern, Tokenizers,
-                      corpus_options, deprecated, quiet_of)
+from .options import (
+    CORPUS_HELP,
+    Alias,
+    Json,
+    Language,
+    Quiet,
+    ReadArgs,
+    SplitPattern,
+    Tokenizers,
+    corpus_options,
+    deprecated,
+    quiet_of,
+)
 
 
 @app.command("eval")

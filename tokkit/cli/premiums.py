@@ -8,11 +8,24 @@ from typing import Optional
 
 import typer
 
-from . import app
 from ..analysis._json import jsonable
+from . import app
 from ._common import check_files, guarded, print_json, print_table
-from .options import (CORPUS_HELP, Alias, Json, Language, Nfc, Plot, Quiet, Reference, Seed, SplitPattern,
-                      Tokenizers, deprecated, quiet_of)
+from .options import (
+    CORPUS_HELP,
+    Alias,
+    Json,
+    Language,
+    Nfc,
+    Plot,
+    Quiet,
+    Reference,
+    Seed,
+    SplitPattern,
+    Tokenizers,
+    deprecated,
+    quiet_of,
+)
 
 
 def _fmt_ci(r) -> str:

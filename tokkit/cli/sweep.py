@@ -8,9 +8,24 @@ from typing import List, Optional
 import typer
 
 from . import app
-from ._common import check_files, draw, print_result, guarded, print_table
-from .options import (NFC_HELP, Address, Alias, Backend, Json, Language, NWords, Plot, Quiet, Reference, Retries,
-                      Seed, Workers, deprecated, quiet_of)
+from ._common import check_files, draw, guarded, print_result, print_table
+from .options import (
+    NFC_HELP,
+    Address,
+    Alias,
+    Backend,
+    Json,
+    Language,
+    NWords,
+    Plot,
+    Quiet,
+    Reference,
+    Retries,
+    Seed,
+    Workers,
+    deprecated,
+    quiet_of,
+)
 
 
 def _size(v: float) -> str:

@@ -10,11 +10,42 @@ from typing_extensions import Annotated
 
 from . import train_app, train_calls
 from ._common import guarded, print_json, print_table
-from .options import (Alias, AllowSmaller, Counts, Engine, ExportSize, Json, Language, MaxTokenWords,
-                      MaxWords, MinFrequency, Normalizer, Out, Overwrite, Pow2, PreTokenizer, PrefixSpace,
-                      Quiet, ReadArgs, Resume, SpecialToken, Term, TermsFile, Threads, Transition, Uncased,
-                      Unicode, VocabSize, Wordfreq, check_engine, commas, corpus_options, deprecated,
-                      quiet_of, specials)
+from .options import (
+    Alias,
+    AllowSmaller,
+    Counts,
+    Engine,
+    ExportSize,
+    Json,
+    Language,
+    MaxTokenWords,
+    MaxWords,
+    MinFrequency,
+    Normalizer,
+    Out,
+    Overwrite,
+    Pow2,
+    PrefixSpace,
+    PreTokenizer,
+    Quiet,
+    ReadArgs,
+    Resume,
+    SpecialToken,
+    Term,
+    TermsFile,
+    Threads,
+    Transition,
+    Uncased,
+    Unicode,
+    VocabSize,
+    Wordfreq,
+    check_engine,
+    commas,
+    corpus_options,
+    deprecated,
+    quiet_of,
+    specials,
+)
 
 Corpus = Annotated[Optional[List[str]], typer.Argument(
     help="Training text: files, globs or folders (.txt, .jsonl, .parquet; plain, .gz, .zst).")]

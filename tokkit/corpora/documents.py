@@ -19,7 +19,6 @@ from ..errors import EmptyInputError, InputError
 from .io import expand_paths, iter_lines, read_text, split_suffix
 from .split import keep_sample, split_of
 
-
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from numba import types
 from numba.core.compiler import Flags
 from numba.np.numpy_support import from_dtype
-from numba.pycc import CC, compiler as pycc_compiler
+from numba.pycc import CC
+from numba.pycc import compiler as pycc_compiler
 
 from .aot import MODULE, SPECS, parse_type
 

@@ -21,9 +21,26 @@ import heapq
 import numba as nb
 import numpy as np
 
-from .bpe_core import (apply_pair_changes, count_word_pairs, heap_pop_current, heap_push, merge_in_word,
-                       new_pair_table, pair_heap_build, pair_key, pair_left, pair_right, pair_room, pair_slot,
-                       pair_table_grow, record_merge, token_concat, token_id, token_table, word_state)
+from .bpe_core import (
+    apply_pair_changes,
+    count_word_pairs,
+    heap_pop_current,
+    heap_push,
+    merge_in_word,
+    new_pair_table,
+    pair_heap_build,
+    pair_key,
+    pair_left,
+    pair_right,
+    pair_room,
+    pair_slot,
+    pair_table_grow,
+    record_merge,
+    token_concat,
+    token_id,
+    token_table,
+    word_state,
+)
 
 
 @nb.njit(cache=True, nogil=True)

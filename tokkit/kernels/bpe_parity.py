@@ -15,10 +15,31 @@ import numba as nb
 import numpy as np
 
 from .bpe import merge_word_reference, token_id_reference
-from .bpe_core import (apply_pair_changes, count_word_pairs, group_pair_key, grow_rows, heap_insert,
-                       heap_pop_current, heap_push, merge_in_word, new_pair_table, pair_heap_build,
-                       pair_insert, pair_key, pair_left, pair_right, pair_room, pair_slot, pair_table_grow,
-                       record_merge, token_concat, token_id, token_table, touch, word_state)
+from .bpe_core import (
+    apply_pair_changes,
+    count_word_pairs,
+    group_pair_key,
+    grow_rows,
+    heap_insert,
+    heap_pop_current,
+    heap_push,
+    merge_in_word,
+    new_pair_table,
+    pair_heap_build,
+    pair_insert,
+    pair_key,
+    pair_left,
+    pair_right,
+    pair_room,
+    pair_slot,
+    pair_table_grow,
+    record_merge,
+    token_concat,
+    token_id,
+    token_table,
+    touch,
+    word_state,
+)
 
 
 @nb.njit(inline="always")

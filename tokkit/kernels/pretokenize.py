@@ -14,7 +14,7 @@ import numba as nb
 import numpy as np
 
 from .split_patterns import ISOLATED, PATTERN_IDS, PATTERNS, check_pattern  # noqa: F401  (re-exported)
-from .unicode_table import FOLD_SHIFT, L, LL, LM, LO, LT, LU, M, N, WS, class_table
+from .unicode_table import FOLD_SHIFT, LL, LM, LO, LT, LU, WS, L, M, N, class_table
 
 _X = LU | LT | LM | LO | M  # [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]
 _Y = LL | LM | LO | M  # [\p{Ll}\p{Lm}\p{Lo}\p{M}]

@@ -62,9 +62,8 @@ def _build():
 
 
 def tome_scatter_add_triton(dst, index, src):
-    import triton
-
     import torch
+    import triton
 
     index = _check(dst, index, src)
     # atomics add in fp32: half-precision atomics are missing or slow on most hardware

@@ -1,5 +1,5 @@
 """Merges I/O: the one parser of the merges in a Hugging Face tokenizer.json (both spellings: "a b"
-strings of older files, [a, b] pairs of newer ones), and the one writer of a BPE tokenizer.json from
+strings of older files, [a, b] pairs of newer ones), the merges of a tiktoken ranks table, and the one writer of a BPE tokenizer.json from
 tokens and merges by id."""
 
 from __future__ import annotations
@@ -90,3 +90,26 @@ def bpe_model(tokens: Sequence[str], merges: Sequence[tuple[int, int]]):
         with open(merges_txt, "w", encoding="utf-8") as fh:
             fh.writelines(f"{tokens[a]} {tokens[b]}\n" for a, b in merges)
         return models.BPE.from_file(vocab, merges_txt)
+
+
+def ranks_to_merges(ranks: dict[bytes, int]) -> list[tuple[bytes, bytes]]:
+    """The merges of a tiktoken ranks table, in rank order: each multi-byte token is the one pair that
+    tiktoken's BPE, run on its bytes with only the lower ranks, leaves (HF's conversion of tiktoken files)."""
+    merges = []
+    for tok, r in sorted(ranks.items(), key=lambda kv: kv[1]):
+        if len(tok) < 2:
+            continue
+        parts = [tok[i:i + 1] for i in range(len(tok))]
+        while len(parts) > 2:
+            best, at = None, -1
+            for i in range(len(parts) - 1):
+                q = ranks.get(parts[i] + parts[i + 1])
+                if q is not None and q < r and (best is None or q < best):
+                    best, at = q, i
+            if at < 0:
+                break
+            parts[at:at + 2] = [parts[at] + parts[at + 1]]
+        if len(parts) != 2:
+            raise InputError(f"ranks: token {tok!r} (rank {r}) is not reachable from lower-ranked tokens")
+        merges.append((parts[0], parts[1]))
+    return merges

@@ -14,8 +14,16 @@ from ..kernels.split_patterns import ALIASES, PATTERNS, PRE_TOKENIZERS
 from ..tokenizer.bytelevel import to_byte_symbols
 from ..tokenizer.merges import read_merges
 from .artifacts import Card
-from .common import (CorpusStream, then_notice, Timer, check_min_frequency, check_normalizer, check_special_tokens,
-                     normalize_text, resolve_vocab_size)
+from .common import (
+    CorpusStream,
+    Timer,
+    check_min_frequency,
+    check_normalizer,
+    check_special_tokens,
+    normalize_text,
+    resolve_vocab_size,
+    then_notice,
+)
 from .native import NativeBPE, base_tokens, learn, prepare_kernels
 from .patterns import split_pattern, term_pretokens
 from .terms import fit_terms, read_terms

@@ -13,10 +13,18 @@ import os
 from typing import Any, Sequence
 
 from ..errors import InputError
-from .artifacts import Card
 from ..tokenizer.hf import HFTokenizer
-from .common import (CorpusStream, Timer, check_min_frequency, check_special_tokens, hf_vocab_card, then_notice,
-                     resolve_vocab_size, save_hf)
+from .artifacts import Card
+from .common import (
+    CorpusStream,
+    Timer,
+    check_min_frequency,
+    check_special_tokens,
+    hf_vocab_card,
+    resolve_vocab_size,
+    save_hf,
+    then_notice,
+)
 from .patterns import PRE_TOKENIZERS, split_pattern
 
 # KL3M's choice: 3 characters at 4K and 8K, 4 at 16K

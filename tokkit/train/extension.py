@@ -25,7 +25,7 @@ from typing import Any, Iterable
 from ..errors import InputError
 from ..kernels.split_patterns import kernel_pattern
 from ..tokenizer.bytelevel import to_bytes, to_chars
-from ..tokenizer.merges import parse_merges, special_tokens_of
+from ..tokenizer.merges import parse_merges, ranks_to_merges, special_tokens_of
 
 SUPPORTED = ("supported bases: a byte-level BPE tokenizer.json (model BPE with a ByteLevel pre-tokenizer, "
              "as GPT-2, SmolLM2, Llama 3 or any tokkit artifact) or a tiktoken ranks file")
@@ -83,29 +83,6 @@ def _is_byte_level(node) -> bool:
     if node.get("type") == "ByteLevel":
         return True
     return any(_is_byte_level(p) for p in node.get("pretokenizers", []) or [])
-
-
-def ranks_to_merges(ranks: dict[bytes, int]) -> list[tuple[bytes, bytes]]:
-    """The merges of a tiktoken ranks table, in rank order: each multi-byte token is the one pair that
-    tiktoken's BPE, run on its bytes with only the lower ranks, leaves (HF's conversion of tiktoken files)."""
-    merges = []
-    for tok, r in sorted(ranks.items(), key=lambda kv: kv[1]):
-        if len(tok) < 2:
-            continue
-        parts = [tok[i:i + 1] for i in range(len(tok))]
-        while len(parts) > 2:
-            best, at = None, -1
-            for i in range(len(parts) - 1):
-                q = ranks.get(parts[i] + parts[i + 1])
-                if q is not None and q < r and (best is None or q < best):
-                    best, at = q, i
-            if at < 0:
-                break
-            parts[at:at + 2] = [parts[at] + parts[at + 1]]
-        if len(parts) != 2:
-            raise InputError(f"ranks: token {tok!r} (rank {r}) is not reachable from lower-ranked tokens")
-        merges.append((parts[0], parts[1]))
-    return merges
 
 
 def load_base(base, *, split_pattern: str | None = None) -> Base:

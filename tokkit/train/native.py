@@ -188,7 +188,7 @@ class NativeBPE:
         """Write tokenizer.json, tokenizer_config.json and tokkit.json atomically; each size in export_sizes
         adds tokenizer-<size>.json (the first merges that fit)."""
         from .artifacts import write_artifacts
-        from .common import write_json_file, hf_tokenizer_config
+        from .common import hf_tokenizer_config, write_json_file
 
         writers = {"tokenizer.json": self.write_json,
                    "tokenizer_config.json": write_json_file(hf_tokenizer_config(self.special_tokens))}

@@ -70,9 +70,8 @@ def counts_as_sequences(counts: WordCounts, chunk_words: int = 4096) -> Iterable
 def train_hf_bpe(counts: WordCounts, vocab_size: int, seed: int = 0) -> Tokenizer:
     """Byte-level BPE with Hugging Face's `BpeTrainer` (GPT-4o's split, 256-byte alphabet, pairs seen twice
     or more): the oracle of `native-bpe`, whose merges it equals."""
-    from tokenizers import Regex
+    from tokenizers import Regex, decoders, models, pre_tokenizers, trainers
     from tokenizers import Tokenizer as HFT
-    from tokenizers import decoders, models, pre_tokenizers, trainers
 
     from ..kernels.split_patterns import PATTERNS
     from ..tokenizer.hf import HFTokenizer

@@ -22,8 +22,7 @@ from ..errors import InputError
 from ..kernels.split_patterns import GPT4O, SUPERWORD
 from .artifacts import Card
 from .bpe import check_engine, fit_bytelevel
-from .common import (CorpusStream, Timer, check_min_frequency, check_normalizer, check_special_tokens,
-                     resolve_vocab_size)
+from .common import CorpusStream, Timer, check_min_frequency, check_normalizer, check_special_tokens, resolve_vocab_size
 from .native import base_tokens, prepare_kernels
 
 _WORD = regex.compile(r"\S+")
