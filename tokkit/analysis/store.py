@@ -54,14 +54,26 @@ class ResultsStore:
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
             raise InputError(f"{self.path}: the folder of the results store does not exist")
-        try:
-            # autocommit mode: every transaction below is explicit
-            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as e:
-            raise InputError(f"{self.path}: not a tokkit results store (SQLite said: {e})") from None
+        # autocommit mode: every transaction below is explicit
+        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.executescript(_SCHEMA)
+                break
+            except sqlite3.OperationalError as e:
+                # another driver opening the same store at this moment: switching the journal mode does not
+                # wait on SQLite's busy handler, so wait here
+                if "locked" in str(e) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                self._db.close()
+                raise InputError(f"{self.path}: not a tokkit results store (SQLite said: {e})") from None
+            except sqlite3.DatabaseError as e:
+                self._db.close()
+                raise InputError(f"{self.path}: not a tokkit results store (SQLite said: {e})") from None
 
     def close(self) -> None:
         self._db.close()
