@@ -39,6 +39,10 @@ def run_demo(languages: Sequence[str] = DEMO_LANGUAGES, *, vocab_size: int = 819
     merged = WordCounts({})
     for wc in tables.values():
         merged = merged + wc
+    if engine == "native":  # a first compile (once per installation) is announced, and is not training time
+        from ..train.native import prepare_kernels
+
+        prepare_kernels(quiet=quiet)
     t = time.perf_counter()
     tok = resolve_algorithm(algorithm)(merged, vocab_size, 0)
     seconds = time.perf_counter() - t
