@@ -25,6 +25,7 @@ from .options import (
     Threads,
     corpus_options,
     quiet_of,
+    training_documents,
 )
 
 
@@ -52,13 +53,10 @@ def extend(
 ):
     """Extend a pretrained tokenizer by --add merges learnt on CORPUS: every existing id, token and merge
     stays; text that uses no new merge encodes to the same ids. Writes BASE's format and a tokkit.json card."""
-    from .._atomic import check_out
-    from ..corpora import read_documents
     from ..train.extension import extend as run
 
     q = quiet_of(quiet, as_json)
-    check_out(out, inputs=list(corpus) + [base], force=overwrite)
-    docs = read_documents(corpus, **read.kwargs(), quiet=q)
+    docs = training_documents(corpus, read, q, out=out, overwrite=overwrite, inputs=[base], required=True)
     tok = run(base, docs, add=add, out=out, terms=term or None, terms_file=terms_file,
               split_pattern=split_pattern, min_frequency=min_frequency, max_words=max_words, threads=threads,
               quiet=q)

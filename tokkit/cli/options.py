@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Sequence
 
 import typer
 from typing_extensions import Annotated
@@ -271,3 +271,18 @@ def quiet_of(quiet: bool, as_json: bool) -> bool:
 Add = Annotated[int, typer.Option(
     "--add", help="Extension: how many new tokens to learn after the base's merges (their ids follow the "
     "whole base vocabulary).")]
+
+
+def training_documents(corpus: Optional[List[str]], read: ReadArgs, quiet: bool, *, out: str, overwrite: bool,
+               inputs: Sequence[str] = (), required: bool = False):
+    """The training documents, once --out is known to be writable and not inside an input (checked before
+    any work: a bad --out must not cost a whole training first). required: the verb trains on documents
+    only (no --counts / --wordfreq)."""
+    from .._atomic import check_out
+    from ..corpora import read_documents
+    from ..errors import InputError
+
+    if required and not corpus:
+        raise InputError("give training text: files, globs or folders")
+    check_out(out, inputs=list(corpus or []) + [i for i in inputs if i], force=overwrite)
+    return read_documents(corpus, **read.kwargs(), quiet=quiet) if corpus else None

@@ -3,7 +3,7 @@ themselves are in train_calls.py)."""
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 import typer
 from typing_extensions import Annotated
@@ -45,6 +45,7 @@ from .options import (
     deprecated,
     quiet_of,
     specials,
+    training_documents,
 )
 
 Corpus = Annotated[Optional[List[str]], typer.Argument(
@@ -70,17 +71,6 @@ def _summary(out: str, as_json: bool, quiet: bool) -> None:
                                                           "files"],
                 [[size, c.get("documents", 0), c.get("characters", 0), t.get("total", 0.0),
                   ", ".join(card["files"] + ["tokkit.json"])]])
-
-
-def _documents(corpus: Optional[List[str]], read: ReadArgs, quiet: bool, *, out: str, overwrite: bool,
-               inputs: Sequence[str] = ()):
-    """The training documents, once --out is known to be writable and not inside an input (checked before
-    any work: a bad --out must not cost a whole training first)."""
-    from .._atomic import check_out
-    from ..corpora import read_documents
-
-    check_out(out, inputs=list(corpus or []) + [i for i in inputs if i], force=overwrite)
-    return read_documents(corpus, **read.kwargs(), quiet=quiet) if corpus else None
 
 
 def _word_counts(counts: Optional[str], wordfreq: Optional[str], prefix_space: bool):
@@ -143,7 +133,7 @@ def bpe(
     if not corpus and word_counts is None:
         raise InputError("give training text, --counts or --wordfreq")
     train_calls.train_bpe(
-        _documents(corpus, read, quiet_of(quiet, as_json), out=out, overwrite=overwrite,
+        training_documents(corpus, read, quiet_of(quiet, as_json), out=out, overwrite=overwrite,
                    inputs=[counts]), out, engine=check_engine(engine),
         vocab_size=vocab_size, pow2=pow2, uncased=uncased, normalizer=normalizer, min_frequency=min_frequency,
         pre_tokenizer=pre_tokenizer, split_digits=split_digits, terms=term or [], terms_file=terms_file,
@@ -172,20 +162,12 @@ def char(
 ):
     """Character-level BPE: token length bounded exactly in Unicode characters, no unreachable entries."""
     train_calls.train_char(
-        _documents(_need(corpus), read, quiet_of(quiet, as_json), out=out, overwrite=overwrite),
+        training_documents(corpus, read, quiet_of(quiet, as_json), out=out, overwrite=overwrite, required=True),
         out, vocab_size=vocab_size,
         max_token_chars=max_token_chars, min_frequency=min_frequency, pre_tokenizer=pre_tokenizer,
         limit_alphabet="auto" if limit_alphabet is None else None if limit_alphabet < 0 else limit_alphabet,
         special_tokens=specials(special_token), quiet=quiet_of(quiet, as_json))
     _summary(out, as_json, quiet)
-
-
-def _need(corpus):
-    from ..errors import InputError
-
-    if not corpus:
-        raise InputError("give training text: files, globs or folders")
-    return corpus
 
 
 @_train_verb("superword", Alias("--max-words", "max_token_words", "--max-token-words", int,
@@ -214,7 +196,7 @@ def superword(
 
     --pre-tokenizer is stage 1's split (gpt4o)."""
     train_calls.train_superword(
-        _documents(_need(corpus), read, quiet_of(quiet, as_json), out=out, overwrite=overwrite),
+        training_documents(corpus, read, quiet_of(quiet, as_json), out=out, overwrite=overwrite, required=True),
         out, engine=check_engine(engine),
         vocab_size=vocab_size, transition=transition, max_token_words=max_token_words,
         pre_tokenizer=pre_tokenizer, pow2=pow2, uncased=uncased, normalizer=normalizer,
@@ -246,7 +228,7 @@ def spm(
 ):
     """SentencePiece unigram or BPE, layout-preserving by default (identity, byte fallback)."""
     train_calls.train_spm(
-        _documents(_need(corpus), read, quiet_of(quiet, as_json), out=out, overwrite=overwrite),
+        training_documents(corpus, read, quiet_of(quiet, as_json), out=out, overwrite=overwrite, required=True),
         out, vocab_size=vocab_size,
         model_type=model_type, pow2=pow2, normalization=normalization, byte_fallback=not no_byte_fallback,
         split_by_whitespace=not cross_words, remove_extra_whitespaces=collapse_whitespace,

@@ -21,9 +21,6 @@ def _refuse(engine: str, options: Mapping[str, Any], flags: Mapping[str, str]) -
         raise InputError(f"{names}: not available with --engine {engine} (this build)")
 
 
-_NATIVE_ONLY = dict(word_counts="--counts/--wordfreq", resume="--resume", export_sizes="--export-size",
-                    max_words="--max-words", threads="--threads", unicode="--unicode",
-                    files="a .txt file read as bytes")
 _HF_ONLY = dict(pow2="--pow2", uncased="--uncased", normalizer="--normalizer", split_digits="--split-digits")
 
 
@@ -63,12 +60,6 @@ def train_bpe(documents: Optional[Iterable[Any]], out: str, *, engine: Optional[
     return api(corpus, out, vocab_size=vocab_size, pow2=pow2, cased=not uncased, quiet=quiet,
                special_tokens=special_tokens, **opts,
                **_given(normalizer=normalizer, split_digits=split_digits))
-
-
-def _read(terms_file: str) -> list[str]:
-    from ..train.terms import read_terms
-
-    return read_terms(terms_file)
 
 
 def train_char(documents, out: str, *, vocab_size: int, max_token_chars: Optional[int], min_frequency: int,
