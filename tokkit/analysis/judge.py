@@ -144,32 +144,127 @@ def bits_per_byte(model, tokenizer, texts: Sequence[str], *, bos_id: int | None 
     return Judgement(bits / n_bytes, n_tokens / n_bytes, n_tokens, n_bytes, bits)
 
 
+def _unit_layout(units: Sequence[Sequence[int]]):
+    """Layout of one text for `chain_rule_nll`: the units (each the base ids one merged token stands for)
+    become the merged positions 1..n (0 is BOS) and, for each unit of k > 1 base tokens, k-1 extra positions
+    holding its base tokens 0..k-2. Returns (base_ids of the extras, unit of each extra, rank of each extra
+    within its unit, the position whose output predicts each base token of the text, the targets)."""
+    extra_ids, extra_unit, extra_rank, pred_at, targets = [], [], [], [], []
+    n = len(units)
+    for i, unit in enumerate(units, start=1):
+        for j, tok in enumerate(unit):
+            # base token 0 of unit i is predicted at merged position i-1 (BOS, merged 1..i-1 before it);
+            # base token j > 0 at the extra position that holds base token j-1 of the same unit
+            pred_at.append(i - 1 if j == 0 else n + 1 + len(extra_ids) - 1)
+            targets.append(tok)
+            if j < len(unit) - 1:
+                extra_ids.append(tok)
+                extra_unit.append(i)
+                extra_rank.append(j)
+    return extra_ids, extra_unit, extra_rank, pred_at, targets
+
+
+def chain_rule_nll(model, units_batch: Sequence[Sequence[Sequence[int]]], embed_units, *, bos_id: int,
+                   logits_chunk: int = 1024) -> float:
+    """Summed negative log-likelihood (nats) of texts fed to a causal LM as merged units, scored over the
+    BASE vocabulary by the chain rule, in one forward pass per batch.
+
+    Args:
+        model: a Hugging Face causal LM (its `base_model` takes inputs_embeds, a 4D attention mask and
+            position_ids; its output embeddings score the base vocabulary).
+        units_batch: per text, its units: each a list of the base ids one merged token stands for.
+        embed_units: function (list of units of one text) -> (n, D) input embeddings of its merged tokens.
+        bos_id: the id fed before every text.
+        logits_chunk: rows of hidden states turned into vocabulary logits at a time (bounds memory).
+
+    Returns:
+        The summed NLL in nats of every base token of every text: log p(unit i) = sum over its base tokens j
+        of log p(token j | BOS, merged units < i, base tokens < j of unit i).
+    """
+    torch = require("torch", "torch")
+    emb = model.get_input_embeddings()
+    head = model.get_output_embeddings()
+    rows = []
+    for units in units_batch:
+        n = len(units)
+        extra_ids, extra_unit, extra_rank, pred_at, targets = _unit_layout(units)
+        e = len(extra_ids)
+        L = n + 1 + e
+        unit = torch.tensor(extra_unit, dtype=torch.long)
+        rank = torch.tensor(extra_rank, dtype=torch.long)
+        # every position's "visible merged prefix": merged position p sees merged positions <= p; an extra of
+        # unit i sees BOS and merged 1..i-1 (the context its unit is predicted from)
+        visible = torch.cat([torch.arange(n + 1), unit - 1])
+        is_extra = torch.cat([torch.zeros(n + 1, dtype=torch.bool), torch.ones(e, dtype=torch.bool)])
+        key_merged = torch.arange(L) <= n
+        allowed = key_merged[None, :] & (torch.arange(L)[None, :] <= visible[:, None])
+        # an extra also sees the earlier (and its own) base tokens of its own unit, never another unit's
+        grp = torch.cat([torch.full((n + 1,), -1), unit])
+        rk = torch.cat([torch.full((n + 1,), -1), rank])
+        allowed |= is_extra[:, None] & is_extra[None, :] & (grp[:, None] == grp[None, :]) & (rk[None, :] <= rk[:, None])
+        # positions: base token j of unit i sits at i + j, right after the merged prefix it sees (positions
+        # 0..i-1), so every query sees its keys at contiguous positions 0..i+j, as in an ordinary sequence
+        # of i merged-then-base tokens; extras of different units share positions but never see each other
+        pos = torch.cat([torch.arange(n + 1), unit + rank])
+        x_merged = embed_units(units) if n else emb.weight.new_zeros((0, emb.weight.shape[1]))
+        x = torch.cat([emb.weight[torch.tensor([bos_id])], x_merged,
+                       emb.weight[torch.tensor(extra_ids, dtype=torch.long)]])
+        rows.append((x, allowed, pos, torch.tensor(pred_at, dtype=torch.long), torch.tensor(targets, dtype=torch.long)))
+    Lmax = max(r[0].shape[0] for r in rows)
+    B, D = len(rows), rows[0][0].shape[1]
+    x = rows[0][0].new_zeros((B, Lmax, D))
+    allowed = torch.eye(Lmax, dtype=torch.bool).repeat(B, 1, 1)  # padding sees itself: no empty softmax row
+    pos = torch.zeros((B, Lmax), dtype=torch.long)
+    for b, (xb, ab, pb, _, _) in enumerate(rows):
+        L = xb.shape[0]
+        x[b, :L], allowed[b, :L, :L], pos[b, :L] = xb, ab, pb
+    # additive float mask: what both the eager and the sdpa attention of transformers take as a custom 4D mask
+    mask = torch.zeros((B, 1, Lmax, Lmax), dtype=x.dtype).masked_fill(~allowed[:, None], torch.finfo(x.dtype).min)
+    h = model.base_model(inputs_embeds=x, attention_mask=mask, position_ids=pos).last_hidden_state
+    sel = torch.cat([h[b, r[3]] for b, r in enumerate(rows)])
+    tgt = torch.cat([r[4] for r in rows])
+    nll = 0.0
+    for k in range(0, sel.shape[0], logits_chunk):
+        logp = torch.log_softmax(head(sel[k:k + logits_chunk]).float(), dim=-1)
+        nll -= float(logp.gather(-1, tgt[k:k + logits_chunk, None]).sum())
+    return nll
+
+
 def merge_bits_per_byte(model, tokenizer, texts: Sequence[str], budgets=(0, 10, 50, 200, None), *,
                         mode: str = "word", batch_size: int = 8, min_count: int = 2, window: int = 512,
                         bos_id: int | None = None) -> list[dict]:
     """What dynamic batch merging (`tokkit.dynamic.merge_batch`) costs a causal LM, in bits per byte.
 
     Each batch of `batch_size` texts is merged with each budget (max merges per batch; None: until pairs
-    fall below min_count; "words": every word one token). The merged tokens get FVT rows, in the input table
-    and in the output table (so the model predicts merged ids: the text's likelihood over the merged
-    sequence), and the model is fed `inputs_embeds` after BOS. Budget 0 is the model as it is. Texts must
-    fit in `window` tokens (cut them first). Returns one row per budget: budget, ratio (tokens after /
-    before), tokens_per_byte, bits_per_byte."""
+    fall below min_count; "words": every word one token). The model reads the merged tokens (FVT input
+    rows, `inputs_embeds` after BOS) and is scored over its own base vocabulary only: a merged token of k
+    base tokens gets the chain-rule probability of its k base tokens, each predicted from the merged tokens
+    before it and its own earlier base tokens (`chain_rule_nll`, one forward pass with a 4D mask). So the
+    text's likelihood is a proper distribution over base-token sequences whatever the budget, and budget
+    0 is the model as it is. Texts must fit in `window` tokens (cut them first). Returns one row per budget:
+    budget, ratio (tokens after / before), tokens_per_byte, bits_per_byte."""
     torch = require("torch", "torch")
-    from ..dynamic.batch_merge import merge_batch
+    from ..dynamic.batch_merge import expansions, merge_batch
     from ..dynamic.boundaries import tokenize_with_words
-    from ..dynamic.embeddings import fvt_embeddings
+    from ..dynamic.embeddings import segment_mean
 
     texts = list(texts)
     if bos_id is None:
         bos_id = getattr(model.config, "bos_token_id", None)
     if bos_id is None:
         raise InputError("merge_bits_per_byte: the model names no bos_token_id; pass bos_id=")
-    emb, out = model.get_input_embeddings(), model.get_output_embeddings()
+    emb = model.get_input_embeddings()
     vocab = emb.weight.shape[0]
     n_bytes = sum(len(t.encode("utf-8")) for t in texts)
     if n_bytes == 0:
         raise InputError("merge_bits_per_byte: no text")
+
+    def embed_units(units):
+        # FVT: a merged token's input row is the mean of its base tokens' rows (a base token: its own row)
+        flat = torch.tensor([t for u in units for t in u], dtype=torch.long)
+        seg = torch.repeat_interleave(torch.arange(len(units)), torch.tensor([len(u) for u in units]))
+        return segment_mean(emb.weight[flat], seg, len(units))
+
     stats = {b: dict(n_in=0, n_out=0, nll=0.0) for b in budgets}
     with torch.no_grad():
         for i in range(0, len(texts), batch_size):
@@ -181,21 +276,14 @@ def merge_bits_per_byte(model, tokenizer, texts: Sequence[str], budgets=(0, 10, 
             for b in budgets:
                 mm, mc = (None, 1) if b == "words" else (b, min_count)
                 res = merge_batch(ids, words, max_merges=mm, min_count=mc, vocab_size=vocab, pad_id=bos_id)
-                inp = res.model_inputs()
-                merges = inp["merges"]
-                table_in = torch.cat([emb.weight, fvt_embeddings(merges, vocab, emb)])
-                table_out = torch.cat([out.weight, fvt_embeddings(merges, vocab, out)])
-                B = inp["input_ids"].shape[0]
-                seq = torch.cat([torch.full((B, 1), bos_id, dtype=torch.long), inp["input_ids"]], 1)
-                mask = torch.cat([torch.ones((B, 1), dtype=torch.long), inp["attention_mask"]], 1)
-                h = model.base_model(inputs_embeds=table_in[seq], attention_mask=mask).last_hidden_state
-                logp = torch.log_softmax((h[:, :-1] @ table_out.T).float(), dim=-1)
-                lp = logp.gather(-1, seq[:, 1:].unsqueeze(-1)).squeeze(-1)
+                flat, off = expansions(res.merges, vocab)
+                batch = [[[int(t)] if t < vocab else flat[off[t - vocab]:off[t - vocab + 1]].tolist()
+                          for t in seq] for seq in res.seqs]
                 a, n = res.num_tokens
                 s = stats[b]
                 s["n_in"] += a
                 s["n_out"] += n
-                s["nll"] -= float((lp * mask[:, 1:]).sum())
+                s["nll"] += chain_rule_nll(model, batch, embed_units, bos_id=bos_id)
     return [dict(budget=b, ratio=s["n_out"] / s["n_in"] if s["n_in"] else 1.0,
                  tokens_per_byte=s["n_out"] / n_bytes, bits_per_byte=s["nll"] / math.log(2) / n_bytes)
             for b, s in stats.items()]
