@@ -35,6 +35,9 @@ def main() -> None:
                     "many steps (the first size, fvt; Adam, 4 x 256 tokens of train text a step), judged every "
                     "half")
     ap.add_argument("--adapt-lr", type=float, default=3e-3)
+    ap.add_argument("--adapt-method", default="fvt", help="the initialisation the adaptation starts from")
+    ap.add_argument("--calibration-tokens", type=int, default=20000, help="method chain: base tokens of train "
+                    "text (documents shuffled with seed 0) its output biases are fitted on")
     ap.add_argument("--dynamic", action="store_true", help="instead: dynamic batch merging judged by SmolLM2 "
                     "(bits per byte against the sequence reduction) on the domain text and UDHR languages")
     ap.add_argument("--budgets", nargs="+", default=["0", "10", "50", "200", "None", "words"])
@@ -68,6 +71,12 @@ def main() -> None:
           + ", ".join(f"{d}: {len(v)} docs" for d, v in held.items()) + f" ({time.perf_counter() - t:.1f} s)")
 
     rows = []
+    import random
+
+    shuffled = random.Random(0).sample(train, len(train))
+
+    def calib(method: str) -> dict:
+        return dict(calibration=shuffled, calibration_tokens=args.calibration_tokens) if method == "chain" else {}
 
     def judge(label: str, model, tok) -> None:
         for domain, texts in held.items():
@@ -87,7 +96,7 @@ def main() -> None:
             print(f"# extend by {n}: {time.perf_counter() - t0:.1f} s ({tok.card['timings']})", flush=True)
             for method in args.methods:
                 t0 = time.perf_counter()
-                model = tokkit.extend_model(load_causal_lm(folder), folder, out, method=method)
+                model = tokkit.extend_model(load_causal_lm(folder), folder, out, method=method, **calib(method))
                 print(f"# extend_model {method}: {time.perf_counter() - t0:.1f} s", flush=True)
                 judge(f"{n}/{method}", model, tok)
 
@@ -95,8 +104,9 @@ def main() -> None:
             n = args.sizes[0]
             out = os.path.join(tmp, f"x{n}")
             tok = tokkit.load_tokenizer(out)
-            model = tokkit.extend_model(load_causal_lm(folder), folder, out, method="fvt")
-            adapt(model, tok, train, base_tok.vocab_size, args, lambda step: judge(f"{n}/fvt+{step}", model, tok))
+            m = args.adapt_method
+            model = tokkit.extend_model(load_causal_lm(folder), folder, out, method=m, **calib(m))
+            adapt(model, tok, train, base_tok.vocab_size, args, lambda step: judge(f"{n}/{m}+{step}", model, tok))
 
     base = {d: (tpb, bpb) for label, d, tpb, bpb, _ in rows if label == "base"}
     print("\n| tokenizer / init | domain | tokens/byte | vs base | bits/byte | vs base |")
@@ -114,6 +124,8 @@ def adapt(model, tok, train, base_size: int, args, judge) -> None:
     rng = random.Random(0)
     params = [p for p in {id(m.weight): m.weight for m in (model.get_input_embeddings(),
                                                             model.get_output_embeddings())}.values()]
+    if getattr(model.get_output_embeddings(), "bias", None) is not None:  # the chain init's output biases
+        params.append(model.get_output_embeddings().bias)
     for p in model.parameters():
         p.requires_grad_(False)
     for p in params:

@@ -131,3 +131,56 @@ def test_merge_bits_per_byte_budget_zero_is_the_plain_model(tokenizers_dir):
     assert rows[0]["tokens_per_byte"] == pytest.approx(plain.tokens_per_byte)
     assert rows[1]["ratio"] < 1.0 and rows[2]["ratio"] <= rows[1]["ratio"]
     assert all(math.isfinite(r["bits_per_byte"]) for r in rows)
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_chain_init(ext, tied):
+    """chain: fvt inputs, untied output rows = first base token's row + a fitted bias; base logits unchanged."""
+    import tokkit
+    from tokkit.train.extension import new_token_parts
+
+    base, new = ext
+    model = _model(50257, tied)
+    base_tok = tokkit.load_tokenizer(base)
+    ids = torch.tensor([base_tok.encode("Hello world, this is plain text.")])
+    before = model(ids).logits
+    w0 = model.get_input_embeddings().weight.detach().clone()
+    with pytest.raises(InputError, match="calibration"):
+        tokkit.extend_model(model, base, new, method="chain")
+    assert model.get_input_embeddings().weight.shape[0] == 50257
+    tokkit.extend_model(model, base, new, method="chain", calibration=_docs()[:5], calibration_tokens=600)
+    emb, head = model.get_input_embeddings(), model.get_output_embeddings()
+    assert emb.weight.shape == (50317, 16) and head.weight.shape == (50317, 16) and head.bias.shape == (50317,)
+    assert head.weight is not emb.weight and not model.config.tie_word_embeddings
+    after = model(ids).logits
+    assert after.shape[-1] == 50317
+    assert torch.allclose(after[..., :50257], before, atol=1e-5)
+    assert torch.equal(emb.weight[:50257], w0)
+    _, _, parts = new_token_parts(base, new)
+    h = model.model(ids).last_hidden_state
+    for i, seg, _ in parts:
+        assert torch.allclose(emb.weight[i], w0[seg].mean(0), atol=1e-6)
+        assert torch.allclose(after[..., i], after[..., seg[0]] + head.bias[i], atol=1e-5)
+    assert torch.isfinite(head.bias[50257:]).all() and torch.isfinite(h).all()
+    # a new token seen often in the calibration text gets a larger bias than one never seen
+    tok = tokkit.load_tokenizer(new)
+    seen = {i for d in _docs()[:5] for i in tok.encode(d) if i >= 50257}
+    b = {i: float(head.bias[i]) for i, _, _ in parts}
+    if seen and len(seen) < len(parts):
+        assert max(b[i] for i in seen) > min(b[i] for i in b if i not in seen)
+
+
+def test_chain_biases_are_the_maximum_likelihood(ext):
+    """At the fitted biases the likelihood's gradient vanishes: N_k + prior*pooled = (S_k + prior) e^b_k."""
+    import tokkit
+    from tokkit.train.embeddings import chain_biases
+    from tokkit.train.extension import new_token_parts
+
+    base, new = ext
+    model = _model(50257, True)
+    _, _, parts = new_token_parts(base, new)
+    with torch.no_grad():
+        b5 = chain_biases(model, base, new, parts, _docs()[:5], max_tokens=600, iterations=5)
+        b50 = chain_biases(model, base, new, parts, _docs()[:5], max_tokens=600, iterations=50)
+    assert torch.isfinite(b50).all()
+    assert torch.allclose(b5, b50, atol=1e-2)  # the fixed point converges fast (the loss is convex)
