@@ -225,7 +225,8 @@ def dynamic(args) -> None:
         udhr = tokkit.load_udhr(languages=args.languages)
         for code in args.languages:
             units = udhr.texts(code)
-            sets[f"udhr:{code}"] = [fit("\n".join(units[k:k + 4])[:args.eval_chars]) for k in range(0, 32, 4)]
+            sets[f"udhr:{code}"] = [fit("\n".join(units[k:k + 4])[:args.eval_chars])
+                                    for k in range(0, 4 * args.eval_docs, 4)]
     print("| text | budget | tokens after / before | tokens/byte | bits/byte | vs budget 0 | seconds |")
     print("|---|---|---|---|---|---|---|")
     for name, texts in sets.items():

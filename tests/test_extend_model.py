@@ -172,7 +172,6 @@ def test_chain_init(ext, tied):
 
 def test_chain_biases_are_the_maximum_likelihood(ext):
     """At the fitted biases the likelihood's gradient vanishes: N_k + prior*pooled = (S_k + prior) e^b_k."""
-    import tokkit
     from tokkit.train.embeddings import chain_biases
     from tokkit.train.extension import new_token_parts
 
