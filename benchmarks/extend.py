@@ -35,6 +35,8 @@ def main() -> None:
                     "many steps (the first size, fvt; Adam, 4 x 256 tokens of train text a step), judged every "
                     "half")
     ap.add_argument("--adapt-lr", type=float, default=3e-3)
+    ap.add_argument("--no-base", action="store_true", help="skip judging the base model (its figures are in "
+                    "benchmarks/results/extend/zero_shot.md)")
     ap.add_argument("--adapt-method", default="fvt", help="the initialisation the adaptation starts from")
     ap.add_argument("--calibration-tokens", type=int, default=20000, help="method chain: base tokens of train "
                     "text (documents shuffled with seed 0) its output biases are fitted on")
@@ -87,7 +89,8 @@ def main() -> None:
                   f"  ({rows[-1][-1]:.1f} s)", flush=True)
 
     base_tok = tokkit.load_tokenizer(folder)
-    judge("base", load_causal_lm(folder), base_tok)
+    if not args.no_base:
+        judge("base", load_causal_lm(folder), base_tok)
     with tempfile.TemporaryDirectory(prefix="tokkit-extend-bench-") as tmp:
         for n in args.sizes:
             t0 = time.perf_counter()
@@ -109,6 +112,8 @@ def main() -> None:
             adapt(model, tok, train, base_tok.vocab_size, args, lambda step: judge(f"{n}/{m}+{step}", model, tok))
 
     base = {d: (tpb, bpb) for label, d, tpb, bpb, _ in rows if label == "base"}
+    if not base:
+        return
     print("\n| tokenizer / init | domain | tokens/byte | vs base | bits/byte | vs base |")
     print("|---|---|---|---|---|---|")
     for label, d, tpb, bpb, _ in rows:

@@ -18,6 +18,7 @@ without new tokens the model's logits over the base vocabulary stay identical.
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 from .._extras import require
@@ -63,7 +64,7 @@ def _token_bytes(tok, split_pattern):
 def _encoder(tok, split_pattern):
     from ..tokenizer import load_tokenizer
 
-    if hasattr(tok, "encode"):
+    if not isinstance(tok, (str, os.PathLike)) and hasattr(tok, "encode"):
         return tok
     return load_tokenizer(tok, split_pattern=split_pattern)
 
