@@ -148,7 +148,9 @@ def test_chain_init(ext, tied):
     with pytest.raises(InputError, match="calibration"):
         tokkit.extend_model(model, base, new, method="chain")
     assert model.get_input_embeddings().weight.shape[0] == 50257
-    tokkit.extend_model(model, base, new, method="chain", calibration=_docs()[:5], calibration_tokens=600)
+    # str paths (a str has .encode: it must still be read as a path) for the tied model, Paths for the untied
+    args = (str(base), str(new)) if tied else (base, new)
+    tokkit.extend_model(model, *args, method="chain", calibration=_docs()[:5], calibration_tokens=600)
     emb, head = model.get_input_embeddings(), model.get_output_embeddings()
     assert emb.weight.shape == (50317, 16) and head.weight.shape == (50317, 16) and head.bias.shape == (50317,)
     assert head.weight is not emb.weight and not model.config.tie_word_embeddings
@@ -165,7 +167,7 @@ def test_chain_init(ext, tied):
     # a new token seen often in the calibration text gets a larger bias than one never seen
     tok = tokkit.load_tokenizer(new)
     seen = {i for d in _docs()[:5] for i in tok.encode(d) if i >= 50257}
-    b = {i: float(head.bias[i]) for i, _, _ in parts}
+    b = {i: float(head.bias[i].detach()) for i, _, _ in parts}
     if seen and len(seen) < len(parts):
         assert max(b[i] for i in seen) > min(b[i] for i in b if i not in seen)
 
