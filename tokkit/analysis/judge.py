@@ -273,17 +273,21 @@ def merge_bits_per_byte(model, tokenizer, texts: Sequence[str], budgets=(0, 10, 
             if long:
                 raise InputError(f"merge_bits_per_byte: a text of {long[0]} tokens exceeds window={window}: cut "
                                  "the texts shorter")
+            done: dict[bytes, float] = {}
             for b in budgets:
                 mm, mc = (None, 1) if b == "words" else (b, min_count)
                 res = merge_batch(ids, words, max_merges=mm, min_count=mc, vocab_size=vocab, pad_id=bos_id)
-                flat, off = expansions(res.merges, vocab)
-                batch = [[[int(t)] if t < vocab else flat[off[t - vocab]:off[t - vocab + 1]].tolist()
-                          for t in seq] for seq in res.seqs]
+                key = res.merges.tobytes()  # budgets that stop at the same merges (200 and None) score once
+                if key not in done:
+                    flat, off = expansions(res.merges, vocab)
+                    batch = [[[int(t)] if t < vocab else flat[off[t - vocab]:off[t - vocab + 1]].tolist()
+                              for t in seq] for seq in res.seqs]
+                    done[key] = chain_rule_nll(model, batch, embed_units, bos_id=bos_id)
                 a, n = res.num_tokens
                 s = stats[b]
                 s["n_in"] += a
                 s["n_out"] += n
-                s["nll"] += chain_rule_nll(model, batch, embed_units, bos_id=bos_id)
+                s["nll"] += done[key]
     return [dict(budget=b, ratio=s["n_out"] / s["n_in"] if s["n_in"] else 1.0,
                  tokens_per_byte=s["n_out"] / n_bytes, bits_per_byte=s["nll"] / math.log(2) / n_bytes)
             for b, s in stats.items()]
