@@ -80,7 +80,7 @@ def chain_biases(model, base_tok, new_tok, parts: Sequence, texts: Sequence[str]
         parts: `tokkit.train.extension.new_token_parts(base_tok, new_tok)[2]`.
         texts: calibration text (training text; the evaluation text must not be among it).
         max_tokens: stop reading `texts` after this many base tokens (each one forward position).
-        window: base tokens per forward pass.
+        window: base tokens read from each text (its first ones), one forward pass.
         prior: pseudo-count pulling a token seen rarely towards the pooled ratio of all new tokens.
         iterations: fixed-point iterations for the normaliser.
         split_pattern: a tiktoken ranks file's split regex.
@@ -105,7 +105,11 @@ def chain_biases(model, base_tok, new_tok, parts: Sequence, texts: Sequence[str]
         for text in texts:
             if seen >= max_tokens:
                 break
+            # one window per text (many texts give the biases more contexts than one long one), and never
+            # more than max_tokens in all
+            text = text[:16 * window]  # ample for one window of tokens; encoding stays cheap on long documents
             b_ids, n_ids = list(base_enc.encode(text)), list(new_enc.encode(text))
+            b_ids = b_ids[:min(window, max_tokens - seen)]
             # byte offsets where each base token starts, and where each extended token starts: the extended
             # encoding coarsens the base one, so an extended token's start is a base token's start
             starts, at = {}, 0
@@ -118,19 +122,15 @@ def chain_biases(model, base_tok, new_tok, parts: Sequence, texts: Sequence[str]
                 if at in starts:
                     want[starts[at]] = index.get(i, -1)
                 at += nbytes.get(i, 0)
-            for w0 in range(0, len(b_ids), window):
-                chunk = b_ids[w0:w0 + window]
-                pos = [p for p in range(w0, w0 + len(chunk)) if p in want]
-                if not pos:
-                    continue
-                x = torch.tensor([[bos] + chunk], dtype=torch.long)
-                logits = model(input_ids=x).logits[0, :-1]  # row r predicts chunk[r]
-                rows = torch.tensor([p - w0 for p in pos])
-                probs.append(torch.softmax(logits[rows].float(), -1)[:, uniq])
-                for p in pos:
-                    if want[p] >= 0:
-                        counts[want[p]] += 1
-                seen += len(chunk)
+            pos = [p for p in range(len(b_ids)) if p in want]
+            if not pos:
+                continue
+            logits = model(input_ids=torch.tensor([[bos] + b_ids])).logits[0, :-1]  # row r predicts b_ids[r]
+            probs.append(torch.softmax(logits[torch.tensor(pos)].float(), -1)[:, uniq])
+            for p in pos:
+                if want[p] >= 0:
+                    counts[want[p]] += 1
+            seen += len(b_ids)
     if not probs:
         raise InputError("chain initialisation: the calibration text gives no tokens")
     P = torch.cat(probs)                         # (positions, distinct first tokens)
