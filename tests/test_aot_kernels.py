@@ -199,7 +199,8 @@ def fake_compiler(monkeypatch, seconds=0.7):
         if "tokkit.kernels.aot_build" not in cmd:  # e.g. platform's `uname -p`
             return popen(cmd, **kw)
         started.append(cmd)
-        code = "import pathlib, sys, time; time.sleep(float(sys.argv[2])); pathlib.Path(sys.argv[1]).write_text('built')"
+        code = ("import pathlib, sys, time; time.sleep(float(sys.argv[2])); "
+                "pathlib.Path(sys.argv[1]).write_text('built')")
         return popen([sys.executable, "-c", code, cmd[-1], str(seconds)], **kw)
 
     monkeypatch.setattr(aot.subprocess, "Popen", fake)

@@ -101,7 +101,8 @@ def test_containers_padded_numpy_torch_and_ragged():
     np.testing.assert_array_equal(r.unmerge(), padded)
     assert r.segments.shape == (4, r.ids.shape[1], 2) and (r.segments[2] == -1).all()
     t = merge_batch(torch.from_numpy(padded).long(), lengths=torch.from_numpy(lengths), min_count=1)
-    assert torch.equal(t.ids, torch.from_numpy(r.ids).long()) and torch.equal(t.unmerge(), torch.from_numpy(padded).long())
+    assert torch.equal(t.ids, torch.from_numpy(r.ids).long())
+    assert torch.equal(t.unmerge(), torch.from_numpy(padded).long())
     assert torch.equal(unmerge(t.ids, t.merges, t.vocab_size, lengths=t.lengths), t.unmerge())
     rt = merge_batch([torch.tensor(s, dtype=torch.long) for s in ids], min_count=1)
     assert [x.tolist() for x in rt.ids] == ref.ids and all(isinstance(x, torch.Tensor) for x in rt.unmerge())
@@ -122,7 +123,8 @@ def test_stop_rules():
     # one merge fewer would not have reached the target
     assert merge_batch(ids, max_merges=len(r.merges) - 1).ratio > 0.5
     assert merge_batch(ids, min_count=1).ratio < full.ratio
-    assert merge_batch(ids, vocab_size=1000).merges.min() >= 0 and merge_batch(ids, vocab_size=1000).ids[0][0] < 1004 + 10 ** 6
+    assert merge_batch(ids, vocab_size=1000).merges.min() >= 0
+    assert merge_batch(ids, vocab_size=1000).ids[0][0] < 1004 + 10 ** 6
 
 
 def test_new_ids_start_at_vocab_size_and_expand():

@@ -100,7 +100,8 @@ def plot_world(result, paths, *, tokenizer: str | None = None) -> list[str]:
 
     plt = _plt()
     name = tokenizer or result.summary[0]["tokenizer"]
-    rows = [r for r in _ok(result.for_tokenizer(name)) if r.get("latitude") is not None and r.get("longitude") is not None]
+    rows = [r for r in _ok(result.for_tokenizer(name))
+            if r.get("latitude") is not None and r.get("longitude") is not None]
     if not rows:
         raise InputError(f"{result.corpus}: no coordinates for a map (UDHR carries them; other corpora do not)")
     fig, ax = plt.subplots(figsize=(11, 5.5))
@@ -154,7 +155,8 @@ def plot_sweep(result, paths) -> list[str]:
         axes[0].plot([c["vocab_size"] for c in cs], [c["ctc"] for c in cs], "o", color=color, ms=4)
         axes[0].plot(grid, f["a"] * grid ** f["b"], "-", color=color, lw=1, label=f"{lang} (b={f['b']:.2f})")
         axes[1].plot([c["vocab_size"] for c in cs], [c["premium"] for c in cs], "o", color=color, ms=4)
-        axes[1].plot(grid, (f["a"] * grid ** f["b"]) / (ref["a"] * grid ** ref["b"]), "-", color=color, lw=1, label=lang)
+        axes[1].plot(grid, (f["a"] * grid ** f["b"]) / (ref["a"] * grid ** ref["b"]), "-", color=color, lw=1,
+                     label=lang)
     for ax in axes:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("vocabulary size")

@@ -174,8 +174,8 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     bootstrap confidence intervals, UNK masking, and summaries (median, max, Gini) overall and per script.
     corpus: a ParallelCorpus or a name/folder (udhr, ntrex, flores).
 
-    count_mode (CLI --count-mode): how text is counted. "sentence" (default): each unit on its own, counts summed, intervals from
-    resampling units. "document": the units of each document (unit_meta 'document'; a corpus without
+    count_mode (CLI --count-mode): how text is counted. "sentence" (default): each unit on its own, counts summed,
+    intervals from resampling units. "document": the units of each document (unit_meta 'document'; a corpus without
     document ids is one document per language) joined with `separator` and encoded once each; intervals
     from resampling documents. "joined": each language's units joined with `separator` (default a space,
     as Petrov et al. 2023 build their FLORES texts) and encoded in one pass; intervals from resampling

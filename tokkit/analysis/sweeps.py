@@ -359,7 +359,8 @@ def _fit(rows, mapping, sizes, reference, reference_size, store, computed, secon
         v_opt = solve_size(a, b, target)
         fits.append(dict(language=lang, eval_language=code, a=a, b=b, r2=r2, target_ctc=target,
                          target_ctc_measured=measured,
-                         optimal_size=v_opt, extrapolated=not (sizes[0] * (1 - 1e-9) <= v_opt <= sizes[-1] * (1 + 1e-9)),
+                         optimal_size=v_opt,
+                         extrapolated=not (sizes[0] * (1 - 1e-9) <= v_opt <= sizes[-1] * (1 + 1e-9)),
                          ctc_at_largest=ctc_of[(lang, sizes[-1])]))
     return SweepResult(store, cells, fits, reference, reference_size, units, computed, dict(total=seconds))
 

@@ -95,7 +95,8 @@ def sweep_cmd(
         return
     sizes_sorted = sorted({c["vocab_size"] for c in res.cells})
     ctc = {(c["language"], c["vocab_size"]): c["ctc"] for c in res.cells}
-    print_table(f"corpus token count on {len(res.units)} {eval_corpus} units", ["language"] + [str(v) for v in sizes_sorted],
+    print_table(f"corpus token count on {len(res.units)} {eval_corpus} units",
+                ["language"] + [str(v) for v in sizes_sorted],
                 [[f["language"]] + [ctc.get((f["language"], v), "") for v in sizes_sorted] for f in res.fits])
     print_table(f"optimal vocabulary size: CTC of {res.reference} at {res.reference_size}",
                 ["language", "eval", "a", "b", "R²", "optimal size", "note"],

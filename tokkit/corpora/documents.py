@@ -70,7 +70,8 @@ def _read_jsonl(path: str, opts: ReadOptions) -> Iterator[Document]:
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as e:
-            raise InputError(f"{path}:{lineno}: invalid JSON at column {e.colno} (byte offset {offset}): {e.msg}") from None
+            raise InputError(
+                f"{path}:{lineno}: invalid JSON at column {e.colno} (byte offset {offset}): {e.msg}") from None
         if not isinstance(rec, dict):
             raise InputError(f"{path}:{lineno}: expected a JSON object per line, got {type(rec).__name__}")
         if opts.text_field not in rec:

@@ -5,8 +5,8 @@
     # x[B, T, D], segment_ids[B, T] -> pooled[B, S, D]   (ids are per sequence)
 
 Ids may come in any order (they need not be sorted or contiguous); a negative id drops the row (padding);
-an empty segment pools to zeros. Sums accumulate in float32 (float64 for float64 input in the torch path). The backward pass is a
-row gather: d x[n] = d pooled[id(n)] / count[id(n)].
+an empty segment pools to zeros. Sums accumulate in float32 (float64 for float64 input in the torch path). The backward
+pass is a row gather: d x[n] = d pooled[id(n)] / count[id(n)].
 
 Implementations: `segment_mean_reference` (torch index_add / index_select; the dense one-hot matrix of
 dynamic-pooling gives the same numbers and was 1.7x slower on this CPU) and triton kernels (an atomic

@@ -62,10 +62,10 @@ def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, split_pattern: str 
     $TOKKIT_TOKENIZERS (e.g. "o200k_base", "gpt2", "llama2"). Nothing loaded this way adds special tokens.
     `pattern` is the deprecated spelling of `split_pattern`.
 
-    encoder: what encodes and counts ("engine" is the training word: native or hf). "auto" (default): the fastest installed engine of `tokkit[fast]` that
-    gives the reference engine's ids on a probe set at load time, tried on byte-level BPE tokenizers, else
-    the reference engine, silently; "reference": the format's own engine (tokenizers, tiktoken,
-    sentencepiece); "tokie" / "splintr": that engine or an error. `.encoder` says which one runs;
+    encoder: what encodes and counts ("engine" is the training word: native or hf). "auto" (default): the fastest
+    installed engine of `tokkit[fast]` that gives the reference engine's ids on a probe set at load time, tried on
+    byte-level BPE tokenizers, else the reference engine, silently; "reference": the format's own engine
+    (tokenizers, tiktoken, sentencepiece); "tokie" / "splintr": that engine or an error. `.encoder` says which one runs;
     offsets and decode always run on the reference engine. See tokkit.tokenizer.fast.
     """
     if pattern is not None:
