@@ -123,3 +123,127 @@ def test_site_builds_strict(tmp_path):
                        capture_output=True, text=True, env=dict(__import__("os").environ, NO_MKDOCS_2_WARNING="1"))
     assert p.returncode == 0, p.stderr[-3000:]
     assert (tmp_path / "site" / "reference" / "index.html").is_file()
+
+
+# --- the API reference: generated, complete, and every public name documented with Args / Returns ---------------
+
+def _load_doc_script(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _returns_value(fn) -> bool:
+    """Whether a function returns something other than None: from its annotation, else from its source."""
+    import ast
+    import inspect
+    import textwrap
+
+    ann = inspect.signature(fn).return_annotation
+    if ann is not inspect.Signature.empty:
+        return ann not in (None, "None", "NoReturn", "Never")
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    body = tree.body[0]
+    nested = {id(n) for f in ast.walk(body) if f is not body and isinstance(f, (ast.FunctionDef, ast.Lambda,
+              ast.AsyncFunctionDef, ast.ClassDef)) for n in ast.walk(f)}
+    return any(isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) and id(n) not in nested
+               and getattr(n, "value", None) is not None
+               and not (isinstance(n.value, ast.Constant) and n.value.value is None) for n in ast.walk(body))
+
+
+def _doc_problems(obj, label: str) -> list[str]:
+    """What a public function, class or method lacks: a docstring, `Args:` when it takes parameters (a class:
+    its constructor's; `Attributes:` also counts for a dataclass), `Returns:` (or `Yields:`) when it returns a
+    value."""
+    import inspect
+
+    doc = obj is not None and obj.__doc__ and inspect.cleandoc(obj.__doc__)
+    if not doc:
+        return [f"{label}: no docstring"]
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return []
+    params = [p for p in sig.parameters.values() if p.name not in ("self", "cls")]
+    if inspect.isclass(obj) and all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        params = []  # an inherited (*args, **kwargs) constructor: nothing to document
+    out = []
+    if params and "Args:" not in doc and not (inspect.isclass(obj) and "Attributes:" in doc):
+        out.append(f"{label}: no Args: section ({', '.join(p.name for p in params)})")
+    if inspect.isfunction(obj) and _returns_value(obj) and "Returns:" not in doc and "Yields:" not in doc:
+        out.append(f"{label}: no Returns: section")
+    return out
+
+
+def _public_objects():
+    """(label, object) for every public function and class of the five documented packages, and every public
+    method a public class defines."""
+    import importlib
+    import inspect
+
+    gen = _load_doc_script("gen_reference")
+    seen, out = set(), []
+    for package in gen.PACKAGES:
+        for name in gen.public_names(package):
+            obj = inspect.unwrap(getattr(importlib.import_module(package), name))
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)) or id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            out.append((f"{package}.{name}", obj))
+            if inspect.isclass(obj):
+                for attr, value in vars(obj).items():
+                    if attr.startswith("_"):
+                        continue
+                    if isinstance(value, (staticmethod, classmethod)):
+                        value = value.__func__
+                    if isinstance(value, property):  # a property needs a docstring, no sections
+                        if not (value.fget and value.fget.__doc__):
+                            out.append((f"{package}.{name}.{attr}", None))
+                    elif inspect.isfunction(value):
+                        out.append((f"{package}.{name}.{attr}", value))
+    return out
+
+
+def test_reference_is_generated_and_current():
+    """docs/reference.md is written by docs/gen_reference.py from the packages' public names: a name added
+    without regenerating it fails here (run `python docs/gen_reference.py`)."""
+    assert _load_doc_script("gen_reference").main(["--check"]) == 0, \
+        "docs/reference.md is stale: run python docs/gen_reference.py"
+
+
+def test_every_public_name_is_in_the_reference():
+    import importlib
+    import inspect
+
+    gen = _load_doc_script("gen_reference")
+    directives = set(re.findall(r"^::: (\S+)$", (ROOT / "docs" / "reference.md").read_text(), re.M))
+    missing = [f"{p}.{n}" for p in gen.PACKAGES for n in gen.public_names(p) if gen.home(p, n) not in directives]
+    assert not missing, f"not in docs/reference.md: {missing}"
+    # and each directive names something that exists
+    for path in directives:
+        mod, _, name = path.rpartition(".")
+        while mod:
+            try:
+                obj = importlib.import_module(mod)
+                break
+            except ImportError:
+                mod, _, outer = mod.rpartition(".")
+                name = f"{outer}.{name}"
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        assert not inspect.ismodule(obj), path
+
+
+def test_every_public_name_has_args_and_returns():
+    """Google-style docstrings on every public function, class and method of tokkit, tokkit.corpora,
+    tokkit.analysis, tokkit.dynamic and tokkit.train: Args when it takes parameters, Returns when it returns."""
+    objects = _public_objects()
+    assert len(objects) > 100
+    problems = [p for label, obj in objects for p in _doc_problems(obj, label)]
+    assert not problems, f"{len(problems)} docstring problems:\n" + "\n".join(problems)

@@ -49,13 +49,23 @@ def _default_source() -> str:
 def load_flores(source: str | os.PathLike | None = None, *, languages: Iterable[str] | None = None,
                 splits: Iterable[str] = SPLITS, config: str | None = None,
                 nfc: bool = False) -> ParallelCorpus:
-    """FLORES as a ParallelCorpus keyed 'eng_Latn'-style (iso_639_3 + '_' + iso_15924), unit ids
-    '<split>:<n>'.
+    """FLORES as a `ParallelCorpus` keyed "eng_Latn"-style (iso_639_3 + "_" + iso_15924), unit ids "<split>:<n>".
 
-    source: a FLORES-200 release folder (read from disk, no `datasets` needed), a local FLORES+ dataset
-    folder (columns id, iso_639_3, iso_15924, text), or the hub name (needs the network or a filled
-    cache). Default: $TOKKIT_DATA/flores when it exists, else the hub. Without the hub, one InputError line
-    says how to point tokkit at a local copy.
+    Args:
+        source: a FLORES-200 release folder (read from disk, no `datasets` needed), a local FLORES+ dataset
+            folder (columns id, iso_639_3, iso_15924, text), or the hub name (needs the network or a filled
+            cache). Default: $TOKKIT_DATA/flores when it exists, else the hub.
+        languages: keep these codes (FLORES-200 or FLORES+ spellings); None: all.
+        splits: the splits to read ("dev", "devtest").
+        config: the hub configuration, when reading from the hub.
+        nfc: NFC-normalize the text.
+
+    Returns:
+        The parallel corpus.
+
+    Raises:
+        InputError: no local copy and no hub access (the line says how to point tokkit at a local copy), unknown
+            language codes, or misaligned files.
     """
     source = _default_source() if source is None else os.fspath(source)
     splits = tuple(splits)
