@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tokkit.dynamic.batch_merge import merge_batch, unmerge
@@ -44,7 +44,6 @@ def test_all_identical_tokens_merge_greedily_left_to_right():
     assert merges.tolist() == [[0, 0], [5, 5]] and np.flatnonzero(alive).tolist() == [0, 4, 6]
 
 
-@settings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(0, 4), max_size=80), st.lists(st.booleans(), max_size=80), st.integers(1, 3),
        st.one_of(st.none(), st.integers(0, 40)), st.integers(0, 60))
 def test_kernel_equals_reference_property(toks, joins, min_count, max_merges, target):
@@ -66,7 +65,6 @@ def test_kernel_equals_reference_maximal_batch():
     _same(merge_pairs_numba(tok, join, 5000, 60, 2), merge_pairs_reference(tok, join, 5000, 60, 2))
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3)), max_size=30), max_size=6),
        st.integers(1, 3))
 def test_round_trip_and_words_are_respected(batch, min_count):

@@ -14,13 +14,6 @@ TEXTS = ["the tokenizer tokenizes text", "tokenizers and tokenization", "the cat
          "a mat, a cat, detokenization"]
 
 
-@pytest.fixture(scope="module")
-def mbert(tokenizers_dir):
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_file(str(tokenizers_dir / "bert-base-multilingual-cased" / "tokenizer.json"))
-
-
 def _check_batch(batch, tok, texts):
     ids, _ = tokenize_with_words(tok, texts, add_special_tokens=True)
     v = int(batch["vocab_size"])
