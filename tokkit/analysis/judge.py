@@ -96,10 +96,22 @@ def bits_per_byte(model, tokenizer, texts: Sequence[str], *, bos_id: int | None 
                   batch_size: int = 8, embed=None) -> Judgement:
     """The model's negative log-likelihood of `texts`, in bits per UTF-8 byte, and tokens per byte.
 
-    Each text is encoded with `tokenizer` (a tokkit Tokenizer or a Hugging Face one; no special tokens), cut
-    into windows of `window` tokens, and each window is scored after `bos_id` (default: the model config's
-    bos_token_id), so every token of the text is predicted, the first from BOS alone. embed: optional
-    function (input_ids LongTensor) -> inputs_embeds, to feed embeddings the model's table lacks."""
+    Each text is encoded with `tokenizer` (no special tokens), cut into windows of `window` tokens, and each window
+    is scored after `bos_id`, so every token of the text is predicted, the first from BOS alone.
+
+    Args:
+        model: a Hugging Face causal language model.
+        tokenizer: a tokkit `Tokenizer` or a Hugging Face one.
+        texts: the texts.
+        bos_id: the id scored before each window (default: the model config's bos_token_id).
+        window: tokens per window.
+        batch_size: windows per forward pass.
+        embed: optional function (input_ids LongTensor) -> inputs_embeds, to feed embeddings the model's table
+            lacks.
+
+    Returns:
+        A `Judgement`: bits_per_byte, tokens_per_byte, tokens, bytes, nll_bits.
+    """
     torch = require("torch", "torch")
     if bos_id is None:
         bos_id = getattr(model.config, "bos_token_id", None)

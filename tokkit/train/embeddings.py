@@ -49,11 +49,27 @@ def _init_rows(weight, base_size: int, parts: Sequence, method: str, seed: int):
 
 def extend_model(model, base_tok, new_tok, method: str = "fvt", *, seed: int = 0,
                  split_pattern: str | None = None):
-    """Resize a Hugging Face model's input and output embeddings from `base_tok`'s vocabulary to `new_tok`'s
-    (an extension of it, see `tokkit.extend`) and initialise the new rows with `method` (fvt, merge, mean,
-    random). The tokenizers are paths (tokenizer.json, folder, ranks file) or tokkit Tokenizers with a path.
-    Raises InputError, before changing the model, when its embedding table does not have base_tok's size.
-    Returns the model."""
+    """Resize a Hugging Face model's embeddings from `base_tok`'s vocabulary to `new_tok`'s and initialise the new rows.
+
+    `new_tok` is an extension of `base_tok` (see `tokkit.extend`). Input and output embeddings are resized (tied or
+    not); base rows are untouched.
+
+    Args:
+        model: the Hugging Face model (changed in place).
+        base_tok: the base tokenizer: a path (tokenizer.json, folder, ranks file) or a tokkit `Tokenizer` with a
+            path.
+        new_tok: the extended tokenizer, likewise.
+        method: how new rows start: "fvt", "merge", "mean" or "random".
+        seed: the seed of "random".
+        split_pattern: a tiktoken ranks file's split regex or known name.
+
+    Returns:
+        The model.
+
+    Raises:
+        InputError: before changing the model, when its embedding table does not have `base_tok`'s size, or for an
+            unknown method.
+    """
     torch = require("torch", "torch")
     from .extension import new_token_parts
 
