@@ -60,7 +60,7 @@ def home(package: str, name: str) -> str:
     Returns:
         `module.qualname` of the defining module for a function or class, else `package.name`.
     """
-    obj = inspect.unwrap(getattr(importlib.import_module(package), name))  # a class under lru_cache
+    obj = inspect.unwrap(getattr(importlib.import_module(package), name))
     if inspect.isfunction(obj) or inspect.isclass(obj):
         return f"{obj.__module__}.{obj.__qualname__}"
     return f"{package}.{name}"

@@ -31,7 +31,6 @@ Tokenizers accepted: anything with `encode_with_offsets(text) -> (ids, offsets)`
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -119,7 +118,6 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
     return w.astype(np.int64)
 
 
-@lru_cache(maxsize=1)
 class DynamicBPERule:
     """Dynamic BPE's merge rule, for `merge_batch(ids, pair_rule=...)`.
 
@@ -135,8 +133,6 @@ class DynamicBPERule:
     - `sentence`: otherwise yes; otherwise, if the bytes are not valid UTF-8: yes;
     - `word`: when the text is one piece under whitespace splitting (`tokenizers`' WhitespaceSplit);
     - `pretokens`: when the text is one pre-token of the tokenizer's own pre-tokenizer.
-
-    Constructions are cached (the last one is reused for the same arguments).
 
     Args:
         tokenizer: a byte-level BPE tokenizer (Hugging Face `tokenizers`, as the original, or what tokkit loads

@@ -21,6 +21,7 @@ original's merges exactly (modes word, sentence, pretokens; about 0.3 s per batc
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -73,6 +74,12 @@ def _pair_rule(tokenizer, rule: str, mode: str):
         return None
     if tokenizer is None:
         raise InputError("rule='original' needs the tokenizer (it reads the tokens' bytes)")
+    return _cached_rule(tokenizer, mode)
+
+
+@lru_cache(maxsize=1)
+def _cached_rule(tokenizer, mode: str) -> DynamicBPERule:
+    # a collator asks for the rule once per batch; building it reads the tokenizer, so the last one is kept
     return DynamicBPERule(tokenizer, mode)
 
 
