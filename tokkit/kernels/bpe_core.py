@@ -130,22 +130,28 @@ def heap_settle(hc, ha, hb, i, parent):
     return True
 
 
+# The sifts keep this loop shape, with early returns: written as `while i > 0 and heap_settle(...)` the
+# training merge loop ran 20% slower (the heap alone 2x).
 @nb.njit(cache=True)
 def heap_sift_down(hc, ha, hb, n, i):
-    child = 2 * i + 1
-    while child < n:
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            return
         if child + 1 < n and heap_before(hc, ha, hb, child + 1, child):
             child += 1  # the better child
         if not heap_settle(hc, ha, hb, child, i):
             return
         i = child
-        child = 2 * i + 1
 
 
 @nb.njit(cache=True)
 def heap_sift_up(hc, ha, hb, i):
-    while i > 0 and heap_settle(hc, ha, hb, i, (i - 1) // 2):
-        i = (i - 1) // 2
+    while i > 0:
+        parent = (i - 1) // 2
+        if not heap_settle(hc, ha, hb, i, parent):
+            return
+        i = parent
 
 
 @nb.njit(cache=True)
