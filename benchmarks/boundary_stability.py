@@ -77,7 +77,8 @@ def main(argv=None):
     toks["tokkit domain-32k"] = Tokenizer.from_file(str(dom / "tokenizer.json"))
     tdir = _domain.tokenizers_root()
     for k in ("4k", "8k", "16k"):
-        toks[f"kl3m-004-char-{k}"] = Tokenizer.from_file(str(tdir / "kl3m" / f"kl3m-004-char-{k}-cased" / "tokenizer.json"))
+        toks[f"kl3m-004-char-{k}"] = Tokenizer.from_file(
+            str(tdir / "kl3m" / f"kl3m-004-char-{k}-cased" / "tokenizer.json"))
     toks["gpt2"] = Tokenizer.from_file(str(tdir / "gpt2" / "tokenizer.json"))
     for t in toks.values():
         t.no_padding()

@@ -47,8 +47,8 @@ print(json.dumps(dict(wall=time.perf_counter() - t0, cpu=time.process_time() - c
 
 
 def run_once(label: str, checkout: str, engine: str, args, out: str) -> dict:
-    code = CHILD.format(bench=str(HERE), checkout=os.path.abspath(checkout), engine=engine, terms=args.terms, sample=args.sample, out=out,
-                        vocab=args.vocab)
+    code = CHILD.format(bench=str(HERE), checkout=os.path.abspath(checkout), engine=engine, terms=args.terms,
+                        sample=args.sample, out=out, vocab=args.vocab)
     env = dict(os.environ, PYTHONPATH=os.path.abspath(checkout))
     # run from the checkout: `python -c` puts the working directory first on sys.path
     p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

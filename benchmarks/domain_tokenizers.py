@@ -88,7 +88,8 @@ def main(argv=None):
         else:
             wall = None
         card = json.loads((out / "tokkit.json").read_text())
-        train_info[f"tokkit-{V // 1024}k"] = dict(wall_s=wall, min_frequency=card["parameters"]["min_frequency"], timings=card["timings"], corpus=card["corpus"],
+        train_info[f"tokkit-{V // 1024}k"] = dict(wall_s=wall, min_frequency=card["parameters"]["min_frequency"],
+                                                  timings=card["timings"], corpus=card["corpus"],
                                                   term_merges=card["vocabulary"].get("term_merges"))
         print(f"tokkit-{V // 1024}k (min_frequency {card['parameters']['min_frequency']}) trained on "
               f"{card['corpus']['characters']:,} characters: "

@@ -122,11 +122,15 @@ def span_corrupt(ids: np.ndarray, density: float, mean_span: float, rng: random.
     inp, tgt, pos = [], [], 0
     for s, (k, z) in enumerate(zip(keep, noise)):
         sentinel = vocab - 1 - s
-        inp.extend(ids[pos:pos + k]); pos += k
-        inp.append(sentinel); tgt.append(sentinel)
-        tgt.extend(ids[pos:pos + z]); pos += z
+        inp.extend(ids[pos:pos + k])
+        pos += k
+        inp.append(sentinel)
+        tgt.append(sentinel)
+        tgt.extend(ids[pos:pos + z])
+        pos += z
     inp.extend(ids[pos:])
-    inp.append(EOS); tgt.append(EOS)
+    inp.append(EOS)
+    tgt.append(EOS)
     return inp, tgt
 
 
@@ -152,7 +156,9 @@ def make_batch(texts, codes, cfg, rng, vocab, corrupt=True):
             i, t = span_corrupt(ids, cfg.noise_density, cfg.mean_span, rng, vocab)
         else:
             i, t = list(ids) + [EOS], [EOS]
-        inps.append(i); tgts.append(t); langs.append(code)
+        inps.append(i)
+        tgts.append(t)
+        langs.append(code)
     x = pad_batch(inps, PAD)
     y = pad_batch(tgts, -100)
     return x, (x != PAD).long(), y, langs
@@ -313,10 +319,12 @@ def run(cfg: Config, udhr_dir, out_dir=None, log=print):
     train_t, held_t, script = load_texts(udhr_dir, cfg.languages, cfg.seed)
     codes = sorted(train_t)
     log(f"{len(codes)} languages, {len(set(script.values()))} scripts, "
-        f"{sum(map(len, train_t.values())) / 1e3:.0f} kB train / {sum(map(len, held_t.values())) / 1e3:.0f} kB held out")
+        f"{sum(map(len, train_t.values())) / 1e3:.0f} kB train / "
+        f"{sum(map(len, held_t.values())) / 1e3:.0f} kB held out")
     rng = random.Random(cfg.seed)
     base = build_model(cfg, vocab)
-    log(f"model: {sum(p.numel() for p in base.parameters()) / 1e6:.2f}M parameters, torch threads {torch.get_num_threads()}")
+    log(f"model: {sum(p.numel() for p in base.parameters()) / 1e6:.2f}M parameters, "
+        f"torch threads {torch.get_num_threads()}")
     _, pre_s = train(base, cfg, cfg.pre_steps, train_t, codes, rng, vocab, log=log, tag="pretrain")
     base_eval = evaluate(base, cfg, held_t, codes, script, vocab)
     base_ms = time_encoder([base], cfg, held_t, codes, vocab, cfg.time_repeats)[0][0]
@@ -408,7 +416,8 @@ def main(argv=None):
     ap.add_argument("--gate-steps", type=int)
     ap.add_argument("--targets", type=str, help="comma-separated target rates, e.g. 0,0.3,0.5,0.7")
     ap.add_argument("--threads", type=int)
-    ap.add_argument("--per-sequence", type=float, help="per-sequence rate term weight (0: MrT5's batch-level rate only)")
+    ap.add_argument("--per-sequence", type=float,
+                    help="per-sequence rate term weight (0: MrT5's batch-level rate only)")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--gumbel-noise", action="store_true", default=None, help="MrT5's Gumbel noise on the gate logits")
     ap.add_argument("--regularizer-delay", type=int, help="MrT5's regularizer_delay, in gate-training steps")

@@ -88,7 +88,8 @@ print("RESULT " + json.dumps(dict(maxrss_kb=int(hwm), **EXTRA)))
 
 def data_root() -> Path | None:
     env = os.environ.get("TOKKIT_DATA")
-    for p in ([Path(env)] if env else []) + [ROOT.parent / "shared" / "corpora", Path.cwd().parent / "shared" / "corpora"]:
+    candidates = [ROOT.parent / "shared" / "corpora", Path.cwd().parent / "shared" / "corpora"]
+    for p in ([Path(env)] if env else []) + candidates:
         if p.is_dir():
             return p
     return None
@@ -177,7 +178,8 @@ def recipe_benchmark(args) -> list[dict]:
         raise SystemExit("--recipe needs the shared corpora: set TOKKIT_DATA")
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     max_bytes = int((args.max_mb or 40) * 1e6)
-    domain = [str(p) for sub in ("legal", "financial", "government") for p in sorted((root / "domain" / sub).glob("*.jsonl.gz"))]
+    domain = [str(p) for sub in ("legal", "financial", "government")
+              for p in sorted((root / "domain" / sub).glob("*.jsonl.gz"))]
     code = f"DOMAIN = {domain!r}\n" + RECIPE
     # compile or load the kernels once, outside the measured runs
     subprocess.run([sys.executable, "-c", "from tokkit.train.native import prepare_kernels; prepare_kernels()"],

@@ -35,8 +35,8 @@ def _walk(cmd, path):
 
 def _row(p, ctx) -> str:
     names = ", ".join(f"`{o}`" for o in list(p.opts) + list(getattr(p, "secondary_opts", [])))
-    kind = "argument" if p.param_type_name == "argument" else ("flag" if getattr(p, "is_flag", False) else
-                                                               str(p.display_type(ctx)).lower().strip("<>").replace("list[", "").rstrip("]"))
+    shown = str(p.display_type(ctx)).lower().strip("<>").replace("list[", "").rstrip("]")
+    kind = "argument" if p.param_type_name == "argument" else ("flag" if getattr(p, "is_flag", False) else shown)
     if getattr(p, "multiple", False) or (p.param_type_name == "argument" and p.nargs == -1):
         kind += ", repeatable"
     default = p.default if p.default not in (None, False, [], ()) and not callable(p.default) else ""

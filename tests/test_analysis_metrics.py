@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from _analysis_helpers import WordTokenizer
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tokkit.analysis.inequality import gini, lorenz
@@ -68,7 +68,6 @@ def test_renyi_by_hand():
 
 
 @given(st.lists(st.integers(1, 50), min_size=1, max_size=30), st.floats(0.5, 5))
-@settings(max_examples=100, deadline=None)
 def test_renyi_bounded_by_shannon_order(counts, alpha):
     # H_alpha is non-increasing in alpha and bounded by log2 of the support
     h = renyi_entropy(counts, alpha)
@@ -83,7 +82,6 @@ def _gini_brute(x):
 
 
 @given(st.lists(st.floats(0.01, 1000), min_size=1, max_size=40))
-@settings(max_examples=150, deadline=None)
 def test_gini_equals_definition(values):
     assert gini(values) == pytest.approx(_gini_brute(values), abs=1e-9)
 
@@ -140,7 +138,6 @@ def test_bad_input():
 
 
 @given(st.text(alphabet="ab \n", max_size=30), st.lists(st.tuples(st.integers(0, 30), st.integers(0, 6)), max_size=20))
-@settings(max_examples=200, deadline=None)
 def test_word_token_counts_equal_brute_force(text, raw):
     import re
 

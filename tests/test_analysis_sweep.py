@@ -177,8 +177,9 @@ def test_real_hf_bpe_sweep_and_cli(corpus, tmp_path):
     from tokkit.cli import app
 
     plot = tmp_path / "sweep.png"
-    r = CliRunner().invoke(app, ["sweep", "eng", "deu", "--size", "280", "--size", "320", "--data", str(d / "{lang}.tsv"),
-                                 "--eval-corpus", str(root), "--store", str(store), "--plot", str(plot), "--json"])
+    r = CliRunner().invoke(app, ["sweep", "eng", "deu", "--size", "280", "--size", "320",
+                                 "--data", str(d / "{lang}.tsv"), "--eval-corpus", str(root), "--store", str(store),
+                                 "--plot", str(plot), "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
     assert out["computed"] == 0 and len(out["fits"]) == 2

@@ -11,7 +11,7 @@ import types
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tokkit.kernels import aot
@@ -53,7 +53,6 @@ def fresh_table():
 TEXT = st.text(st.characters(codec="utf-8"), max_size=60) | st.text("ab \n1'\t\u00e9\u0301\u0660", max_size=60)
 
 
-@settings(max_examples=150, deadline=None)
 @given(docs=st.lists(TEXT, max_size=6), pattern=st.sampled_from(sorted(PATTERN_IDS)),
        max_words=st.sampled_from([0, 1, 3]))
 def test_counting_matches_jit(compiled, docs, pattern, max_words):
@@ -74,7 +73,6 @@ def test_counting_matches_jit(compiled, docs, pattern, max_words):
     assert same(outs[0], outs[1])
 
 
-@settings(max_examples=80, deadline=None)
 @given(words=st.dictionaries(st.lists(st.integers(0, 5), min_size=1, max_size=8).map(tuple),
                              st.integers(1, 50), max_size=12),
        vocab=st.integers(6, 40), min_frequency=st.integers(0, 3), max_token_words=st.sampled_from([0, 2]))
@@ -199,7 +197,8 @@ def fake_compiler(monkeypatch, seconds=0.7):
         if "tokkit.kernels.aot_build" not in cmd:  # e.g. platform's `uname -p`
             return popen(cmd, **kw)
         started.append(cmd)
-        code = "import pathlib, sys, time; time.sleep(float(sys.argv[2])); pathlib.Path(sys.argv[1]).write_text('built')"
+        code = ("import pathlib, sys, time; time.sleep(float(sys.argv[2])); "
+                "pathlib.Path(sys.argv[1]).write_text('built')")
         return popen([sys.executable, "-c", code, cmd[-1], str(seconds)], **kw)
 
     monkeypatch.setattr(aot.subprocess, "Popen", fake)

@@ -188,7 +188,8 @@ try:
         for f in ("a.json", "b.json"):
             open(os.path.join(tmp, f), "w").write(tag)
         time.sleep(0.3)
-        open(os.path.join(tmp, "tokkit.json"), "w").write(json.dumps({"tokkit_card": 1, "tag": tag, "files": ["a.json", "b.json"]}))
+        open(os.path.join(tmp, "tokkit.json"), "w").write(
+            json.dumps({"tokkit_card": 1, "tag": tag, "files": ["a.json", "b.json"]}))
 except InputError as e:
     print(e, file=sys.stderr); sys.exit(2)
 """
@@ -213,7 +214,8 @@ out, tag = sys.argv[1], sys.argv[2]
 with atomic_dir(out) as tmp:
     for f in ("a.json", "b.json"):
         open(os.path.join(tmp, f), "w").write(tag)
-    open(os.path.join(tmp, "tokkit.json"), "w").write(json.dumps({"tokkit_card": 1, "tag": tag, "files": ["a.json", "b.json"]}))
+    open(os.path.join(tmp, "tokkit.json"), "w").write(
+        json.dumps({"tokkit_card": 1, "tag": tag, "files": ["a.json", "b.json"]}))
 """
 
 

@@ -92,13 +92,6 @@ class DynamicBPEOracle:
         return batch, merges
 
 
-@pytest.fixture(scope="module")
-def gpt2(tokenizers_dir):
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
-
-
 def _strings(res, tok):
     def s(i):
         return "".join(tok.id_to_token(int(x)) for x in res.expansion(int(i)))

@@ -5,7 +5,7 @@ and on real GPT-2 batches of UDHR."""
 import numpy as np
 import pytest
 from _pair_merge_v1 import merge_pairs_v1
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tokkit.dynamic.batch_merge import build_join, merge_batch
@@ -18,7 +18,6 @@ def _same(a, b, what=""):
         np.testing.assert_array_equal(x, y, err_msg=f"{what} {name}")
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(0, 5), max_size=120), st.lists(st.booleans(), max_size=120),
        st.integers(1, 4), st.one_of(st.none(), st.integers(0, 50)), st.integers(0, 100),
        st.integers(0, 3), st.sampled_from([0, 1, 1 << 20, (1 << 30) - 100]))
@@ -35,7 +34,6 @@ def test_three_engines_agree_on_random_flat_batches(toks, joins, min_count, max_
     _same(new, merge_pairs_v1(tok, join, base, max_merges, min_count, target), "previous kernel")
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.integers(0, 2 ** 32 - 1), st.integers(2, 60), st.floats(0.0, 1.0))
 def test_new_kernel_equals_previous_on_long_zipf_batches(seed, vocab, p_join):
     # long runs of repeated ids and many ties in count: where the queue's tie rule is exercised most
@@ -52,7 +50,6 @@ def _batch_results(res):
     return [s.tolist() for s in res.seqs], [s.tolist() for s in res.starts], res.merges.tolist(), res.counts.tolist()
 
 
-@settings(max_examples=80, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), max_size=40), min_size=1, max_size=6),
        st.sampled_from(["word_ids", "boundaries", "none"]), st.integers(1, 3),
        st.one_of(st.none(), st.integers(0, 30)), st.one_of(st.none(), st.floats(0.05, 1.0)), st.booleans())
@@ -84,13 +81,6 @@ def test_merge_batch_modes_numba_equals_reference(batch, how, min_count, max_mer
         a = merge_batch(ids, backend="numba", **kw)
         b = merge_batch(ids, backend="reference", **kw)
     assert _batch_results(a) == _batch_results(b)
-
-
-@pytest.fixture(scope="module")
-def gpt2(tokenizers_dir):
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
 
 
 def _udhr_batch(udhr, tok, mode, rows, width, start=0):

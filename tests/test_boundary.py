@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tokkit.analysis.boundary import Edit, boundaries, boundary_stability, compare_boundaries, ocr_noise
@@ -24,7 +24,6 @@ def _apply(text, noisy, edits):
     return "".join(out)
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300), st.floats(0, 1), st.integers(0, 2**32))
 def test_noise_spans_explain_every_change(text, rate, seed):
     noisy, edits = ocr_noise(text, rate, seed)

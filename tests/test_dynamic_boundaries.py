@@ -6,20 +6,6 @@ from tokkit.dynamic.boundaries import tokenize_with_words, word_ids_from_offsets
 from tokkit.errors import InputError
 
 
-@pytest.fixture(scope="module")
-def gpt2(tokenizers_dir):
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_file(str(tokenizers_dir / "gpt2" / "tokenizer.json"))
-
-
-@pytest.fixture(scope="module")
-def mbert(tokenizers_dir):
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_file(str(tokenizers_dir / "bert-base-multilingual-cased" / "tokenizer.json"))
-
-
 def _words(tok, ids, w):
     """Group token strings by word id."""
     out = {}

@@ -10,14 +10,8 @@ from tokkit.dynamic.boundaries import tokenize_with_words  # noqa: E402
 from tokkit.dynamic.collate import DynamicMergeCollator, merge_map_function  # noqa: E402
 from tokkit.errors import InputError  # noqa: E402
 
-TEXTS = ["the tokenizer tokenizes text", "tokenizers and tokenization", "the cat sat, the cat sat,", "a mat, a cat, detokenization"]
-
-
-@pytest.fixture(scope="module")
-def mbert(tokenizers_dir):
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_file(str(tokenizers_dir / "bert-base-multilingual-cased" / "tokenizer.json"))
+TEXTS = ["the tokenizer tokenizes text", "tokenizers and tokenization", "the cat sat, the cat sat,",
+         "a mat, a cat, detokenization"]
 
 
 def _check_batch(batch, tok, texts):

@@ -4,6 +4,7 @@ import json
 import random
 
 import pytest
+from _synthetic import made_up_words, synthetic_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,15 +16,13 @@ WORDS = ("indemnification indemnify licensor licensee hereunder thereof notwiths
 
 
 SYLLABLES = "qua zor vex lim tro pan duk sel ferm gro ath uli nem obr kast rin yel mof".split()
-_r = random.Random(1)
-PSEUDO = ["".join(_r.choice(SYLLABLES) for _ in range(_r.randint(2, 4))) for _ in range(400)]
+PSEUDO = made_up_words(random.Random(1), SYLLABLES, 400, max_units=4, min_units=2)
 
 
 def _docs(n=400, seed=0):
     """Legal-flavoured text: real words and pseudo-words, enough distinct pairs for hundreds of merges."""
-    rng = random.Random(seed)
-    return [" ".join(rng.choice(WORDS if rng.random() < 0.4 else PSEUDO) for _ in range(rng.randint(20, 60)))
-            + f" Section {rng.randint(1, 99)}." for _ in range(n)]
+    return synthetic_corpus(n, seed=seed, words=PSEUDO, words_per_doc=(20, 60), mix=[(0.4, WORDS)],
+                            suffix=lambda rng: f" Section {rng.randint(1, 99)}.")
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +108,7 @@ def _check_property(base, ext, base_size, text, lossless=True):
         assert ids == base.encode(text)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_TEXT, words=st.lists(st.sampled_from(WORDS), max_size=4))
 def test_property_json_same_ids_without_new_merges(gpt2_ext, tokenizers_dir, text, words):
     import tokkit
@@ -118,7 +117,7 @@ def test_property_json_same_ids_without_new_merges(gpt2_ext, tokenizers_dir, tex
     _check_property(base, gpt2_ext[2], 50257, text + " ".join(words))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_TEXT, words=st.lists(st.sampled_from(WORDS), max_size=4))
 def test_property_tiktoken_same_ids_without_new_merges(cl100k_ext, tokenizers_dir, text, words):
     import tokkit
@@ -216,7 +215,7 @@ def smol_ext(tmp_path_factory):
     return folder, tokkit.extend(folder, _docs(), add=100, out=out)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_TEXT, words=st.lists(st.sampled_from(WORDS + PSEUDO[:20]), max_size=4))
 def test_property_smollm2_same_ids_without_new_merges(smol_ext, text, words):
     import tokkit

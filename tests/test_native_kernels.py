@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tokkit.kernels.bpe import bpe_reference, bpe_train
@@ -33,7 +33,6 @@ words_st = st.dictionaries(st.lists(st.integers(0, 4), min_size=1, max_size=9).m
                            st.integers(1, 50), max_size=30)
 
 
-@settings(max_examples=300, deadline=None)
 @given(words=words_st, extra=st.integers(0, 40), min_frequency=st.integers(0, 3))
 def test_merge_kernel_matches_reference(words, extra, min_frequency):
     merges, toks = run_kernel(words, 5, 5 + extra, min_frequency)
@@ -42,7 +41,6 @@ def test_merge_kernel_matches_reference(words, extra, min_frequency):
     assert toks == ref_toks
 
 
-@settings(max_examples=100, deadline=None)
 @given(words=words_st, extra=st.integers(0, 30), k=st.integers(0, 10))
 def test_forced_prefix_then_training_matches_reference(words, extra, k):
     """Resuming: replaying the first k merges, then training on, gives the same merges as one run."""
@@ -72,7 +70,6 @@ def test_merge_result_that_already_exists_reuses_its_id():
 
 
 @pytest.mark.parametrize("pattern", ["gpt2", "gpt4o", "whitespace", "none"])
-@settings(max_examples=60, deadline=None)
 @given(docs=st.lists(st.text(alphabet=st.sampled_from(list("ab cé\n'1٣\u0301.")), max_size=30), max_size=8))
 def test_word_counts_match_reference(pattern, docs):
     assert count_words(docs, pattern, threads=2) == count_words_reference(docs, pattern)
@@ -118,7 +115,6 @@ def test_invalid_utf8_split_across_blocks_is_reported_with_its_offset(tmp_path):
         count_files([path], per_line=True, block=2)
 
 
-@settings(max_examples=500, deadline=None)
 @given(data=st.lists(st.sampled_from([0x41, 0x0A, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xED,
                                       0xEF, 0xF0, 0xF4, 0xF5, 0xFF]), max_size=12).map(bytes))
 def test_utf8_validation_matches_python(data):

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tokkit.kernels.bpe_parity import bpe_parity_reference, bpe_train_parity
@@ -30,7 +30,6 @@ word = st.tuples(st.lists(st.integers(0, 3), min_size=1, max_size=7).map(tuple),
                  st.integers(0, 2), st.booleans())
 
 
-@settings(max_examples=200, deadline=None)
 @given(words=st.lists(word, max_size=25), extra=st.integers(0, 25), global_merges=st.integers(0, 5),
        min_frequency=st.integers(0, 3), target=st.lists(st.sampled_from([0.5, 1.0, 2.0]), min_size=3, max_size=3))
 def test_parity_kernel_matches_reference(words, extra, global_merges, min_frequency, target):

@@ -2,7 +2,7 @@
 
 import random
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tokkit.corpora import Document, split_documents, split_of
@@ -11,7 +11,6 @@ ids = st.lists(st.text(min_size=1, max_size=20), min_size=0, max_size=200, uniqu
 
 
 @given(ids, st.floats(0, 1), st.integers(0, 2**31))
-@settings(max_examples=150, deadline=None)
 def test_split_deterministic_disjoint_complete(doc_ids, frac, seed):
     docs = [Document(i, "t") for i in doc_ids]
     train, evals = split_documents(docs, frac, seed)

@@ -2,7 +2,7 @@
 flat, longest-first alternation that Oniguruma (tokenizers) gets."""
 
 import regex
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tokkit.train.patterns import onig_escape, regex_escape, split_pattern, term_branch
@@ -24,7 +24,6 @@ def flat_branch(terms):
     return "(?: ?(?:" + "|".join(parts) + "))"
 
 
-@settings(max_examples=300, deadline=None)
 @given(terms=st.lists(term, min_size=1, max_size=6, unique=True), text=st.text(ALPHABET + "cA\n", max_size=60))
 def test_trie_branch_matches_the_flat_alternation(terms, text):
     trie = regex.compile(split_pattern("gpt2", terms=terms, flavour="regex"))

@@ -14,24 +14,21 @@ from tokenizers import Tokenizer
 ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
-import random, sys
+import sys
+from _synthetic import synthetic_corpus
 from tokkit.train import train_bpe, train_char
 recipe, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-def docs():
-    rng = random.Random(0)
-    syll = "ba be bi ko ra re ti to la man st tr ex in con ous ing".split()
-    words = ["".join(rng.choice(syll) for _ in range(rng.randint(1, 4))) for _ in range(20000)]
-    for i in range(n):
-        yield " ".join(rng.choice(words) for _ in range(300)) + "\n"
+docs = synthetic_corpus(n, n_words=20000, max_units=4, words_per_doc=300)
 if recipe == "bpe":
-    train_bpe(docs(), out, vocab_size=4000, min_frequency=1)
+    train_bpe(docs, out, vocab_size=4000, min_frequency=1)
 else:
-    train_char(docs(), out, vocab_size=1000, min_frequency=1)
+    train_char(docs, out, vocab_size=1000, min_frequency=1)
 """
 
 
 def _run(recipe, out, n, **extra_env):
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **extra_env)
+    path = os.pathsep.join([str(ROOT), str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PYTHONPATH=path, **extra_env)
     return subprocess.Popen([sys.executable, "-c", SCRIPT, recipe, str(out), str(n)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -2,10 +2,10 @@
 whitespace kept, round trips."""
 
 import json
-import random
 
 import pytest
-from hypothesis import given, settings
+from _synthetic import synthetic_corpus
+from hypothesis import given
 from hypothesis import strategies as st
 from tokenizers import Tokenizer
 
@@ -18,9 +18,8 @@ ALPHA = "abcdefghijklmnopqrstuvwxyzäöüßéèçñ"
 
 def corpus(n_docs=200, seed=1):
     """Words over a Latin alphabet with accents (2-byte characters), spaces, tabs, newlines, digits."""
-    rng = random.Random(seed)
-    words = ["".join(rng.choice(ALPHA) for _ in range(rng.randint(1, 9))) for _ in range(4000)]
-    return [" ".join(rng.choice(words) for _ in range(200)) + "\n\t 12,345.67\r\n" for _ in range(n_docs)]
+    return synthetic_corpus(n_docs, seed=seed, units=ALPHA, n_words=4000, max_units=9, words_per_doc=200,
+                            suffix="\n\t 12,345.67\r\n")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +89,6 @@ def _dedupe(offsets):
     return out
 
 
-@settings(max_examples=150, deadline=None)
 @given(st.text(max_size=200))
 def test_round_trip_any_unicode(tok, text):
     assert tok.decode(tok.encode(text, add_special_tokens=False).ids, skip_special_tokens=False) == text

@@ -1,9 +1,9 @@
 """`tokkit train <recipe>`: thin commands over the recipes, with --json, --quiet and clean errors."""
 
 import json
-import random
 
 import pytest
+from _synthetic import synthetic_corpus
 from typer.testing import CliRunner
 
 from tokkit.cli import app
@@ -12,13 +12,10 @@ from tokkit.train.artifacts import read_card
 
 @pytest.fixture(scope="module")
 def corpus_file(tmp_path_factory):
-    rng = random.Random(5)
-    syll = "ba be bi ko ra re ti to la man st tr ex in con ous ing".split()
-    words = ["".join(rng.choice(syll) for _ in range(rng.randint(1, 3))) for _ in range(2000)]
     path = tmp_path_factory.mktemp("cli") / "corpus.jsonl"
     with open(path, "w") as fh:
-        for i in range(150):
-            fh.write(json.dumps({"id": f"d{i}", "text": " ".join(rng.choice(words) for _ in range(150))}) + "\n")
+        for i, text in enumerate(synthetic_corpus(150, seed=5, n_words=2000, suffix="")):
+            fh.write(json.dumps({"id": f"d{i}", "text": text}) + "\n")
     return path
 
 

@@ -1,18 +1,15 @@
 """Identical inputs give identical files, for every recipe (the card differs only in timings and date)."""
 
-import random
 
 import pytest
+from _synthetic import SYLLABLES, synthetic_corpus
 
 from tokkit.train import train
 from tokkit.train.artifacts import read_card
 
 
 def corpus():
-    rng = random.Random(9)
-    syll = "ba be bi ko ra re ti to la man st tr ex in con ous ing é ü".split()
-    words = ["".join(rng.choice(syll) for _ in range(rng.randint(1, 3))) for _ in range(1500)]
-    return [" ".join(rng.choice(words) for _ in range(150)) + ".\n" for _ in range(120)]
+    return synthetic_corpus(120, seed=9, units=SYLLABLES + ["é", "ü"], suffix=".\n")
 
 
 @pytest.mark.parametrize("recipe,kw,files", [

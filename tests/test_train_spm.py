@@ -1,10 +1,10 @@
 """SentencePiece recipes: unigram and BPE from a tokkit.corpora stream, layout kept, special ids."""
 
-import random
 
 import pytest
 import sentencepiece as spm
-from hypothesis import given, settings
+from _synthetic import synthetic_corpus
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tokkit.corpora import from_texts
@@ -15,10 +15,7 @@ from tokkit.train.spm import sentences
 
 
 def corpus(n_docs=120, seed=3):
-    rng = random.Random(seed)
-    syll = "ba be bi ko ra re ti to la man st tr ex in con ous ing".split()
-    words = ["".join(rng.choice(syll) for _ in range(rng.randint(1, 3))) for _ in range(1500)]
-    return [" ".join(rng.choice(words) for _ in range(120)) + "\n  indented line\n" for _ in range(n_docs)]
+    return synthetic_corpus(n_docs, seed=seed, words_per_doc=120, suffix="\n  indented line\n")
 
 
 @pytest.fixture(scope="module", params=["unigram", "bpe"])
@@ -46,7 +43,6 @@ def test_layout_kept(trained, text):
     assert sp.decode(sp.encode(text)) == text
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_characters="\u2581", blacklist_categories=("Cs",)), max_size=80))
 def test_round_trip(trained, text):
     # U+2581 is SentencePiece's own space marker, the one character it cannot keep

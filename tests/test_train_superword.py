@@ -4,7 +4,7 @@ import random
 
 import pytest
 import regex
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from tokenizers import Tokenizer
 
@@ -64,7 +64,6 @@ def test_stage1_tokens_have_no_inner_space(trained):
         assert " " not in t.strip() or not t.strip(), t
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=150))
 def test_round_trip(trained, text):
     import unicodedata

@@ -91,11 +91,13 @@ def check_out(path: str | os.PathLike | None, *, inputs: Iterable[str | os.PathL
     real = _real(p)
     cwd = _real(os.getcwd())
     if real == os.path.dirname(real) or _inside(cwd, real) or p.rstrip(os.sep) in (".", ".."):
-        raise InputError(f"{what} {p}: refusing to write over {'/' if real == os.sep else 'the working directory or a parent of it'}")
+        where = "/" if real == os.sep else "the working directory or a parent of it"
+        raise InputError(f"{what} {p}: refusing to write over {where}")
     for src in inputs:
         s = _real(os.fspath(src))
         if real == s or (os.path.isdir(s) and _inside(real, s)):
-            raise InputError(f"{what} {p}: lies inside the input {os.fspath(src)} (a later run would read it back as input)")
+            raise InputError(f"{what} {p}: lies inside the input {os.fspath(src)} "
+                             "(a later run would read it back as input)")
     if os.path.lexists(p) and not os.path.exists(p):
         raise InputError(f"{what} {p}: a dangling symbolic link")
     if kind == "dir":

@@ -22,9 +22,17 @@ def _shared(sub: str) -> Path | None:
 
 
 def data_root(required: bool = True) -> Path | None:
-    """$TOKKIT_DATA (the folder holding udhr/, ntrex/, flores/ and domain/), else ../shared/corpora.
-    required: raise InputError when there is none (a $TOKKIT_DATA that is not a folder always counts as
-    none)."""
+    """The data root: $TOKKIT_DATA (the folder holding udhr/, ntrex/, flores/ and domain/), else ../shared/corpora.
+
+    Args:
+        required: raise when there is none (a $TOKKIT_DATA that is not a folder always counts as none).
+
+    Returns:
+        The folder, or None when there is none and `required` is False.
+
+    Raises:
+        InputError: no data root and `required`.
+    """
     env = os.environ.get("TOKKIT_DATA")
     if env:
         p = Path(env)
@@ -40,7 +48,17 @@ def data_root(required: bool = True) -> Path | None:
 
 
 def data_path(*parts: str) -> str:
-    """A path under the data root (raises InputError when there is no data root)."""
+    """A path under the data root.
+
+    Args:
+        *parts: path components below the root.
+
+    Returns:
+        The path, as a string.
+
+    Raises:
+        InputError: there is no data root.
+    """
     return str(data_root().joinpath(*parts))
 
 

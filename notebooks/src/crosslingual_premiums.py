@@ -18,7 +18,6 @@ BOOTSTRAP = 1000            # bootstrap resamples of the articles, for the 95% i
 WORST = 20                  # how many of the most expensive languages to list
 
 # %%
-import math
 import os
 import time
 from pathlib import Path
@@ -84,7 +83,8 @@ plot_script_boxes(res, GALLERY / "premiums_scripts.png")
 for name in names:
     rows = [r for r in res.scripts if r["tokenizer"] == name and r["languages"] >= 2]
     worst, best = rows[0], rows[-1]
-    print(f"{name:<14} dearest script {worst['script']} (median {worst['median']:.2f}, {worst['languages']} languages), "
+    print(f"{name:<14} dearest script {worst['script']} (median {worst['median']:.2f}, "
+          f"{worst['languages']} languages), "
           f"cheapest {best['script']} (median {best['median']:.2f}, {best['languages']} languages)")
 display(Markdown(f"![premiums per script]({GALLERY / 'premiums_scripts.png'})"))
 
@@ -122,7 +122,7 @@ display(Markdown(f"![Lorenz curves]({GALLERY / 'premiums_lorenz.png'})"))
 by = {(r["tokenizer"], r["language"]): r for r in res.rows}
 worst_langs = sorted({r["language"] for r in res.rows if not r["masked"]},
                      key=lambda c: -max(by[(n, c)]["premium"] for n in names if not by[(n, c)]["masked"]))[:WORST]
-head = f"| language | script | byte premium | " + " | ".join(names) + " |"
+head = "| language | script | byte premium | " + " | ".join(names) + " |"
 lines = [head, "|" + "---|" * (3 + len(names))]
 for c in worst_langs:
     cells = []
@@ -132,7 +132,8 @@ for c in worst_langs:
         ci = "" if r["ci_low"] is None else f" [{r['ci_low']:.2f}, {r['ci_high']:.2f}]"
         cells.append("masked" if r["masked"] else f"{r['premium']:.2f}{ci}")
     r0 = by[(names[0], c)]
-    lines.append(f"| {r0['name'] or c} (`{c}`) | {r0['script']} | {r0['byte_premium']:.2f} | " + " | ".join(cells) + " |")
+    lines.append(f"| {r0['name'] or c} (`{c}`) | {r0['script']} | {r0['byte_premium']:.2f} | "
+                 + " | ".join(cells) + " |")
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]

@@ -219,7 +219,8 @@ lost = {k: 1 - v[0][top_rate] for k, v in stability.items()}
 display(Markdown(
     f"At {NOISE_RATES[top_rate]:.0%} noise the character tokenizer {char_tok.name} keeps "
     f"{stability[char_tok.name][0][top_rate]:.1%} of its comparable boundaries and the domain BPE "
-    f"{stability[domain_tok.name][0][top_rate]:.1%}: it loses {lost[char_tok.name] / lost[domain_tok.name]:.2f} times as "
+    f"{stability[domain_tok.name][0][top_rate]:.1%}: it loses "
+    f"{lost[char_tok.name] / lost[domain_tok.name]:.2f} times as "
     f"many, at the price of {stability[char_tok.name][1] / stability[domain_tok.name][1]:.1f} times the tokens per "
     f"character."))
 

@@ -146,8 +146,12 @@ for c in [c for c in SHOW if c in encoded]:
             lens[t] = lens.get(t, 0) + 1
     longest = sorted(lens, key=lambda t: (-len(res.expansion(t)), -lens[t]))[:5]
     first = [(res.vocab_size + k, int(res.counts[k])) for k in range(min(8, len(res.merges)))]
-    show = lambda t: repr(tok.decode(res.expansion(t).tolist()))
-    print(f"{udhr.languages[c].name} ({c}): {len(res.merges)} merges, {res.num_tokens[0]:,} -> {res.num_tokens[1]:,} tokens")
+
+    def show(t):
+        return repr(tok.decode(res.expansion(t).tolist()))
+
+    print(f"{udhr.languages[c].name} ({c}): {len(res.merges)} merges, "
+          f"{res.num_tokens[0]:,} -> {res.num_tokens[1]:,} tokens")
     print("  first merges:  " + ", ".join(f"{show(t)} x{n}" for t, n in first))
     print("  longest used:  " + ", ".join(f"{show(t)} ({len(res.expansion(t))} pieces, x{lens[t]})" for t in longest))
 
@@ -164,9 +168,10 @@ for c in [c for c in SHOW if c in encoded]:
 # %%
 try:
     import torch
+
+    from tokkit.dynamic.delete_gate import DeleteGate
     from tokkit.dynamic.pooling import BoundaryPooler
     from tokkit.dynamic.tome import TokenMerge
-    from tokkit.dynamic.delete_gate import DeleteGate
     GATES = True
 except ImportError as e:
     GATES = False

@@ -29,7 +29,6 @@ MULTI_VOCAB = 8192
 DEV_FRACTION = 0.2          # NTREX lines held out as the parity objective's parallel dev text
 
 # %%
-import math
 import os
 import tempfile
 import time
@@ -130,7 +129,8 @@ spread = {}
 for name in toks:
     vals = [pm.premium(name, c) for c in MULTI.values()]
     spread[name] = (gini(vals), max(vals))
-    print(f"{name:<11} {spread[name][0]:>6.3f} {spread[name][1]:>6.2f} " + " ".join(f"{pm.premium(name, c):>9.2f}" for c in langs))
+    print(f"{name:<11} {spread[name][0]:>6.3f} {spread[name][1]:>6.2f} "
+          + " ".join(f"{pm.premium(name, c):>9.2f}" for c in langs))
 tpc = {name: sum(r["tokens"] for r in pm.for_tokenizer(name)) / sum(r["characters"] for r in pm.for_tokenizer(name))
        for name in toks}
 print("tokens per character over all of them: " + ", ".join(f"{k} {v:.4f}" for k, v in tpc.items()))
@@ -143,7 +143,8 @@ for k, name in enumerate(toks):
 ax.axhline(1.0, color="#C44E52", lw=0.8)
 ax.set_xticks(np.arange(len(langs)) + 0.4 - w / 2)
 ax.set_xticklabels(langs)
-ax.set(ylabel="token premium vs eng (UDHR)", title=f"multilingual tokenizers of {MULTI_VOCAB:,} tokens trained on NTREX")
+ax.set(ylabel="token premium vs eng (UDHR)",
+       title=f"multilingual tokenizers of {MULTI_VOCAB:,} tokens trained on NTREX")
 ax.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(GALLERY / "vocab_multilingual_premiums.png", dpi=100)

@@ -42,10 +42,19 @@ class Edit:
 
 
 def ocr_noise(text: str, rate: float, seed: int = 0) -> tuple[str, list[Edit]]:
-    """A noisy copy of `text` with OCR-like edits at about `rate` edits per character (60% substitutions of
-    look-alike characters, 20% insertions of stray marks, 20% deletions; newlines are never touched), and the
-    edited spans, in order and non-adjacent (touching edits are joined). The same (text, rate, seed) gives the
-    same result on every machine."""
+    """A noisy copy of `text` with OCR-like edits, and the edited spans.
+
+    About `rate` edits per character: 60% substitutions of look-alike characters, 20% insertions of stray marks,
+    20% deletions; newlines are never touched. The same (text, rate, seed) gives the same result on every machine.
+
+    Args:
+        text: the clean text.
+        rate: edits per character.
+        seed: the seed of the edits.
+
+    Returns:
+        (noisy text, edits): the edited spans, in order and non-adjacent (touching edits are joined).
+    """
     if not isinstance(text, str):
         raise InputError(f"text: expected a string, got {type(text).__name__}")
     if not 0.0 <= rate <= 1.0:
@@ -146,11 +155,21 @@ def compare_boundaries(clean_b: set[int], noisy_b: set[int], edits: Sequence[Edi
 
 def boundary_stability(tokenizer: Any, texts: str | Iterable[str], *, rate: float, seed: int = 0,
                        per_text: bool = False) -> dict:
-    """The share of token boundaries outside the edited spans that stay the same when `texts` get OCR-like
-    noise at `rate` (see `ocr_noise`; text i uses seed (seed, i)). Returns a dict with `stability` (pooled
-    over all texts), the counts behind it, the characters and edits seen, and with per_text=True one value
-    per text. `tokenizer` is anything with `encode_with_offsets(text) -> (ids, offsets)` or a
-    `tokenizers.Tokenizer`."""
+    """The share of token boundaries outside the edited spans that stay the same under OCR-like noise.
+
+    Text i gets noise from `ocr_noise` at `rate` with seed (seed, i).
+
+    Args:
+        tokenizer: anything with `encode_with_offsets(text) -> (ids, offsets)`, or a `tokenizers.Tokenizer`.
+        texts: a text or several.
+        rate: edits per character.
+        seed: the seed of the noise.
+        per_text: also give one value per text.
+
+    Returns:
+        A dict with `stability` (pooled over all texts), the counts behind it, the characters and edits seen, and
+        with `per_text` one value per text.
+    """
     offsets = _offsets_fn(tokenizer)
     if isinstance(texts, str):
         texts = [texts]

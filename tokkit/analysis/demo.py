@@ -17,10 +17,22 @@ _ALGORITHM = {"native": "native-bpe", "hf": "hf-bpe"}
 
 def run_demo(languages: Sequence[str] = DEMO_LANGUAGES, *, vocab_size: int = 8192, n_words: int = 20_000,
              total: int = 200_000, out: str | None = None, engine: str = "native", quiet: bool = True) -> dict:
-    """Per language, tokens per word (frequency-weighted, each word with the leading space it has in running
-    text) of one tokenizer trained on all languages' wordfreq counts, beside bytes per word. engine:
-    "native" (tokkit's trainer) or "hf" (Hugging Face's BpeTrainer). out: save the tokenizer there
-    (tokenizer.json + card). Returns dict(vocab_size, train_seconds, out, engine, algorithm, languages=[rows])."""
+    """Tokens per word per language of one tokenizer trained on all languages' wordfreq counts, beside bytes per word.
+
+    Tokens per word are frequency-weighted, each word with the leading space it has in running text. Runs offline.
+
+    Args:
+        languages: wordfreq language codes.
+        vocab_size: the tokenizer's vocabulary size.
+        n_words: the most frequent words taken per language.
+        total: the token count the frequencies are scaled to.
+        out: save the tokenizer there (tokenizer.json and card).
+        engine: "native" (tokkit's trainer) or "hf" (Hugging Face's BpeTrainer).
+        quiet: no progress notices.
+
+    Returns:
+        dict(vocab_size, train_seconds, out, engine, algorithm, languages=[rows]).
+    """
     from ..corpora import WordCounts, script_counts, wordfreq_counts
     from ..train.artifacts import Card, vocabulary_stats, write_artifacts
     from ..train.registry import resolve_algorithm

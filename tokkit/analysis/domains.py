@@ -15,6 +15,15 @@ from ..tokenizer import Tokenizer, load_tokenizer
 
 @dataclass
 class CompareResult:
+    """Tokens per character of each tokenizer on each document set (what `compare` returns).
+
+    Attributes:
+        tokenizers: the tokenizers' names.
+        sets: the document sets' names.
+        baseline: the tokenizer the others are compared with.
+        rows: one per (tokenizer, set): tokens, characters, tokens_per_character, percent fewer than baseline.
+        averages: one per tokenizer: the mean over sets.
+    """
     tokenizers: list[str]
     sets: list[str]
     baseline: str
@@ -22,12 +31,30 @@ class CompareResult:
     averages: list[dict] = field(default_factory=list)   # one per tokenizer: mean over sets
 
     def value(self, tokenizer: str, set_name: str, key: str = "tokens_per_character") -> float:
+        """One figure of one tokenizer on one set.
+
+        Args:
+            tokenizer: the tokenizer's name.
+            set_name: the set's name.
+            key: the row's field.
+
+        Returns:
+            The value.
+
+        Raises:
+            KeyError: no such (tokenizer, set).
+        """
         for r in self.rows:
             if r["tokenizer"] == tokenizer and r["set"] == set_name:
                 return r[key]
         raise KeyError((tokenizer, set_name))
 
     def as_dict(self) -> dict:
+        """The result as a JSON-ready dict.
+
+        Returns:
+            Field name -> value.
+        """
         return asdict(self)
 
 
@@ -42,11 +69,24 @@ def _set_name(path: str) -> str:
 def compare(tokenizers: Sequence[Tokenizer | str], sets: Mapping[str, Iterable[str] | str] | Sequence[str], *,
             baseline: str | None = None, max_documents: int | None = 100, text_field: str = "text",
             quiet: bool = True) -> CompareResult:
-    """tokenizers x document sets -> tokens per character (total tokens / total characters of the set) and
-    percent fewer tokens than `baseline` (a tokenizer name; default the first): 100 * (1 - tokens / baseline's).
+    """Tokens per character of tokenizers on document sets, and how many fewer tokens than a baseline.
 
-    sets: {name: texts or path} or a list of paths (files, globs, folders) named by their file stem;
-    max_documents: the first N documents of each set (KL3M used 100); None for all.
+    Tokens per character is total tokens / total characters of the set; percent fewer is
+    100 * (1 - tokens / baseline's).
+
+    Args:
+        tokenizers: `Tokenizer`s or anything `load_tokenizer` takes.
+        sets: {name: texts or path} or a list of paths (files, globs, folders) named by their file stem.
+        baseline: a tokenizer name; default the first.
+        max_documents: the first N documents of each set (KL3M used 100); None for all.
+        text_field: the jsonl field holding the text.
+        quiet: no progress notices.
+
+    Returns:
+        The `CompareResult`.
+
+    Raises:
+        InputError: an unknown baseline, an empty set, or a path that does not exist.
     """
     from ..corpora import read_documents
 

@@ -21,9 +21,15 @@ def _check(values: Sequence[float]) -> np.ndarray:
 
 
 def gini(values: Sequence[float]) -> float:
-    """sum_i sum_j |c_i - c_j| / (2 n^2 mean(c)): 0 when all equal, (n-1)/n when one value holds all.
+    """The Gini coefficient: sum_i sum_j |c_i - c_j| / (2 n^2 mean(c)).
 
     Computed from the sorted values in O(n log n): G = sum_i (2i - n - 1) x_(i) / (n^2 mean), i = 1..n.
+
+    Args:
+        values: non-negative costs (e.g. premiums per language).
+
+    Returns:
+        0 when all are equal, (n-1)/n when one value holds all.
     """
     x = np.sort(_check(values))
     n, total = x.size, x.sum()
@@ -34,8 +40,14 @@ def gini(values: Sequence[float]) -> float:
 
 
 def lorenz(values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """The Lorenz curve: (share of languages, share of total cost held by the cheapest ones), from (0, 0)
-    to (1, 1), n + 1 points."""
+    """The Lorenz curve of costs, from (0, 0) to (1, 1).
+
+    Args:
+        values: non-negative costs.
+
+    Returns:
+        (share of languages, share of total cost held by the cheapest ones), n + 1 points each.
+    """
     x = np.sort(_check(values))
     cum = np.concatenate([[0.0], np.cumsum(x)])
     share = cum / cum[-1] if cum[-1] > 0 else np.linspace(0, 1, x.size + 1)

@@ -96,10 +96,22 @@ def bits_per_byte(model, tokenizer, texts: Sequence[str], *, bos_id: int | None 
                   batch_size: int = 8, embed=None) -> Judgement:
     """The model's negative log-likelihood of `texts`, in bits per UTF-8 byte, and tokens per byte.
 
-    Each text is encoded with `tokenizer` (a tokkit Tokenizer or a Hugging Face one; no special tokens), cut
-    into windows of `window` tokens, and each window is scored after `bos_id` (default: the model config's
-    bos_token_id), so every token of the text is predicted, the first from BOS alone. embed: optional
-    function (input_ids LongTensor) -> inputs_embeds, to feed embeddings the model's table lacks."""
+    Each text is encoded with `tokenizer` (no special tokens), cut into windows of `window` tokens, and each window
+    is scored after `bos_id`, so every token of the text is predicted, the first from BOS alone.
+
+    Args:
+        model: a Hugging Face causal language model.
+        tokenizer: a tokkit `Tokenizer` or a Hugging Face one.
+        texts: the texts.
+        bos_id: the id scored before each window (default: the model config's bos_token_id).
+        window: tokens per window.
+        batch_size: windows per forward pass.
+        embed: optional function (input_ids LongTensor) -> inputs_embeds, to feed embeddings the model's table
+            lacks.
+
+    Returns:
+        A `Judgement`: bits_per_byte, tokens_per_byte, tokens, bytes, nll_bits.
+    """
     torch = require("torch", "torch")
     if bos_id is None:
         bos_id = getattr(model.config, "bos_token_id", None)
@@ -235,14 +247,30 @@ def merge_bits_per_byte(model, tokenizer, texts: Sequence[str], budgets=(0, 10, 
                         bos_id: int | None = None) -> list[dict]:
     """What dynamic batch merging (`tokkit.dynamic.merge_batch`) costs a causal LM, in bits per byte.
 
-    Each batch of `batch_size` texts is merged with each budget (max merges per batch; None: until pairs
-    fall below min_count; "words": every word one token). The model reads the merged tokens (FVT input
-    rows, `inputs_embeds` after BOS) and is scored over its own base vocabulary only: a merged token of k
-    base tokens gets the chain-rule probability of its k base tokens, each predicted from the merged tokens
-    before it and its own earlier base tokens (`chain_rule_nll`, one forward pass with a 4D mask). So the
-    text's likelihood is a proper distribution over base-token sequences whatever the budget, and budget
-    0 is the model as it is. Texts must fit in `window` tokens (cut them first). Returns one row per budget:
-    budget, ratio (tokens after / before), tokens_per_byte, bits_per_byte."""
+    The model reads the merged tokens (FVT input rows, `inputs_embeds` after BOS) and is scored over its own
+    base vocabulary only: a merged token of k base tokens gets the chain-rule probability of its k base tokens,
+    each predicted from the merged tokens before it and its own earlier base tokens (`chain_rule_nll`, one
+    forward pass with a 4D mask). So the text's likelihood is a proper distribution over base-token sequences
+    whatever the budget, and budget 0 is the model as it is.
+
+    Args:
+        model: a Hugging Face causal LM.
+        tokenizer: its tokenizer (tokkit or Hugging Face).
+        texts: the texts; each must fit in `window` tokens (cut them first).
+        budgets: merges per batch: an int (max merges), None (until pairs fall below `min_count`) or "words"
+            (every word one token).
+        mode: what a word is (`tokkit.dynamic.tokenize_with_words`).
+        batch_size: texts merged together.
+        min_count: the rarest pair still merged.
+        window: the longest text in tokens.
+        bos_id: the id fed first (default: the model config's bos_token_id).
+
+    Returns:
+        One dict per budget: budget, ratio (tokens after / before), tokens_per_byte, bits_per_byte.
+
+    Raises:
+        InputError: no text, a text longer than `window`, or no BOS id.
+    """
     torch = require("torch", "torch")
     from ..dynamic.batch_merge import expansions, merge_batch
     from ..dynamic.boundaries import tokenize_with_words

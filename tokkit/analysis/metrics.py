@@ -24,7 +24,15 @@ _WORD = re.compile(r"\S+")
 
 
 def renyi_entropy(counts: Sequence[int] | np.ndarray, alpha: float = 2.5) -> float:
-    """H_alpha (bits) of the unigram distribution given by counts; alpha = 1 is Shannon entropy."""
+    """H_alpha (bits) of the unigram distribution given by counts.
+
+    Args:
+        counts: token counts.
+        alpha: the order; 1 is Shannon entropy.
+
+    Returns:
+        The entropy in bits.
+    """
     c = np.asarray(counts, dtype=np.float64)
     c = c[c > 0]
     if c.size == 0:
@@ -40,7 +48,16 @@ def renyi_entropy(counts: Sequence[int] | np.ndarray, alpha: float = 2.5) -> flo
 
 
 def renyi_efficiency(counts: Sequence[int] | np.ndarray, alpha: float = 2.5, vocab_size: int | None = None) -> float:
-    """H_alpha(p) / log2 |V| (Zouhar et al. 2023). |V| = the observed types unless vocab_size is given."""
+    """H_alpha(p) / log2 |V| (Zouhar et al. 2023).
+
+    Args:
+        counts: token counts.
+        alpha: the order of the entropy.
+        vocab_size: |V|; None: the observed types.
+
+    Returns:
+        The efficiency, in [0, 1].
+    """
     c = np.asarray(counts)
     v = int((c > 0).sum()) if vocab_size is None else int(vocab_size)
     if v <= 1:
@@ -49,7 +66,15 @@ def renyi_efficiency(counts: Sequence[int] | np.ndarray, alpha: float = 2.5, voc
 
 
 def word_token_counts(text: str, offsets: Sequence[tuple[int, int]] | np.ndarray) -> list[int]:
-    """Tokens overlapping each whitespace word of `text` (a token spanning two words counts for both)."""
+    """Tokens overlapping each whitespace word of `text` (a token spanning two words counts for both).
+
+    Args:
+        text: the text.
+        offsets: (start, end) character spans of its tokens.
+
+    Returns:
+        One count per word.
+    """
     spans = [m.span() for m in _WORD.finditer(text)]
     if not spans:
         return []
@@ -72,6 +97,38 @@ def _word_counts(words: np.ndarray, offs: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Metrics:
+    """The intrinsic metrics of a tokenizer over a set of texts (what `evaluate` returns).
+
+    Attributes:
+        tokenizer: the tokenizer's name.
+        texts: texts measured.
+        tokens: corpus token count (CTC).
+        characters: characters measured.
+        bytes: UTF-8 bytes measured.
+        words: whitespace words.
+        bytes_per_token: bytes / tokens.
+        characters_per_token: characters / tokens.
+        tokens_per_character: tokens / characters.
+        fertility: tokens per whitespace word.
+        continued_words: share of words split into 2+ tokens.
+        renyi_efficiency: Rényi efficiency of the token distribution.
+        renyi_alpha: its order.
+        renyi_vocabulary: "observed" or "nominal": the |V| it divides by.
+        vocab_size: the tokenizer's vocabulary size.
+        types_used: distinct tokens seen.
+        vocabulary_utilisation: types used / vocab size.
+        unk_tokens: UNK tokens.
+        unk_rate: UNK tokens / tokens.
+        unk_character_rate: characters covered by UNK tokens / characters.
+        dropped_character_rate: non-space characters no token covers / characters.
+        byte_fallback_tokens: byte-fallback tokens.
+        byte_fallback_rate: byte-fallback tokens / tokens.
+        token_length_histogram: characters spanned -> tokens.
+        mean_token_length: mean characters per token.
+        script: the texts' dominant script.
+        word_caveat: why words are not meaningful (e.g. a script without spaces), else "".
+        unreachable: `unreachable_entries`' result, when checked.
+    """
     tokenizer: str
     texts: int
     tokens: int                       # corpus token count (CTC)
@@ -102,13 +159,34 @@ class Metrics:
     unreachable: dict | None = None
 
     def as_dict(self) -> dict:
+        """The metrics as a JSON-ready dict.
+
+        Returns:
+            Field name -> value.
+        """
         return asdict(self)
 
 
 def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float = 2.5,
              vocabulary: str = "observed", batch_size: int = 512, check_unreachable: bool = False,
              quiet: bool = True) -> Metrics:
-    """All intrinsic metrics of `tokenizer` over `texts` in one pass of batched encoding with offsets."""
+    """All intrinsic metrics of `tokenizer` over `texts` in one pass of batched encoding with offsets.
+
+    Args:
+        tokenizer: a `Tokenizer` or anything `load_tokenizer` takes.
+        texts: the texts.
+        alpha: the order of the Rényi efficiency.
+        vocabulary: "observed" (|V| = types seen) or "nominal" (the vocabulary size) for the Rényi efficiency.
+        batch_size: texts per encoding batch.
+        check_unreachable: also run `unreachable_entries`.
+        quiet: no progress notices.
+
+    Returns:
+        The `Metrics`.
+
+    Raises:
+        InputError: no texts, or a bad value.
+    """
     from ..corpora.scripts import script_counts
     from .premium import dropped_characters
 
@@ -199,10 +277,18 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
 def unreachable_entries(tokenizer: Tokenizer | str, *, batch_size: int = 4096, examples: int = 20) -> dict:
     """Vocabulary entries that encoding their own text alone does not produce.
 
-    Meaningful for byte-level BPE (HF ByteLevel, tiktoken), where a token's text re-encodes to that token
-    whenever any text can produce it; entries whose bytes are not valid UTF-8 on their own (pieces of a
-    multi-byte character) and special tokens are left out and counted apart. For other models (WordPiece,
-    Metaspace/SentencePiece) a piece's form depends on its place in a word: the result says 'not checked'.
+    Meaningful for byte-level BPE (HF ByteLevel, tiktoken), where a token's text re-encodes to that token whenever
+    any text can produce it; entries whose bytes are not valid UTF-8 on their own (pieces of a multi-byte
+    character) and special tokens are left out and counted apart. For other models (WordPiece,
+    Metaspace/SentencePiece) a piece's form depends on its place in a word: the result says "not checked".
+
+    Args:
+        tokenizer: a `Tokenizer` or anything `load_tokenizer` takes.
+        batch_size: entries per encoding batch.
+        examples: how many unreachable entries to list.
+
+    Returns:
+        A dict of counts and examples.
     """
     tok = load_tokenizer(tokenizer)
     if tok.kind == "bytes":

@@ -42,7 +42,17 @@ def _ok(rows):
 
 
 def plot_premiums(result, paths, *, top: int | None = None, log: bool = True) -> list[str]:
-    """Premiums sorted per language, one panel per tokenizer, with bootstrap CI bars."""
+    """Premiums sorted per language, one panel per tokenizer, with bootstrap CI bars.
+
+    Args:
+        result: a `PremiumResult`.
+        paths: the image file(s) to write (.png, .svg, .pdf).
+        top: only the top N languages; None: all.
+        log: a log-scaled premium axis.
+
+    Returns:
+        The paths written.
+    """
     plt = _plt()
     names = [s["tokenizer"] for s in result.summary]
     fig, axes = plt.subplots(len(names), 1, figsize=(max(8, min(22, 0.04 * len(result.rows) / len(names) + 6)),
@@ -74,7 +84,15 @@ def plot_premiums(result, paths, *, top: int | None = None, log: bool = True) ->
 
 
 def plot_script_boxes(result, paths) -> list[str]:
-    """Box plots of premiums per script, one panel per tokenizer, scripts with 2+ languages."""
+    """Box plots of premiums per script, one panel per tokenizer, scripts with 2+ languages.
+
+    Args:
+        result: a `PremiumResult`.
+        paths: the image file(s) to write.
+
+    Returns:
+        The paths written.
+    """
     plt = _plt()
     names = [s["tokenizer"] for s in result.summary]
     fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4.5), squeeze=False)
@@ -95,12 +113,22 @@ def plot_script_boxes(result, paths) -> list[str]:
 
 
 def plot_world(result, paths, *, tokenizer: str | None = None) -> list[str]:
-    """Premiums at each language's coordinates (plain longitude/latitude axes, colour = log premium)."""
+    """Premiums at each language's coordinates (plain longitude/latitude axes, colour = log premium).
+
+    Args:
+        result: a `PremiumResult`.
+        paths: the image file(s) to write.
+        tokenizer: the tokenizer shown; None: the first.
+
+    Returns:
+        The paths written.
+    """
     import numpy as np
 
     plt = _plt()
     name = tokenizer or result.summary[0]["tokenizer"]
-    rows = [r for r in _ok(result.for_tokenizer(name)) if r.get("latitude") is not None and r.get("longitude") is not None]
+    rows = [r for r in _ok(result.for_tokenizer(name))
+            if r.get("latitude") is not None and r.get("longitude") is not None]
     if not rows:
         raise InputError(f"{result.corpus}: no coordinates for a map (UDHR carries them; other corpora do not)")
     fig, ax = plt.subplots(figsize=(11, 5.5))
@@ -118,7 +146,15 @@ def plot_world(result, paths, *, tokenizer: str | None = None) -> list[str]:
 
 
 def plot_lorenz(result, paths) -> list[str]:
-    """Lorenz curves of token counts over languages, one per tokenizer, with the Gini in the legend."""
+    """Lorenz curves of token counts over languages, one per tokenizer, with the Gini in the legend.
+
+    Args:
+        result: a `PremiumResult`.
+        paths: the image file(s) to write.
+
+    Returns:
+        The paths written.
+    """
     from .inequality import gini, lorenz
 
     plt = _plt()
@@ -138,8 +174,17 @@ def plot_lorenz(result, paths) -> list[str]:
 
 
 def plot_sweep(result, paths) -> list[str]:
-    """Premium (CTC over the reference's CTC at the same size) against vocabulary size, with the fitted
-    power laws a * V^b divided by the reference's fit."""
+    """Premium (CTC over the reference's CTC at the same size) against vocabulary size, with the fitted power laws.
+
+    The fitted curves are a * V^b divided by the reference's fit.
+
+    Args:
+        result: a `SweepResult`.
+        paths: the image file(s) to write.
+
+    Returns:
+        The paths written.
+    """
     import numpy as np
 
     plt = _plt()
@@ -154,7 +199,8 @@ def plot_sweep(result, paths) -> list[str]:
         axes[0].plot([c["vocab_size"] for c in cs], [c["ctc"] for c in cs], "o", color=color, ms=4)
         axes[0].plot(grid, f["a"] * grid ** f["b"], "-", color=color, lw=1, label=f"{lang} (b={f['b']:.2f})")
         axes[1].plot([c["vocab_size"] for c in cs], [c["premium"] for c in cs], "o", color=color, ms=4)
-        axes[1].plot(grid, (f["a"] * grid ** f["b"]) / (ref["a"] * grid ** ref["b"]), "-", color=color, lw=1, label=lang)
+        axes[1].plot(grid, (f["a"] * grid ** f["b"]) / (ref["a"] * grid ** ref["b"]), "-", color=color, lw=1,
+                     label=lang)
     for ax in axes:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("vocabulary size")
@@ -169,7 +215,15 @@ def plot_sweep(result, paths) -> list[str]:
 
 
 def plot_compare(table, paths) -> list[str]:
-    """Grouped bars of tokens per character: document sets on x, one bar per tokenizer."""
+    """Grouped bars of tokens per character: document sets on x, one bar per tokenizer.
+
+    Args:
+        table: a `CompareResult`.
+        paths: the image file(s) to write.
+
+    Returns:
+        The paths written.
+    """
     import numpy as np
 
     plt = _plt()

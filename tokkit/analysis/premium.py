@@ -29,6 +29,18 @@ from .inequality import gini
 
 @dataclass
 class PremiumResult:
+    """Token premiums of tokenizers across the languages of a parallel corpus (what `premiums` returns).
+
+    Attributes:
+        reference: the reference language.
+        corpus: the corpus's name.
+        rows: one per (tokenizer, language): premium, byte premium, CI, masking.
+        summary: one per tokenizer: median, max, Gini.
+        scripts: one per (tokenizer, script).
+        skipped: languages with no aligned units.
+        timings: seconds per phase.
+        method: how the numbers were counted (unit, separator, interval).
+    """
     reference: str
     corpus: str
     rows: list[dict]                              # one per (tokenizer, language)
@@ -39,18 +51,48 @@ class PremiumResult:
     method: dict = field(default_factory=dict)        # how the numbers were counted (unit, separator, interval)
 
     def for_tokenizer(self, name: str) -> list[dict]:
+        """The rows of one tokenizer.
+
+        Args:
+            name: the tokenizer's name.
+
+        Returns:
+            One row per language.
+        """
         return [r for r in self.rows if r["tokenizer"] == name]
 
     def premium(self, tokenizer: str, language: str) -> float:
+        """One tokenizer's premium for one language.
+
+        Args:
+            tokenizer: the tokenizer's name.
+            language: the language code.
+
+        Returns:
+            The premium (tokens over the reference's tokens on the same units).
+
+        Raises:
+            KeyError: no such (tokenizer, language).
+        """
         for r in self.rows:
             if r["tokenizer"] == tokenizer and r["language"] == language:
                 return r["premium"]
         raise KeyError((tokenizer, language))
 
     def as_dict(self) -> dict:
+        """The result as a JSON-ready dict.
+
+        Returns:
+            Field name -> value.
+        """
         return asdict(self)
 
     def to_csv(self, path: str) -> None:
+        """Write the rows as CSV, atomically.
+
+        Args:
+            path: the CSV file.
+        """
         from .._atomic import atomic_path
 
         cols = list(self.rows[0]) if self.rows else []
@@ -84,9 +126,18 @@ def _count_pieces(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.
 
 
 def count_units(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(tokens, characters lost: under UNK or dropped) per text, in batched passes of the engine. Long texts
-    (joined units) are cut at safe pre-token boundaries where the tokenizer allows it
-    (`tokkit.tokenizer.chunks`: the counts are those of the whole text) and handed over in bounded batches."""
+    """Tokens and characters lost (under UNK or dropped) per text, in batched passes of the engine.
+
+    Long texts (joined units) are cut at safe pre-token boundaries where the tokenizer allows it
+    (`tokkit.tokenizer.chunks`: the counts are those of the whole text) and handed over in bounded batches.
+
+    Args:
+        tok: the tokenizer.
+        texts: the texts.
+
+    Returns:
+        (tokens, characters lost), one entry per text each.
+    """
     from ..tokenizer.chunks import batches, chunk_texts
 
     pieces, owner = chunk_texts(tok, texts)
@@ -170,18 +221,38 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
              reference: str = "eng", languages: Iterable[str] | None = None, nfc: bool = False,
              unk_threshold: float = 0.1, bootstrap: int = 1000, ci: float = 0.95, seed: int = 0,
              count_mode: str = "sentence", separator: str = " ", quiet: bool = True) -> PremiumResult:
-    """Token premiums of each tokenizer for each language against `reference`, with byte premiums,
-    bootstrap confidence intervals, UNK masking, and summaries (median, max, Gini) overall and per script.
-    corpus: a ParallelCorpus or a name/folder (udhr, ntrex, flores).
+    """Token premiums of each tokenizer for each language against `reference` (Petrov et al. 2023).
 
-    count_mode (CLI --count-mode): how text is counted. "sentence" (default): each unit on its own, counts summed, intervals from
-    resampling units. "document": the units of each document (unit_meta 'document'; a corpus without
-    document ids is one document per language) joined with `separator` and encoded once each; intervals
-    from resampling documents. "joined": each language's units joined with `separator` (default a space,
-    as Petrov et al. 2023 build their FLORES texts) and encoded in one pass; intervals from resampling
-    blocks of consecutive units. Where a language has a single group (one unit, one document) there is no
-    interval: ci_low and ci_high are None and ci_note says why. Codes may be given in another naming of
-    the same corpus (a FLORES-200 code for a FLORES+ corpus and back)."""
+    With byte premiums, bootstrap confidence intervals, UNK masking, and summaries (median, max, Gini) overall and
+    per script. Where a language has a single group (one unit, one document) there is no interval: ci_low and
+    ci_high are None and ci_note says why.
+
+    Args:
+        tokenizers: one tokenizer or several: `Tokenizer`s or anything `load_tokenizer` takes.
+        corpus: a `ParallelCorpus` or a name/folder (udhr, ntrex, flores).
+        reference: the language every premium is relative to.
+        languages: the languages to measure; None: all. Codes may be given in another naming of the same
+            corpus (a FLORES-200 code for a FLORES+ corpus and back).
+        nfc: NFC-normalize the text first.
+        unk_threshold: mask a language with more than this share of its characters under UNK (or dropped).
+        bootstrap: bootstrap resamples per language (0: no intervals).
+        ci: the confidence level of the intervals.
+        seed: the seed of the resampling.
+        count_mode: (CLI --count-mode) how text is counted. "sentence" (default): each unit on its own, counts
+            summed, intervals from resampling units. "document": the units of each document (unit_meta
+            'document'; a corpus without document ids is one document per language) joined with `separator` and
+            encoded once each; intervals from resampling documents. "joined": each language's units joined with
+            `separator` and encoded in one pass; intervals from resampling blocks of consecutive units.
+        separator: what joins units in "document" and "joined" modes (default a space, as Petrov et al. 2023
+            build their FLORES texts).
+        quiet: no progress notices.
+
+    Returns:
+        The `PremiumResult`.
+
+    Raises:
+        InputError: no tokenizer, an unknown count mode, reference or language.
+    """
     from ..corpora import load_parallel
     from ..corpora.flores import resolve_language
     from ..tokenizer.chunks import chunk_safe

@@ -44,11 +44,26 @@ def canonical(params: dict) -> str:
 
 
 def cell_key(params: dict) -> str:
-    """A stable key of a cell's parameters (same parameters, same key, in any process)."""
+    """A stable key of a cell's parameters (same parameters, same key, in any process).
+
+    Args:
+        params: the cell's parameters (JSON-serialisable).
+
+    Returns:
+        A hex digest.
+    """
     return hashlib.sha256(canonical(params).encode("utf-8")).hexdigest()[:32]
 
 
 class ResultsStore:
+    """A SQLite store of sweep cells, safe for several drivers (WAL mode): finished cells, and failures.
+
+    Args:
+        path: the database file (created when missing; its folder must exist).
+
+    Raises:
+        InputError: the folder does not exist, or the file is not a tokkit results store.
+    """
     def __init__(self, path: str | os.PathLike):
         self.path = os.fspath(path)
         parent = os.path.dirname(os.path.abspath(self.path))
@@ -76,6 +91,7 @@ class ResultsStore:
                 raise InputError(f"{self.path}: not a tokkit results store (SQLite said: {e})") from None
 
     def close(self) -> None:
+        """Close the database."""
         self._db.close()
 
     def __enter__(self):
@@ -85,7 +101,17 @@ class ResultsStore:
         self.close()
 
     def put(self, params: dict, result: dict, *, sweep: str = "", seconds: float | None = None) -> str:
-        """Store a finished cell; a key already present is left as it is. Returns the key."""
+        """Store a finished cell; a key already present is left as it is.
+
+        Args:
+            params: the cell's parameters.
+            result: its result (JSON-serialisable).
+            sweep: the sweep it belongs to.
+            seconds: how long it took.
+
+        Returns:
+            The cell's key.
+        """
         key = cell_key(params)
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         with self._transaction():
@@ -95,8 +121,17 @@ class ResultsStore:
         return key
 
     def put_failure(self, params: dict, error: str, *, attempts: int, sweep: str = "") -> str:
-        """Record a cell that failed after its retries (the latest failure per key); a later success
-        clears it."""
+        """Record a cell that failed after its retries (the latest failure per key); a later success clears it.
+
+        Args:
+            params: the cell's parameters.
+            error: the error's message.
+            attempts: how many times it was tried.
+            sweep: the sweep it belongs to.
+
+        Returns:
+            The cell's key.
+        """
         key = cell_key(params)
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         with self._transaction():
@@ -107,7 +142,14 @@ class ResultsStore:
         return key
 
     def failures(self, sweep: str | None = None) -> list[dict[str, Any]]:
-        """Cells whose last run failed and that have no stored result."""
+        """Cells whose last run failed and that have no stored result.
+
+        Args:
+            sweep: only this sweep's; None: all.
+
+        Returns:
+            One dict per failed cell (key, params, error, attempts, ...).
+        """
         q = ("SELECT key, sweep, params, error, attempts, created FROM failures "
              "WHERE key NOT IN (SELECT key FROM cells)")
         a: tuple = ()
@@ -129,6 +171,14 @@ class ResultsStore:
         return _Tx()
 
     def get(self, params: dict) -> dict | None:
+        """The stored result of a cell.
+
+        Args:
+            params: the cell's parameters.
+
+        Returns:
+            The result, or None when the cell is not stored.
+        """
         row = self._db.execute("SELECT result FROM cells WHERE key = ?", (cell_key(params),)).fetchone()
         return json.loads(row[0]) if row else None
 
@@ -136,10 +186,27 @@ class ResultsStore:
         return self._db.execute("SELECT 1 FROM cells WHERE key = ?", (cell_key(params),)).fetchone() is not None
 
     def keys(self, sweep: str | None = None) -> set[str]:
+        """The keys of the stored cells.
+
+        Args:
+            sweep: only this sweep's; None: all.
+
+        Returns:
+            The keys.
+        """
         q, a = ("SELECT key FROM cells", ()) if sweep is None else ("SELECT key FROM cells WHERE sweep = ?", (sweep,))
         return {r[0] for r in self._db.execute(q, a)}
 
     def rows(self, sweep: str | None = None, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The stored cells, oldest first.
+
+        Args:
+            sweep: only this sweep's; None: all.
+            keys: only these keys; None: all.
+
+        Returns:
+            One dict per cell: key, sweep, params, result, seconds, created.
+        """
         q, a = ("SELECT key, sweep, params, result, seconds, created FROM cells", ())
         if sweep is not None:
             q, a = q + " WHERE sweep = ?", (sweep,)

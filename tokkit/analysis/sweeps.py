@@ -108,8 +108,14 @@ def data_version(data: str, language: str) -> str:
 
 
 def run_cell(params: dict) -> dict:
-    """Train one tokenizer and count its tokens on the evaluation text: a pure function of params
-    (language, eval_language, vocab_size, algorithm, data, n_words, total, eval_corpus, seed)."""
+    """Train one tokenizer and count its tokens on the evaluation text: a pure function of its parameters.
+
+    Args:
+        params: language, eval_language, vocab_size, algorithm, data, n_words, total, eval_corpus, seed.
+
+    Returns:
+        The cell's result (ctc, vocabulary size, timings).
+    """
     return run_cells([params])[0]
 
 
@@ -155,7 +161,15 @@ def _without_size(params: dict) -> dict:
 # ---- fits ----
 
 def fit_power_law(sizes: Sequence[float], ctcs: Sequence[float]) -> tuple[float, float, float]:
-    """Least squares in log-log space: CTC = a * V^b. Returns (a, b, r2)."""
+    """Least squares in log-log space: CTC = a * V^b.
+
+    Args:
+        sizes: vocabulary sizes V.
+        ctcs: corpus token counts at those sizes.
+
+    Returns:
+        (a, b, r2).
+    """
     x, y = np.log(np.asarray(sizes, dtype=float)), np.log(np.asarray(ctcs, dtype=float))
     if x.size < 2 or np.ptp(x) == 0:
         raise InputError("fit_power_law: need at least two distinct vocabulary sizes")
@@ -167,7 +181,16 @@ def fit_power_law(sizes: Sequence[float], ctcs: Sequence[float]) -> tuple[float,
 
 
 def solve_size(a: float, b: float, target: float) -> float:
-    """V with a * V^b = target (inf when the curve never gets there: b >= 0 and target below a)."""
+    """The vocabulary size V with a * V^b = target.
+
+    Args:
+        a: the power law's factor.
+        b: its exponent.
+        target: the CTC to reach.
+
+    Returns:
+        V, or inf when the curve never gets there (b >= 0 and target below a).
+    """
     if b == 0:
         return math.inf if target < a else 1.0
     v = (target / a) ** (1.0 / b)
@@ -176,6 +199,18 @@ def solve_size(a: float, b: float, target: float) -> float:
 
 @dataclass
 class SweepResult:
+    """A fitted vocabulary sweep (what `sweep` and `load_sweep` return).
+
+    Attributes:
+        store: the results store's path.
+        cells: one per (language, size): params and result.
+        fits: one per language: a, b, r2, optimal size.
+        reference: the reference language.
+        reference_size: the size whose reference CTC is every language's target.
+        units: evaluation units common to every language.
+        computed: cells computed in this run (the rest came from the store).
+        timings: seconds per phase.
+    """
     store: str
     cells: list[dict]                   # one per (language, size): params and result
     fits: list[dict]                    # one per language: a, b, r2, optimal size
@@ -186,6 +221,11 @@ class SweepResult:
     timings: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        """The result as a JSON-ready dict.
+
+        Returns:
+            Field name -> value.
+        """
         return asdict(self)
 
 
@@ -198,16 +238,40 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
           workers: int | None = None, address: str | None = None, retries: int = 2) -> SweepResult:
     """Run (or resume) a vocabulary sweep and fit it.
 
-    languages: training-data codes (wordfreq: 'en', 'de', ...), optionally 'en=eng' to name the evaluation
-    code; sizes: vocabulary sizes (powers of two by convention); reference: the language whose CTC at
-    reference_size (default: the largest size) is the target of every other language. nfc: NFC-normalize
-    training words and evaluation text alike. casefold: case-fold the evaluation text (default: when the
-    training data is wordfreq, whose lists are case-folded).
+    Each finished cell is stored at once by the driver; a failed cell is retried `retries` times, then recorded in
+    the store's failures table, and the sweep raises after the other cells have finished (rerunning retries only
+    what is missing).
 
-    backend: "inline" (this process, one cell after another), "local" (a process pool of `workers`) or
-    "ray" (a Ray cluster at `address`, default a local one). Each finished cell is stored at once by the
-    driver; a failed cell is retried `retries` times, then recorded in the store's failures table, and the
-    sweep raises after the other cells have finished (rerunning retries only what is missing).
+    Args:
+        languages: training-data codes (wordfreq: "en", "de", ...), optionally "en=eng" to name the evaluation
+            code.
+        sizes: vocabulary sizes (powers of two by convention).
+        algorithm: the training algorithm ("hf-bpe", "native-bpe", or one registered with
+            `register_algorithm`).
+        data: the training data ("wordfreq", or a path pattern with {lang}).
+        eval_corpus: the parallel corpus the tokens are counted on.
+        store: the results store (SQLite); finished cells in it are skipped.
+        reference: the language whose CTC at `reference_size` is the target of every other language.
+        reference_size: default the largest size.
+        n_words: words per language from the training data.
+        total: the token count frequencies are scaled to.
+        seed: the seed of every cell.
+        nfc: NFC-normalize training words and evaluation text alike.
+        casefold: case-fold the evaluation text (default: when the training data is wordfreq, whose lists are
+            case-folded).
+        quiet: no progress notices.
+        on_cell: called with (params, result) as each cell finishes.
+        backend: "inline" (this process, one cell after another), "local" (a process pool of `workers`) or
+            "ray" (a Ray cluster at `address`, default a local one).
+        workers: the pool's size.
+        address: the Ray cluster's address.
+        retries: retries per failed cell.
+
+    Returns:
+        The `SweepResult`.
+
+    Raises:
+        InputError: a bad language or value; a cell that failed after its retries (after the others finished).
     """
     if casefold is None:
         casefold = data == "wordfreq"
@@ -359,14 +423,24 @@ def _fit(rows, mapping, sizes, reference, reference_size, store, computed, secon
         v_opt = solve_size(a, b, target)
         fits.append(dict(language=lang, eval_language=code, a=a, b=b, r2=r2, target_ctc=target,
                          target_ctc_measured=measured,
-                         optimal_size=v_opt, extrapolated=not (sizes[0] * (1 - 1e-9) <= v_opt <= sizes[-1] * (1 + 1e-9)),
+                         optimal_size=v_opt,
+                         extrapolated=not (sizes[0] * (1 - 1e-9) <= v_opt <= sizes[-1] * (1 + 1e-9)),
                          ctc_at_largest=ctc_of[(lang, sizes[-1])]))
     return SweepResult(store, cells, fits, reference, reference_size, units, computed, dict(total=seconds))
 
 
 def load_sweep(store: str | os.PathLike, *, reference: str | None = None,
                reference_size: int | None = None) -> SweepResult:
-    """Fit the cells already in a store (e.g. one filled by distributed workers)."""
+    """Fit the cells already in a store (e.g. one filled by distributed workers).
+
+    Args:
+        store: the results store.
+        reference: the reference language.
+        reference_size: the reference size (default the largest).
+
+    Returns:
+        The `SweepResult`.
+    """
     with ResultsStore(store) as db:
         rows = db.rows()
     if not rows:

@@ -115,7 +115,8 @@ def premiums_cmd(
             row += ["masked" if x["masked"] else x["premium"], _fmt_ci(x)]
         rows.append(row)
     print_table(f"token premiums vs {reference} on {res.corpus} ({len(first)} languages; "
-                f"{'top ' + str(show) if show and show < len(first) else 'all'}; count mode {res.method['count_mode']})",
+                f"{'top ' + str(show) if show and show < len(first) else 'all'}; "
+                f"count mode {res.method['count_mode']})",
                 cols, rows, names=names,
                 caption=f"{res.method['description']}; CI: {res.method['interval']}"
                 + (f" ({'; '.join(notes)})" if notes else ""))

@@ -8,23 +8,18 @@ from typing import List, Optional
 import typer
 
 from . import app
-from ._common import check_files, draw, guarded, print_result, print_table
+from ._common import check_files, draw, print_result, print_table
 from .options import (
     NFC_HELP,
-    Address,
     Alias,
-    Backend,
-    Json,
     Language,
     NWords,
+    OutputArgs,
     Plot,
-    Quiet,
     Reference,
-    Retries,
+    RunnerArgs,
     Seed,
-    Workers,
-    deprecated,
-    quiet_of,
+    verb,
 )
 
 
@@ -43,9 +38,7 @@ def _sizes(value: str) -> list[int]:
         raise InputError(f"--sizes {value!r}: expected comma-separated integers") from None
 
 
-@app.command("sweep")
-@guarded
-@deprecated(Alias("--sizes", "size", "--size (repeatable)", _sizes))
+@verb(app, "sweep", Alias("--sizes", "size", "--size (repeatable)", _sizes))
 def sweep_cmd(
     languages: List[str] = typer.Argument(None, help="Training languages (wordfreq codes: en de fr ...); "
                                           "'en=eng' names the evaluation code. Also -l/--language."),
@@ -65,13 +58,10 @@ def sweep_cmd(
     nfc: bool = typer.Option(True, "--nfc/--no-nfc", help=NFC_HELP),
     casefold: Optional[bool] = typer.Option(None, "--casefold/--no-casefold", help="Case-fold the evaluation "
                                             "text (default: with wordfreq data, whose lists are case-folded)."),
-    backend: Backend = "local",
-    address: Address = None,
-    workers: Workers = None,
-    retries: Retries = 2,
+    *,
+    runner: RunnerArgs,
     plot: Plot = None,
-    as_json: Json = False,
-    quiet: Quiet = False,
+    output: OutputArgs,
 ):
     """Vocabulary-size sweep: per language and size a tokenizer, CTC = a·V^b fits, the size matching the reference.
 
@@ -86,16 +76,16 @@ def sweep_cmd(
     check_files(store=store, plot=plot)
     res = sweep(languages, size_list, algorithm=algorithm, data=data, eval_corpus=eval_corpus, store=store,
                 reference=reference, reference_size=reference_size, n_words=n_words, total=total, seed=seed,
-                nfc=nfc, casefold=casefold, quiet=quiet_of(quiet, as_json), backend=backend, address=address,
-                workers=workers, retries=retries)
+                nfc=nfc, casefold=casefold, quiet=output.library_quiet, **runner.kwargs())
     written = draw(res, plot, "plot_sweep")
-    if as_json:
+    if output.as_json:
         return print_result(res, written)
-    if quiet:
+    if output.quiet:
         return
     sizes_sorted = sorted({c["vocab_size"] for c in res.cells})
     ctc = {(c["language"], c["vocab_size"]): c["ctc"] for c in res.cells}
-    print_table(f"corpus token count on {len(res.units)} {eval_corpus} units", ["language"] + [str(v) for v in sizes_sorted],
+    print_table(f"corpus token count on {len(res.units)} {eval_corpus} units",
+                ["language"] + [str(v) for v in sizes_sorted],
                 [[f["language"]] + [ctc.get((f["language"], v), "") for v in sizes_sorted] for f in res.fits])
     print_table(f"optimal vocabulary size: CTC of {res.reference} at {res.reference_size}",
                 ["language", "eval", "a", "b", "R²", "optimal size", "note"],

@@ -3,49 +3,45 @@ themselves are in train_calls.py)."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import List, Optional
 
 import typer
 from typing_extensions import Annotated
 
 from . import train_app, train_calls
-from ._common import guarded, print_json, print_table
+from ._common import print_json, print_table
 from .options import (
     Alias,
-    AllowSmaller,
+    ArtifactArgs,
     Counts,
     Engine,
     ExportSize,
-    Json,
     Language,
     MaxTokenWords,
     MaxWords,
     MinFrequency,
-    Normalizer,
-    Out,
-    Overwrite,
+    OptionGroup,
+    OutputArgs,
     Pow2,
     PrefixSpace,
     PreTokenizer,
-    Quiet,
     ReadArgs,
+    RecipeArgs,
     Resume,
     SpecialToken,
-    Term,
-    TermsFile,
-    Threads,
+    TermsArgs,
+    TrainingArgs,
     Transition,
-    Uncased,
     Unicode,
     VocabSize,
     Wordfreq,
     check_engine,
     commas,
-    corpus_options,
-    deprecated,
-    quiet_of,
     specials,
     training_documents,
+    verb,
 )
 
 Corpus = Annotated[Optional[List[str]], typer.Argument(
@@ -86,67 +82,80 @@ def _word_counts(counts: Optional[str], wordfreq: Optional[str], prefix_space: b
     return {(" " + w if prefix_space else w): c for w, c in table.items()}
 
 
-def _train_verb(name: str, *aliases: Alias):
-    """A `tokkit train <name>` verb over documents: the corpus options, errors as one line, and the old
-    --special-tokens spelling (plus the verb's own old spellings) as hidden aliases."""
+class WordCountArgs(OptionGroup):
+    """train bpe's sources other than text: a word-count table, wordfreq counts."""
+    counts: Counts = None
+    wordfreq: Wordfreq = None
+    prefix_space: PrefixSpace = False
+
+    def table(self):
+        return _word_counts(self.counts, self.wordfreq, self.prefix_space)
+
+
+def _train_verb(name: str, *aliases: Alias, required: bool = True):
+    """A `tokkit train <name>` verb over the documents of CORPUS (a `verb` that also takes the old
+    --special-tokens spelling). Its function's first parameter, `documents`, becomes the CORPUS argument and
+    the corpus reading options: it receives the documents, read once --out is checked (None without CORPUS,
+    unless required); the summary of the artifact it wrote is printed after it."""
     def deco(fn):
-        return train_app.command(name)(guarded(deprecated(_SPECIAL_TOKENS_ALIAS, *aliases)(corpus_options(fn))))
+        sig = inspect.signature(fn, eval_str=True)
+        own = list(sig.parameters.values())[1:]
+        corpus = inspect.Parameter("corpus", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Corpus, default=None)
+        read = inspect.Parameter("read", inspect.Parameter.KEYWORD_ONLY, annotation=ReadArgs)
+
+        @functools.wraps(fn)
+        def train(corpus=None, *, read: ReadArgs, artifact: ArtifactArgs, output: OutputArgs, **kw):
+            quiet = output.library_quiet
+            fn(training_documents(corpus, read, artifact, quiet, required=required), artifact=artifact,
+               output=output, **kw)
+            _summary(artifact.out, output.as_json, output.quiet)
+
+        train.__signature__ = sig.replace(parameters=[corpus] + own + [read])
+        return verb(train_app, name, _SPECIAL_TOKENS_ALIAS, *aliases)(train)
 
     return deco
 
 
-@_train_verb("bpe", Alias("--terms", "terms_file", "--terms-file FILE (or repeatable --term)"))
+@_train_verb("bpe", Alias("--terms", "terms_file", "--terms-file FILE (or repeatable --term)"), required=False)
 def bpe(
-    corpus: Corpus = None,
-    out: Out = ...,
+    documents,
+    *,
+    artifact: ArtifactArgs,
     vocab_size: VocabSize = 32768,
     engine: Engine = None,
-    pow2: Pow2 = False,
-    uncased: Uncased = False,
-    normalizer: Normalizer = None,
-    min_frequency: MinFrequency = 2,
+    recipe: RecipeArgs,
     pre_tokenizer: PreTokenizer = None,
     split_digits: bool = typer.Option(False, "--split-digits", help="Every digit its own pre-token."),
-    term: Term = None,
-    terms_file: TermsFile = None,
-    special_token: SpecialToken = None,
-    counts: Counts = None,
-    wordfreq: Wordfreq = None,
-    prefix_space: PrefixSpace = False,
+    terms: TermsArgs,
+    source: WordCountArgs,
     resume: Resume = None,
     export_size: ExportSize = None,
     max_words: MaxWords = None,
-    allow_smaller: AllowSmaller = False,
-    threads: Threads = None,
+    training: TrainingArgs,
     unicode: Unicode = None,
-    overwrite: Overwrite = False,
-    as_json: Json = False,
-    quiet: Quiet = False,
-    *, read: ReadArgs,
+    output: OutputArgs,
 ):
     """Byte-level BPE (KL3M-style domain tokenizers): exact sizes, domain terms inside the model.
 
     Trains on text, a word-count table (--counts) or wordfreq counts (--wordfreq)."""
     from ..errors import InputError
 
-    word_counts = _word_counts(counts, wordfreq, prefix_space)
-    if not corpus and word_counts is None:
+    word_counts = source.table()
+    if documents is None and word_counts is None:
         raise InputError("give training text, --counts or --wordfreq")
+    artifact.check([source.counts])
     train_calls.train_bpe(
-        training_documents(corpus, read, quiet_of(quiet, as_json), out=out, overwrite=overwrite,
-                   inputs=[counts]), out, engine=check_engine(engine),
-        vocab_size=vocab_size, pow2=pow2, uncased=uncased, normalizer=normalizer, min_frequency=min_frequency,
-        pre_tokenizer=pre_tokenizer, split_digits=split_digits, terms=term or [], terms_file=terms_file,
-        special_tokens=specials(special_token), word_counts=word_counts, resume=resume,
-        export_sizes=export_size or [], max_words=max_words, allow_smaller=allow_smaller, threads=threads,
-        unicode=unicode, quiet=quiet_of(quiet, as_json))
-    _summary(out, as_json, quiet)
+        documents, artifact.out, engine=check_engine(engine), vocab_size=vocab_size, pre_tokenizer=pre_tokenizer,
+        split_digits=split_digits, word_counts=word_counts, resume=resume, export_sizes=export_size or [],
+        max_words=max_words, unicode=unicode, quiet=output.library_quiet, **recipe.kwargs(), **terms.kwargs(),
+        **training.kwargs())
 
 
 @_train_verb("char")
 def char(
-    corpus: Corpus = None,
-    out: Out = ...,
+    documents,
+    *,
+    artifact: ArtifactArgs,
     vocab_size: VocabSize = 4096,
     max_token_chars: Optional[int] = typer.Option(None, help="Longest token in Unicode characters (default 3; "
                                                   "4 from 16K)."),
@@ -155,60 +164,44 @@ def char(
     limit_alphabet: Optional[int] = typer.Option(None, help="Keep only this many non-ASCII characters (default: "
                                                  "vocab-size / 16; -1: all of the corpus)."),
     special_token: SpecialToken = None,
-    overwrite: Overwrite = False,
-    as_json: Json = False,
-    quiet: Quiet = False,
-    *, read: ReadArgs,
+    output: OutputArgs,
 ):
     """Character-level BPE: token length bounded exactly in Unicode characters, no unreachable entries."""
     train_calls.train_char(
-        training_documents(corpus, read, quiet_of(quiet, as_json), out=out, overwrite=overwrite, required=True),
-        out, vocab_size=vocab_size,
-        max_token_chars=max_token_chars, min_frequency=min_frequency, pre_tokenizer=pre_tokenizer,
+        documents, artifact.out, vocab_size=vocab_size, max_token_chars=max_token_chars,
+        min_frequency=min_frequency, pre_tokenizer=pre_tokenizer,
         limit_alphabet="auto" if limit_alphabet is None else None if limit_alphabet < 0 else limit_alphabet,
-        special_tokens=specials(special_token), quiet=quiet_of(quiet, as_json))
-    _summary(out, as_json, quiet)
+        special_tokens=specials(special_token), quiet=output.library_quiet)
 
 
-@_train_verb("superword", Alias("--max-words", "max_token_words", "--max-token-words", int,
-                                         Optional[int]))
+@_train_verb("superword", Alias("--max-words", "max_token_words", "--max-token-words", int, Optional[int]))
 def superword(
-    corpus: Corpus = None,
-    out: Out = ...,
+    documents,
+    *,
+    artifact: ArtifactArgs,
     vocab_size: VocabSize = 32768,
     engine: Engine = None,
     transition: Transition = None,
     max_token_words: MaxTokenWords = 4,
     pre_tokenizer: PreTokenizer = None,
-    pow2: Pow2 = False,
-    uncased: Uncased = False,
-    normalizer: Normalizer = None,
-    min_frequency: MinFrequency = 2,
-    special_token: SpecialToken = None,
-    allow_smaller: AllowSmaller = False,
-    threads: Threads = None,
-    overwrite: Overwrite = False,
-    as_json: Json = False,
-    quiet: Quiet = False,
-    *, read: ReadArgs,
+    recipe: RecipeArgs,
+    training: TrainingArgs,
+    output: OutputArgs,
 ):
     """Superword (SuperBPE) tokenizer: stage-2 merges may cross single spaces; plain tokenizer.json.
 
     --pre-tokenizer is stage 1's split (gpt4o)."""
     train_calls.train_superword(
-        training_documents(corpus, read, quiet_of(quiet, as_json), out=out, overwrite=overwrite, required=True),
-        out, engine=check_engine(engine),
-        vocab_size=vocab_size, transition=transition, max_token_words=max_token_words,
-        pre_tokenizer=pre_tokenizer, pow2=pow2, uncased=uncased, normalizer=normalizer,
-        min_frequency=min_frequency, special_tokens=specials(special_token), allow_smaller=allow_smaller,
-        threads=threads, quiet=quiet_of(quiet, as_json))
-    _summary(out, as_json, quiet)
+        documents, artifact.out, engine=check_engine(engine), vocab_size=vocab_size, transition=transition,
+        max_token_words=max_token_words, pre_tokenizer=pre_tokenizer, quiet=output.library_quiet,
+        **recipe.kwargs(), **training.kwargs())
 
 
 @_train_verb("spm")
 def spm(
-    corpus: Corpus = None,
-    out: Out = ...,
+    documents,
+    *,
+    artifact: ArtifactArgs,
     vocab_size: VocabSize = 32000,
     model_type: str = typer.Option("unigram", help="unigram or bpe."),
     pow2: Pow2 = False,
@@ -221,21 +214,15 @@ def spm(
     character_coverage: float = typer.Option(0.9995, help="Share of characters the alphabet must cover."),
     input_sentence_size: int = typer.Option(0, help="Sample this many sentences (0: all) to bound memory."),
     special_token: SpecialToken = None,
-    overwrite: Overwrite = False,
-    as_json: Json = False,
-    quiet: Quiet = False,
-    *, read: ReadArgs,
+    output: OutputArgs,
 ):
     """SentencePiece unigram or BPE, layout-preserving by default (identity, byte fallback)."""
     train_calls.train_spm(
-        training_documents(corpus, read, quiet_of(quiet, as_json), out=out, overwrite=overwrite, required=True),
-        out, vocab_size=vocab_size,
-        model_type=model_type, pow2=pow2, normalization=normalization, byte_fallback=not no_byte_fallback,
-        split_by_whitespace=not cross_words, remove_extra_whitespaces=collapse_whitespace,
-        add_dummy_prefix=dummy_prefix, character_coverage=character_coverage,
-        input_sentence_size=input_sentence_size, special_tokens=specials(special_token),
-        quiet=quiet_of(quiet, as_json))
-    _summary(out, as_json, quiet)
+        documents, artifact.out, vocab_size=vocab_size, model_type=model_type, pow2=pow2,
+        normalization=normalization, byte_fallback=not no_byte_fallback, split_by_whitespace=not cross_words,
+        remove_extra_whitespaces=collapse_whitespace, add_dummy_prefix=dummy_prefix,
+        character_coverage=character_coverage, input_sentence_size=input_sentence_size,
+        special_tokens=specials(special_token), quiet=output.library_quiet)
 
 
 ParallelCorpusArg = Annotated[str, typer.Argument(
@@ -256,24 +243,18 @@ def _parity_summary(tok, out: str, global_merges: int, as_json: bool, quiet: boo
                     ["language", "merges", "dev tokens"], [[c, per[c], v["dev_tokens"][c]] for c in per])
 
 
-@train_app.command("parity")
-@guarded
-@deprecated(Alias("--languages", "language", "-l/--language (repeatable)", commas))
+@verb(train_app, "parity", Alias("--languages", "language", "-l/--language (repeatable)", commas), min_frequency=0)
 def parity(
     corpus: ParallelCorpusArg,
-    out: Out = ...,
+    *,
+    artifact: ArtifactArgs,
     vocab_size: VocabSize = 32768,
     language: Language = None,
     dev_fraction: DevFraction = 0.2,
     global_merges: GlobalMerges = 0,
     pre_tokenizer: PreTokenizer = None,
-    min_frequency: MinFrequency = 0,
-    special_token: SpecialToken = None,
-    allow_smaller: AllowSmaller = False,
-    threads: Threads = None,
-    overwrite: Overwrite = False,
-    as_json: Json = False,
-    quiet: Quiet = False,
+    training: TrainingArgs,
+    output: OutputArgs,
 ):
     """Parity-aware BPE (Foroutan et al. 2025) on a parallel corpus.
 
@@ -281,12 +262,8 @@ def parity(
     similar lengths."""
     import os
 
-    from .._atomic import check_out
-
-    check_out(out, inputs=[corpus] if os.path.exists(corpus) else [], force=overwrite)
+    artifact.check([corpus] if os.path.exists(corpus) else [])
     model = train_calls.train_parity(
-        corpus, out, languages=language, dev_fraction=dev_fraction, vocab_size=vocab_size,
-        pre_tokenizer=pre_tokenizer, global_merges=global_merges, min_frequency=min_frequency,
-        special_tokens=specials(special_token), threads=threads, allow_smaller=allow_smaller,
-        quiet=quiet_of(quiet, as_json))
-    _parity_summary(model, out, global_merges, as_json, quiet)
+        corpus, artifact.out, languages=language, dev_fraction=dev_fraction, vocab_size=vocab_size,
+        pre_tokenizer=pre_tokenizer, global_merges=global_merges, quiet=output.library_quiet, **training.kwargs())
+    _parity_summary(model, artifact.out, global_merges, output.as_json, output.quiet)

@@ -26,7 +26,7 @@ _HF_ONLY = dict(pow2="--pow2", uncased="--uncased", normalizer="--normalizer", s
 
 def train_bpe(documents: Optional[Iterable[Any]], out: str, *, engine: Optional[str], vocab_size: int,
               min_frequency: Optional[int], pre_tokenizer: Optional[str], special_tokens: Optional[Sequence[str]],
-              terms: Sequence[str], terms_file: Optional[str], quiet: bool, allow_smaller: bool = False,
+              terms: Optional[Sequence[str]], terms_file: Optional[str], quiet: bool, allow_smaller: bool = False,
               pow2: bool = False, uncased: bool = False, normalizer: Optional[str] = None,
               split_digits: bool = False, word_counts: Optional[Mapping[str, int]] = None,
               files: Sequence[str] = (), per_line: bool = False, max_bytes: Optional[int] = None,
@@ -35,7 +35,7 @@ def train_bpe(documents: Optional[Iterable[Any]], out: str, *, engine: Optional[
     """`tokkit train bpe` (and, with native_defaults, the hidden `train native`: no normalizer, every pair
     merged, `files` read as bytes). Returns the trained tokenizer."""
     opts = _given(engine=engine, min_frequency=min_frequency, pre_tokenizer=pre_tokenizer,
-                  terms=list(terms) or None, terms_file=terms_file, resume=resume,
+                  terms=list(terms or ()) or None, terms_file=terms_file, resume=resume,
                   export_sizes=list(export_sizes), max_words=max_words, threads=threads,
                   allow_smaller=allow_smaller)
     if native_defaults:

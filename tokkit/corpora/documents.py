@@ -24,6 +24,13 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 @dataclass(frozen=True)
 class Document:
+    """One document: an id, its text and metadata from the source.
+
+    Attributes:
+        id: the document's id (from `id_field`, else `file:line` or the file name).
+        text: the text.
+        meta: other fields of the source row (not part of equality or hashing).
+    """
     id: str
     text: str
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -70,7 +77,8 @@ def _read_jsonl(path: str, opts: ReadOptions) -> Iterator[Document]:
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as e:
-            raise InputError(f"{path}:{lineno}: invalid JSON at column {e.colno} (byte offset {offset}): {e.msg}") from None
+            raise InputError(
+                f"{path}:{lineno}: invalid JSON at column {e.colno} (byte offset {offset}): {e.msg}") from None
         if not isinstance(rec, dict):
             raise InputError(f"{path}:{lineno}: expected a JSON object per line, got {type(rec).__name__}")
         if opts.text_field not in rec:
@@ -128,8 +136,24 @@ _READERS: dict[str, Callable[[str, ReadOptions], Iterator[Document]]] = {
 
 
 class Documents:
-    """A re-iterable stream of documents with limits, sampling and a split applied in that order:
-    sample and split (by id hash, so independent of input order), then max_documents and max_bytes."""
+    """A re-iterable stream of documents with limits, sampling and a split applied in that order.
+
+    Sample and split first (by id hash, so independent of input order), then `max_documents` and `max_bytes`.
+    Each iteration reads the sources again, so memory stays bounded by one document.
+
+    Args:
+        make: a callable returning a fresh iterator of `Document`s (called once per iteration).
+        describe: what the documents are, for messages (e.g. the paths).
+        max_documents: stop after this many documents.
+        max_bytes: stop once this many UTF-8 bytes of text have been yielded.
+        sample: keep this fraction of documents (by id hash).
+        seed: the seed of sampling and splitting.
+        split: "train" or "eval": keep that side of the id-hash split.
+        eval_fraction: the share of documents on the eval side.
+        skip_empty: drop documents whose text is empty.
+        total_files: the number of source files, for progress.
+        quiet: no progress notices.
+    """
 
     def __init__(self, make: Callable[[], Iterator[Document]], *, describe: str,
                  max_documents: int | None = None, max_bytes: int | None = None,
@@ -176,11 +200,23 @@ class Documents:
             raise EmptyInputError(f"{self.describe}: no documents left after reading and filtering")
 
     def texts(self) -> Iterator[str]:
+        """The texts of the documents, in order.
+
+        Returns:
+            An iterator of strings.
+        """
         for d in self:
             yield d.text
 
     def with_options(self, **kw) -> "Documents":
-        """A copy with some limits, sampling or split changed (e.g. split='eval')."""
+        """A copy with some limits, sampling or split changed (e.g. `split="eval"`).
+
+        Args:
+            **kw: any keyword of the constructor except `make` and `describe`.
+
+        Returns:
+            A new `Documents` over the same sources.
+        """
         args = dict(max_documents=self.max_documents, max_bytes=self.max_bytes, sample=self.sample,
                     seed=self.seed, split=self.split, eval_fraction=self.eval_fraction,
                     skip_empty=self.skip_empty, total_files=self.total_files, quiet=self.quiet)
@@ -198,11 +234,34 @@ def read_documents(paths: str | os.PathLike | Iterable[str | os.PathLike], *, fo
                    eval_fraction: float = 0.1, quiet: bool = True, **unknown) -> Documents:
     """Documents from files, globs and directories.
 
-    >>> docs = read_documents("legal/*.jsonl.gz", split="train", max_bytes=50_000_000)
-    >>> for doc in docs: ...
+    Paths and keywords are checked now (a missing path or a misspelt keyword raises at once); the text is read
+    when iterated.
 
-    Paths and keywords are checked now (a missing path or a misspelt keyword raises InputError at once);
-    the text is read when iterated.
+    Args:
+        paths: a file, glob or folder, or several: .txt, .jsonl, .parquet; plain, .gz or .zst.
+        format: "txt", "jsonl" or "parquet"; None: from each file name.
+        per: txt only: "file" (a document per file) or "line" (a document per line).
+        text_field: the jsonl field or parquet column holding the text.
+        id_field: the jsonl field or parquet column holding the id, when present.
+        errors: "strict" (invalid UTF-8 raises) or "replace" (U+FFFD).
+        max_documents: stop after this many documents.
+        max_bytes: stop after this many bytes of text.
+        sample: keep this fraction of documents (by id hash).
+        seed: the seed of sampling and splitting.
+        split: "train" or "eval": that side of the id-hash split.
+        eval_fraction: the share of documents on the eval side.
+        quiet: no progress notices.
+        **unknown: refused: a misspelt keyword raises with the closest one.
+
+    Returns:
+        A lazy, re-iterable `Documents`.
+
+    Raises:
+        InputError: a path that does not exist, an unknown keyword or a bad value.
+
+    Example:
+        >>> docs = read_documents("legal/*.jsonl.gz", split="train", max_bytes=50_000_000)
+        >>> for doc in docs: ...
     """
     check_read_keywords(unknown)
     opts = ReadOptions(format=format, per=per, text_field=text_field, id_field=id_field, errors=errors)
@@ -236,7 +295,16 @@ def check_read_keywords(kw) -> None:
 
 
 def from_texts(texts: Iterable[str], *, name: str = "texts", **limits) -> Documents:
-    """Documents from strings in memory, with ids name:0, name:1, ..."""
+    """Documents from strings in memory, with ids `name:0`, `name:1`, ...
+
+    Args:
+        texts: the texts.
+        name: the prefix of the ids.
+        **limits: the limits, sampling and split keywords of `Documents`.
+
+    Returns:
+        A re-iterable `Documents` (the texts are kept in a list).
+    """
     texts = list(texts)
     return Documents(lambda: (Document(f"{name}:{i}", t) for i, t in enumerate(texts)), describe=name, **limits)
 
@@ -260,8 +328,24 @@ def load_hf_split(source: str, config: str | None, split: str, *, streaming: boo
 def from_hf_dataset(path_or_name: str, *, config: str | None = None, split: str = "train",
                     text_field: str = "text", id_field: str | None = "id", streaming: bool = True,
                     **limits) -> Documents:
-    """Documents from a Hugging Face dataset: a hub name (with config and split), a folder written by
-    `save_to_disk`, or a folder of data files that `datasets.load_dataset` reads. Streams where it can."""
+    """Documents from a Hugging Face dataset.
+
+    Args:
+        path_or_name: a hub name, a folder written by `save_to_disk`, or a folder of data files that
+            `datasets.load_dataset` reads.
+        config: the dataset configuration.
+        split: the dataset's split to read.
+        text_field: the column holding the text.
+        id_field: the column holding the id, when present.
+        streaming: stream the rows where the source allows it.
+        **limits: the limits, sampling and split keywords of `Documents`.
+
+    Returns:
+        A re-iterable `Documents`.
+
+    Raises:
+        InputError: `datasets` is not installed (the `hf` extra) or the source cannot be read.
+    """
     require("datasets", "hf", purpose="to read a Hugging Face dataset")
 
     def load():

@@ -49,13 +49,23 @@ def _default_source() -> str:
 def load_flores(source: str | os.PathLike | None = None, *, languages: Iterable[str] | None = None,
                 splits: Iterable[str] = SPLITS, config: str | None = None,
                 nfc: bool = False) -> ParallelCorpus:
-    """FLORES as a ParallelCorpus keyed 'eng_Latn'-style (iso_639_3 + '_' + iso_15924), unit ids
-    '<split>:<n>'.
+    """FLORES as a `ParallelCorpus` keyed "eng_Latn"-style (iso_639_3 + "_" + iso_15924), unit ids "<split>:<n>".
 
-    source: a FLORES-200 release folder (read from disk, no `datasets` needed), a local FLORES+ dataset
-    folder (columns id, iso_639_3, iso_15924, text), or the hub name (needs the network or a filled
-    cache). Default: $TOKKIT_DATA/flores when it exists, else the hub. Without the hub, one InputError line
-    says how to point tokkit at a local copy.
+    Args:
+        source: a FLORES-200 release folder (read from disk, no `datasets` needed), a local FLORES+ dataset
+            folder (columns id, iso_639_3, iso_15924, text), or the hub name (needs the network or a filled
+            cache). Default: $TOKKIT_DATA/flores when it exists, else the hub.
+        languages: keep these codes (FLORES-200 or FLORES+ spellings); None: all.
+        splits: the splits to read ("dev", "devtest").
+        config: the hub configuration, when reading from the hub.
+        nfc: NFC-normalize the text.
+
+    Returns:
+        The parallel corpus.
+
+    Raises:
+        InputError: no local copy and no hub access (the line says how to point tokkit at a local copy), unknown
+            language codes, or misaligned files.
     """
     source = _default_source() if source is None else os.fspath(source)
     splits = tuple(splits)
@@ -109,7 +119,8 @@ def load_flores(source: str | os.PathLike | None = None, *, languages: Iterable[
         langs[code] = Language(code=code, script=script, iso6393=iso, extra={"aliases": aliases(code)})
     _name_languages(langs)
     if not units:
-        raise InputError(f"{source}: no FLORES+ rows" + (f" (unknown FLORES+ language code(s) {', '.join(sorted(wanted))})" if wanted else ""))
+        unknown = f" (unknown FLORES+ language code(s) {', '.join(sorted(wanted))})" if wanted else ""
+        raise InputError(f"{source}: no FLORES+ rows" + unknown)
     if wanted is not None and (unknown := sorted(w for w in wanted if w not in units
                                                  and not any(w in lang.extra["aliases"] for lang in langs.values()))):
         raise InputError(f"{source}: unknown FLORES+ language code(s): {', '.join(unknown[:10])}")
@@ -178,7 +189,8 @@ def _load_release(folder: str, *, languages: Iterable[str] | None, splits: tuple
     meta: dict[str, dict] = {}
     for split in splits:
         d = os.path.join(folder, split)
-        names = sorted(f[: -len(split) - 1] for f in os.listdir(d) if f.endswith("." + split)) if os.path.isdir(d) else []
+        names = (sorted(f[: -len(split) - 1] for f in os.listdir(d) if f.endswith("." + split))
+                 if os.path.isdir(d) else [])
         if not names:
             raise InputError(f"{d}: no <lang>.{split} files (FLORES-200 layout: {split}/eng_Latn.{split})")
         rows = _metadata(folder, split)
@@ -203,7 +215,8 @@ def _load_release(folder: str, *, languages: Iterable[str] | None, splits: tuple
             if len(lines) != expected:
                 raise InputError(f"{os.path.join(d, code + '.' + split)}: FLORES language {code} has {len(lines)} "
                                  f"lines where {source} has {expected}; the files are line-aligned, so from unit "
-                                 f"{split}:{min(len(lines), expected)} on (or earlier) its sentences would be paired wrongly")
+                                 f"{split}:{min(len(lines), expected)} on (or earlier) its sentences would be "
+                                 "paired wrongly")
             if nfc:
                 lines = [unicodedata.normalize("NFC", t) for t in lines]
             units.setdefault(code, {}).update((f"{split}:{i}", t) for i, t in enumerate(lines) if t.strip())
@@ -217,6 +230,7 @@ def _load_release(folder: str, *, languages: Iterable[str] | None, splits: tuple
     for code in units:  # a language present in one split only is misaligned across the corpus
         for split in splits:
             if not any(u.startswith(split + ":") for u in units[code]):
-                raise InputError(f"{folder}: FLORES language {code} has no {split} file; the first missing unit is {split}:0")
+                raise InputError(f"{folder}: FLORES language {code} has no {split} file; "
+                                 f"the first missing unit is {split}:0")
     _name_languages(langs)
     return ParallelCorpus("flores", langs, units, order, meta)

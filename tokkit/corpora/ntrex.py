@@ -25,9 +25,23 @@ def _read_table(path: str) -> list[list[str]]:
 
 def load_ntrex(path: str | os.PathLike | None = None, *, languages: Iterable[str] | None = None,
                nfc: bool = False, include_additional: bool = True) -> ParallelCorpus:
-    """NTREX-128 as a ParallelCorpus: unit ids are line numbers ('0'..'1996'), unit_meta gives each
-    line's document id (for document-level sampling); English is 'eng'; second references get a '-2'
-    suffix (e.g. 'spa-2')."""
+    """NTREX-128 as a `ParallelCorpus`.
+
+    Unit ids are line numbers ("0".."1996"), `unit_meta` gives each line's document id (for document-level
+    sampling); English is "eng"; second references get a "-2" suffix (e.g. "spa-2").
+
+    Args:
+        path: the NTREX folder (default: $TOKKIT_DATA/ntrex).
+        languages: keep these codes; None: all.
+        nfc: NFC-normalize the text.
+        include_additional: also read the second references.
+
+    Returns:
+        The parallel corpus.
+
+    Raises:
+        InputError: the folder or a language is missing.
+    """
     root = os.fspath(path) if path is not None else data_path("ntrex")
     folder = os.path.join(root, "NTREX-128")
     if not os.path.isdir(folder):

@@ -12,6 +12,19 @@ from .scripts import dominant_script
 
 @dataclass(frozen=True)
 class Language:
+    """One language of a parallel corpus, with its metadata.
+
+    Attributes:
+        code: the corpus's own key (UDHR file stem, NTREX code, FLORES eng_Latn).
+        name: the language's name.
+        script: ISO 15924, from the source or the text's dominant script.
+        direction: ltr, rtl or ttb.
+        iso6393: the ISO 639-3 code.
+        bcp47: the BCP 47 tag.
+        latitude: where the language is spoken (for maps).
+        longitude: where the language is spoken (for maps).
+        extra: other metadata of the source.
+    """
     code: str                       # the corpus's own key (UDHR file stem, NTREX code, FLORES eng_Latn)
     name: str = ""
     script: str = ""                # ISO 15924, from the source or the text's dominant script
@@ -25,8 +38,15 @@ class Language:
 
 @dataclass
 class ParallelCorpus:
-    """units[lang][unit_id] -> text; unit_ids gives the canonical order; unit_meta[unit_id] carries e.g. a
-    document id for document-level sampling."""
+    """Units aligned across languages: `units[lang][unit_id] -> text`.
+
+    Attributes:
+        name: the corpus's name (udhr, ntrex, flores, ...).
+        languages: code -> `Language` (every language with text gets one, at least with its script).
+        units: code -> unit id -> text.
+        unit_ids: the canonical order of units.
+        unit_meta: unit id -> metadata, e.g. a document id for document-level sampling.
+    """
 
     name: str
     languages: dict[str, Language]
@@ -55,30 +75,63 @@ class ParallelCorpus:
 
     @property
     def codes(self) -> list[str]:
+        """The language codes, in corpus order."""
         return list(self.units)
 
     def check_language(self, code: str) -> None:
+        """Check that a language is in the corpus.
+
+        Args:
+            code: the language code.
+
+        Raises:
+            InputError: the code is unknown (the message lists similar codes).
+        """
         if code not in self.units:
             close = [c for c in self.units if c.startswith(code[:3])][:8]
             hint = f"; similar codes: {', '.join(close)}" if close else ""
             raise InputError(f"{self.name}: unknown language {code!r} ({len(self.units)} languages{hint})")
 
     def texts(self, code: str, unit_ids: Iterable[str] | None = None) -> list[str]:
-        """Texts of one language in canonical unit order (only the given units, where present)."""
+        """Texts of one language in canonical unit order.
+
+        Args:
+            code: the language code.
+            unit_ids: only these units, where present; None: all.
+
+        Returns:
+            The texts.
+        """
         self.check_language(code)
         units = self.units[code]
         ids = self.unit_ids if unit_ids is None else unit_ids
         return [units[u] for u in ids if u in units]
 
     def common_units(self, *codes: str) -> list[str]:
-        """Unit ids present (non-empty) in every given language, in canonical order."""
+        """Unit ids present (non-empty) in every given language, in canonical order.
+
+        Args:
+            *codes: the language codes.
+
+        Returns:
+            The unit ids.
+        """
         for c in codes:
             self.check_language(c)
         return [u for u in self.unit_ids if all(self.units[c].get(u) for c in codes)]
 
     def select(self, codes: Iterable[str] | None = None, *, unit_ids: Iterable[str] | None = None,
                min_units: int = 1) -> "ParallelCorpus":
-        """A sub-corpus: some languages, some units, languages with fewer than min_units units dropped."""
+        """A sub-corpus: some languages, some units, languages with fewer than `min_units` units dropped.
+
+        Args:
+            codes: the languages to keep; None: all.
+            unit_ids: the units to keep; None: all.
+            min_units: drop languages with fewer units.
+
+        Returns:
+            A new `ParallelCorpus`.
+        """
         codes = list(self.units) if codes is None else list(codes)
         for c in codes:
             self.check_language(c)
@@ -92,13 +145,28 @@ class ParallelCorpus:
                               {u: m for u, m in self.unit_meta.items() if u in keep})
 
     def normalized(self, form: str = "NFC") -> "ParallelCorpus":
+        """The corpus with every text Unicode-normalized.
+
+        Args:
+            form: "NFC", "NFD", "NFKC" or "NFKD".
+
+        Returns:
+            A new `ParallelCorpus`.
+
+        Raises:
+            InputError: an unknown form.
+        """
         if form not in ("NFC", "NFD", "NFKC", "NFKD"):
             raise InputError(f"unknown normalization form {form!r}")
         units = {c: {u: unicodedata.normalize(form, t) for u, t in us.items()} for c, us in self.units.items()}
         return ParallelCorpus(self.name, dict(self.languages), units, list(self.unit_ids), dict(self.unit_meta))
 
     def stats(self) -> list[dict]:
-        """One row per language: code, name, script, units, characters, bytes."""
+        """One row per language: code, name, script, units, characters, bytes.
+
+        Returns:
+            The rows, as dicts.
+        """
         rows = []
         for code, units in self.units.items():
             lang = self.languages[code]
@@ -112,9 +180,19 @@ class ParallelCorpus:
 def parallel_split(corpus: ParallelCorpus, languages: Iterable[str] | None = None, *, dev_fraction: float = 0.2,
                    test_fraction: float = 0.0) -> tuple[dict[str, list[str]], dict[str, list[str]],
                                                         dict[str, list[str]]]:
-    """Split the units common to `languages` (default: all) into train / dev / test texts per language, in
-    unit order, so that every language's dev (and test) part holds the same content. Returns (train, dev,
-    test), each language -> texts; test is empty per language when test_fraction is 0."""
+    """Split the units common to some languages into train / dev / test texts per language.
+
+    The split is in unit order, so that every language's dev (and test) part holds the same content.
+
+    Args:
+        corpus: the parallel corpus.
+        languages: the languages (default: all).
+        dev_fraction: the share of common units in dev.
+        test_fraction: the share in test (0: test is empty per language).
+
+    Returns:
+        (train, dev, test), each language -> texts.
+    """
     langs = list(languages) if languages else list(corpus.codes)
     for code in langs:
         corpus.check_language(code)

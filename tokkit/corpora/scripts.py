@@ -50,7 +50,15 @@ def scripts_of_chars(chars: str) -> dict[str, str]:
 
 
 def script_counts(text: str | Counter, *, include_shared: bool = False) -> Counter:
-    """Characters per script: counts the distinct characters first, so it is fast on long texts."""
+    """Characters per script (ISO 15924 codes); counts the distinct characters first, so it is fast on long texts.
+
+    Args:
+        text: a text, or a Counter of its characters.
+        include_shared: also count Common (Zyyy) and Inherited (Zinh) characters.
+
+    Returns:
+        Script code -> number of characters.
+    """
     chars = text if isinstance(text, Counter) else Counter(text)
     table = scripts_of_chars("".join(chars))
     out: Counter = Counter()
@@ -62,6 +70,13 @@ def script_counts(text: str | Counter, *, include_shared: bool = False) -> Count
 
 
 def dominant_script(text: str | Counter) -> str:
-    """The script with most characters, ignoring Common and Inherited ones; 'Zyyy' if there are none."""
+    """The script with most characters, ignoring Common and Inherited ones.
+
+    Args:
+        text: a text, or a Counter of its characters.
+
+    Returns:
+        An ISO 15924 code; "Zyyy" if there are no characters of a specific script.
+    """
     counts = script_counts(text)
     return counts.most_common(1)[0][0] if counts else "Zyyy"

@@ -14,7 +14,18 @@ from .scripts import script_counts
 
 
 def load_parallel(spec: str, **kw) -> ParallelCorpus:
-    """A parallel corpus from a name (udhr, ntrex, flores) or a folder in one of those layouts."""
+    """A parallel corpus from a name (udhr, ntrex, flores) or a folder in one of those layouts.
+
+    Args:
+        spec: "udhr", "ntrex", "flores" or a folder.
+        **kw: keywords of the loader (languages, nfc, ...).
+
+    Returns:
+        The parallel corpus.
+
+    Raises:
+        InputError: the name or folder is not a parallel corpus.
+    """
     from .flores import HUB_NAME, flores200_folder, load_flores
     from .ntrex import load_ntrex
     from .udhr import load_udhr
@@ -37,7 +48,15 @@ def load_parallel(spec: str, **kw) -> ParallelCorpus:
 
 
 def open_corpus(paths: Iterable[str], **kw) -> ParallelCorpus | Documents:
-    """A ParallelCorpus when the single path is one, else the documents under the paths."""
+    """A `ParallelCorpus` when the single path is one, else the documents under the paths.
+
+    Args:
+        paths: a corpus name or folder, or files, globs and folders of documents.
+        **kw: keywords of `load_parallel` or `read_documents`.
+
+    Returns:
+        The parallel corpus or the documents.
+    """
     paths = list(paths)
     if len(paths) == 1 and (paths[0] in ("udhr", "ntrex", "flores") or _looks_parallel(paths[0])):
         return load_parallel(paths[0])
@@ -53,7 +72,16 @@ def _looks_parallel(path: str) -> bool:
 
 
 def corpus_stats(source: ParallelCorpus | Documents, *, quiet: bool = True, top_scripts: int = 8) -> dict:
-    """Documents, bytes, characters and scripts; for a parallel corpus also one row per language."""
+    """Documents, bytes, characters and scripts; for a parallel corpus also one row per language.
+
+    Args:
+        source: a parallel corpus or documents.
+        quiet: no progress notices.
+        top_scripts: how many scripts to list.
+
+    Returns:
+        A JSON-ready dict of the counts.
+    """
     if isinstance(source, ParallelCorpus):
         rows = source.stats()
         chars: Counter = Counter()

@@ -140,10 +140,20 @@ def map_languages(languages: Sequence[str], eval_corpus: str) -> dict[str, str]:
 
 def load_udhr(path: str | os.PathLike | None = None, *, languages: Iterable[str] | None = None,
               nfc: bool = False, min_stage: int | None = None, errors: str = "strict") -> ParallelCorpus:
-    """The UDHR as a ParallelCorpus keyed by file code (e.g. 'eng', 'cmn_hans').
+    """The UDHR as a `ParallelCorpus` keyed by file code (e.g. "eng", "cmn_hans").
 
-    path: the folder holding index.json (default: $TOKKIT_DATA/udhr). nfc: NFC-normalize the text
-    (35 declarations are not NFC). min_stage: keep declarations of at least this encoding stage (1-5).
+    Args:
+        path: the folder holding index.json (default: $TOKKIT_DATA/udhr).
+        languages: keep these codes; None: all.
+        nfc: NFC-normalize the text (35 declarations are not NFC).
+        min_stage: keep declarations of at least this encoding stage (1-5).
+        errors: "strict" (invalid UTF-8 raises) or "replace".
+
+    Returns:
+        The parallel corpus; unit "0" is the preamble, "1".."30" the articles.
+
+    Raises:
+        InputError: the folder or a language is missing.
     """
     root = os.fspath(path) if path is not None else data_path("udhr")
     index = read_index(root)

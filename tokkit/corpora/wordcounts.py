@@ -17,7 +17,12 @@ from .io import iter_lines, split_suffix
 
 
 class WordCounts(Mapping[str, int]):
-    """An immutable word -> count mapping with 64-bit-safe integer counts (Python ints)."""
+    """An immutable word -> count mapping with 64-bit-safe integer counts (Python ints).
+
+    Args:
+        counts: a mapping or (word, count) pairs; counts of a repeated word add up.
+        source: where the counts came from (a file name, "wordfreq:de"), for cards and messages.
+    """
 
     def __init__(self, counts: Mapping[str, int] | Iterable[tuple[str, int]], *, source: str = ""):
         items = counts.items() if isinstance(counts, Mapping) else counts
@@ -41,11 +46,20 @@ class WordCounts(Mapping[str, int]):
 
     @property
     def total(self) -> int:
+        """The sum of all counts."""
         return sum(self._counts.values())
 
     def most_common(self, n: int | None = None) -> list[tuple[str, int]]:
-        """(word, count), most frequent first, ties by word: the same table gives the same order (and
-        the same file bytes) whatever order its counts arrived in."""
+        """The table, most frequent first, ties by word.
+
+        The same table gives the same order (and the same file bytes) whatever order its counts arrived in.
+
+        Args:
+            n: keep the first n; None: all.
+
+        Returns:
+            (word, count) pairs.
+        """
         key = lambda kv: (-kv[1], kv[0])  # noqa: E731
         if n is None:
             return sorted(self._counts.items(), key=key)
@@ -57,13 +71,29 @@ class WordCounts(Mapping[str, int]):
         return WordCounts(merged, source=f"{self.source}+{other.source}")
 
     def prune(self, min_count: int) -> "WordCounts":
+        """The words counted at least `min_count` times.
+
+        Args:
+            min_count: the smallest count kept.
+
+        Returns:
+            A new `WordCounts` with the same source.
+        """
         return WordCounts({w: c for w, c in self._counts.items() if c >= min_count}, source=self.source)
 
     def to_file(self, path: str | os.PathLike) -> None:
-        """Write as tsv (word<TAB>count, most frequent first; .tsv.gz / .tsv.zst compressed) or parquet,
-        atomically. In tsv, backslash, tab, newline and carriage return inside a word are written as
-        \\\\, \\t, \\n and \\r (pre-tokens of multi-line text hold newlines), and read back by
-        `read_word_counts`."""
+        """Write as tsv or parquet, atomically.
+
+        Tsv is word<TAB>count, most frequent first (.tsv.gz / .tsv.zst compressed). In tsv, backslash, tab, newline
+        and carriage return inside a word are written as \\\\, \\t, \\n and \\r (pre-tokens of multi-line text hold
+        newlines), and read back by `read_word_counts`.
+
+        Args:
+            path: the output file; its name gives the format (.tsv, .tsv.gz, .tsv.zst, .txt, .parquet).
+
+        Raises:
+            InputError: an unknown file suffix.
+        """
         from .._atomic import atomic_path
 
         path = os.fspath(path)
@@ -127,7 +157,18 @@ def counts_format(path: str) -> str:
 
 
 def read_word_counts(path: str | os.PathLike, *, errors: str = "strict") -> WordCounts:
-    """A counts table from tsv (word<TAB>count per line) or parquet (columns word, count)."""
+    """A counts table from tsv (word<TAB>count per line) or parquet (columns word, count).
+
+    Args:
+        path: the table (.tsv, .tsv.gz, .tsv.zst, .txt, .parquet).
+        errors: "strict" (invalid UTF-8 or a malformed line raises) or "replace".
+
+    Returns:
+        The counts.
+
+    Raises:
+        InputError: a missing file or a malformed line.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
@@ -161,8 +202,22 @@ def read_word_counts(path: str | os.PathLike, *, errors: str = "strict") -> Word
 
 def wordfreq_counts(lang: str, *, n_words: int = 50_000, total: int = 1_000_000_000,
                     wordlist: str = "best") -> WordCounts:
-    """Counts from the `wordfreq` package: its top n_words for `lang`, frequencies scaled to `total` tokens
-    (wordfreq publishes frequencies, not counts). Works offline: the tables ship inside the package."""
+    """Counts from the `wordfreq` package: its top words for a language, frequencies scaled to counts.
+
+    wordfreq publishes frequencies, not counts. Works offline: the tables ship inside the package.
+
+    Args:
+        lang: a language code wordfreq knows ("de", "hi", ...).
+        n_words: how many of the most frequent words to take.
+        total: the number of tokens the frequencies are scaled to.
+        wordlist: wordfreq's list ("best", "large", "small").
+
+    Returns:
+        The counts, with source "wordfreq:<lang>".
+
+    Raises:
+        InputError: wordfreq has no list for `lang`.
+    """
     try:
         import wordfreq
     except ImportError:

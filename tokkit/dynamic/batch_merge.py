@@ -156,8 +156,24 @@ def _expand_flat(m: np.ndarray, flat: np.ndarray, offsets: np.ndarray, base: int
 
 @dataclass
 class MergeResult:
-    """The merged batch. `ids`, `lengths` and `segments` come in the input's container kind: a padded
-    2-d array/tensor (pad_id beyond each length; segments (B, T', 2) with -1 padding) or a ragged list."""
+    """The merged batch (what `merge_batch` returns).
+
+    `ids`, `lengths` and `segments` come in the input's container kind: a padded 2-d array/tensor (pad_id beyond
+    each length; segments (B, T', 2) with -1 padding) or a ragged list.
+
+    Attributes:
+        seqs: merged ids per sequence.
+        starts: input position where each output token starts.
+        input_lengths: (B,) input lengths.
+        merges: (K, 2) left and right id of new id vocab_size + k.
+        counts: (K,) occurrences of each pair when it was merged.
+        vocab_size: the first new id.
+        kind: the input's container kind.
+        pad_id: the padding id of padded output.
+        width: the padded width.
+        device: the torch device of tensor input.
+        dtype: the input's dtype.
+    """
 
     seqs: list[np.ndarray]          # merged ids per sequence
     starts: list[np.ndarray]        # input position where each output token starts
@@ -174,11 +190,13 @@ class MergeResult:
 
     @property
     def lengths(self):
+        """Output length of each sequence, in the input's container kind."""
         lens = np.array([len(s) for s in self.seqs], dtype=np.int64)
         return self._wrap_1d(lens)
 
     @property
     def ids(self):
+        """The merged ids, in the input's container kind."""
         return self._out(self.seqs, self.pad_id)
 
     @property
@@ -195,7 +213,11 @@ class MergeResult:
         return spans if self.kind != "tensors" else [self._torch(s) for s in spans]
 
     def segment_ids(self):
-        """For each input position, the index of the output token that covers it (ragged int64 arrays)."""
+        """For each input position, the index of the output token that covers it.
+
+        Returns:
+            Ragged int64 arrays, one per sequence.
+        """
         out = []
         for s, n in zip(self.starts, self.input_lengths):
             mark = np.zeros(int(n), dtype=np.int64)
@@ -205,6 +227,7 @@ class MergeResult:
 
     @property
     def num_tokens(self) -> tuple[int, int]:
+        """(input tokens, output tokens) of the batch."""
         return int(self.input_lengths.sum()), int(sum(len(s) for s in self.seqs))
 
     @property
@@ -214,7 +237,14 @@ class MergeResult:
         return b / a if a else 1.0
 
     def expansion(self, token_id: int) -> np.ndarray:
-        """The base ids a (possibly new) id stands for."""
+        """The base ids a (possibly new) id stands for.
+
+        Args:
+            token_id: a base or new id.
+
+        Returns:
+            The base ids, in order.
+        """
         if token_id < self.vocab_size:
             return np.array([token_id], dtype=np.int64)
         flat, off = self._expansions()
@@ -229,14 +259,24 @@ class MergeResult:
         return self._exp
 
     def unmerge(self):
-        """The input ids, exactly, in the input's container kind."""
+        """The input ids, exactly.
+
+        Returns:
+            The ids in the input's container kind.
+        """
         flat, off = self._expansions()
         seqs = [_expand_flat(s, flat, off, self.vocab_size)[0] for s in self.seqs]
         return self._out(seqs, self.pad_id, width=self.width)
 
     def model_inputs(self, return_tensors: str = "pt") -> dict:
-        """Padded `input_ids`, `attention_mask`, `segments` (B, T', 2), `lengths`, `merges`, `vocab_size`,
-        whatever the input kind: what `DynamicMergeModel(model)(**inputs)` takes."""
+        """What `DynamicMergeModel(model)(**inputs)` takes, whatever the input kind.
+
+        Args:
+            return_tensors: "pt" (torch) or "np".
+
+        Returns:
+            Padded `input_ids`, `attention_mask`, `segments` (B, T', 2), `lengths`, `merges`, `vocab_size`.
+        """
         b = len(self.seqs)
         t = max((len(s) for s in self.seqs), default=0)
         ids = np.full((b, t), self.pad_id, dtype=np.int64)
@@ -354,18 +394,29 @@ def merge_batch(ids, word_ids=None, *, boundaries=None, lengths=None, max_merges
                 pad_id: int = 0, backend: str = "numba", pair_rule: Callable | None = None) -> MergeResult:
     """Merge frequent adjacent id pairs within words across the batch (Dynamic BPE's rules).
 
-    ids: ragged (list of lists / arrays / tensors) or padded (2-d array or tensor, with `lengths`).
-    word_ids: same layout, the word of each position (-1 or None: merges with nothing), e.g. from
-        `tokkit.dynamic.word_ids`. Or `boundaries`: True where a new word starts. Neither: any adjacent
-        pair of a sequence may merge.
-    max_merges: at most this many merges (new ids) for the batch. target_ratio: stop once the batch has at
-        most this fraction of its input tokens. min_count: stop when the best pair occurs fewer times
-        (Dynamic BPE merges down to 1). Without max_merges or target_ratio, merge until min_count stops.
-    vocab_size: first new id (default: the largest input id + 1).
-    backend: "numba" (incremental) or "reference" (plain Python recount, for checking).
-    pair_rule: instead of word_ids / boundaries, a function (left base ids, right base ids) -> bool deciding
-        from the two tokens themselves whether they may merge, e.g. `DynamicBPERule(tokenizer, "word")`
-        for Dynamic BPE's exact rule (then merging runs in Python, like the original, not in the kernel).
+    Without `max_merges` or `target_ratio`, merging goes on until `min_count` stops it.
+
+    Args:
+        ids: ragged (list of lists / arrays / tensors) or padded (2-d array or tensor, with `lengths`).
+        word_ids: same layout, the word of each position (-1 or None: merges with nothing), e.g. from
+            `tokenize_with_words`. Neither this nor `boundaries`: any adjacent pair of a sequence may merge.
+        boundaries: instead of `word_ids`, True where a new word starts.
+        lengths: the lengths of padded `ids`.
+        max_merges: at most this many merges (new ids) for the batch.
+        target_ratio: stop once the batch has at most this fraction of its input tokens.
+        min_count: stop when the best pair occurs fewer times (Dynamic BPE merges down to 1).
+        vocab_size: first new id (default: the largest input id + 1).
+        pad_id: the padding id of padded input and output.
+        backend: "numba" (incremental) or "reference" (plain Python recount, for checking).
+        pair_rule: instead of word_ids / boundaries, a function (left base ids, right base ids) -> bool deciding
+            from the two tokens themselves whether they may merge, e.g. `DynamicBPERule(tokenizer, "word")` for
+            Dynamic BPE's exact rule (then merging runs in Python, like the original, not in the kernel).
+
+    Returns:
+        The `MergeResult`.
+
+    Raises:
+        InputError: inconsistent shapes or lengths, or a bad value.
     """
     if word_ids is not None and boundaries is not None:
         raise InputError("give word_ids or boundaries, not both")
@@ -429,8 +480,16 @@ def merge_batch(ids, word_ids=None, *, boundaries=None, lengths=None, max_merges
 def unmerge(merged, merges=None, vocab_size: int | None = None, *, lengths=None, pad_id: int = 0):
     """Expand merged ids back into base ids: `unmerge(result)` or `unmerge(ids, merges, vocab_size)`.
 
-    With raw arguments, ids may be ragged (returned as lists of lists / arrays) or padded with `lengths`
-    (returned padded with pad_id, as NumPy or torch like the input)."""
+    Args:
+        merged: a `MergeResult`, or merged ids: ragged, or padded with `lengths`.
+        merges: (K, 2) the merge table (with raw ids).
+        vocab_size: the first new id (with raw ids).
+        lengths: the lengths of padded ids.
+        pad_id: the padding id of padded output.
+
+    Returns:
+        Ragged input gives lists of lists / arrays; padded input gives padded NumPy or torch, like the input.
+    """
     if isinstance(merged, MergeResult):
         return merged.unmerge()
     if merges is None or vocab_size is None:

@@ -31,7 +31,6 @@ Tokenizers accepted: anything with `encode_with_offsets(text) -> (ids, offsets)`
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -51,9 +50,22 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
                           whitespace: str = "original") -> np.ndarray:
     """Word id of each token (int64, -1 where it may not merge) from its (start, end) character offsets.
 
-    whitespace: "original" (Dynamic BPE: only space, tab and newline separate words) or "unicode" (every
-    Unicode whitespace character does, U+00A0, U+202F and U+3000 included: French "mot\u00a0:" stays two
-    words, which the original leaves to merge order)."""
+    Args:
+        text: the text the tokens cover.
+        offsets: (start, end) character spans of the tokens.
+        special_mask: 1 where a token is special (never merges); None: none is.
+        mode: "word", "sentence", "pretokens" or "sequence" (see the module docstring).
+        pretoken_ids: each token's pre-token (Hugging Face `Encoding.word_ids`), for mode="pretokens".
+        whitespace: "original" (Dynamic BPE: only space, tab and newline separate words) or "unicode" (every
+            Unicode whitespace character does, U+00A0, U+202F and U+3000 included: French "mot :" stays two
+            words, which the original leaves to merge order).
+
+    Returns:
+        One word id per token.
+
+    Raises:
+        InputError: an unknown mode or whitespace, or pretokens mode without `pretoken_ids`.
+    """
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if whitespace not in WHITESPACE:
@@ -106,11 +118,12 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
     return w.astype(np.int64)
 
 
-@lru_cache(maxsize=1)
 class DynamicBPERule:
-    """Dynamic BPE's merge rule (`Dynamic_BPE.is_valid_pair`, DariusFeher/dynamic-tokenization at commit
-    6686e72f5daeda09445793a01b710ca58ec9ec47), for `merge_batch(ids, pair_rule=...)`: whether two adjacent
-    tokens, given as the base ids they expand to, may merge. From the pair's bytes:
+    """Dynamic BPE's merge rule, for `merge_batch(ids, pair_rule=...)`.
+
+    `Dynamic_BPE.is_valid_pair` of DariusFeher/dynamic-tokenization at commit
+    6686e72f5daeda09445793a01b710ca58ec9ec47: whether two adjacent tokens, given as the base ids they expand to,
+    may merge. From the pair's bytes:
 
     - never when either is a special token (checked first, in every mode; the original checks the
       `special_tokens_map` tokens only in `word` and `sentence` modes, and in `word` mode only when the
@@ -121,7 +134,15 @@ class DynamicBPERule:
     - `word`: when the text is one piece under whitespace splitting (`tokenizers`' WhitespaceSplit);
     - `pretokens`: when the text is one pre-token of the tokenizer's own pre-tokenizer.
 
-    Needs a byte-level BPE tokenizer (Hugging Face `tokenizers`, as the original)."""
+    Args:
+        tokenizer: a byte-level BPE tokenizer (Hugging Face `tokenizers`, as the original, or what tokkit loads
+            around one).
+        mode: "word", "sentence" or "pretokens".
+
+    Raises:
+        InputError: an unknown mode, a tokenizer that is not byte-level BPE, or pretokens mode without a
+            pre-tokenizer.
+    """
 
     def __init__(self, tokenizer, mode: str = "word"):
         if mode not in ("word", "sentence", "pretokens"):
@@ -144,6 +165,17 @@ class DynamicBPERule:
         self._map = char_bytes()
 
     def token_bytes(self, i: int) -> bytes:
+        """The bytes a base token stands for.
+
+        Args:
+            i: the token id.
+
+        Returns:
+            Its bytes.
+
+        Raises:
+            InputError: the id is not in the vocabulary, or its token is not byte-level.
+        """
         b = self._bytes.get(i)
         if b is None:
             tok = self._hf.id_to_token(int(i))
@@ -225,11 +257,23 @@ class _Encoder:
 def tokenize_with_words(tokenizer, texts: str | Iterable[str], *, mode: str = "word",
                         add_special_tokens: bool = False, max_length: int | None = None,
                         whitespace: str = "original"):
-    """Tokenize texts and give each token its word id: returns (ids, word_ids), two lists of int64 arrays.
+    """Tokenize texts and give each token its word id.
 
-    mode and whitespace as in the module docstring and `word_ids_from_offsets`. Padding and truncation
-    configured in a Hugging Face tokenizer are ignored (sequences are never padded here); `max_length`
-    truncates each sequence instead."""
+    Padding and truncation configured in a Hugging Face tokenizer are ignored (sequences are never padded here);
+    `max_length` truncates each sequence instead.
+
+    Args:
+        tokenizer: anything with `encode_with_offsets`, a `tokenizers.Tokenizer` or a `transformers` fast
+            tokenizer.
+        texts: a text or several.
+        mode: as `word_ids_from_offsets`.
+        add_special_tokens: let the tokenizer add its special tokens (they get word id -1).
+        max_length: truncate each sequence to this many tokens.
+        whitespace: as `word_ids_from_offsets`.
+
+    Returns:
+        (ids, word_ids): two lists of int64 arrays, one per text.
+    """
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if whitespace not in WHITESPACE:

@@ -21,6 +21,7 @@ original's merges exactly (modes word, sentence, pretokens; about 0.3 s per batc
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -73,6 +74,12 @@ def _pair_rule(tokenizer, rule: str, mode: str):
         return None
     if tokenizer is None:
         raise InputError("rule='original' needs the tokenizer (it reads the tokens' bytes)")
+    return _cached_rule(tokenizer, mode)
+
+
+@lru_cache(maxsize=1)
+def _cached_rule(tokenizer, mode: str) -> DynamicBPERule:
+    # a collator asks for the rule once per batch; building it reads the tokenizer, so the last one is kept
     return DynamicBPERule(tokenizer, mode)
 
 
@@ -109,9 +116,24 @@ class _Merger:
 
 
 class DynamicMergeCollator(_Merger):
-    """collate_fn / data_collator that merges each batch. `max_merges`, `target_ratio`, `min_count` as in
-    `merge_batch`; `mode` as in `tokenize_with_words`; `rule` as in the module docstring; `return_tensors`
-    "pt" (torch) or "np"."""
+    """A `collate_fn` / `data_collator` that tokenizes and merges each batch (see the module docstring).
+
+    Args:
+        tokenizer: anything `tokenize_with_words` takes; None when the examples are already tokenized.
+        mode: as in `tokenize_with_words`.
+        max_merges: as in `merge_batch`.
+        target_ratio: as in `merge_batch`.
+        min_count: as in `merge_batch`.
+        max_length: truncate each sequence to this many tokens.
+        text_key: the text field of dict examples.
+        add_special_tokens: let the tokenizer add its special tokens.
+        vocab_size: the first new id (default: the tokenizer's size).
+        pad_id: the padding id (default: the tokenizer's, else 0).
+        label_keys: example fields passed through as labels.
+        return_tensors: "pt" (torch) or "np".
+        backend: as in `merge_batch`.
+        rule: "fixed" (word boundaries from offsets, in the kernel) or "original" (Dynamic BPE's own pair rule).
+    """
 
     def __init__(self, tokenizer=None, *, mode: str = "word", max_merges: int | None = None,
                  target_ratio: float | None = None, min_count: int = 2, max_length: int | None = 512,
@@ -205,8 +227,25 @@ def merge_map_function(tokenizer, *, mode: str = "word", max_merges: int | None 
                        target_ratio: float | None = None, min_count: int = 2, max_length: int | None = 512,
                        text_key: str = "text", add_special_tokens: bool = True, vocab_size: int | None = None,
                        backend: str = "numba", rule: str = "fixed"):
-    """A function for `Dataset.map(fn, batched=True)`: adds `input_ids`, `attention_mask`, `segments`,
-    `merges` (the map batch's table, on every row) and `vocab_size`."""
+    """A function for `Dataset.map(fn, batched=True)` that merges each map batch.
+
+    Args:
+        tokenizer: anything `tokenize_with_words` takes.
+        mode: as in `tokenize_with_words`.
+        max_merges: as in `merge_batch`.
+        target_ratio: as in `merge_batch`.
+        min_count: as in `merge_batch`.
+        max_length: truncate each sequence to this many tokens.
+        text_key: the text column.
+        add_special_tokens: let the tokenizer add its special tokens.
+        vocab_size: the first new id (default: the tokenizer's size).
+        backend: as in `merge_batch`.
+        rule: "fixed" or "original", as in `DynamicMergeCollator`.
+
+    Returns:
+        fn(batch) -> dict adding `input_ids`, `attention_mask`, `segments`, `merges` (the map batch's table, on
+        every row) and `vocab_size`.
+    """
     m = _Merger(tokenizer, mode, max_merges, target_ratio, min_count, max_length, text_key, add_special_tokens,
                 vocab_size, 0, backend, rule)
 
@@ -229,8 +268,24 @@ def measure_reduction(tokenizer, texts: Sequence[str], *, batch_size: int = 32, 
                       backend: str = "numba", rule: str = "fixed") -> dict:
     """Tokenize `texts`, merge them in batches of `batch_size` and report the length reduction.
 
-    Returns input/output token counts, `ratio` (output / input), `reduction` (1 - ratio), merges per batch,
-    and, with `check`, whether `unmerge` gave back every input exactly (`exact`)."""
+    Args:
+        tokenizer: anything `tokenize_with_words` takes.
+        texts: the texts.
+        batch_size: texts per batch.
+        mode: as in `tokenize_with_words`.
+        max_merges: as in `merge_batch`.
+        target_ratio: as in `merge_batch`.
+        min_count: as in `merge_batch`.
+        max_length: truncate each sequence to this many tokens.
+        add_special_tokens: let the tokenizer add its special tokens.
+        check: also check that `unmerge` gives back every input exactly.
+        backend: as in `merge_batch`.
+        rule: "fixed" or "original", as in `DynamicMergeCollator`.
+
+    Returns:
+        Input/output token counts, `ratio` (output / input), `reduction` (1 - ratio), merges per batch, and with
+        `check`, `exact`.
+    """
     if batch_size < 1:
         raise InputError(f"batch_size must be >= 1, got {batch_size}")
     texts = list(texts)

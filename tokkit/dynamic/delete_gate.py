@@ -143,28 +143,40 @@ class _T5RMSNorm(nn.Module):
 
 
 class DeleteGate(nn.Module):
-    """G = k * sigmoid(-Linear(Norm(h))); see the module docstring. Defaults as MrT5's code.
+    """A learnt delete gate (MrT5): G = k * sigmoid(-Linear(Norm(h))); see the module docstring.
 
-    d_model: hidden size. k: the gate's floor (MrT5's sigmoid_mask_scale, -30). threshold: a token is deleted
-    where G <= threshold (MrT5's deletion_threshold; default k/2). target_rate: optional deletion-rate target;
-    builds a `RateController` (kp, ki, beta, alpha_min as there). mode: 'auto' (soft while training, hard in
-    eval), 'soft' or 'hard'. check_finite: raise on NaN/inf hidden states (one host sync per call).
-    gumbel_noise: add Gumbel noise to the gate logits while training (MrT5's use_gumbel_noise).
-    regularizer_delay: optimiser steps (penalty calls with update) before the regulariser and the controller
-    start (MrT5's regularizer_delay).
+    Defaults as MrT5's code. tokkit's options (`norm`, `init`, `keep_hard_bias`, `on_all_deleted`) are each off by
+    default.
 
-    tokkit's options, each off by default:
-    norm: 'rms' (T5's RMS norm, MrT5), 'layer' (nn.LayerNorm with bias: tokkit's earlier gate, for encoders
-        whose blocks use LayerNorm) or 'none' (MrT5's gate_layer_norm=False).
-    init: 'mrt5' (Xavier-uniform weights, bias init_bias=1: about a quarter of the tokens start deleted) or
-        'keep_all' (weights N(0, init_std^2/d_model), bias init_bias: G near -8 for every token, so nothing
-        is deleted at start and the rate rises smoothly from 0, which short runs without a warm-up prefer).
-    keep_hard_bias: in hard mode still add each kept token's G as an attention bias, so hard and soft mode
-        compute the same function (MrT5 drops the bias, so its hard mode differs from its soft mode).
-    on_all_deleted: 'raise' (MrT5: an error when every real token of the batch is deleted) or 'keep_best'
-        (each sequence keeps its highest-G token, so training never stops on an over-eager gate).
-        A single sequence that loses every token while others keep some is not an error (as MrT5): in hard
-        mode it has no keys left and its attention is uniform over masked slots."""
+    Args:
+        d_model: hidden size.
+        k: the gate's floor (MrT5's sigmoid_mask_scale, -30).
+        threshold: a token is deleted where G <= threshold (MrT5's deletion_threshold; default k/2).
+        norm: "rms" (T5's RMS norm, MrT5), "layer" (nn.LayerNorm with bias: tokkit's earlier gate, for encoders
+            whose blocks use LayerNorm) or "none" (MrT5's gate_layer_norm=False).
+        init: "mrt5" (Xavier-uniform weights, bias init_bias=1: about a quarter of the tokens start deleted) or
+            "keep_all" (weights N(0, init_std^2/d_model), bias init_bias: G near -8 for every token, so nothing
+            is deleted at start and the rate rises smoothly from 0, which short runs without a warm-up prefer).
+        init_bias: the gate's initial bias.
+        init_std: the weights' scale under init="keep_all".
+        eps: the norm's epsilon.
+        gumbel_noise: add Gumbel noise to the gate logits while training (MrT5's use_gumbel_noise).
+        keep_hard_bias: in hard mode still add each kept token's G as an attention bias, so hard and soft mode
+            compute the same function (MrT5 drops the bias, so its hard mode differs from its soft mode).
+        on_all_deleted: "raise" (MrT5: an error when every real token of the batch is deleted) or "keep_best"
+            (each sequence keeps its highest-G token, so training never stops on an over-eager gate). A single
+            sequence that loses every token while others keep some is not an error (as MrT5): in hard mode it
+            has no keys left and its attention is uniform over masked slots.
+        target_rate: optional deletion-rate target; builds a `RateController` with kp, ki, beta, alpha_min.
+        kp: the controller's proportional gain.
+        ki: the controller's integral gain.
+        beta: the controller's smoothing of the measured rate.
+        alpha_min: the smallest regulariser weight.
+        regularizer_delay: optimiser steps (penalty calls with update) before the regulariser and the controller
+            start (MrT5's regularizer_delay).
+        mode: "auto" (soft while training, hard in eval), "soft" or "hard".
+        check_finite: raise on NaN/inf hidden states (one host sync per call).
+    """
 
     def __init__(self, d_model: int, *, k: float = -30.0, threshold: float | None = None, norm: str = "rms",
                  init: str = "mrt5", init_bias: float = 1.0, init_std: float = 0.3, eps: float = 1e-6,
@@ -211,6 +223,7 @@ class DeleteGate(nn.Module):
 
     @property
     def mode(self) -> str:
+        """"auto", "soft" or "hard" (settable; see the constructor)."""
         return self._mode
 
     @mode.setter
@@ -221,9 +234,23 @@ class DeleteGate(nn.Module):
 
     @property
     def hard(self) -> bool:
+        """Whether the next forward deletes tokens for real (hard mode, or auto in eval)."""
         return self._mode == "hard" or (self._mode == "auto" and not self.training)
 
     def forward(self, hidden: torch.Tensor, attention_mask: torch.Tensor | None = None) -> GateOutput:
+        """The gate of each token of a batch.
+
+        Args:
+            hidden: [B, T, D] hidden states.
+            attention_mask: [B, T] real tokens; None: all real.
+
+        Returns:
+            A `GateOutput` (gate values, kept tokens, mask), also kept as `self.last`.
+
+        Raises:
+            InputError: NaN/inf hidden states (with `check_finite`), or every real token deleted with
+                on_all_deleted="raise".
+        """
         if hidden.dim() != 3:
             raise InputError(f"{self.layer_name}: hidden states must be [B, T, D], got {tuple(hidden.shape)}")
         B, T, _ = hidden.shape
@@ -259,13 +286,21 @@ class DeleteGate(nn.Module):
         return out
 
     def penalty(self, out: GateOutput | None = None, update: bool = True, per_sequence: float = 0.0) -> torch.Tensor:
-        """alpha * mean(G over real tokens) for the last (or given) forward; then, with update, the
-        controller sees that forward's deletion rate. Without a target (no controller) alpha is 0. During the
-        first `regularizer_delay` updates the penalty is 0 and the controller waits (MrT5).
+        """The regulariser: alpha * mean(G over real tokens) for the last (or given) forward.
 
-        per_sequence > 0 (an extension, not MrT5): each sequence's mean G gets the weight
-        alpha + per_sequence * (target - its own rate), so sequences above the target are pushed back and
-        those below pushed on, instead of only the batch's mean rate being steered."""
+        With `update`, the controller then sees that forward's deletion rate. Without a target (no controller) alpha
+        is 0. During the first `regularizer_delay` updates the penalty is 0 and the controller waits (MrT5).
+
+        Args:
+            out: a `GateOutput`; None: the last forward's.
+            update: let the controller see this forward's rate.
+            per_sequence: > 0 (an extension, not MrT5): each sequence's mean G gets the weight
+                alpha + per_sequence * (target - its own rate), so sequences above the target are pushed back and
+                those below pushed on, instead of only the batch's mean rate being steered.
+
+        Returns:
+            A scalar tensor to add to the loss.
+        """
         out = out if out is not None else self.last
         if out is None:
             raise InputError("penalty() before any forward of the delete gate")
@@ -288,9 +323,15 @@ class DeleteGate(nn.Module):
 
     @property
     def alpha(self) -> float:
+        """The regulariser's current weight (0 without a controller)."""
         return self.controller.alpha if self.controller is not None else 0.0
 
     def extra_repr(self) -> str:
+        """The module's settings, for its repr.
+
+        Returns:
+            A short string.
+        """
         t = f", target_rate={self.controller.target}" if self.controller is not None else ""
         return (f"k={self.k}, threshold={self.threshold}, norm={self.norm_kind!r}, init={self.init_kind!r}, "
                 f"mode={self._mode!r}{t}")
@@ -426,16 +467,42 @@ def insert_delete_gate(model, layer: int = 3, *, k: float = -30.0, threshold: fl
                        init_bias: float = 1.0, init_std: float = 0.3, gumbel_noise: bool = False,
                        keep_hard_bias: bool = False, on_all_deleted: str = "raise", regularizer_delay: int = 0,
                        check_finite: bool = True) -> DeleteGate:
-    """Put a DeleteGate in front of encoder block `layer` of a Hugging Face T5 / ByT5 / MT5 / UMT5-style
-    model (T5ForConditionalGeneration, T5Model, T5EncoderModel or a bare encoder stack), in place.
+    """Put a `DeleteGate` in front of encoder block `layer` of a Hugging Face T5-style model, in place.
 
-    `layer` is numbered as MrT5's delete_gate_layer (0-based; default 3, MrT5's): the gate reads the output
-    of block layer-1, and blocks layer.. see its key bias (soft mode) or only the kept tokens (hard mode:
-    the encoder output is shorter; `gate.last` and `model.encoder.delete_gate_state.index` map it back). The
-    decoder's cross-attention sees the same. (Earlier tokkit put the gate after block `layer`: old `layer=k`
-    is `layer=k+1` now.) The other keywords are DeleteGate's.
+    Works on T5 / ByT5 / MT5 / UMT5-style models (T5ForConditionalGeneration, T5Model, T5EncoderModel or a bare
+    encoder stack). The gate reads the output of block layer-1, and blocks layer.. see its key bias (soft mode)
+    or only the kept tokens (hard mode: the encoder output is shorter; `gate.last` and
+    `model.encoder.delete_gate_state.index` map it back). The decoder's cross-attention sees the same. (Earlier
+    tokkit put the gate after block `layer`: old `layer=k` is `layer=k+1` now.) Train with
+    `loss = out.loss + gate.penalty()`.
 
-    Returns the gate (also at model.encoder.delete_gate). Train with `loss = out.loss + gate.penalty()`."""
+    Args:
+        model: the model (changed in place).
+        layer: numbered as MrT5's delete_gate_layer (0-based; default 3, MrT5's).
+        k: as `DeleteGate`.
+        threshold: as `DeleteGate`.
+        target_rate: as `DeleteGate`.
+        mode: as `DeleteGate`.
+        kp: as `DeleteGate`.
+        ki: as `DeleteGate`.
+        beta: as `DeleteGate`.
+        alpha_min: as `DeleteGate`.
+        norm: as `DeleteGate`.
+        init: as `DeleteGate`.
+        init_bias: as `DeleteGate`.
+        init_std: as `DeleteGate`.
+        gumbel_noise: as `DeleteGate`.
+        keep_hard_bias: as `DeleteGate`.
+        on_all_deleted: as `DeleteGate`.
+        regularizer_delay: as `DeleteGate`.
+        check_finite: as `DeleteGate`.
+
+    Returns:
+        The gate (also at `model.encoder.delete_gate`).
+
+    Raises:
+        InputError: not a T5-style model, a layer out of range, or a gate already inserted.
+    """
     enc, dec = _find_stacks(model)
     n = len(enc.block)
     if getattr(enc, "delete_gate", None) is not None:
@@ -486,7 +553,17 @@ def insert_delete_gate(model, layer: int = 3, *, k: float = -30.0, threshold: fl
 
 
 def remove_delete_gate(model) -> DeleteGate:
-    """Undo insert_delete_gate; returns the removed gate."""
+    """Undo `insert_delete_gate`.
+
+    Args:
+        model: the model with a gate.
+
+    Returns:
+        The removed gate.
+
+    Raises:
+        InputError: the model has no gate.
+    """
     enc, dec = _find_stacks(model)
     gate = getattr(enc, "delete_gate", None)
     if gate is None:

@@ -27,16 +27,34 @@ NewTokenEmbedder = Callable[[torch.Tensor, int, nn.Module], torch.Tensor]
 
 
 def segment_mean(values: torch.Tensor, segment_ids: torch.Tensor, num_segments: int) -> torch.Tensor:
-    """Mean of the rows of `values` (N, D) per segment id (N,) -> (S, D); empty segments give zeros.
+    """Mean of the rows of `values` per segment id; empty segments give zeros.
 
-    The shared kernel of tokkit.kernels.segment: triton on CUDA, index_add on the CPU, differentiable."""
+    The shared kernel of tokkit.kernels.segment: triton on CUDA, index_add on the CPU, differentiable.
+
+    Args:
+        values: (N, D) rows.
+        segment_ids: (N,) the segment of each row.
+        num_segments: S, the number of segments.
+
+    Returns:
+        (S, D) means.
+    """
     from ..kernels.segment import segment_mean as _segment_mean
 
     return _segment_mean(values, segment_ids, num_segments)
 
 
 def fvt_embeddings(merges, vocab_size: int, embedding: nn.Module) -> torch.Tensor:
-    """(K, D): new id vocab_size + k gets the mean input embedding of the base tokens it expands to."""
+    """Fast vocabulary transfer: new id vocab_size + k gets the mean input embedding of the base tokens it expands to.
+
+    Args:
+        merges: (K, 2) the batch's merges, by id.
+        vocab_size: the base vocabulary size (new ids start there).
+        embedding: the model's input embedding.
+
+    Returns:
+        (K, D) embeddings of the new ids.
+    """
     weight = embedding.weight
     m = merges.detach().cpu().numpy() if isinstance(merges, torch.Tensor) else np.asarray(merges)
     flat, off = expansions(m.reshape(-1, 2), int(vocab_size))
@@ -48,7 +66,12 @@ def fvt_embeddings(merges, vocab_size: int, embedding: nn.Module) -> torch.Tenso
 
 
 class MergedEmbedding(nn.Module):
-    """Input embedding for merged ids: base ids from `embedding`, new ids from `embed_new` (default FVT)."""
+    """Input embedding for merged ids: base ids from `embedding`, new ids from `embed_new`.
+
+    Args:
+        embedding: the model's input embedding.
+        embed_new: `embed_new(merges, vocab_size, embedding) -> (K, D)`; None: `fvt_embeddings`.
+    """
 
     def __init__(self, embedding: nn.Module, embed_new: NewTokenEmbedder | None = None):
         super().__init__()
@@ -57,6 +80,16 @@ class MergedEmbedding(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, merges=None, vocab_size: int | None = None) -> torch.Tensor:
         # input_ids (B, T) -> (B, T, D)
+        """Embed a batch of merged ids.
+
+        Args:
+            input_ids: (B, T) ids, base and new.
+            merges: (K, 2) the batch's merges; None: no new ids.
+            vocab_size: the base vocabulary size (default the embedding's).
+
+        Returns:
+            (B, T, D) embeddings.
+        """
         vocab = int(vocab_size) if vocab_size is not None else self.embedding.num_embeddings
         is_new = input_ids >= vocab
         out = self.embedding(torch.where(is_new, torch.zeros_like(input_ids), input_ids))
@@ -72,9 +105,16 @@ class MergedEmbedding(nn.Module):
 
 
 class DynamicMergeModel(nn.Module):
-    """Wrap a Hugging Face model so it accepts merged batches: `forward(input_ids, attention_mask, merges,
-    vocab_size, **kwargs)` embeds the merged ids and calls the model with `inputs_embeds`. Collator keys it
-    does not use (`segments`, `lengths`) are dropped, so `Trainer` can pass whole batches."""
+    """Wrap a Hugging Face model so it accepts merged batches.
+
+    `forward(input_ids, attention_mask, merges, vocab_size, **kwargs)` embeds the merged ids and calls the model
+    with `inputs_embeds`. Collator keys it does not use (`segments`, `lengths`) are dropped, so `Trainer` can pass
+    whole batches. With no merges it computes exactly what `model(input_ids=...)` does.
+
+    Args:
+        model: the Hugging Face model.
+        embed_new: how new ids are embedded; None: FVT (`fvt_embeddings`).
+    """
 
     def __init__(self, model: nn.Module, embed_new: NewTokenEmbedder | None = None):
         super().__init__()
@@ -83,10 +123,25 @@ class DynamicMergeModel(nn.Module):
 
     @property
     def config(self):
+        """The wrapped model's config."""
         return self.model.config
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, merges=None,
                 vocab_size=None, segments=None, lengths=None, **kwargs):
+        """Run the wrapped model on a merged batch.
+
+        Args:
+            input_ids: (B, T) merged ids.
+            attention_mask: (B, T) real tokens.
+            merges: (K, 2) the batch's merges.
+            vocab_size: the base vocabulary size (a tensor is accepted, as collators pass it).
+            segments: ignored (a collator key).
+            lengths: ignored (a collator key).
+            **kwargs: passed to the model (labels, ...).
+
+        Returns:
+            What the model returns.
+        """
         if vocab_size is not None and isinstance(vocab_size, torch.Tensor):
             vocab_size = int(vocab_size.reshape(-1)[0])
         emb = self.embed(input_ids, merges, vocab_size)
@@ -103,11 +158,23 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
 def merge_similarity(model, tokenizer, texts, budgets=(0, 10, 50, 200, None), *, mode: str = "word",
                      batch_size: int = 32, max_length: int = 256, min_count: int = 2,
                      embed_new: NewTokenEmbedder | None = None) -> list[dict]:
-    """What merging costs a sentence encoder: cosine similarity of mean-pooled last hidden states with and
-    without merging, for each merge budget (max merges per batch; None = until `min_count` stops; "words" =
-    Dynamic BPE's run-out, min_count 1, which leaves every word one token).
+    """What merging costs a sentence encoder: cosine similarity of mean-pooled last hidden states with and without.
 
-    Returns one row per budget: `budget`, `ratio` (tokens after / before), `cosine_mean`, `cosine_min`."""
+    Args:
+        model: a Hugging Face encoder.
+        tokenizer: its tokenizer.
+        texts: the texts.
+        budgets: merge budgets: max merges per batch; None = until `min_count` stops; "words" = Dynamic BPE's
+            run-out, min_count 1, which leaves every word one token.
+        mode: as `tokenize_with_words`.
+        batch_size: texts per batch.
+        max_length: truncate each text to this many tokens.
+        min_count: the smallest count of a pair that merges.
+        embed_new: how new ids are embedded; None: FVT.
+
+    Returns:
+        One row per budget: `budget`, `ratio` (tokens after / before), `cosine_mean`, `cosine_min`.
+    """
     from .batch_merge import merge_batch
     from .boundaries import tokenize_with_words
     from .collate import _pad_id, tokenizer_vocab_size

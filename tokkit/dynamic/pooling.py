@@ -56,9 +56,15 @@ def segment_ids_from_boundaries(boundaries: torch.Tensor, mask: torch.Tensor):
 
 
 class BoundaryPooler(nn.Module):
-    """d_model: input width. hidden: predictor width (default d_model). prior: target share of tokens
-    that end a segment (for prior_loss). temperature: Gumbel-sigmoid temperature while training.
-    threshold: boundary where prob > threshold at eval."""
+    """Boundary pooling (Nawrot et al. 2023): predict segment ends and average the vectors of each segment.
+
+    Args:
+        d_model: input width.
+        hidden: predictor width (default d_model).
+        prior: target share of tokens that end a segment (for `prior_loss`).
+        temperature: Gumbel-sigmoid temperature while training.
+        threshold: a boundary where prob > threshold at eval.
+    """
 
     def __init__(self, d_model: int, hidden: int | None = None, *, prior: float = 0.2, temperature: float = 0.5,
                  threshold: float = 0.5):
@@ -73,8 +79,16 @@ class BoundaryPooler(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
                 boundaries: torch.Tensor | None = None) -> PoolOutput:
-        """x[B, T, D]; mask[B, T]; boundaries: optional given 0/1 boundaries (e.g. word ends) instead of
-        the predictor's."""
+        """Pool a batch into segments.
+
+        Args:
+            x: [B, T, D] token vectors.
+            mask: [B, T] real tokens; None: all real.
+            boundaries: optional given 0/1 boundaries (e.g. word ends) instead of the predictor's.
+
+        Returns:
+            A `PoolOutput`: pooled [B, S, D], pooled_mask, segment_ids, boundaries, probs, mask.
+        """
         if x.dim() != 3:
             raise InputError(f"BoundaryPooler: x must be [B, T, D], got {tuple(x.shape)}")
         B, T, D = x.shape
@@ -109,12 +123,28 @@ class BoundaryPooler(nn.Module):
 
     @staticmethod
     def upsample(pooled: torch.Tensor, out: PoolOutput) -> torch.Tensor:
-        """[B, S, D] -> [B, T, D]: every token gets its segment's row (zeros on padding)."""
+        """Every token gets its segment's row (zeros on padding): [B, S, D] -> [B, T, D].
+
+        Args:
+            pooled: [B, S, D] segment vectors.
+            out: the `PoolOutput` that made the segments.
+
+        Returns:
+            [B, T, D].
+        """
         return segment_gather(pooled, out.segment_ids)
 
     def prior_loss(self, out: PoolOutput) -> torch.Tensor:
-        """Negative log-likelihood, per token, of the boundary count under Binomial(n_tokens, prior) (the
-        reference's prior loss); uses the straight-through boundaries so the predictor gets gradients."""
+        """Negative log-likelihood, per token, of the boundary count under Binomial(n_tokens, prior).
+
+        The reference's prior loss; uses the straight-through boundaries so the predictor gets gradients.
+
+        Args:
+            out: the `PoolOutput` of a forward.
+
+        Returns:
+            A scalar loss.
+        """
         n = out.mask.sum(1).float()
         k = out.boundaries.sum(1)
         p = torch.tensor(self.prior, device=n.device)
@@ -123,7 +153,15 @@ class BoundaryPooler(nn.Module):
         return -(logpmf / n.clamp(min=1)).mean()
 
     def supervised_loss(self, out: PoolOutput, targets: torch.Tensor) -> torch.Tensor:
-        """Binary cross-entropy of the boundary probabilities against given 0/1 boundaries (real tokens)."""
+        """Binary cross-entropy of the boundary probabilities against given 0/1 boundaries (real tokens).
+
+        Args:
+            out: the `PoolOutput` of a forward.
+            targets: [B, T] 0/1 boundaries.
+
+        Returns:
+            A scalar loss.
+        """
         if targets.shape != out.probs.shape:
             raise InputError(f"supervised_loss: targets must be {tuple(out.probs.shape)}, got {tuple(targets.shape)}")
         loss = nn.functional.binary_cross_entropy(out.probs.clamp(1e-6, 1 - 1e-6), targets.float().to(out.probs.device),
@@ -131,6 +169,11 @@ class BoundaryPooler(nn.Module):
         return (loss * out.mask).sum() / out.mask.sum().clamp(min=1)
 
     def extra_repr(self) -> str:
+        """The module's settings, for its repr.
+
+        Returns:
+            A short string.
+        """
         return f"prior={self.prior}, temperature={self.temperature}, threshold={self.threshold}"
 
 

@@ -63,12 +63,15 @@ def log_size_bias(size: torch.Tensor, mask: torch.Tensor | None = None, dtype=to
 
 
 class TokenMerge(nn.Module):
-    """Merge r tokens per call by bipartite soft matching (no parameters).
+    """Merge r tokens per call by bipartite soft matching (ToMe; no parameters).
 
-    r: tokens removed per call, lowered to (N - protected) // 2 as ToMe does. keep_order: output in sequence
-    order (default; text needs it) or ToMe's [unmerged A, B] order (False). protect_first: never merge the
-    first token (ToMe's class_token); it stays first in either order, call after call. backend: for the
-    scatter-add kernel ('auto', 'torch', 'triton')."""
+    Args:
+        r: tokens removed per call, lowered to (N - protected) // 2 as ToMe does.
+        keep_order: output in sequence order (default; text needs it) or ToMe's [unmerged A, B] order (False).
+        protect_first: never merge the first token (ToMe's class_token); it stays first in either order, call
+            after call.
+        backend: for the scatter-add kernel ("auto", "torch", "triton").
+    """
 
     def __init__(self, r: int, *, keep_order: bool = True, protect_first: bool = False, backend: str = "auto"):
         super().__init__()
@@ -78,6 +81,18 @@ class TokenMerge(nn.Module):
 
     @staticmethod
     def init(x: torch.Tensor, mask: torch.Tensor | None = None) -> MergeState:
+        """The starting state of a sequence batch: every token its own slot, size 1.
+
+        Args:
+            x: [B, N, C] token vectors.
+            mask: [B, N] real tokens (nonzero); None: all real.
+
+        Returns:
+            The `MergeState` to pass to `forward`.
+
+        Raises:
+            InputError: wrong shapes.
+        """
         if x.dim() != 3:
             raise InputError(f"TokenMerge: x must be [B, N, C], got {tuple(x.shape)}")
         B, N, _ = x.shape
@@ -88,6 +103,19 @@ class TokenMerge(nn.Module):
         return MergeState(x=x, size=torch.ones(B, N, dtype=x.dtype, device=x.device), source=src, mask=m)
 
     def forward(self, state: MergeState, metric: torch.Tensor | None = None, r: int | None = None) -> MergeState:
+        """Merge up to r more tokens of a state.
+
+        Args:
+            state: the current `MergeState` (from `init` or a previous call).
+            metric: [B, N, *] the vectors similarity is measured on (ToMe uses the keys); None: the state's x.
+            r: tokens to remove in this call; None: the module's r.
+
+        Returns:
+            The new `MergeState` (x as size-weighted means; `source` maps every original token to its slot).
+
+        Raises:
+            InputError: a metric of the wrong shape or with NaN/inf.
+        """
         x, size, mask = state.x, state.size, state.mask
         B, N, C = x.shape
         r = self.r if r is None else r
@@ -155,4 +183,9 @@ class TokenMerge(nn.Module):
                           source=cur.gather(1, state.source), mask=m_new)
 
     def extra_repr(self) -> str:
+        """The module's settings, for its repr.
+
+        Returns:
+            A short string.
+        """
         return f"r={self.r}, keep_order={self.keep_order}, protect_first={self.protect_first}"

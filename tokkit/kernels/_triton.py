@@ -25,6 +25,23 @@ def triton_modules():
     return triton, tl
 
 
+def triton_kernels(build):
+    """A module's triton kernels: `build(triton, tl)` defines them with `@triton.jit` and returns them. The
+    decorated name is a function that runs it on first use (importing triton then) and keeps the result."""
+    @functools.lru_cache(maxsize=1)
+    def kernels():
+        return build(*triton_modules())
+
+    return kernels
+
+
+def block_size(n: int) -> int:
+    """The BLOCK constexpr of a kernel's loop over n elements: a power of two, at least 16, at most 1024."""
+    import triton
+
+    return min(1024, triton.next_power_of_2(max(n, 16)))
+
+
 def interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 

@@ -21,26 +21,7 @@ import heapq
 import numba as nb
 import numpy as np
 
-from .bpe_core import (
-    apply_pair_changes,
-    count_word_pairs,
-    heap_pop_current,
-    heap_push,
-    merge_in_word,
-    new_pair_table,
-    pair_heap_build,
-    pair_key,
-    pair_left,
-    pair_right,
-    pair_room,
-    pair_slot,
-    pair_table_grow,
-    record_merge,
-    token_concat,
-    token_id,
-    token_table,
-    word_state,
-)
+from . import bpe_core as core
 
 
 @nb.njit(cache=True, nogil=True)
@@ -60,10 +41,10 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
     Returns (merge_a, merge_b, merge_new, tok_pool, tok_off, tok_len, n_tokens, wlen).
     """
     n_words = wcount.shape[0]
-    wlen, wmark, changes = word_state(wstart)
+    wlen, wmark, changes = core.word_state(wstart)
 
     cap_tok = max(vocab_size, n_tokens) + forced_a.shape[0] + 16
-    tok_off, tok_len, pool_used, th, tid, tmask = token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
+    tok_off, tok_len, pool_used, th, tid, tmask = core.token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
 
     # pair table: key -> pk (keys), pc (int64 count), ph (int32 head of its word list), pm (int32 step mark)
     total = 0
@@ -72,28 +53,20 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
     pcap = 1 << 12  # grows as pairs appear: distinct pairs are far fewer than pair occurrences
     while pcap < min(2 * (total + 1), 1 << 16):
         pcap *= 2
-    pk, pc, ph, pm = new_pair_table(pcap)
+    pk, pc, ph, pm = core.new_pair_table(pcap)
     # word-list nodes: nw (word id) and nn (next node), recycled through the free list
     ncap = max(1024, total)
     nw = np.zeros(ncap, np.int32)
     nn = np.full(ncap, -1, np.int32)
-    pk, pc, ph, pm, pused, nw, nn, nused = count_word_pairs(sym, wstart, wlen, wcount, np.zeros(n_words, np.uint8),
-                                                            pk, pc, ph, pm, 0, nw, nn, 0, True)
+    pk, pc, ph, pm, pused, nw, nn, nused = core.count_word_pairs(
+        sym, wstart, wlen, wcount, np.zeros(n_words, np.uint8), pk, pc, ph, pm, 0, nw, nn, 0, True)
     free = -1
 
     # the queue: a max-heap of (count, a, b), stale entries fixed lazily when they reach the top
-    hcap = max(1024, pused * 2)
-    hc = np.zeros(hcap, np.int64)
-    ha = np.zeros(hcap, np.int32)
-    hb = np.zeros(hcap, np.int32)
-    hn = pair_heap_build(pk, pc, hc, ha, hb)
+    hc, ha, hb, hn = core.new_pair_heap(pk, pc, pused)
 
-    # the merges made: (ma, mb) -> mt
-    mcap = max(16, vocab_size - n_tokens + forced_a.shape[0] + 16)
-    ma = np.zeros(mcap, np.int32)
-    mb = np.zeros(mcap, np.int32)
-    mt = np.zeros(mcap, np.int32)
-    mg = np.zeros(mcap, np.int32)  # unused here: one merge record for both trainers
+    # the merges made: (ma, mb) -> mt; mg (the choosing group) is unused here: one record for both trainers
+    ma, mb, mt, mg = core.new_merge_record(vocab_size - n_tokens + forced_a.shape[0] + 16)
     nm = 0
     touched = np.zeros(1024, np.int64)  # slots whose count changed in this step
     n_forced = forced_a.shape[0]
@@ -106,12 +79,12 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
             b = forced_b[fi]
             fi += 1
         else:
-            hn, found, c, a, b = heap_pop_current(hc, ha, hb, hn, pk, pc, -1)
+            hn, found, c, a, b = core.heap_pop_current(hc, ha, hb, hn, pk, pc, -1)
             if not found or c < 1 or c < min_frequency:
                 break
         step += 1
         # the merged token's bytes, and its id (an existing token with the same bytes keeps its id)
-        tok_pool, n_new = token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
+        tok_pool, n_new = core.token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
         if max_token_words > 0 and not is_forced:
             words = 0
             bad = False
@@ -125,14 +98,14 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
                 prev = ch
             if bad or words > max_token_words:
                 continue
-        t, n_tokens, pool_used = token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask)
-        ma, mb, mt, mg, nm = record_merge(ma, mb, mt, mg, nm, a, b, t, -1)
+        t, n_tokens, pool_used = core.token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask)
+        ma, mb, mt, mg, nm = core.record_merge(ma, mb, mt, mg, nm, a, b, t, -1)
 
         # room for the new pairs of this step: at most two per existing token
-        if not pair_room(pk, pused, 2 * n_tokens + 2):
-            pk, pc, ph, pm, pused, free = pair_table_grow(pk, pc, ph, pm, nn, free, 2 * n_tokens + 2 + pused // 2,
-                                                          True)
-        slot = pair_slot(pk, pair_key(a, b))
+        if not core.pair_room(pk, pused, 2 * n_tokens + 2):
+            pk, pc, ph, pm, pused, free = core.pair_table_grow(pk, pc, ph, pm, nn, free,
+                                                               2 * n_tokens + 2 + pused // 2, True)
+        slot = core.pair_slot(pk, core.pair_key(a, b))
         if pk[slot] == -1:
             progress[0] = nm
             continue
@@ -147,9 +120,9 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
                 continue
             wmark[w] = step
             s = wstart[w]
-            end, nch = merge_in_word(sym, s, s + wlen[w], a, b, t, changes)
+            end, nch = core.merge_in_word(sym, s, s + wlen[w], a, b, t, changes)
             wlen[w] = end - s
-            pused, nw, nn, nused, free, touched, nt = apply_pair_changes(
+            pused, nw, nn, nused, free, touched, nt = core.apply_pair_changes(
                 pk, pc, ph, pm, pused, nw, nn, nused, free, touched, nt, changes, nch, w, wcount[w], step, True)
         # the merged pair is spent: HF leaves a residual count (overlaps such as "aaa") that nothing reads
         # again; zeroing it lets a replayed merge's queue entry die and the queue be rebuilt from counts
@@ -162,10 +135,10 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         for q in range(nt):
             j = touched[q]
             if pc[j] > 0:
-                hc, ha, hb, hn = heap_push(hc, ha, hb, hn, pc[j], pair_left(pk[j]), pair_right(pk[j]))
+                hc, ha, hb, hn = core.heap_push(hc, ha, hb, hn, pc[j], core.pair_left(pk[j]), core.pair_right(pk[j]))
         if hn > 2 * pused + 4096:
             # mostly stale entries: rebuild the queue from the live counts (the same order, less memory)
-            hn = pair_heap_build(pk, pc, hc, ha, hb)
+            hn = core.pair_heap_build(pk, pc, hc, ha, hb)
         progress[0] = nm
     return ma[:nm].copy(), mb[:nm].copy(), mt[:nm].copy(), tok_pool[:pool_used].copy(), \
         tok_off[:n_tokens].copy(), tok_len[:n_tokens].copy(), n_tokens, wlen

@@ -14,32 +14,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from . import bpe_core as core
 from .bpe import merge_word_reference, token_id_reference
-from .bpe_core import (
-    apply_pair_changes,
-    count_word_pairs,
-    group_pair_key,
-    grow_rows,
-    heap_insert,
-    heap_pop_current,
-    heap_push,
-    merge_in_word,
-    new_pair_table,
-    pair_heap_build,
-    pair_insert,
-    pair_key,
-    pair_left,
-    pair_right,
-    pair_room,
-    pair_slot,
-    pair_table_grow,
-    record_merge,
-    token_concat,
-    token_id,
-    token_table,
-    touch,
-    word_state,
-)
 
 
 @nb.njit(inline="always")
@@ -48,10 +24,10 @@ def _queue_push(qc, qa, qb, qn, g, c, a, b):
     every row when this one is full. Returns (qc, qa, qb)."""
     if qn[g] >= qc.shape[1]:
         cols = 2 * qc.shape[1]
-        qc = grow_rows(qc, cols)
-        qa = grow_rows(qa, cols)
-        qb = grow_rows(qb, cols)
-    qn[g] = heap_insert(qc[g], qa[g], qb[g], qn[g], c, a, b)
+        qc = core.grow_rows(qc, cols)
+        qa = core.grow_rows(qa, cols)
+        qb = core.grow_rows(qb, cols)
+    qn[g] = core.heap_insert(qc[g], qa[g], qb[g], qn[g], c, a, b)
     return qc, qa, qb
 
 
@@ -68,19 +44,19 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
     merge_group (-1: a global merge), tok_pool, tok_off, tok_len, n_tokens, dev_lengths)."""
     n_words = wcount.shape[0]
     G = n_groups
-    wlen, wmark, changes = word_state(wstart)
+    wlen, wmark, changes = core.word_state(wstart)
     devlen = np.zeros(G, np.int64)  # each language's dev length in tokens
     for w in range(n_words):
         if wdev[w]:
             devlen[wgroup[w]] += wcount[w] * wlen[w]
 
     cap_tok = max(vocab_size, n_tokens) + 16
-    tok_off, tok_len, pool_used, th, tid, tmask = token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
+    tok_off, tok_len, pool_used, th, tid, tmask = core.token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
 
     # global pairs: pk (keys), pc (count over training words), ph (word list over every word), pm (mark)
-    pk, pc, ph, pm = new_pair_table(1 << 12)
-    # per-language pairs, keyed group_pair_key(g, a, b): gk, gc (count), gm (mark); gh stays empty (no lists)
-    gk, gc, gh, gm = new_pair_table(1 << 12)
+    pk, pc, ph, pm = core.new_pair_table(1 << 12)
+    # per-language pairs, keyed core.group_pair_key(g, a, b): gk, gc (count), gm (mark); gh stays empty (no lists)
+    gk, gc, gh, gm = core.new_pair_table(1 << 12)
     gused = 0
     # word-list nodes; never recycled here (free stays -1): spent lists are only cut off
     nw = np.zeros(1024, np.int32)
@@ -95,33 +71,25 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
     qb = np.zeros((G, 64), np.int32)
     qn = np.zeros(G, np.int64)
 
-    mcap = max(16, vocab_size - n_tokens + 16)
-    ma = np.zeros(mcap, np.int32)
-    mb = np.zeros(mcap, np.int32)
-    mt = np.zeros(mcap, np.int32)
-    mg = np.zeros(mcap, np.int32)
+    ma, mb, mt, mg = core.new_merge_record(vocab_size - n_tokens + 16)
     nm = 0
     exhausted = np.zeros(G, np.bool_)
 
     # the initial pairs: every word's pairs go on the word lists, training words' pairs are counted,
     # globally and for their language
     step = 0
-    pk, pc, ph, pm, pused, nw, nn, nused = count_word_pairs(sym, wstart, wlen, wcount, wdev, pk, pc, ph, pm, 0,
-                                                            nw, nn, 0, False)
+    pk, pc, ph, pm, pused, nw, nn, nused = core.count_word_pairs(sym, wstart, wlen, wcount, wdev, pk, pc, ph, pm,
+                                                                 0, nw, nn, 0, False)
     for w in range(n_words):
         if wdev[w]:
             continue
         s = wstart[w]
         for k in range(s, s + wlen[w] - 1):
-            if not pair_room(gk, gused, 1):
-                gk, gc, gh, gm, gused, free = pair_table_grow(gk, gc, gh, gm, nn, free, gk.shape[0] // 2, False)
-            j, gused = pair_insert(gk, group_pair_key(wgroup[w], sym[k], sym[k + 1]), gused)
+            if not core.pair_room(gk, gused, 1):
+                gk, gc, gh, gm, gused, free = core.pair_table_grow(gk, gc, gh, gm, nn, free, gk.shape[0] // 2, False)
+            j, gused = core.pair_insert(gk, core.group_pair_key(wgroup[w], sym[k], sym[k + 1]), gused)
             gc[j] += wcount[w]
-    hcap = max(1024, pused * 2)
-    hc = np.zeros(hcap, np.int64)
-    ha = np.zeros(hcap, np.int32)
-    hb = np.zeros(hcap, np.int32)
-    hn = pair_heap_build(pk, pc, hc, ha, hb)
+    hc, ha, hb, hn = core.new_pair_heap(pk, pc, pused)
     for j in range(gk.shape[0]):
         if gk[j] != -1 and gc[j] > 0:
             qc, qa, qb = _queue_push(qc, qa, qb, qn, _group_of(gk[j]), gc[j], np.int32((gk[j] >> 25) & 0x1FFFFFF),
@@ -131,7 +99,7 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
         chosen_group = -1
         found = False
         if nm < global_merges:
-            hn, found, c, a, b = heap_pop_current(hc, ha, hb, hn, pk, pc, -1)
+            hn, found, c, a, b = core.heap_pop_current(hc, ha, hb, hn, pk, pc, -1)
             found = found and c >= 1 and c >= min_frequency
         else:
             while not found:
@@ -146,7 +114,7 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
                             best = r
                 if g == -1:
                     break
-                qn[g], found, c, a, b = heap_pop_current(qc[g], qa[g], qb[g], qn[g], gk, gc, g)
+                qn[g], found, c, a, b = core.heap_pop_current(qc[g], qa[g], qb[g], qn[g], gk, gc, g)
                 found = found and c >= 1 and c >= min_frequency
                 if found:
                     chosen_group = g
@@ -155,16 +123,16 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
         if not found:
             break
         step += 1
-        tok_pool, n_new = token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
-        t, n_tokens, pool_used = token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask)
-        ma, mb, mt, mg, nm = record_merge(ma, mb, mt, mg, nm, a, b, t, chosen_group)
+        tok_pool, n_new = core.token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
+        t, n_tokens, pool_used = core.token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tmask)
+        ma, mb, mt, mg, nm = core.record_merge(ma, mb, mt, mg, nm, a, b, t, chosen_group)
 
         # room for the new pairs of this step: at most two per existing token (and language)
-        if not pair_room(pk, pused, 2 * n_tokens + 2):
-            pk, pc, ph, pm, pused, free = pair_table_grow(pk, pc, ph, pm, nn, free, 2 * n_tokens + 2, False)
-        if not pair_room(gk, gused, 2 * n_tokens * G + 2):
-            gk, gc, gh, gm, gused, free = pair_table_grow(gk, gc, gh, gm, nn, free, 2 * n_tokens * G + 2, False)
-        slot = pair_slot(pk, pair_key(a, b))
+        if not core.pair_room(pk, pused, 2 * n_tokens + 2):
+            pk, pc, ph, pm, pused, free = core.pair_table_grow(pk, pc, ph, pm, nn, free, 2 * n_tokens + 2, False)
+        if not core.pair_room(gk, gused, 2 * n_tokens * G + 2):
+            gk, gc, gh, gm, gused, free = core.pair_table_grow(gk, gc, gh, gm, nn, free, 2 * n_tokens * G + 2, False)
+        slot = core.pair_slot(pk, core.pair_key(a, b))
         nt = 0
         ngt = 0
         node = ph[slot] if pk[slot] != -1 else -1
@@ -178,30 +146,30 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
             dev = wdev[w] != 0
             grp = wgroup[w]
             s = wstart[w]
-            end, nch = merge_in_word(sym, s, s + wlen[w], a, b, t, changes)
+            end, nch = core.merge_in_word(sym, s, s + wlen[w], a, b, t, changes)
             if dev:
                 devlen[grp] -= cw * (s + wlen[w] - end)  # one token less per replacement
             wlen[w] = end - s
-            pused, nw, nn, nused, free, touched, nt = apply_pair_changes(
+            pused, nw, nn, nused, free, touched, nt = core.apply_pair_changes(
                 pk, pc, ph, pm, pused, nw, nn, nused, free, touched, nt, changes, nch, w, cw, step, not dev)
             if dev:
                 continue
             for ch in range(nch):
-                gc[pair_slot(gk, group_pair_key(grp, changes[ch, 0], changes[ch, 1]))] -= cw
-                q, gused = pair_insert(gk, group_pair_key(grp, changes[ch, 2], changes[ch, 3]), gused)
+                gc[core.pair_slot(gk, core.group_pair_key(grp, changes[ch, 0], changes[ch, 1]))] -= cw
+                q, gused = core.pair_insert(gk, core.group_pair_key(grp, changes[ch, 2], changes[ch, 3]), gused)
                 gc[q] += cw
-                gtouched, ngt = touch(gm, q, step, gtouched, ngt)
+                gtouched, ngt = core.touch(gm, q, step, gtouched, ngt)
         if pk[slot] != -1:
             pc[slot] = 0
             ph[slot] = -1
         for g in range(G):
-            q = pair_slot(gk, group_pair_key(g, a, b))
+            q = core.pair_slot(gk, core.group_pair_key(g, a, b))
             if gk[q] != -1:
                 gc[q] = 0
         for q in range(nt):
             j = touched[q]
             if pc[j] > 0:
-                hc, ha, hb, hn = heap_push(hc, ha, hb, hn, pc[j], pair_left(pk[j]), pair_right(pk[j]))
+                hc, ha, hb, hn = core.heap_push(hc, ha, hb, hn, pc[j], core.pair_left(pk[j]), core.pair_right(pk[j]))
         for q in range(ngt):
             j = gtouched[q]
             if gc[j] > 0:

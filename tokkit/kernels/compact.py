@@ -15,10 +15,8 @@ differentiable in x either way.
 
 from __future__ import annotations
 
-import functools
-
 from ..errors import InputError
-from ._triton import triton_modules, use_triton
+from ._triton import block_size, triton_kernels, use_triton
 
 __all__ = ["compact", "compact_reference", "compact_triton", "scatter_back"]
 
@@ -89,11 +87,8 @@ def scatter_back(y, index, T: int, fill: float = 0.0):
 
 # ---------------------------------------------------------------------------------------------- triton
 
-@functools.lru_cache(maxsize=1)
-def _build():
-    """The triton kernels, compiled lazily on first use."""
-    triton, tl = triton_modules()
-
+@triton_kernels
+def _kernels(triton, tl):
     @triton.jit
     def _scan_kernel(keep_ptr, index_ptr, len_ptr, T, Tout, BLOCK_T: tl.constexpr):
         # one program per sequence: running prefix sum over the keep row, index[b, dest] = t
@@ -128,15 +123,13 @@ def _build():
 
 def _compact_index_triton(keep, Tout: int):
     import torch
-    import triton
 
-    scan, _ = _build()
+    scan, _ = _kernels()
     B, T = keep.shape
     index = torch.full((B, Tout), -1, dtype=torch.long, device=keep.device)
     lengths = torch.empty(B, dtype=torch.long, device=keep.device)
     if B and T:
-        block_t = min(1024, triton.next_power_of_2(max(T, 16)))
-        scan[(B,)](keep.to(torch.int8).contiguous(), index, lengths, T, Tout, BLOCK_T=block_t)
+        scan[(B,)](keep.to(torch.int8).contiguous(), index, lengths, T, Tout, BLOCK_T=block_size(T))
     else:
         lengths.zero_()
     return index, lengths
@@ -144,15 +137,13 @@ def _compact_index_triton(keep, Tout: int):
 
 def _gather_rows_triton(x, index):
     import torch
-    import triton
 
-    _, gather = _build()
+    _, gather = _kernels()
     B, T, D = x.shape
     Tout = index.shape[1]
     out = torch.empty(B, Tout, D, dtype=x.dtype, device=x.device)
     if B * Tout and D:
-        block_d = min(1024, triton.next_power_of_2(max(D, 16)))
-        gather[(B * Tout,)](x.contiguous(), index, out, T, Tout, D, BLOCK_D=block_d)
+        gather[(B * Tout,)](x.contiguous(), index, out, T, Tout, D, BLOCK_D=block_size(D))
     elif B * Tout:
         out.zero_()
     return out

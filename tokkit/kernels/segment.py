@@ -5,8 +5,8 @@
     # x[B, T, D], segment_ids[B, T] -> pooled[B, S, D]   (ids are per sequence)
 
 Ids may come in any order (they need not be sorted or contiguous); a negative id drops the row (padding);
-an empty segment pools to zeros. Sums accumulate in float32 (float64 for float64 input in the torch path). The backward pass is a
-row gather: d x[n] = d pooled[id(n)] / count[id(n)].
+an empty segment pools to zeros. Sums accumulate in float32 (float64 for float64 input in the torch path).
+The backward pass is a row gather: d x[n] = d pooled[id(n)] / count[id(n)].
 
 Implementations: `segment_mean_reference` (torch index_add / index_select; the dense one-hot matrix of
 dynamic-pooling gives the same numbers and was 1.7x slower on this CPU) and triton kernels (an atomic
@@ -16,10 +16,8 @@ row-add forward, a row-gather backward), both behind one autograd Function; `seg
 
 from __future__ import annotations
 
-import functools
-
 from ..errors import InputError
-from ._triton import triton_modules, use_triton
+from ._triton import block_size, triton_kernels, use_triton
 
 __all__ = ["segment_mean", "segment_mean_reference", "segment_gather", "segment_counts"]
 
@@ -106,11 +104,8 @@ def segment_mean_reference(x, segment_ids, num_segments: int, *, validate: bool 
 
 # ------------------------------------------------------------------------------------------ triton
 
-@functools.lru_cache(maxsize=1)
-def _build():
-    """The triton kernels, compiled lazily on first use."""
-    triton, tl = triton_modules()
-
+@triton_kernels
+def _kernels(triton, tl):
     @triton.jit
     def _sum_rows_kernel(x_ptr, ids_ptr, sums_ptr, counts_ptr, D, BLOCK_D: tl.constexpr):
         # one program per input row: atomically add it (in fp32) into its segment's row
@@ -154,24 +149,18 @@ def _build():
     return (_sum_rows_kernel, _scale_rows_kernel, _gather_rows_kernel)
 
 
-def _block(D):
-    import triton
-
-    return min(1024, triton.next_power_of_2(max(D, 16)))
-
-
 def _fwd_triton(rows, flat, total):
     import torch
 
-    sum_k, scale_k, _ = _build()
+    sum_k, scale_k, _ = _kernels()
     N, D = rows.shape
     sums = torch.zeros(total, D, dtype=torch.float32, device=rows.device)
     counts = torch.zeros(total, dtype=torch.int32, device=rows.device)
     out = torch.empty(total, D, dtype=rows.dtype, device=rows.device)
     if N and D and total:
-        sum_k[(N,)](rows.contiguous(), flat.contiguous(), sums, counts, D, BLOCK_D=_block(D))
+        sum_k[(N,)](rows.contiguous(), flat.contiguous(), sums, counts, D, BLOCK_D=block_size(D))
     if total and D:
-        scale_k[(total,)](sums, counts, out, D, BLOCK_D=_block(D))
+        scale_k[(total,)](sums, counts, out, D, BLOCK_D=block_size(D))
     else:
         out.zero_()
     return out, counts.long()
@@ -180,13 +169,13 @@ def _fwd_triton(rows, flat, total):
 def _bwd_triton(grad, flat, counts):
     import torch
 
-    _, _, gather_k = _build()
+    _, _, gather_k = _kernels()
     N = flat.shape[0]
     D = grad.shape[1]
     out = torch.empty(N, D, dtype=grad.dtype, device=grad.device)
     if N and D and grad.shape[0]:
         gather_k[(N,)](grad.contiguous(), flat.contiguous(), counts.to(torch.int32).contiguous(), out, D,
-                       BLOCK_D=_block(D))
+                       BLOCK_D=block_size(D))
     else:
         out.zero_()
     return out

@@ -11,10 +11,8 @@ source row per program. `tome_scatter_add` dispatches and is differentiable in d
 
 from __future__ import annotations
 
-import functools
-
 from ..errors import InputError
-from ._triton import triton_modules, use_triton
+from ._triton import block_size, triton_kernels, use_triton
 
 __all__ = ["tome_scatter_add", "tome_scatter_add_reference"]
 
@@ -41,11 +39,8 @@ def tome_scatter_add_reference(dst, index, src):
     return dst.scatter_add(1, index[..., None].expand(-1, -1, dst.shape[2]), src.to(dst.dtype))
 
 
-@functools.lru_cache(maxsize=1)
-def _build():
-    """The triton kernel, compiled lazily on first use."""
-    triton, tl = triton_modules()
-
+@triton_kernels
+def _kernel(triton, tl):
     @triton.jit
     def _scatter_add_kernel(out_ptr, index_ptr, src_ptr, M, R, C, BLOCK_C: tl.constexpr):
         # one program per source row (b, j): out[b, index[b, j]] += src[b, j]
@@ -63,15 +58,13 @@ def _build():
 
 def tome_scatter_add_triton(dst, index, src):
     import torch
-    import triton
 
     index = _check(dst, index, src)
     # atomics add in fp32: half-precision atomics are missing or slow on most hardware
     out = dst.to(torch.float32, copy=True).contiguous()
     B, R, C = src.shape
     if B * R and C:
-        _build()[(B * R,)](out, index.contiguous(), src.contiguous(), dst.shape[1], R, C,
-                           BLOCK_C=min(1024, triton.next_power_of_2(max(C, 16))))
+        _kernel()[(B * R,)](out, index.contiguous(), src.contiguous(), dst.shape[1], R, C, BLOCK_C=block_size(C))
     return out.to(dst.dtype)
 
 

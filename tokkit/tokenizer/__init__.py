@@ -54,19 +54,29 @@ def _load_folder(path: str, pattern: str | None, name: str | None) -> Tokenizer:
 
 def load_tokenizer(spec: "str | os.PathLike | Tokenizer", *, split_pattern: str | None = None,
                    name: str | None = None, pattern: str | None = None, encoder: str = "auto") -> Tokenizer:
-    """A Tokenizer from a path or a name.
+    """A `Tokenizer` from a path or a name. Nothing loaded this way adds special tokens.
 
-    spec: "bytes" | "chars" | a tokenizer.json | a folder holding one (or a .model) | a SentencePiece .model
-    | a tiktoken ranks file (split_pattern: its split regex, or a known name such as "cl100k_base";
-    recognised from the file name for the public encodings) | the name of a file or folder under
-    $TOKKIT_TOKENIZERS (e.g. "o200k_base", "gpt2", "llama2"). Nothing loaded this way adds special tokens.
-    `pattern` is the deprecated spelling of `split_pattern`.
+    Args:
+        spec: "bytes" | "chars" | a tokenizer.json | a folder holding one (or a .model) | a SentencePiece .model
+            | a tiktoken ranks file | the name of a file or folder under $TOKKIT_TOKENIZERS (e.g. "o200k_base",
+            "gpt2", "llama2") | a `Tokenizer` (returned as it is).
+        split_pattern: a tiktoken ranks file's split regex, or a known name such as "cl100k_base"; recognised from
+            the file name for the public encodings.
+        name: the name the tokenizer reports (default: from the path).
+        pattern: the deprecated spelling of `split_pattern`.
+        encoder: what encodes and counts ("engine" is the training word: native or hf). "auto" (default): the
+            fastest installed engine of `tokkit[fast]` that gives the reference engine's ids on a probe set at
+            load time, tried on byte-level BPE tokenizers, else the reference engine, silently; "reference": the
+            format's own engine (tokenizers, tiktoken, sentencepiece); "tokie" / "splintr": that engine or an
+            error. `.encoder` says which one runs; offsets and decode always run on the reference engine. See
+            tokkit.tokenizer.fast.
 
-    encoder: what encodes and counts ("engine" is the training word: native or hf). "auto" (default): the fastest installed engine of `tokkit[fast]` that
-    gives the reference engine's ids on a probe set at load time, tried on byte-level BPE tokenizers, else
-    the reference engine, silently; "reference": the format's own engine (tokenizers, tiktoken,
-    sentencepiece); "tokie" / "splintr": that engine or an error. `.encoder` says which one runs;
-    offsets and decode always run on the reference engine. See tokkit.tokenizer.fast.
+    Returns:
+        The loaded `Tokenizer`.
+
+    Raises:
+        InputError: nothing found under that name or path, an unreadable file, or an encoder that is not
+            installed or does not match the reference.
     """
     if pattern is not None:
         import warnings

@@ -9,8 +9,11 @@ from ..errors import InputError
 
 
 class Tokenizer:
-    """A loaded tokenizer. Backends override encode / count_batch / encode_with_offsets with the engine's
-    own fast paths; the defaults here are correct but slow."""
+    """A loaded tokenizer: one interface over tokenizers, tiktoken, SentencePiece and the built-ins.
+
+    Backends override encode / count_batch / encode_with_offsets with the engine's own fast paths; the defaults
+    here are correct but slow. Get one from `load_tokenizer` or a trainer.
+    """
 
     name: str = "tokenizer"
     kind: str = "?"                  # hf | sentencepiece | tiktoken | bytes | chars
@@ -30,10 +33,12 @@ class Tokenizer:
 
     @property
     def vocab_size(self) -> int:
+        """The number of ids, special and added tokens included."""
         raise NotImplementedError
 
     @property
     def unk_id(self) -> int | None:
+        """The UNK token's id, or None when the model has none."""
         return None
 
     @property
@@ -47,36 +52,103 @@ class Tokenizer:
         return frozenset()
 
     def encode(self, text: str) -> list[int]:
+        """The ids of one text (no special tokens added).
+
+        Args:
+            text: the text.
+
+        Returns:
+            The token ids.
+        """
         raise NotImplementedError
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """The ids of each text.
+
+        Args:
+            texts: the texts.
+
+        Returns:
+            One list of ids per text.
+        """
         return [self.encode(t) for t in texts]
 
     def count(self, text: str) -> int:
-        """The number of tokens of one text."""
+        """The number of tokens of one text.
+
+        Args:
+            text: the text.
+
+        Returns:
+            The token count.
+        """
         return self.count_batch([text])[0]
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
-        """Token counts of each text: the fast path used by premiums (no ids kept)."""
+        """Token counts of each text: the fast path used by premiums (no ids kept).
+
+        Args:
+            texts: the texts.
+
+        Returns:
+            One count per text.
+        """
         return [len(ids) for ids in self.encode_batch(texts)]
 
     def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
-        """Ids and (start, end) character offsets into `text` of each token."""
+        """Ids and (start, end) character offsets into `text` of each token.
+
+        Args:
+            text: the text.
+
+        Returns:
+            (ids, offsets).
+        """
         raise NotImplementedError
 
     def encode_batch_with_offsets(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """Ids and character offsets of each text.
+
+        Args:
+            texts: the texts.
+
+        Returns:
+            One (ids, offsets) pair per text.
+        """
         return [self.encode_with_offsets(t) for t in texts]
 
     def decode(self, ids: Sequence[int]) -> str:
+        """The text of a sequence of ids.
+
+        Args:
+            ids: token ids.
+
+        Returns:
+            The decoded text.
+        """
         raise NotImplementedError
 
     def id_to_token(self, i: int) -> str:
+        """The vocabulary entry of an id, in the model's own spelling (e.g. "Ġthe").
+
+        Args:
+            i: the id.
+
+        Returns:
+            The token string.
+        """
         raise NotImplementedError
 
     def save(self, path) -> str:
-        """Write the tokenizer: a path ending in .json gets the tokenizer file alone, any other path is an
-        artifact folder (the tokenizer file and, for a trained tokenizer, its config and card). Returns
-        the path written."""
+        """Write the tokenizer.
+
+        Args:
+            path: a path ending in .json gets the tokenizer file alone; any other path is an artifact folder (the
+                tokenizer file and, for a trained tokenizer, its config and card).
+
+        Returns:
+            The path written.
+        """
         raise InputError(f"{self.name}: {self.kind} tokenizers cannot be saved by tokkit")
 
     def __repr__(self) -> str:

@@ -1,6 +1,6 @@
 """Merges I/O: the one parser of the merges in a Hugging Face tokenizer.json (both spellings: "a b"
-strings of older files, [a, b] pairs of newer ones), the merges of a tiktoken ranks table, and the one writer of a BPE tokenizer.json from
-tokens and merges by id."""
+strings of older files, [a, b] pairs of newer ones), the merges of a tiktoken ranks table, and the one writer of a BPE
+tokenizer.json from tokens and merges by id."""
 
 from __future__ import annotations
 

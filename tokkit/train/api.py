@@ -16,16 +16,26 @@ RECIPES = ("bpe", "char", "superword", "spm", "parity", "native")
 def train(corpus: Any, recipe: str = "bpe", *, out: str | os.PathLike | None = None, **options) -> "Tokenizer":
     """Train a tokenizer with one of the recipes and, with `out`, write it as an artifact folder.
 
-    >>> tok = tokkit.train("domain/legal", recipe="bpe", vocab_size=32768, out="legal-32k", split="train",
-    ...                    terms="legal_terms.txt")
+    Args:
+        corpus: what the recipe trains on: documents, paths, texts or a word-count table; for "parity" a
+            parallel corpus (udhr / ntrex / flores, a folder or a `ParallelCorpus`), split into train and dev
+            units with `languages` and `dev_fraction`.
+        recipe: "bpe" (domain byte-level BPE, `train_bpe`), "char" (character-level BPE, `train_char`),
+            "superword" (SuperBPE, `train_superword`), "spm" (SentencePiece unigram/BPE, `train_spm`) or "parity"
+            (parity-aware BPE, `train_parity`); "native" is "bpe" on the native engine given texts, files or a
+            word-count table (`train_native`).
+        out: the artifact folder to write; None: nothing is written.
+        **options: that recipe's keywords, plus `read_documents` keywords when `corpus` is a path.
 
-    recipe: "bpe" (domain byte-level BPE, `train_bpe`), "char" (character-level BPE, `train_char`),
-    "superword" (SuperBPE, `train_superword`), "spm" (SentencePiece unigram/BPE, `train_spm`) or "parity"
-    (parity-aware BPE, `train_parity`: `corpus` is a parallel corpus, udhr / ntrex / flores, a folder or a
-    `ParallelCorpus`, split into train and dev units with `languages` and `dev_fraction`); "native" is
-    "bpe" on the native engine given texts, files or a word-count table (`train_native`). `options` are
-    that function's keywords, plus `read_documents` keywords when `corpus` is a path. Every recipe returns
-    a `tokkit.tokenizer.Tokenizer` carrying its card.
+    Returns:
+        A `tokkit.tokenizer.Tokenizer` carrying its card (every recipe).
+
+    Raises:
+        InputError: an unknown recipe or keyword, or what the recipe raises.
+
+    Example:
+        >>> tok = tokkit.train("domain/legal", recipe="bpe", vocab_size=32768, out="legal-32k", split="train",
+        ...                    terms="legal_terms.txt")
     """
     if recipe == "bpe":
         from .bpe import train_bpe as fn

@@ -195,24 +195,43 @@ def train_bpe(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: 
               terms_file: str | os.PathLike | None = None, engine: str = "native", allow_smaller: bool = False,
               resume=None, export_sizes: Sequence[int] = (), max_words: int | None = None,
               threads: int | None = None, quiet: bool = True, **read_kw):
-    """Train a byte-level BPE tokenizer on a domain corpus and (with `out`) write it as an artifact folder
-    (tokenizer.json, tokenizer_config.json, tokkit.json). Returns a `tokkit.tokenizer.Tokenizer` whose
-    `card` is the artifact card (`.engine` is the `tokenizers.Tokenizer`).
+    """Train a byte-level BPE tokenizer on a domain corpus and (with `out`) write it as an artifact folder.
 
-    vocab_size counts everything (special tokens, the 256 byte symbols, merges) and is met exactly by real
-    merges (InputError when the corpus cannot supply them, unless allow_smaller); `pow2=True` rounds it up
-    to a power of two first. Special tokens take ids 0..n-1. `terms` (a file, one per line, or a list) and
-    `terms_file` become single tokens inside the BPE model wherever they stand as whole units. engine:
-    "native" (tokkit's numba trainer) or "hf" (tokenizers' BpeTrainer): the same merges. `corpus` is a
-    `tokkit.corpora.Documents`, a path/glob/folder (extra keywords go to `read_documents`), or an iterable
-    of strings; it is streamed once (the native engine counts it in blocks), so memory is bounded by the
-    word-count table. A mapping (word -> count, e.g. `tokkit.corpora.wordfreq_counts`) is a word-count
-    table: each entry is normalized and split like running text and weighted by its count.
+    The folder holds tokenizer.json, tokenizer_config.json and tokkit.json (the card).
 
-    Native engine only: `resume` (a tokenizer.json, folder or trained tokenizer whose merges come first),
-    `export_sizes` (with `out`, also write tokenizer-<V>.json for each smaller V from the same run: the
-    first merges that fit), `max_words` (bound memory: keep at most this many distinct words while
-    counting), `threads` (counting threads; default all cores).
+    Args:
+        corpus: a `tokkit.corpora.Documents`, a path/glob/folder (extra keywords go to `read_documents`), or an
+            iterable of strings; it is streamed once (the native engine counts it in blocks), so memory is bounded
+            by the word-count table. A mapping (word -> count, e.g. `tokkit.corpora.wordfreq_counts`) is a
+            word-count table: each entry is normalized and split like running text and weighted by its count.
+        out: the artifact folder; None: nothing is written.
+        vocab_size: counts everything (special tokens, the 256 byte symbols, merges) and is met exactly by real
+            merges.
+        pow2: round `vocab_size` up to a power of two first.
+        cased: keep case (False: lowercase first).
+        normalizer: a Unicode normalization form, or None.
+        min_frequency: the smallest count of a pair that may merge.
+        pre_tokenizer: the split before merging ("gpt2", "cl100k", ... or a regex).
+        split_digits: split numbers into single digits.
+        special_tokens: tokens at ids 0..n-1 (default: `DEFAULT_SPECIAL_TOKENS`).
+        terms: a file (one per line) or a list of terms that become single tokens inside the BPE model wherever
+            they stand as whole units.
+        terms_file: a file of terms, as `terms`.
+        engine: "native" (tokkit's numba trainer) or "hf" (tokenizers' BpeTrainer): the same merges.
+        allow_smaller: accept a smaller vocabulary when the corpus cannot supply `vocab_size`.
+        resume: native only: a tokenizer.json, folder or trained tokenizer whose merges come first.
+        export_sizes: native only, with `out`: also write tokenizer-<V>.json for each smaller V from the same run
+            (the first merges that fit).
+        max_words: native only: bound memory, keeping at most this many distinct words while counting.
+        threads: native only: counting threads (default all cores).
+        quiet: no progress notices.
+        **read_kw: `read_documents` keywords when `corpus` is a path.
+
+    Returns:
+        A `tokkit.tokenizer.Tokenizer` whose `card` is the artifact card (`.engine` is the `tokenizers.Tokenizer`).
+
+    Raises:
+        InputError: the corpus cannot supply `vocab_size` (unless `allow_smaller`), a bad keyword or value.
     """
     check_engine(engine)
     if engine == "native":

@@ -75,17 +75,31 @@ def train_char(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size:
                max_token_chars: int | None = None, min_frequency: int = 2, pre_tokenizer: str = "gpt2",
                limit_alphabet: int | str | None = "auto", special_tokens: Sequence[str] | None = None,
                quiet: bool = True, **read_kw):
-    """Train a character-level BPE tokenizer of exactly `vocab_size` tokens (special tokens, the 128 ASCII
-    characters, the corpus's other characters, the reachable byte-fallback tokens and merges) whose tokens
-    have at most `max_token_chars` Unicode characters (default 3, or 4 from 16K up).
+    """Train a character-level BPE tokenizer of exactly `vocab_size` tokens with short tokens.
 
-    `limit_alphabet` keeps only the most frequent non-ASCII characters; the others use byte fallback. The
-    default, "auto", keeps at most vocab_size // 16 of them (256 at 4K): legal text alone holds about a
-    thousand distinct characters, most seen a handful of times, which would otherwise take a quarter of a
-    4K vocabulary. None keeps every character of the corpus.
+    The vocabulary holds special tokens, the 128 ASCII characters, the corpus's other characters, the reachable
+    byte-fallback tokens and merges.
 
-    Returns a `tokkit.tokenizer.Tokenizer` carrying its card (`.engine`: the `tokenizers.Tokenizer`);
-    with `out`, the artifact folder is written too.
+    Args:
+        corpus: documents, paths or texts (as `train_bpe`).
+        out: the artifact folder; None: nothing is written.
+        vocab_size: the exact size of the vocabulary.
+        max_token_chars: the most Unicode characters in a token (default 3, or 4 from 16K up).
+        min_frequency: the smallest count of a pair that may merge.
+        pre_tokenizer: the split before merging.
+        limit_alphabet: keep only the most frequent non-ASCII characters; the others use byte fallback. "auto"
+            keeps at most vocab_size // 16 of them (256 at 4K): legal text alone holds about a thousand distinct
+            characters, most seen a handful of times, which would otherwise take a quarter of a 4K vocabulary.
+            None keeps every character of the corpus.
+        special_tokens: tokens at ids 0..n-1 (default: `DEFAULT_SPECIAL_TOKENS`).
+        quiet: no progress notices.
+        **read_kw: `read_documents` keywords when `corpus` is a path.
+
+    Returns:
+        A `tokkit.tokenizer.Tokenizer` carrying its card (`.engine`: the `tokenizers.Tokenizer`).
+
+    Raises:
+        InputError: the corpus cannot fill the vocabulary, or a bad value.
     """
     from tokenizers import AddedToken, Tokenizer, models, trainers
 

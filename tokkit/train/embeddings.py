@@ -151,13 +151,30 @@ def chain_biases(model, base_tok, new_tok, parts: Sequence, texts: Sequence[str]
 def extend_model(model, base_tok, new_tok, method: str = "fvt", *, seed: int = 0,
                  split_pattern: str | None = None, calibration: Sequence[str] | None = None,
                  calibration_tokens: int = 20000):
-    """Resize a Hugging Face model's input and output embeddings from `base_tok`'s vocabulary to `new_tok`'s
-    (an extension of it, see `tokkit.extend`) and initialise the new rows with `method` (fvt, merge, mean,
-    random, chain). The tokenizers are paths (tokenizer.json, folder, ranks file) or tokkit Tokenizers with a path.
-    `chain` needs `calibration` (training text; at most `calibration_tokens` base tokens of it are read) and
-    unties a tied output table (see the module docstring).
-    Raises InputError, before changing the model, when its embedding table does not have base_tok's size.
-    Returns the model."""
+    """Resize a Hugging Face model's embeddings from `base_tok`'s vocabulary to `new_tok`'s and initialise the new rows.
+
+    `new_tok` is an extension of `base_tok` (see `tokkit.extend`). Input and output embeddings are resized (tied or
+    not); base rows are untouched. `chain` unties a tied output table and adds an output bias (module docstring).
+
+    Args:
+        model: the Hugging Face model (changed in place).
+        base_tok: the base tokenizer: a path (tokenizer.json, folder, ranks file) or a tokkit `Tokenizer` with a
+            path.
+        new_tok: the extended tokenizer, likewise.
+        method: how new rows start: "fvt", "merge", "mean", "random" or "chain".
+        seed: the seed of "random".
+        split_pattern: a tiktoken ranks file's split regex or known name.
+        calibration: "chain" only, required: training text its output biases are fitted on (never the
+            evaluation text).
+        calibration_tokens: "chain" only: at most this many base tokens of `calibration` are read.
+
+    Returns:
+        The model.
+
+    Raises:
+        InputError: before changing the model, when its embedding table does not have `base_tok`'s size, for an
+            unknown method, or for "chain" without calibration text.
+    """
     torch = require("torch", "torch")
     from .extension import new_token_parts
 

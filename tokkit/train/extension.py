@@ -300,16 +300,31 @@ def extend(base, docs, *, add: int, out: str | os.PathLike | None = None, terms=
            threads: int | None = None, quiet: bool = True):
     """Extend a pretrained byte-level BPE tokenizer by `add` new tokens learnt on `docs`, keeping every id.
 
-    base: a tokenizer.json (or its folder; model BPE with a ByteLevel pre-tokenizer) or a tiktoken ranks
-    file (split_pattern: its regex or a known name, else recognised from the file name), or a name under
-    $TOKKIT_TOKENIZERS. docs: documents (strings), corpus paths, or a word -> count table. The base's merges
-    are replayed on the native engine, which then learns merges on docs (pieces split exactly as the base
-    splits them) until `add` new tokens exist; terms / terms_file make domain terms single tokens (each must
-    be one pre-token of the base's split). New tokens get ids from the base's size on (after the added and
-    special tokens). With `out`, writes the base's format: tokenizer.json with the base folder's config
-    files (AutoTokenizer loads it), or `<name>.tiktoken` + split_pattern.txt; plus tokkit.json. Returns the
-    extended `tokkit.tokenizer.Tokenizer` (`.card`, and `.extension`: the appended merges and their ids).
-    InputError: a base that is not byte-level BPE, or a corpus that supplies fewer than `add` tokens."""
+    The base's merges are replayed on the native engine, which then learns merges on `docs` (pieces split
+    exactly as the base splits them) until `add` new tokens exist. New tokens get ids from the base's size on
+    (after the added and special tokens). With `out`, writes the base's format: tokenizer.json with the base
+    folder's config files (AutoTokenizer loads it), or `<name>.tiktoken` + split_pattern.txt; plus tokkit.json.
+
+    Args:
+        base: a tokenizer.json (or its folder; model BPE with a ByteLevel pre-tokenizer), a tiktoken ranks
+            file, or a name under $TOKKIT_TOKENIZERS.
+        docs: documents (strings), corpus paths, or a word -> count table.
+        add: how many new tokens.
+        out: the folder to write; None: nothing is written.
+        terms: domain terms that become single tokens (each must be one pre-token of the base's split).
+        terms_file: a file of terms, one per line.
+        split_pattern: a tiktoken base's split regex or a known name; else recognised from the file name.
+        min_frequency: the smallest count of a pair that may merge.
+        max_words: bound memory: keep at most this many distinct words while counting.
+        threads: counting threads.
+        quiet: no progress notices.
+
+    Returns:
+        The extended `tokkit.tokenizer.Tokenizer` (`.card`, and `.extension`: the appended merges and their ids).
+
+    Raises:
+        InputError: a base that is not byte-level BPE, or a corpus that supplies fewer than `add` tokens.
+    """
     from .._atomic import check_out
     from .artifacts import Card
     from .common import check_min_frequency

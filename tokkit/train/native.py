@@ -45,8 +45,20 @@ def byte_ids(tokens: Sequence[bytes | None]) -> np.ndarray:
 
 @dataclass
 class NativeBPE:
-    """A trained byte-level BPE: token bytes by id, the merges in order, and the tokenizer pipeline it is
-    written with (normalizer, split)."""
+    """A trained byte-level BPE: token bytes by id, the merges in order, and the pipeline it is written with.
+
+    Attributes:
+        special_tokens: the special tokens, at ids 0..n-1.
+        tokens: id -> bytes (None: a special token outside the byte alphabet).
+        merges: (left id, right id, new id), in training order.
+        pattern: the kernel's split pattern name.
+        timings: seconds per training phase.
+        stats: training statistics.
+        split: the split regex of the tokenizer.json's Split pre-tokenizer; None: derived from `pattern` (gpt2 as
+            ByteLevel's own regex, as tokenizers' ByteLevel trainer setup writes it).
+        normalizer: none, NFC or NFKC, applied before the split.
+        lowercase: lowercase before the split.
+    """
     special_tokens: list[str]
     tokens: list[bytes | None]  # id -> bytes (None: a special token outside the byte alphabet)
     merges: list[tuple[int, int, int]]  # (left id, right id, new id), in training order
@@ -62,8 +74,22 @@ class NativeBPE:
     @classmethod
     def from_merges(cls, special_tokens: Sequence[str], merges: Sequence[tuple[str, str]], *,
                     where: str = "merges", **kw) -> "NativeBPE":
-        """The model that these (left, right) byte-level string merges make from the special tokens and
-        the 256 bytes, with ids assigned as HF's trainer assigns them."""
+        """The model that (left, right) byte-level string merges make from the special tokens and the 256 bytes.
+
+        Ids are assigned as HF's trainer assigns them.
+
+        Args:
+            special_tokens: the special tokens, at ids 0..n-1.
+            merges: (left, right) pairs of byte-level strings, in order.
+            where: what the merges came from, for messages.
+            **kw: the other fields (pattern, split, normalizer, lowercase).
+
+        Returns:
+            The `NativeBPE`.
+
+        Raises:
+            InputError: a merge whose parts are not tokens made so far.
+        """
         tokens = base_tokens(list(special_tokens))
         fa, fb, _ = _forced_ids(merges, tokens, where)
         by_bytes = {b: i for i, b in enumerate(tokens) if b is not None}
@@ -78,11 +104,20 @@ class NativeBPE:
         return cls(list(special_tokens), tokens, out, **kw)
 
     def token_string(self, i: int) -> str:
+        """The byte-level string of a token (special tokens as they are).
+
+        Args:
+            i: the id.
+
+        Returns:
+            The token string (e.g. "Ġthe").
+        """
         n = len(self.special_tokens)
         return self.special_tokens[i] if i < n else to_chars(self.tokens[i])
 
     @property
     def vocab_size(self) -> int:
+        """The number of ids: special tokens, 256 bytes and merges."""
         return len(self.tokens)
 
     @property
@@ -91,14 +126,28 @@ class NativeBPE:
         return len(base_tokens(self.special_tokens))
 
     def first(self, k: int) -> "NativeBPE":
-        """The tokenizer after the first k merges: what training to that size would have given."""
+        """The tokenizer after the first k merges: what training to that size would have given.
+
+        Args:
+            k: the number of merges kept.
+
+        Returns:
+            A new `NativeBPE`.
+        """
         k = max(0, min(k, len(self.merges)))
         top = max([self.n_base - 1] + [m[2] for m in self.merges[:k]]) + 1
         return replace(self, tokens=self.tokens[:top], merges=self.merges[:k], timings=dict(self.timings),
                        stats=dict(self.stats))
 
     def at_vocab_size(self, vocab_size: int) -> "NativeBPE":
-        """The largest prefix of the merges whose vocabulary fits in vocab_size."""
+        """The largest prefix of the merges whose vocabulary fits in `vocab_size`.
+
+        Args:
+            vocab_size: the size to fit.
+
+        Returns:
+            A new `NativeBPE`.
+        """
         base = self.n_base
         if vocab_size < base:
             raise InputError(f"vocab_size={vocab_size}: below the {base} special and byte tokens")
@@ -111,13 +160,27 @@ class NativeBPE:
         return self.first(k)
 
     def vocab(self) -> dict[str, int]:
+        """The vocabulary, as tokenizer.json writes it.
+
+        Returns:
+            Token string -> id.
+        """
         return {self.token_string(i): i for i in range(len(self.tokens))}
 
     def merge_strings(self) -> list[tuple[str, str]]:
+        """The merges as byte-level strings.
+
+        Returns:
+            (left, right) pairs, in order.
+        """
         return [(self.token_string(a), self.token_string(b)) for a, b, _ in self.merges]
 
     def to_tokenizer(self):
-        """A `tokenizers.Tokenizer` (byte-level BPE with this pipeline)."""
+        """A `tokenizers.Tokenizer` (byte-level BPE with this pipeline).
+
+        Returns:
+            The tokenizers object.
+        """
         return self._configure(self._bpe_model())
 
     def _configure(self, model):
@@ -147,8 +210,14 @@ class NativeBPE:
         return tok
 
     def write_json(self, path: str | os.PathLike) -> None:
-        """Write the tokenizer.json that `to_tokenizer().save(path)` writes (the same JSON), streaming the
-        vocabulary and merges (`tokenizer.merges.write_bpe_json`) instead of building the tokenizers model."""
+        """Write the tokenizer.json that `to_tokenizer().save(path)` writes (the same JSON), streamed.
+
+        The vocabulary and merges are streamed (`tokenizer.merges.write_bpe_json`) instead of building the
+        tokenizers model.
+
+        Args:
+            path: the file to write.
+        """
         from tokenizers import models
 
         # everything but the vocabulary and merges is serialised by tokenizers itself, from a model that
@@ -163,8 +232,11 @@ class NativeBPE:
                          [(a, b) for a, b, _ in self.merges])
 
     def vocabulary_card(self) -> dict:
-        """What `common.hf_vocab_card` gives for this tokenizer, without building it: statistics over the
-        ordinary tokens (not the special tokens)."""
+        """What `common.hf_vocab_card` gives for this tokenizer, without building it.
+
+        Returns:
+            Statistics over the ordinary tokens (not the special tokens).
+        """
         from .artifacts import vocabulary_stats
 
         n = len(self.special_tokens)
@@ -176,6 +248,18 @@ class NativeBPE:
 
     def card(self, recipe: str = "native", *, parameters: dict | None = None, corpus: dict | None = None,
              vocabulary: dict | None = None, timings: dict | None = None):
+        """The artifact card of this tokenizer.
+
+        Args:
+            recipe: the recipe's name.
+            parameters: the training parameters.
+            corpus: what it was trained on.
+            vocabulary: entries added to `vocabulary_card()`, the merge count and the training statistics.
+            timings: seconds per phase (default: the training's).
+
+        Returns:
+            The `Card`.
+        """
         from .artifacts import Card
 
         return Card(recipe=recipe, parameters=dict(parameters or {}), corpus=dict(corpus or {}),
@@ -185,8 +269,18 @@ class NativeBPE:
 
     def save(self, out_dir: str | os.PathLike, *, parameters: dict | None = None,
              corpus: dict | None = None, export_sizes: Sequence[int] = (), card=None) -> str:
-        """Write tokenizer.json, tokenizer_config.json and tokkit.json atomically; each size in export_sizes
-        adds tokenizer-<size>.json (the first merges that fit)."""
+        """Write tokenizer.json, tokenizer_config.json and tokkit.json atomically.
+
+        Args:
+            out_dir: the artifact folder.
+            parameters: the training parameters, for the card.
+            corpus: what it was trained on, for the card.
+            export_sizes: each size adds tokenizer-<size>.json (the first merges that fit).
+            card: a ready card instead of one built from the above.
+
+        Returns:
+            The folder written.
+        """
         from .artifacts import write_artifacts
         from .common import hf_tokenizer_config, write_json_file
 
@@ -199,8 +293,18 @@ class NativeBPE:
         return write_artifacts(out_dir, card, writers)
 
     def as_tokenizer(self, card, *, name: str = "tokenizer", export_sizes: Sequence[int] = ()):
-        """The tokkit Tokenizer of this model, carrying `card` (a `Card`): its tokenizers model is built on
-        first use; `save` streams the tokenizer.json."""
+        """The tokkit `Tokenizer` of this model, carrying `card`.
+
+        Its tokenizers model is built on first use; `save` streams the tokenizer.json.
+
+        Args:
+            card: the `Card`.
+            name: the tokenizer's name.
+            export_sizes: sizes `save` also writes.
+
+        Returns:
+            The `Tokenizer`.
+        """
         from ..tokenizer.hf import HFTokenizer
 
         def save_artifact(out: str) -> str:
@@ -465,21 +569,43 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
                  max_words: int | None = None, threads: int | None = None, max_bytes: int | None = None,
                  out: str | os.PathLike | None = None, export_sizes: Sequence[int] = (), quiet: bool = True,
                  max_token_words: int = 0, unicode: str = "regex", allow_smaller: bool = False):
-    """Train a byte-level BPE tokenizer on the native engine, from texts, files or word counts; returns a
-    `tokkit.tokenizer.Tokenizer` carrying its card (and, with `out`, writes the artifact folder).
+    """Train a byte-level BPE tokenizer on the native engine, from texts, files or word counts.
 
-    texts / files / word_counts: the corpus (documents, UTF-8 files read whole or per line, or a
-    word -> count table whose entries are pre-tokenized with `pre_tokenizer` and weighted by their counts).
     Standard objective: exactly HF `BpeTrainer(vocab_size, min_frequency, special_tokens,
-    initial_alphabet=ByteLevel.alphabet())` with a ByteLevel pre-tokenizer (`pre_tokenizer="gpt2"`; also
-    gpt4o, whitespace, none, superword). resume: a tokenizer.json (path or folder), a trained tokenizer,
-    a NativeBPE or a list of (left, right) merges to replay first; training then continues to vocab_size.
-    terms / terms_file: domain terms made single tokens (`tokkit.train.terms`: each term one pre-token,
-    finished by merges, within vocab_size). max_words: bound memory by pruning rare words when the table of
-    distinct words is larger. export_sizes: with `out`, also write tokenizer-<V>.json (the first merges
-    that fit). unicode: "regex" (character classes of the `regex` module) or "hf" (as HF's Oniguruma
-    classes them, an older Unicode version: identical merges to HF also on text with recently assigned
-    characters). The corpus must supply vocab_size tokens, else InputError, unless allow_smaller."""
+    initial_alphabet=ByteLevel.alphabet())` with a ByteLevel pre-tokenizer.
+
+    Args:
+        texts: documents.
+        files: UTF-8 files, read whole or per line.
+        vocab_size: the vocabulary size to reach.
+        pre_tokenizer: "gpt2" (default), gpt4o, whitespace, none, superword, or a regex.
+        min_frequency: the smallest count of a pair that may merge.
+        special_tokens: tokens at ids 0..n-1.
+        word_counts: a word -> count table whose entries are pre-tokenized with `pre_tokenizer` and weighted by
+            their counts.
+        per_line: a document per line of `files`.
+        resume: a tokenizer.json (path or folder), a trained tokenizer, a NativeBPE or a list of (left, right)
+            merges to replay first; training then continues to vocab_size.
+        terms: domain terms made single tokens (`tokkit.train.terms`: each term one pre-token, finished by
+            merges, within vocab_size).
+        terms_file: a file of terms, one per line.
+        max_words: bound memory by pruning rare words when the table of distinct words is larger.
+        threads: counting threads.
+        max_bytes: read at most this many bytes of text.
+        out: the artifact folder; None: nothing is written.
+        export_sizes: with `out`, also write tokenizer-<V>.json (the first merges that fit).
+        quiet: no progress notices.
+        max_token_words: > 0: superword merges across single spaces, at most this many words per token.
+        unicode: "regex" (character classes of the `regex` module) or "hf" (as HF's Oniguruma classes them, an
+            older Unicode version: identical merges to HF also on text with recently assigned characters).
+        allow_smaller: accept a smaller vocabulary.
+
+    Returns:
+        A `tokkit.tokenizer.Tokenizer` carrying its card.
+
+    Raises:
+        InputError: the corpus cannot supply `vocab_size` tokens (unless `allow_smaller`), or a bad value.
+    """
     from .bpe import fit_bytelevel
 
     prepare_kernels(quiet=quiet)

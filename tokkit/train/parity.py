@@ -23,15 +23,34 @@ def train_parity(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[
                  targets: Mapping[str, float] | None = None, min_frequency: int = 0,
                  special_tokens: Sequence[str] = (), threads: int | None = None, out: str | None = None,
                  quiet: bool = True, allow_smaller: bool = False):
-    """Parity-aware byte-level BPE. train / dev: language -> documents (dev: the same parallel units in
-    every language, e.g. from `tokkit.corpora.parallel_split`). targets: language -> ratio its dev length
-    is divided by (default 1). global_merges > 0 first runs that many ordinary merges (hybrid).
-    out: write tokenizer.json + card there. Returns a `tokkit.tokenizer.Tokenizer` carrying the card
-    (`.bpe` holds the merges by id; the card's vocabulary has merges_per_language and dev_tokens).
+    """Parity-aware byte-level BPE: each merge goes to the language whose dev text is longest (relative to its target).
 
-    The merges stop early when no pair is left (or none reaches min_frequency): small parallel corpora run
-    out long before a usual vocabulary size. That raises InputError naming how many merges there were,
-    unless allow_smaller, which keeps the smaller vocabulary."""
+    The merges stop early when no pair is left (or none reaches `min_frequency`): small parallel corpora run out
+    long before a usual vocabulary size.
+
+    Args:
+        train: language -> documents to learn merges from.
+        dev: language -> documents: the same parallel units in every language (e.g. from
+            `tokkit.corpora.parallel_split`).
+        vocab_size: the vocabulary size to reach.
+        pre_tokenizer: the split before merging.
+        global_merges: > 0 first runs that many ordinary merges (hybrid).
+        targets: language -> ratio its dev length is divided by (default 1).
+        min_frequency: the smallest count of a pair that may merge.
+        special_tokens: tokens at ids 0..n-1.
+        threads: counting threads.
+        out: write tokenizer.json and the card there.
+        quiet: no progress notices.
+        allow_smaller: keep a smaller vocabulary when the merges run out.
+
+    Returns:
+        A `tokkit.tokenizer.Tokenizer` carrying the card (`.bpe` holds the merges by id; the card's vocabulary
+        has merges_per_language and dev_tokens).
+
+    Raises:
+        InputError: the merges ran out before `vocab_size` (the message says how many there were), unless
+            `allow_smaller`.
+    """
     prepare_kernels(quiet=quiet)  # a first compile is not training time
     bpe_train_parity = kernel("bpe_train_parity")
 
@@ -107,8 +126,18 @@ def train_parity(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[
 
 def train_parity_native(train: Mapping[str, Iterable[str]], dev: Mapping[str, Iterable[str]], *,
                         pattern: str | None = None, out_dir: str | None = None, **kw) -> NativeBPE:
-    """Deprecated name of `train_parity` (kept one release): `pattern` is now `pre_tokenizer` and `out_dir`
-    is `out`."""
+    """Deprecated name of `train_parity` (kept one release).
+
+    Args:
+        train: as `train_parity`.
+        dev: as `train_parity`.
+        pattern: now `pre_tokenizer`.
+        out_dir: now `out`.
+        **kw: the other keywords of `train_parity`.
+
+    Returns:
+        What `train_parity` returns.
+    """
     warnings.warn("train_parity_native is deprecated: use tokkit.train_parity (pattern -> pre_tokenizer, "
                   "out_dir -> out)", DeprecationWarning, stacklevel=2)
     if pattern is not None:

@@ -153,7 +153,12 @@ ALGORITHMS: dict[str, TrainFn] = {
 
 
 def register_algorithm(name: str, fn: TrainFn) -> None:
-    """Make `fn(counts, vocab_size, seed) -> Tokenizer` available to sweeps as `algorithm=name`."""
+    """Make a training function available to sweeps as `algorithm=name`.
+
+    Args:
+        name: the algorithm's name (`sweep(..., algorithm=name)`, `tokkit sweep --algorithm`).
+        fn: `fn(counts, vocab_size, seed) -> Tokenizer`.
+    """
     ALGORITHMS[name] = fn
 
 

@@ -62,17 +62,39 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
               input_sentence_size: int = 0, special_tokens: Sequence[str] | None = None, num_threads: int = 1,
               word_counts: Mapping[str, int] | None = None, allow_smaller: bool = False,
               quiet: bool = True, **read_kw):
-    """Train a SentencePiece model and (with `out`) write `tokenizer.model` + card. Returns a
-    `tokkit.tokenizer.Tokenizer` carrying its card (`.engine`: the `sentencepiece.SentencePieceProcessor`).
+    """Train a SentencePiece model and (with `out`) write `tokenizer.model` and the card.
 
-    The text is `corpus` (documents, paths, texts) or `word_counts` (a word -> count table, given to
-    SentencePiece as its tsv input: each word is a sentence of that frequency; with add_dummy_prefix each
-    gets the word-initial "▁" it has in running text). allow_smaller: accept fewer pieces than
-    vocab_size when the text has too few (SentencePiece's hard_vocab_limit off) instead of failing.
+    Args:
+        corpus: documents, paths or texts; None when `word_counts` is given.
+        out: the artifact folder; None: nothing is written.
+        vocab_size: the number of pieces.
+        model_type: "unigram" or "bpe".
+        pow2: round `vocab_size` up to a power of two first.
+        normalization: SentencePiece's normalization rule ("identity", "nfkc", ...).
+        byte_fallback: unknown characters become byte tokens.
+        split_by_whitespace: SentencePiece's option of that name.
+        remove_extra_whitespaces: SentencePiece's option of that name.
+        add_dummy_prefix: prefix each text with "▁" (with `word_counts`: each word gets the word-initial "▁" it
+            has in running text).
+        character_coverage: the share of characters covered by pieces.
+        max_sentencepiece_length: the longest piece, in characters.
+        max_sentence_length: the longest sentence, in bytes.
+        input_sentence_size: > 0 bounds memory by sampling that many sentences.
+        special_tokens: user-defined symbols at ids 0..n-1 (the first three double as pad/bos/eos where the
+            default set is used; SentencePiece's own <unk> follows them).
+        num_threads: training threads; 1 keeps unigram training deterministic.
+        word_counts: a word -> count table, given to SentencePiece as its tsv input (each word is a sentence of
+            that frequency).
+        allow_smaller: accept fewer pieces than `vocab_size` when the text has too few (SentencePiece's
+            hard_vocab_limit off) instead of failing.
+        quiet: no progress notices.
+        **read_kw: `read_documents` keywords when `corpus` is a path.
 
-    Special tokens become user-defined symbols at ids 0..n-1 (the first three double as pad/bos/eos where the
-    default set is used; SentencePiece's own <unk> follows them). `input_sentence_size` > 0 bounds memory by
-    sampling that many sentences; `num_threads` 1 keeps unigram training deterministic.
+    Returns:
+        A `tokkit.tokenizer.Tokenizer` carrying its card (`.engine`: the `sentencepiece.SentencePieceProcessor`).
+
+    Raises:
+        InputError: too few pieces (unless `allow_smaller`), no text, or a bad value.
     """
     import sentencepiece as spm
 

@@ -33,16 +33,36 @@ def train_superword(corpus: Any, out: str | os.PathLike | None = None, *, vocab_
                     normalizer: str | None = "NFC", cased: bool = True, min_frequency: int = 2,
                     special_tokens: Sequence[str] | None = None, engine: str = "native",
                     allow_smaller: bool = False, quiet: bool = True, **read_kw):
-    """Train a superword (SuperBPE) tokenizer of exactly `vocab_size` tokens in one call; returns a
-    `tokkit.tokenizer.Tokenizer` carrying its card and, with `out`, writes the artifact folder.
+    """Train a superword (SuperBPE) tokenizer of exactly `vocab_size` tokens in one call.
 
-    transition: the vocabulary size where stage 1 stops, by default 90% of vocab_size (the SuperBPE
-    paper's best setting). Stage 2 learns the rest with merges across single spaces, at most
-    `max_token_words` words per token. In both stages the most frequent pair wins and ties go to the pair
-    of smallest token ids (left, then right), as in HF's BpeTrainer and SuperBPE's own code. engine: where
-    stage 1 runs ("native" or "hf"; stage 2 always runs natively). The corpus is read twice. InputError
-    when the corpus cannot supply `transition` tokens to stage 1 or vocab_size in all, unless
-    allow_smaller."""
+    Stage 1 is ordinary BPE up to `transition`; stage 2 learns the rest with merges across single spaces. In both
+    stages the most frequent pair wins and ties go to the pair of smallest token ids (left, then right), as in
+    HF's BpeTrainer and SuperBPE's own code. The corpus is read twice.
+
+    Args:
+        corpus: documents, paths or texts (as `train_bpe`).
+        out: the artifact folder; None: nothing is written.
+        vocab_size: the exact size of the vocabulary.
+        transition: the vocabulary size where stage 1 stops, by default 90% of `vocab_size` (the SuperBPE
+            paper's best setting).
+        max_token_words: the most words per token in stage 2.
+        pow2: round `vocab_size` up to a power of two first.
+        normalizer: a Unicode normalization form, or None.
+        cased: keep case.
+        min_frequency: the smallest count of a pair that may merge.
+        special_tokens: tokens at ids 0..n-1.
+        engine: where stage 1 runs ("native" or "hf"; stage 2 always runs natively).
+        allow_smaller: accept a smaller vocabulary.
+        quiet: no progress notices.
+        **read_kw: `read_documents` keywords when `corpus` is a path.
+
+    Returns:
+        A `tokkit.tokenizer.Tokenizer` carrying its card.
+
+    Raises:
+        InputError: the corpus cannot supply `transition` tokens to stage 1 or `vocab_size` in all, unless
+            `allow_smaller`.
+    """
     check_engine(engine)
     prepare_kernels(quiet=quiet)
     timer = Timer()
