@@ -37,7 +37,8 @@ from collections import Counter
 import numpy as np
 from numba import njit
 
-from .bpe_core import key_heap_down, key_heap_pop, key_heap_push
+from .bpe_core import (key_heap_down, key_heap_pop, key_heap_push, move_to_slots, pair_key, pair_rehash,
+                       pair_room, pair_slot)
 
 _NO_LIMIT = np.iinfo(np.int64).max
 
@@ -88,16 +89,23 @@ def merge_pairs_reference(tok, join, base: int, max_merges: int | None = None, m
             np.asarray(counts, dtype=np.int64))
 
 
-_NO_PAIR = -1   # pair_at: the token here may not merge with the next one (a word or sequence boundary)
-_JUNK = 0       # pair_at: a pair that can never be chosen again (fewer than min_count occurrences)
+_NO_PAIR = -1   # a position's pair: the token here may not merge with the next one (a word or sequence boundary)
+_JUNK = 0       # a position's pair that can never be chosen again (fewer than min_count occurrences)
 _KEY_COUNT = np.int64(1) << 31
+# the fields of `node`, four per position (node[4 i + field]; a 2-d array was 4x slower in numba) (a row's four fields share a cache line, which is what makes the
+# merge loop fast: a merge touches four neighbouring positions and little else)
+_TOK = 0        # token id starting here (-1: inside an earlier token)
+_NXT = 1        # next live position (the sentinel row n after the last)
+_PRV = 2        # previous live position (the sentinel before the first)
+_PAIR = 3       # pair id of (this token, next token), _NO_PAIR or _JUNK
 
 
 @njit(cache=True)
-def _settle(pair_at, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t1, newid, temp, ntemp, min_count):
+def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t1, newid, temp, ntemp, every, min_count):
     """Make the pairs counted as temporary ids t0..t1 permanent: ids for those with at least min_count
     occurrences (the others become _JUNK: a pair's count never grows after the pass that created it), their
-    occurrence positions in the pool in ascending order, and one queue entry each."""
+    occurrence positions in the pool in ascending order, and one queue entry each. The positions to look at
+    are temp[:ntemp], or 0..ntemp-1 with `every`."""
     for t in range(t0, t1):
         c = cnt[t]
         if c >= min_count:
@@ -112,15 +120,15 @@ def _settle(pair_at, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t1, ne
             newid[t - t0] = _JUNK
     prev = -1
     for j in range(ntemp):
-        x = temp[j]
+        x = j if every else temp[j]
         if x == prev:
             continue
         prev = x
-        t = pair_at[x]
+        t = node[4 * x + _PAIR]
         if t < t0:
             continue
         q = newid[t - t0]
-        pair_at[x] = q
+        node[4 * x + _PAIR] = q
         if q != _JUNK:
             pool[end[q]] = x
             end[q] += 1
@@ -131,16 +139,44 @@ def _settle(pair_at, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t1, ne
 
 
 @njit(cache=True)
+def _count_from(node, join, keys, slot_id, cnt, i, n, t, used):
+    """The first count from position i on, until the table is full: pair ids t, t + 1, ... in order of first
+    occurrence. Returns (position reached, next id, keys used). Kept apart from the caller, which grows the
+    table: an array reassigned inside a numba loop costs reference counting on every pass (4x here)."""
+    while i < n - 1:
+        if join[i]:
+            if not pair_room(keys, used, 1):
+                break
+            key = pair_key(node[4 * i + _TOK], node[4 * i + 4 + _TOK])
+            s = pair_slot(keys, key)
+            if keys[s] == -1:
+                keys[s] = key
+                used += 1
+                slot_id[s] = t
+                cnt[t] = 0
+                t += 1
+            q = slot_id[s]
+            cnt[q] += 1
+            node[4 * i + _PAIR] = q
+        i += 1
+    return i, t, used
+
+
+@njit(cache=True)
 def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count, target_tokens):
     n = tok_in.size
-    tok = tok_in.astype(np.int32)
-    nxt = np.empty(n, dtype=np.int32)
-    prv = np.empty(n, dtype=np.int32)
+    node = np.empty(4 * (n + 1), dtype=np.int32)
     for i in range(n):
-        nxt[i] = i + 1
-        prv[i] = i - 1
+        node[4 * i + _TOK] = tok_in[i]
+        node[4 * i + _NXT] = i + 1
+        node[4 * i + _PRV] = i - 1
+        node[4 * i + _PAIR] = _NO_PAIR
+    node[4 * n + _TOK] = -1
+    node[4 * n + _NXT] = n
+    node[4 * n + _PRV] = n
+    node[4 * n + _PAIR] = _NO_PAIR
     if n:
-        nxt[n - 1] = -1
+        node[_PRV] = n
     # every pair occurrence is created once: n-1 at the start, at most 2 per applied merge after, so pair
     # ids, pool slots and queue entries stay below 3n
     cap = 3 * n + 4
@@ -150,46 +186,25 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     pool = np.empty(cap, dtype=np.int32)
     hk = np.empty(cap, dtype=np.int64)
     hq = np.empty(cap, dtype=np.int32)
-    newid = np.empty(cap, dtype=np.int32)
+    scratch = np.empty(cap, dtype=np.int32)
     temp = np.empty(2 * n + 2, dtype=np.int32)
-    pair_at = np.full(n, _NO_PAIR, dtype=np.int32)
-    # id -> temporary pair id of (id, right) / (left, id) in the current pass, valid where stamp == pass
-    ids = top + max_merges + 1
-    lstamp = np.full(ids, -1, dtype=np.int32)
-    lpair = np.empty(ids, dtype=np.int32)
-    rstamp = np.full(ids, -1, dtype=np.int32)
-    rpair = np.empty(ids, dtype=np.int32)
 
-    # initial count: positions grouped by left id (counting sort), a stamp per right id within each group
-    gcount = np.zeros(top + 1, dtype=np.int32)
-    for i in range(n - 1):
-        if join[i]:
-            gcount[tok[i] + 1] += 1
-    for a in range(top):
-        gcount[a + 1] += gcount[a]
-    order = np.empty(max(1, gcount[top]), dtype=np.int32)
-    for i in range(n - 1):
-        if join[i]:
-            order[gcount[tok[i]]] = i
-            gcount[tok[i]] += 1
-    t = 1  # pair id 0 is _JUNK
-    for j in range(gcount[top] if top > 0 else 0):
-        i = order[j]
-        a = tok[i]
-        b = tok[i + 1]
-        if rstamp[b] != -2 - a:
-            rstamp[b] = -2 - a
-            rpair[b] = t
-            cnt[t] = 0
-            t += 1
-        q = rpair[b]
-        cnt[q] += 1
-        pair_at[i] = q
-    for i in range(n - 1):
-        temp[i] = i
-    perm, hsize, used = _settle(pair_at, cnt, head, end, pool, 0, hk, hq, 0, 1, 1, t, newid, temp, max(0, n - 1),
-                                min_count)
+    # the first count: pair ids 1, 2, ... (0 is _JUNK) in order of first occurrence, through a pair table
+    size = 16
+    while 2 * size < n:  # room for n / 2.8 distinct pairs before the table grows (natural text has fewer)
+        size *= 2
+    keys = np.full(size, -1, np.int64)
+    slot_id = np.empty(size, dtype=np.int32)
+    i, t, used = _count_from(node, join, keys, slot_id, cnt, 0, n, 1, 0)
+    while i < n - 1:
+        keys, dest, used = pair_rehash(keys, keys != -1, 1)
+        slot_id = move_to_slots(slot_id, dest, keys.size, 0)
+        i, t, used = _count_from(node, join, keys, slot_id, cnt, i, n, t, used)
+    perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, 1, 1, t, scratch, temp, max(0, n - 1),
+                                True, min_count)
 
+    # neighbour id and side -> temporary pair id in the current merge (see below); only touched slots matter
+    stamp = np.empty(2 * (top + max_merges + 1), dtype=np.int32)
     merges = np.empty((max(0, max_merges), 2), dtype=np.int64)
     counts = np.empty(max(0, max_merges), dtype=np.int64)
     k = 0
@@ -202,7 +217,7 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
             q = hq[0]
             h = head[q]
             e = end[q]
-            while h < e and pair_at[pool[h]] != q:
+            while h < e and node[4 * pool[h] + _PAIR] != q:
                 h += 1
             head[q] = h
             if h == e or cnt[q] < min_count:
@@ -218,11 +233,9 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
         if best < 0:
             break
         x0 = pool[head[best]]
-        a = tok[x0]
-        b = tok[nxt[x0]]
         new = top + k
-        merges[k, 0] = a
-        merges[k, 1] = b
+        merges[k, 0] = node[4 * x0 + _TOK]
+        merges[k, 1] = node[4 * node[4 * x0 + _NXT] + _TOK]
         counts[k] = cnt[best]
         t0 = perm
         t = perm
@@ -230,60 +243,51 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
         # occurrences in sequence order, so overlapping runs ("a a a") merge greedily left to right
         for j in range(head[best], end[best]):
             x = pool[j]
-            if pair_at[x] != best:
+            if node[4 * x + _PAIR] != best:
                 continue
-            y = nxt[x]
-            w = prv[x]
-            z = nxt[y]
-            if w != -1:
-                p = pair_at[w]
+            y = node[4 * x + _NXT]
+            w = node[4 * x + _PRV]
+            z = node[4 * y + _NXT]
+            node[4 * x + _PAIR] = _NO_PAIR
+            # the pair (w, x) becomes (w, new), kept at w; the pair (y, z) becomes (new, z), kept at x. The new
+            # pairs of this merge get temporary ids t0, t0 + 1, ..., one per neighbour id and side: stamp[2 id +
+            # side] holds it, valid if it lies in [t0, t) and scratch[it - t0] points back (so neither array
+            # needs clearing). One loop over the two sides: a helper function, even inlined, cost 10-50% here
+            for side in range(2):
+                src = y if side else w
+                p = node[4 * src + _PAIR]
                 if p != _NO_PAIR:
                     cnt[p] -= 1
-                    c = tok[w]
-                    if lstamp[c] != k:
-                        lstamp[c] = k
-                        lpair[c] = t
-                        cnt[t] = 0
+                    c = 2 * node[4 * (z if side else w) + _TOK] + side
+                    q = stamp[c]
+                    if q < t0 or q >= t or scratch[q - t0] != c:
+                        q = t
+                        stamp[c] = q
+                        scratch[q - t0] = c
+                        cnt[q] = 0
                         t += 1
-                    p = lpair[c]
-                    cnt[p] += 1
-                    pair_at[w] = p
-                    temp[ntemp] = w
+                    cnt[q] += 1
+                    dst = x if side else w
+                    node[4 * dst + _PAIR] = q
+                    temp[ntemp] = dst
                     ntemp += 1
-            p = pair_at[y]
-            if p != _NO_PAIR:
-                cnt[p] -= 1
-                c = tok[z]
-                if rstamp[c] != k:
-                    rstamp[c] = k
-                    rpair[c] = t
-                    cnt[t] = 0
-                    t += 1
-                p = rpair[c]
-                cnt[p] += 1
-                pair_at[x] = p
-                temp[ntemp] = x
-                ntemp += 1
-            else:
-                pair_at[x] = _NO_PAIR
-            pair_at[y] = _NO_PAIR
-            tok[x] = new
-            tok[y] = -1
-            nxt[x] = z
-            if z != -1:
-                prv[z] = x
+            node[4 * y + _PAIR] = _NO_PAIR
+            node[4 * x + _TOK] = new
+            node[4 * y + _TOK] = -1
+            node[4 * x + _NXT] = z
+            node[4 * z + _PRV] = x
             total -= 1
         cnt[best] = 0
         head[best] = end[best]
         k += 1
-        perm, hsize, used = _settle(pair_at, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t, newid, temp,
-                                    ntemp, min_count)
+        perm, hsize, used = _settle(node, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t, scratch, temp,
+                                    ntemp, False, min_count)
     # back to the caller's ids: new ids from base, base ids through the relabelling (if any); dead positions
     # keep their input id, so the outputs are canonical
     out = orig.copy()
     alive = np.empty(n, dtype=np.uint8)
     for i in range(n):
-        v = tok[i]
+        v = node[4 * i + _TOK]
         alive[i] = v >= 0
         if v >= top:
             out[i] = v + base - top
