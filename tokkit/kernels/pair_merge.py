@@ -91,7 +91,6 @@ def merge_pairs_reference(tok, join, base: int, max_merges: int | None = None, m
 
 _NO_PAIR = -1   # a position's pair: the token here may not merge with the next one (a word or sequence boundary)
 _JUNK = 0       # a position's pair that can never be chosen again (fewer than min_count occurrences)
-_KEY_COUNT = np.int64(1) << 31
 # the fields of `node`, four per position (node[4 i + field]; a 2-d array was 4x slower in numba) (a row's four fields share a cache line, which is what makes the
 # merge loop fast: a merge touches four neighbouring positions and little else)
 _TOK = 0        # token id starting here (-1: inside an earlier token)
@@ -100,8 +99,20 @@ _PRV = 2        # previous live position (the sentinel before the first)
 _PAIR = 3       # pair id of (this token, next token), _NO_PAIR or _JUNK
 
 
+@njit(cache=True, inline="always")
+def _enqueue(hk, hq, hsize, bhead, bnext, level, q, c, first):
+    """Queue pair q of count c (at most `level`) whose first occurrence is at `first`: into the heap of the
+    current level, or onto the list of its count. Returns the heap's size."""
+    if c >= level:
+        return key_heap_push(hk, hq, hsize, first, q)
+    bnext[q] = bhead[c]
+    bhead[c] = q
+    return hsize
+
+
 @njit(cache=True)
-def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t1, newid, temp, ntemp, every, min_count):
+def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0, t1, newid, temp, ntemp,
+            every, min_count):
     """Make the pairs counted as temporary ids t0..t1 permanent: ids for those with at least min_count
     occurrences (the others become _JUNK: a pair's count never grows after the pass that created it), their
     occurrence positions in the pool in ascending order, and one queue entry each. The positions to look at
@@ -133,8 +144,7 @@ def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t1, newid
             pool[end[q]] = x
             end[q] += 1
     for q in range(t0, perm):
-        # smallest key first: the highest count, then the earliest first occurrence (Dynamic BPE's tie rule)
-        hsize = key_heap_push(hk, hq, hsize, (_KEY_COUNT - cnt[q]) << 32 | pool[head[q]], q)
+        hsize = _enqueue(hk, hq, hsize, bhead, bnext, level, q, cnt[q], pool[head[q]])
     return perm, hsize, used
 
 
@@ -200,8 +210,18 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
         keys, dest, used = pair_rehash(keys, keys != -1, 1)
         slot_id = move_to_slots(slot_id, dest, keys.size, 0)
         i, t, used = _count_from(node, join, keys, slot_id, cnt, i, n, t, used)
-    perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, 1, 1, t, scratch, temp, max(0, n - 1),
-                                True, min_count)
+    # the queue: the best count at any time never exceeds the best count before (a new pair occurs at most
+    # once per occurrence of the merge that makes it, and counts only fall), so pairs wait on one list per
+    # count (bhead, bnext) and only those of the current best count `level` are in a heap ordered by first
+    # occurrence; an entry that went stale is moved to the list of its count when it reaches the top
+    bhead = np.full(n + 2, -1, dtype=np.int32)
+    bnext = np.empty(cap, dtype=np.int32)
+    perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, bhead, bnext, n + 1, 1, 1, t, scratch,
+                                temp, max(0, n - 1), True, min_count)
+    level = min_count - 1
+    for q in range(1, perm):
+        level = max(level, cnt[q])
+    level += 1
 
     # neighbour id and side -> temporary pair id in the current merge (see below); only touched slots matter
     stamp = np.empty(2 * (top + max_merges + 1), dtype=np.int32)
@@ -213,22 +233,44 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
         # the best pair: pop until an entry is up to date (entries only ever overstate a pair's rank, since
         # after the pass that creates a pair its count only falls and its first occurrence only moves right)
         best = -1
-        while hsize > 0:
+        while True:
+            if hsize == 0:
+                # the level is spent: the next non-empty list becomes the heap
+                level -= 1
+                while level >= min_count and bhead[level] == -1:
+                    level -= 1
+                if level < min_count:
+                    break
+                q = bhead[level]
+                bhead[level] = -1
+                while q != -1:
+                    nq = bnext[q]
+                    h = head[q]
+                    e = end[q]
+                    while h < e and node[4 * pool[h] + _PAIR] != q:
+                        h += 1
+                    head[q] = h
+                    if h < e and cnt[q] >= min_count:
+                        hsize = _enqueue(hk, hq, hsize, bhead, bnext, level, q, cnt[q], pool[h])
+                    q = nq
+                continue
             q = hq[0]
             h = head[q]
             e = end[q]
             while h < e and node[4 * pool[h] + _PAIR] != q:
                 h += 1
             head[q] = h
-            if h == e or cnt[q] < min_count:
+            if h == e or cnt[q] < level:
                 hsize = key_heap_pop(hk, hq, hsize)
+                if h < e and cnt[q] >= min_count:
+                    bnext[q] = bhead[cnt[q]]
+                    bhead[cnt[q]] = q
                 continue
-            key = (_KEY_COUNT - cnt[q]) << 32 | pool[h]
-            if key == hk[0]:
+            if pool[h] == hk[0]:
                 best = q
                 hsize = key_heap_pop(hk, hq, hsize)
                 break
-            hk[0] = key
+            hk[0] = pool[h]
             key_heap_down(hk, hq, hsize, 0)
         if best < 0:
             break
@@ -280,8 +322,8 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
         cnt[best] = 0
         head[best] = end[best]
         k += 1
-        perm, hsize, used = _settle(node, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t, scratch, temp,
-                                    ntemp, False, min_count)
+        perm, hsize, used = _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0,
+                                    t, scratch, temp, ntemp, False, min_count)
     # back to the caller's ids: new ids from base, base ids through the relabelling (if any); dead positions
     # keep their input id, so the outputs are canonical
     out = orig.copy()
