@@ -35,7 +35,10 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .bpe_core import (key_heap_down, key_heap_pop, key_heap_push, move_to_slots, pair_key, pair_rehash,
                        pair_room, pair_slot)
@@ -89,6 +92,21 @@ def merge_pairs_reference(tok, join, base: int, max_merges: int | None = None, m
             np.asarray(counts, dtype=np.int64))
 
 
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Ask the CPU to bring arr[idx] into cache (any index is safe: a prefetch never faults). The merge loop
+    knows its next positions in advance, and reading their rows ahead saves about a tenth of its time."""
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
+        return context.get_dummy_value()
+    return types.void(arr, idx), codegen
+
+
 _NO_PAIR = -1   # a position's pair: the token here may not merge with the next one (a word or sequence boundary)
 _JUNK = 0       # a position's pair that can never be chosen again (fewer than min_count occurrences)
 # the fields of `node`, four per position (node[4 i + field]; a 2-d array was 4x slower in numba) (a row's four fields share a cache line, which is what makes the
@@ -97,6 +115,7 @@ _TOK = 0        # token id starting here (-1: inside an earlier token)
 _NXT = 1        # next live position (the sentinel row n after the last)
 _PRV = 2        # previous live position (the sentinel before the first)
 _PAIR = 3       # pair id of (this token, next token), _NO_PAIR or _JUNK
+_AHEAD = 8      # the merge loop prefetches the row of the occurrence this many places ahead
 
 
 @njit(cache=True, inline="always")
@@ -283,7 +302,10 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
         t = perm
         ntemp = 0
         # occurrences in sequence order, so overlapping runs ("a a a") merge greedily left to right
-        for j in range(head[best], end[best]):
+        e = end[best]
+        for j in range(head[best], e):
+            if j + _AHEAD < e:
+                _prefetch(node, 4 * pool[j + _AHEAD])
             x = pool[j]
             if node[4 * x + _PAIR] != best:
                 continue
