@@ -32,6 +32,7 @@ occurrence, re-walked unordered occurrence lists and sorted each merge's occurre
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import numpy as np
@@ -192,9 +193,49 @@ def _count_from(node, join, keys, slot_id, cnt, i, n, t, used):
 
 
 @njit(cache=True)
-def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count, target_tokens):
+def _capacity(n):
+    """Pair ids, pool slots and queue entries for n tokens: every pair occurrence is created once, n - 1 at
+    the start and at most 2 per applied merge after (and room for the smallest first-count table)."""
+    return 3 * n + 16
+
+
+@njit(cache=True)
+def _scratch_size(n, top, max_merges):
+    """int32 entries of the kernel's scratch buffer for n tokens, ids below top and max_merges merges (the
+    int64 buffer, the queue's keys, needs _capacity(n))."""
+    return 4 * (n + 1) + 7 * _capacity(n) + (2 * n + 2) + (n + 2) + 2 * (top + max_merges + 1)
+
+
+@njit(cache=True)
+def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count, target_tokens, work, hk):
     n = tok_in.size
-    node = np.empty(4 * (n + 1), dtype=np.int32)
+    # all arrays are slices of the caller's buffers `work` (int32, _scratch_size entries) and `hk` (int64,
+    # _capacity), which it reuses from call to call: fresh arrays cost a page fault per 4 KiB touched, 5-15%
+    # of a call
+    cap = _capacity(n)
+    o = 0
+    node = work[o: o + 4 * (n + 1)]
+    o += 4 * (n + 1)
+    cnt = work[o: o + cap]
+    o += cap
+    head = work[o: o + cap]
+    o += cap
+    end = work[o: o + cap]
+    o += cap
+    pool = work[o: o + cap]
+    o += cap
+    hq = work[o: o + cap]
+    o += cap
+    scratch = work[o: o + cap]
+    o += cap
+    bnext = work[o: o + cap]
+    o += cap
+    temp = work[o: o + 2 * n + 2]
+    o += 2 * n + 2
+    bhead = work[o: o + n + 2]
+    o += n + 2
+    # neighbour id and side -> temporary pair id in the current merge (see below); only touched slots matter
+    stamp = work[o: o + 2 * (top + max_merges + 1)]
     for i in range(n):
         node[4 * i + _TOK] = tok_in[i]
         node[4 * i + _NXT] = i + 1
@@ -206,24 +247,14 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     node[4 * n + _PAIR] = _NO_PAIR
     if n:
         node[_PRV] = n
-    # every pair occurrence is created once: n-1 at the start, at most 2 per applied merge after, so pair
-    # ids, pool slots and queue entries stay below 3n
-    cap = 3 * n + 4
-    cnt = np.empty(cap, dtype=np.int32)
-    head = np.empty(cap, dtype=np.int32)
-    end = np.empty(cap, dtype=np.int32)
-    pool = np.empty(cap, dtype=np.int32)
-    hk = np.empty(cap, dtype=np.int64)
-    hq = np.empty(cap, dtype=np.int32)
-    scratch = np.empty(cap, dtype=np.int32)
-    temp = np.empty(2 * n + 2, dtype=np.int32)
 
     # the first count: pair ids 1, 2, ... (0 is _JUNK) in order of first occurrence, through a pair table
     size = 16
     while 2 * size < n:  # room for n / 2.8 distinct pairs before the table grows (natural text has fewer)
         size *= 2
-    keys = np.full(size, -1, np.int64)
-    slot_id = np.empty(size, dtype=np.int32)
+    keys = hk[:size]  # the queue's keys and the scratch column are free until the first count is done
+    keys[:] = -1
+    slot_id = scratch[:size]
     i, t, used = _count_from(node, join, keys, slot_id, cnt, 0, n, 1, 0)
     while i < n - 1:
         keys, dest, used = pair_rehash(keys, keys != -1, 1)
@@ -233,8 +264,7 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     # once per occurrence of the merge that makes it, and counts only fall), so pairs wait on one list per
     # count (bhead, bnext) and only those of the current best count `level` are in a heap ordered by first
     # occurrence; an entry that went stale is moved to the list of its count when it reaches the top
-    bhead = np.full(n + 2, -1, dtype=np.int32)
-    bnext = np.empty(cap, dtype=np.int32)
+    bhead[:] = -1
     perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, bhead, bnext, n + 1, 1, 1, t, scratch,
                                 temp, max(0, n - 1), True, min_count)
     level = min_count - 1
@@ -242,8 +272,6 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
         level = max(level, cnt[q])
     level += 1
 
-    # neighbour id and side -> temporary pair id in the current merge (see below); only touched slots matter
-    stamp = np.empty(2 * (top + max_merges + 1), dtype=np.int32)
     merges = np.empty((max(0, max_merges), 2), dtype=np.int64)
     counts = np.empty(max(0, max_merges), dtype=np.int64)
     k = 0
@@ -385,8 +413,28 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
         relabel, dense = np.unique(tok, return_inverse=True)
         dense = dense.astype(np.int64).reshape(-1)
         top = relabel.size
+    n = tok.size
+    if mm == 0 or target_tokens >= n:
+        return tok.copy(), np.ones(n, dtype=np.uint8), np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
+    work, hk = _scratch(int(_scratch_size(n, top, mm)), int(_capacity(n)))
     return _merge_kernel(dense, tok, relabel, join, np.int64(top), np.int64(base), np.int64(mm),
-                         np.int64(max(1, min_count)), np.int64(target_tokens))
+                         np.int64(max(1, min_count)), np.int64(target_tokens), work, hk)
+
+
+_SCRATCH = threading.local()
+_SCRATCH_KEPT = 1 << 28  # bytes: larger buffers are not kept between calls
+
+
+def _scratch(n32: int, n64: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's scratch buffers, kept per thread and grown to the largest batch seen (up to
+    _SCRATCH_KEPT bytes): the same memory for every batch of a data loader, hence no page faults."""
+    kept = getattr(_SCRATCH, "buffers", None)
+    if kept is not None and kept[0].size >= n32 and kept[1].size >= n64:
+        return kept
+    bufs = np.empty(n32, dtype=np.int32), np.empty(n64, dtype=np.int64)
+    if 4 * n32 + 8 * n64 <= _SCRATCH_KEPT:
+        _SCRATCH.buffers = bufs
+    return bufs
 
 
 def merge_pairs(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
