@@ -18,13 +18,17 @@ merge touches, and rests on one fact: every occurrence of a pair is created in a
 count, or the merge that makes the newer of its two ids, since a pair of older ids never appears anew).
 Hence after that pass a pair's count only falls and its first occurrence only moves right, so
 
-- each position remembers the pair it starts (`pair_at`), and a neighbour's count falls without a lookup;
+- each position remembers the pair it starts, and a neighbour's count falls without a lookup; a position's
+  token, links and pair share one 16-byte row, so a merge's four positions cost one or two cache lines;
 - each pair's occurrences are written once, in ascending position order, into a pooled array (the merge
   walks them in order, greedy left to right for free; the first live one is the tie-breaking position);
-- the pairs created in a pass are found through two arrays indexed by the neighbouring id, not a hash
-  table, and those under min_count are dropped at once (they can never reach it again);
-- the queue holds one entry per pair, pushed when its pass ends; an entry only ever overstates its pair's
-  rank (count, then first position), so stale entries are corrected when they reach the top.
+- the first count goes through an open-addressing pair table (`bpe_core`); the pairs a merge creates are
+  found through one array indexed by the neighbouring id, and those under min_count are dropped at once
+  (they can never reach it again);
+- the best count never rises, so the queue is one list per count plus a heap, by first occurrence, of the
+  pairs at the current best count: a pair whose count fell moves down a list in O(1) instead of a heap;
+- the arrays live in per-thread buffers reused from call to call, so a data loader's batches cause no page
+  faults.
 
 The previous kernel (kept in tests/_pair_merge_v1.py as a second oracle) pushed an entry per new
 occurrence, re-walked unordered occurrence lists and sorted each merge's occurrences: 3-7x slower.
@@ -213,29 +217,15 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     # _capacity), which it reuses from call to call: fresh arrays cost a page fault per 4 KiB touched, 5-15%
     # of a call
     cap = _capacity(n)
-    o = 0
-    node = work[o: o + 4 * (n + 1)]
-    o += 4 * (n + 1)
-    cnt = work[o: o + cap]
-    o += cap
-    head = work[o: o + cap]
-    o += cap
-    end = work[o: o + cap]
-    o += cap
-    pool = work[o: o + cap]
-    o += cap
-    hq = work[o: o + cap]
-    o += cap
-    scratch = work[o: o + cap]
-    o += cap
-    bnext = work[o: o + cap]
-    o += cap
-    temp = work[o: o + 2 * n + 2]
-    o += 2 * n + 2
-    bhead = work[o: o + n + 2]
-    o += n + 2
+    m = 4 * (n + 1)
+    node = work[:m]
+    cols = work[m: m + 7 * cap].reshape(7, cap)  # per pair id (cnt, head, end, bnext, scratch) or slot (pool, hq)
+    cnt, head, end, pool, hq, scratch, bnext = cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]
+    rest = work[m + 7 * cap:]
+    temp = rest[: 2 * n + 2]
+    bhead = rest[2 * n + 2: 3 * n + 4]
     # neighbour id and side -> temporary pair id in the current merge (see below); only touched slots matter
-    stamp = work[o: o + 2 * (top + max_merges + 1)]
+    stamp = rest[3 * n + 4: 3 * n + 4 + 2 * (top + max_merges + 1)]
     for i in range(n):
         node[4 * i + _TOK] = tok_in[i]
         node[4 * i + _NXT] = i + 1
