@@ -8,7 +8,8 @@ what merging costs MiniLM.
    `max_merges=100` and merged until no pair repeats: the previous kernel (tests/_pair_merge_v1.py) and the
    incremental one, run alternately, process CPU time, medians, with np.copy of the same arrays as the
    memcpy floor; and the plain reference (Dynamic BPE's algorithm: recount every pair for every merge) for a
-   capped number of merges. Every pair of runs is checked identical.
+   capped number of merges. Every pair of runs is checked identical. Then what a user calls: merge_batch on
+   the padded batch plus model_inputs, per boundary mode, against the same memcpy floor.
 2. Collator: one DataLoader iteration of 256 UDHR documents x 2048 GPT-2 tokens through DynamicMergeCollator
    merging until no pair repeats, against the same collator with max_merges=0 and a plain tokenize-and-pad.
 3. Reduction: every UDHR language, its 31 units as one batch of 32 (the paper's batch size), word
