@@ -8,7 +8,8 @@ what merging costs MiniLM.
    `max_merges=100` and merged until no pair repeats: the previous kernel (tests/_pair_merge_v1.py) and the
    incremental one, run alternately, process CPU time, medians, with np.copy of the same arrays as the
    memcpy floor; and the plain reference (Dynamic BPE's algorithm: recount every pair for every merge) for a
-   capped number of merges. Every pair of runs is checked identical.
+   capped number of merges. Every pair of runs is checked identical. Then what a user calls: merge_batch on
+   the padded batch plus model_inputs, per boundary mode, against the same memcpy floor.
 2. Collator: one DataLoader iteration of 256 UDHR documents x 2048 GPT-2 tokens through DynamicMergeCollator
    merging until no pair repeats, against the same collator with max_merges=0 and a plain tokenize-and-pad.
 3. Reduction: every UDHR language, its 31 units as one batch of 32 (the paper's batch size), word
@@ -35,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the previous kernel, kept there as an oracle
 
 from tokkit.corpora import load_udhr  # noqa: E402
-from tokkit.dynamic.batch_merge import build_join  # noqa: E402
+from tokkit.dynamic.batch_merge import build_join, merge_batch  # noqa: E402
 from tokkit.dynamic.boundaries import tokenize_with_words  # noqa: E402
 from tokkit.dynamic.collate import measure_reduction  # noqa: E402
 from tokkit.kernels.pair_merge import merge_pairs_numba, merge_pairs_reference  # noqa: E402
@@ -137,6 +138,15 @@ def bench_speed(udhr, repeat: int, ref_merges: dict):
                       f"({n / t_old / 1e6:5.2f} M tok/s)  new {t_new * 1e3:6.1f} ms ({n / t_new / 1e6:5.2f} M tok/s)"
                       f"  {t_old / t_new:4.1f}x faster, {t_new / copy:5.0f}x np.copy ({copy * 1e3:.2f} ms), "
                       f"identical: {same}")
+        # what a user calls: merge_batch on the padded batch with word ids, then the model inputs
+        for bounds in ("word", "sequence"):
+            wid = words if bounds == "word" else None
+            t = cpu_times({"merge_batch": lambda: merge_batch(ids, wid, vocab_size=vocab).model_inputs("np")},
+                          repeat)["merge_batch"][0]
+            results.append(dict(batch=f"{rows}x{width}", boundaries=bounds, api="merge_batch+model_inputs",
+                                tokens=n, seconds=t, tok_per_s=n / t, over_copy=t / copy))
+            print(f"  {rows}x{width} {bounds:<8} to exhaustion, merge_batch(padded) + model_inputs: "
+                  f"{t * 1e3:6.1f} ms ({n / t / 1e6:5.2f} M tok/s), {t / copy:5.0f}x np.copy")
         cap = ref_merges[(rows, width)]
         join = build_join(lens, list(words))
         t = cpu_times({"reference": lambda: merge_pairs_reference(flat, join, vocab, cap, 2),
@@ -185,8 +195,7 @@ def bench_collator(udhr, repeat: int, rows: int = 256, width: int = 2048):
     ids, words = tokenize_with_words(tok, docs, max_length=width, add_special_tokens=True)
 
     def after_tokenizing(c):
-        res = c.merge(ids, words)
-        return c._finish(res.seqs, [np.asarray(g) for g in res.segments], res.merges, res.vocab_size, {})
+        return c._finish(c.merge(ids, words).model_inputs("np"), {})
 
     steps = cpu_times({k: (lambda c=c: after_tokenizing(c)) for k, c in collators.items()}, repeat)
     b = t["merge"][2]

@@ -148,3 +148,65 @@ def test_kernel_rejects_new_ids_that_collide():
         merge_pairs_numba(np.array([3, 5, 3, 5]), np.array([1, 1, 1, 0], np.uint8), 5)
     with pytest.raises(ValueError, match="2\\*\\*31"):
         merge_pairs_numba(np.array([3, -1]), np.array([1, 0], np.uint8), 10)
+
+
+@given(st.integers(0, 2 ** 32 - 1), st.integers(200, 5000), st.integers(1, 3))
+def test_many_distinct_pairs_grow_the_first_count_table(seed, vocab, min_count):
+    # ids drawn from a large vocabulary make nearly every pair distinct, so the first count's table (sized
+    # for natural text) has to grow while counting
+    rng = np.random.default_rng(seed)
+    tok = rng.integers(0, vocab, 4000)
+    tok[rng.random(4000) < 0.3] = 7  # and some repeats, so there is something to merge
+    join = (rng.random(tok.size) < 0.9).astype(np.uint8)
+    join[-1] = 0
+    _same(merge_pairs_numba(tok, join, vocab, None, min_count), merge_pairs_v1(tok, join, vocab, None, min_count))
+
+
+def test_scratch_reused_across_calls_of_any_size():
+    # the kernel reuses its buffers between calls without clearing them: a small batch after a large one (and
+    # the large one again) gives what a fresh process gives, checked against the reference
+    rng = np.random.default_rng(5)
+    big = np.minimum(rng.zipf(1.3, 20000), 300) - 1
+    big_join = np.ones(big.size, np.uint8)
+    big_join[-1] = 0
+    first = merge_pairs_numba(big, big_join, 300, None, 2)
+    for n in (0, 1, 2, 5, 40, 300):
+        tok = np.minimum(rng.zipf(1.5, n), 6) - 1
+        join = (rng.random(n) < 0.8).astype(np.uint8)
+        if n:
+            join[-1] = 0
+        for mc in (1, 2):
+            _same(merge_pairs_numba(tok, join, 6, None, mc), merge_pairs_reference(tok, join, 6, None, mc), f"n={n}")
+    _same(merge_pairs_numba(big, big_join, 300, None, 2), first, "the large batch again")
+
+
+@given(st.lists(st.lists(st.integers(0, 4), max_size=30), min_size=1, max_size=6), st.integers(0, 4))
+def test_padded_outputs_equal_rows_written_one_by_one(batch, extra_width):
+    # segments, ids and model inputs are padded by one masked copy of all rows: compare with the obvious loop
+    res = merge_batch(batch, vocab_size=5)
+    n_out = [len(s) for s in res.seqs]
+    t = max(n_out)
+    ids = np.zeros((len(batch), t), np.int64)
+    spans = np.full((len(batch), t, 2), -1, np.int64)
+    for i, (s, st_, n) in enumerate(zip(res.seqs, res.starts, res.input_lengths)):
+        ids[i, : len(s)] = s
+        spans[i, : len(s), 0] = st_
+        spans[i, : len(s), 1] = np.append(st_[1:], n)
+    inp = res.model_inputs("np")
+    np.testing.assert_array_equal(inp["input_ids"], ids)
+    np.testing.assert_array_equal(inp["segments"], spans)
+    np.testing.assert_array_equal(inp["attention_mask"], (np.arange(t) < np.array(n_out)[:, None]).astype(np.int64))
+    np.testing.assert_array_equal(inp["lengths"], n_out)
+    for s, g in zip(spans, res.segments):
+        np.testing.assert_array_equal(s[: len(g)], g)
+    width = max(len(s) for s in batch) + extra_width
+    arr = np.full((len(batch), width), 3, np.int64)
+    for i, s in enumerate(batch):
+        arr[i, : len(s)] = s
+    padded = merge_batch(arr, lengths=[len(s) for s in batch], vocab_size=5, pad_id=9)
+    np.testing.assert_array_equal(padded.segments, spans)
+    back = padded.unmerge()
+    assert back.shape == (len(batch), width)
+    for i, s in enumerate(batch):
+        np.testing.assert_array_equal(back[i, : len(s)], s)
+        assert (back[i, len(s):] == 9).all()

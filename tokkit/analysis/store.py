@@ -112,13 +112,8 @@ class ResultsStore:
         Returns:
             The cell's key.
         """
-        key = cell_key(params)
-        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        with self._transaction():
-            self._db.execute("INSERT INTO cells (key, sweep, params, result, seconds, created) VALUES (?,?,?,?,?,?) "
-                             "ON CONFLICT(key) DO NOTHING",
-                             (key, sweep, canonical(params), canonical(result), seconds, created))
-        return key
+        return self._insert("cells (key, sweep, params, result, seconds, created)", "DO NOTHING",
+                            params, sweep, canonical(result), seconds)
 
     def put_failure(self, params: dict, error: str, *, attempts: int, sweep: str = "") -> str:
         """Record a cell that failed after its retries (the latest failure per key); a later success clears it.
@@ -132,13 +127,18 @@ class ResultsStore:
         Returns:
             The cell's key.
         """
+        return self._insert("failures (key, sweep, params, error, attempts, created)",
+                            "DO UPDATE SET error=excluded.error, attempts=failures.attempts + excluded.attempts, "
+                            "created=excluded.created", params, sweep, error, attempts)
+
+    def _insert(self, into: str, on_conflict: str, params: dict, sweep: str, *values) -> str:
+        # one row keyed by the cell's parameters: key, sweep, params, the table's own values, then the time
         key = cell_key(params)
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        row = (key, sweep, canonical(params), *values, created)
         with self._transaction():
-            self._db.execute("INSERT INTO failures (key, sweep, params, error, attempts, created) VALUES (?,?,?,?,?,?) "
-                             "ON CONFLICT(key) DO UPDATE SET error=excluded.error, "
-                             "attempts=failures.attempts + excluded.attempts, created=excluded.created",
-                             (key, sweep, canonical(params), error, attempts, created))
+            self._db.execute(f"INSERT INTO {into} VALUES ({','.join('?' * len(row))}) ON CONFLICT(key) {on_conflict}",
+                             row)
         return key
 
     def failures(self, sweep: str | None = None) -> list[dict[str, Any]]:

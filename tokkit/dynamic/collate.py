@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InputError
-from .batch_merge import merge_batch
+from .batch_merge import _pad_flat, merge_batch
 from .boundaries import DynamicBPERule, tokenize_with_words
 
 __all__ = ["DynamicMergeCollator", "merge_map_function", "tokenizer_vocab_size", "measure_reduction"]
@@ -112,7 +112,7 @@ class _Merger:
     def merge(self, ids, words):
         if self.vocab_size is None:
             raise InputError("pre-tokenized examples without a tokenizer: pass vocab_size=")
-        return _merge(ids, words, self.rule, vocab_size=self.vocab_size, **self.kw)
+        return _merge(ids, words, self.rule, vocab_size=self.vocab_size, pad_id=self.pad_id, **self.kw)
 
 
 class DynamicMergeCollator(_Merger):
@@ -155,8 +155,7 @@ class DynamicMergeCollator(_Merger):
                 if all(k in e for e in examples):
                     labels[k] = [e[k] for e in examples]
             if all("merges" in e and "input_ids" in e for e in examples):
-                seqs, segs, merges, vocab = _combine_premerged(examples)
-                return self._finish(seqs, segs, merges, vocab, labels)
+                return self._finish(_combine_premerged(examples, self.pad_id), labels)
             if all("input_ids" in e and "word_ids" in e for e in examples):
                 ids = [np.asarray(e["input_ids"], dtype=np.int64) for e in examples]
                 words = [[-1 if w is None else w for w in e["word_ids"]] for e in examples]
@@ -170,22 +169,10 @@ class DynamicMergeCollator(_Merger):
             ids, words = self.tokenize(examples)
         else:
             raise InputError("examples must all be strings or all be dicts")
-        res = self.merge(ids, words)
-        segs = [np.asarray(s) for s in res.segments]
-        return self._finish(res.seqs, segs, res.merges, res.vocab_size, labels)
+        return self._finish(self.merge(ids, words).model_inputs("np"), labels)
 
-    def _finish(self, seqs, segs, merges, vocab, labels) -> dict:
-        b = len(seqs)
-        t = max((len(s) for s in seqs), default=0)
-        ids = np.full((b, t), self.pad_id, dtype=np.int64)
-        mask = np.zeros((b, t), dtype=np.int64)
-        spans = np.full((b, t, 2), -1, dtype=np.int64)
-        for i, (s, g) in enumerate(zip(seqs, segs)):
-            ids[i, : len(s)] = s
-            mask[i, : len(s)] = 1
-            spans[i, : len(s)] = g
-        out = dict(input_ids=ids, attention_mask=mask, segments=spans, lengths=mask.sum(1),
-                   merges=np.asarray(merges, dtype=np.int64).reshape(-1, 2), vocab_size=np.int64(vocab))
+    def _finish(self, out: dict, labels) -> dict:
+        """Model inputs (as from `MergeResult.model_inputs("np")`) plus the labels, in the tensors asked for."""
         for k, v in labels.items():
             out[k] = np.asarray(v)
         if self.return_tensors == "pt":
@@ -195,8 +182,9 @@ class DynamicMergeCollator(_Merger):
         return out
 
 
-def _combine_premerged(examples):
-    """Rows merged in different map batches carry different tables: renumber their new ids into one."""
+def _combine_premerged(examples, pad_id: int) -> dict:
+    """Rows merged in different map batches carry different tables: renumber their new ids into one. Returns
+    the padded model inputs."""
     vocab = {int(e["vocab_size"]) for e in examples}
     if len(vocab) != 1:
         raise InputError(f"examples were merged with different vocab sizes {sorted(vocab)}")
@@ -220,7 +208,11 @@ def _combine_premerged(examples):
             raise InputError(f"example {i}: {len(seg)} segments for {len(s)} ids")
         segs.append(seg)
     merges = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
-    return seqs, segs, merges, v
+    lens = np.array([len(s) for s in seqs], dtype=np.int64)
+    ids, mask = _pad_flat(np.concatenate(seqs) if seqs else np.zeros(0, np.int64), lens, pad_id)
+    spans = _pad_flat(np.concatenate(segs) if segs else np.zeros((0, 2), np.int64), lens, -1)[0]
+    return dict(input_ids=ids, attention_mask=mask.astype(np.int64), segments=spans, lengths=lens,
+                merges=merges, vocab_size=np.int64(v))
 
 
 def merge_map_function(tokenizer, *, mode: str = "word", max_merges: int | None = None,

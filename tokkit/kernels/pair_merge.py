@@ -18,13 +18,17 @@ merge touches, and rests on one fact: every occurrence of a pair is created in a
 count, or the merge that makes the newer of its two ids, since a pair of older ids never appears anew).
 Hence after that pass a pair's count only falls and its first occurrence only moves right, so
 
-- each position remembers the pair it starts (`pair_at`), and a neighbour's count falls without a lookup;
+- each position remembers the pair it starts, and a neighbour's count falls without a lookup; a position's
+  token, links and pair share one 16-byte row, so a merge's four positions cost one or two cache lines;
 - each pair's occurrences are written once, in ascending position order, into a pooled array (the merge
   walks them in order, greedy left to right for free; the first live one is the tie-breaking position);
-- the pairs created in a pass are found through two arrays indexed by the neighbouring id, not a hash
-  table, and those under min_count are dropped at once (they can never reach it again);
-- the queue holds one entry per pair, pushed when its pass ends; an entry only ever overstates its pair's
-  rank (count, then first position), so stale entries are corrected when they reach the top.
+- the first count goes through an open-addressing pair table (`bpe_core`); the pairs a merge creates are
+  found through one array indexed by the neighbouring id, and those under min_count are dropped at once
+  (they can never reach it again);
+- the best count never rises, so the queue is one list per count plus a heap, by first occurrence, of the
+  pairs at the current best count: a pair whose count fell moves down a list in O(1) instead of a heap;
+- the arrays live in per-thread buffers reused from call to call, so a data loader's batches cause no page
+  faults.
 
 The previous kernel (kept in tests/_pair_merge_v1.py as a second oracle) pushed an entry per new
 occurrence, re-walked unordered occurrence lists and sorted each merge's occurrences: 3-7x slower.
@@ -32,12 +36,16 @@ occurrence, re-walked unordered occurrence lists and sorted each merge's occurre
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
-from .bpe_core import key_heap_down, key_heap_pop, key_heap_push
+from . import bpe_core as core
 
 _NO_LIMIT = np.iinfo(np.int64).max
 
@@ -88,16 +96,51 @@ def merge_pairs_reference(tok, join, base: int, max_merges: int | None = None, m
             np.asarray(counts, dtype=np.int64))
 
 
-_NO_PAIR = -1   # pair_at: the token here may not merge with the next one (a word or sequence boundary)
-_JUNK = 0       # pair_at: a pair that can never be chosen again (fewer than min_count occurrences)
-_KEY_COUNT = np.int64(1) << 31
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Ask the CPU to bring arr[idx] into cache (any index is safe: a prefetch never faults). The merge loop
+    knows its next positions in advance, and reading their rows ahead saves about a tenth of its time."""
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in all cache levels, data
+        return context.get_dummy_value()
+    return types.void(arr, idx), codegen
+
+
+_NO_PAIR = -1   # a position's pair: the token here may not merge with the next one (a word or sequence boundary)
+_JUNK = 0       # a position's pair that can never be chosen again (fewer than min_count occurrences)
+# the fields of `node`, four per position (node[4 i + field]; a 2-d array was 4x slower in numba): a row's four
+# fields share a cache line, which is what makes the merge loop fast (a merge touches four neighbouring positions
+# and little else)
+_TOK = 0        # token id starting here (-1: inside an earlier token)
+_NXT = 1        # next live position (the sentinel row n after the last)
+_PRV = 2        # previous live position (the sentinel before the first)
+_PAIR = 3       # pair id of (this token, next token), _NO_PAIR or _JUNK
+_AHEAD = 8      # the merge loop prefetches the row of the occurrence this many places ahead
+
+
+@njit(cache=True, inline="always")
+def _enqueue(hk, hq, hsize, bhead, bnext, level, q, c, first):
+    """Queue pair q of count c (at most `level`) whose first occurrence is at `first`: into the heap of the
+    current level, or onto the list of its count. Returns the heap's size."""
+    if c >= level:
+        return core.key_heap_push(hk, hq, hsize, first, q)
+    bnext[q] = bhead[c]
+    bhead[c] = q
+    return hsize
 
 
 @njit(cache=True)
-def _settle(pair_at, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t1, newid, temp, ntemp, min_count):
+def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0, t1, newid, temp, ntemp,
+            every, min_count):
     """Make the pairs counted as temporary ids t0..t1 permanent: ids for those with at least min_count
     occurrences (the others become _JUNK: a pair's count never grows after the pass that created it), their
-    occurrence positions in the pool in ascending order, and one queue entry each."""
+    occurrence positions in the pool in ascending order, and one queue entry each. The positions to look at
+    are temp[:ntemp], or 0..ntemp-1 with `every`."""
     for t in range(t0, t1):
         c = cnt[t]
         if c >= min_count:
@@ -112,83 +155,112 @@ def _settle(pair_at, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t1, ne
             newid[t - t0] = _JUNK
     prev = -1
     for j in range(ntemp):
-        x = temp[j]
+        x = j if every else temp[j]
         if x == prev:
             continue
         prev = x
-        t = pair_at[x]
+        t = node[4 * x + _PAIR]
         if t < t0:
             continue
         q = newid[t - t0]
-        pair_at[x] = q
+        node[4 * x + _PAIR] = q
         if q != _JUNK:
             pool[end[q]] = x
             end[q] += 1
     for q in range(t0, perm):
-        # smallest key first: the highest count, then the earliest first occurrence (Dynamic BPE's tie rule)
-        hsize = key_heap_push(hk, hq, hsize, (_KEY_COUNT - cnt[q]) << 32 | pool[head[q]], q)
+        hsize = _enqueue(hk, hq, hsize, bhead, bnext, level, q, cnt[q], pool[head[q]])
     return perm, hsize, used
 
 
 @njit(cache=True)
-def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count, target_tokens):
-    n = tok_in.size
-    tok = tok_in.astype(np.int32)
-    nxt = np.empty(n, dtype=np.int32)
-    prv = np.empty(n, dtype=np.int32)
-    for i in range(n):
-        nxt[i] = i + 1
-        prv[i] = i - 1
-    if n:
-        nxt[n - 1] = -1
-    # every pair occurrence is created once: n-1 at the start, at most 2 per applied merge after, so pair
-    # ids, pool slots and queue entries stay below 3n
-    cap = 3 * n + 4
-    cnt = np.empty(cap, dtype=np.int32)
-    head = np.empty(cap, dtype=np.int32)
-    end = np.empty(cap, dtype=np.int32)
-    pool = np.empty(cap, dtype=np.int32)
-    hk = np.empty(cap, dtype=np.int64)
-    hq = np.empty(cap, dtype=np.int32)
-    newid = np.empty(cap, dtype=np.int32)
-    temp = np.empty(2 * n + 2, dtype=np.int32)
-    pair_at = np.full(n, _NO_PAIR, dtype=np.int32)
-    # id -> temporary pair id of (id, right) / (left, id) in the current pass, valid where stamp == pass
-    ids = top + max_merges + 1
-    lstamp = np.full(ids, -1, dtype=np.int32)
-    lpair = np.empty(ids, dtype=np.int32)
-    rstamp = np.full(ids, -1, dtype=np.int32)
-    rpair = np.empty(ids, dtype=np.int32)
+def _count_from(node, join, keys, slot_id, cnt, i, n, t, used):
+    """The first count from position i on, until the table is full: pair ids t, t + 1, ... in order of first
+    occurrence. Returns (position reached, next id, keys used). Kept apart from the caller, which grows the
+    table: an array reassigned inside a numba loop costs reference counting on every pass (4x here)."""
+    while i < n - 1:
+        if join[i]:
+            if not core.pair_room(keys, used, 1):
+                break
+            key = core.pair_key(node[4 * i + _TOK], node[4 * i + 4 + _TOK])
+            s = core.pair_slot(keys, key)
+            if keys[s] == -1:
+                keys[s] = key
+                used += 1
+                slot_id[s] = t
+                cnt[t] = 0
+                t += 1
+            q = slot_id[s]
+            cnt[q] += 1
+            node[4 * i + _PAIR] = q
+        i += 1
+    return i, t, used
 
-    # initial count: positions grouped by left id (counting sort), a stamp per right id within each group
-    gcount = np.zeros(top + 1, dtype=np.int32)
-    for i in range(n - 1):
-        if join[i]:
-            gcount[tok[i] + 1] += 1
-    for a in range(top):
-        gcount[a + 1] += gcount[a]
-    order = np.empty(max(1, gcount[top]), dtype=np.int32)
-    for i in range(n - 1):
-        if join[i]:
-            order[gcount[tok[i]]] = i
-            gcount[tok[i]] += 1
-    t = 1  # pair id 0 is _JUNK
-    for j in range(gcount[top] if top > 0 else 0):
-        i = order[j]
-        a = tok[i]
-        b = tok[i + 1]
-        if rstamp[b] != -2 - a:
-            rstamp[b] = -2 - a
-            rpair[b] = t
-            cnt[t] = 0
-            t += 1
-        q = rpair[b]
-        cnt[q] += 1
-        pair_at[i] = q
-    for i in range(n - 1):
-        temp[i] = i
-    perm, hsize, used = _settle(pair_at, cnt, head, end, pool, 0, hk, hq, 0, 1, 1, t, newid, temp, max(0, n - 1),
-                                min_count)
+
+@njit(cache=True)
+def _capacity(n):
+    """Pair ids, pool slots and queue entries for n tokens: every pair occurrence is created once, n - 1 at
+    the start and at most 2 per applied merge after (and room for the smallest first-count table)."""
+    return 3 * n + 16
+
+
+@njit(cache=True)
+def _scratch_size(n, top, max_merges):
+    """int32 entries of the kernel's scratch buffer for n tokens, ids below top and max_merges merges (the
+    int64 buffer, the queue's keys, needs _capacity(n))."""
+    return 4 * (n + 1) + 7 * _capacity(n) + (2 * n + 2) + (n + 2) + 2 * (top + max_merges + 1)
+
+
+@njit(cache=True)
+def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count, target_tokens, work, hk):
+    n = tok_in.size
+    # all arrays are slices of the caller's buffers `work` (int32, _scratch_size entries) and `hk` (int64,
+    # _capacity), which it reuses from call to call: fresh arrays cost a page fault per 4 KiB touched, 5-15%
+    # of a call
+    cap = _capacity(n)
+    m = 4 * (n + 1)
+    node = work[:m]
+    cols = work[m: m + 7 * cap].reshape(7, cap)  # per pair id (cnt, head, end, bnext, scratch) or slot (pool, hq)
+    cnt, head, end, pool, hq, scratch, bnext = cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]
+    rest = work[m + 7 * cap:]
+    temp = rest[: 2 * n + 2]
+    bhead = rest[2 * n + 2: 3 * n + 4]
+    # neighbour id and side -> temporary pair id in the current merge (see below); only touched slots matter
+    stamp = rest[3 * n + 4: 3 * n + 4 + 2 * (top + max_merges + 1)]
+    for i in range(n):
+        node[4 * i + _TOK] = tok_in[i]
+        node[4 * i + _NXT] = i + 1
+        node[4 * i + _PRV] = i - 1
+        node[4 * i + _PAIR] = _NO_PAIR
+    node[4 * n + _TOK] = -1
+    node[4 * n + _NXT] = n
+    node[4 * n + _PRV] = n
+    node[4 * n + _PAIR] = _NO_PAIR
+    if n:
+        node[_PRV] = n
+
+    # the first count: pair ids 1, 2, ... (0 is _JUNK) in order of first occurrence, through a pair table
+    size = 16
+    while 2 * size < n:  # room for n / 2.8 distinct pairs before the table grows (natural text has fewer)
+        size *= 2
+    keys = hk[:size]  # the queue's keys and the scratch column are free until the first count is done
+    keys[:] = -1
+    slot_id = scratch[:size]
+    i, t, used = _count_from(node, join, keys, slot_id, cnt, 0, n, 1, 0)
+    while i < n - 1:
+        keys, dest, used = core.pair_rehash(keys, keys != -1, 1)
+        slot_id = core.move_to_slots(slot_id, dest, keys.size, 0)
+        i, t, used = _count_from(node, join, keys, slot_id, cnt, i, n, t, used)
+    # the queue: the best count at any time never exceeds the best count before (a new pair occurs at most
+    # once per occurrence of the merge that makes it, and counts only fall), so pairs wait on one list per
+    # count (bhead, bnext) and only those of the current best count `level` are in a heap ordered by first
+    # occurrence; an entry that went stale is moved to the list of its count when it reaches the top
+    bhead[:] = -1
+    perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, bhead, bnext, n + 1, 1, 1, t, scratch,
+                                temp, max(0, n - 1), True, min_count)
+    level = min_count - 1
+    for q in range(1, perm):
+        level = max(level, cnt[q])
+    level += 1
 
     merges = np.empty((max(0, max_merges), 2), dtype=np.int64)
     counts = np.empty(max(0, max_merges), dtype=np.int64)
@@ -198,92 +270,106 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
         # the best pair: pop until an entry is up to date (entries only ever overstate a pair's rank, since
         # after the pass that creates a pair its count only falls and its first occurrence only moves right)
         best = -1
-        while hsize > 0:
+        while True:
+            if hsize == 0:
+                # the level is spent: the next non-empty list becomes the heap
+                level -= 1
+                while level >= min_count and bhead[level] == -1:
+                    level -= 1
+                if level < min_count:
+                    break
+                q = bhead[level]
+                bhead[level] = -1
+                while q != -1:
+                    nq = bnext[q]
+                    h = head[q]
+                    e = end[q]
+                    while h < e and node[4 * pool[h] + _PAIR] != q:
+                        h += 1
+                    head[q] = h
+                    if h < e and cnt[q] >= min_count:
+                        hsize = _enqueue(hk, hq, hsize, bhead, bnext, level, q, cnt[q], pool[h])
+                    q = nq
+                continue
             q = hq[0]
             h = head[q]
             e = end[q]
-            while h < e and pair_at[pool[h]] != q:
+            while h < e and node[4 * pool[h] + _PAIR] != q:
                 h += 1
             head[q] = h
-            if h == e or cnt[q] < min_count:
-                hsize = key_heap_pop(hk, hq, hsize)
+            if h == e or cnt[q] < level:
+                hsize = core.key_heap_pop(hk, hq, hsize)
+                if h < e and cnt[q] >= min_count:
+                    bnext[q] = bhead[cnt[q]]
+                    bhead[cnt[q]] = q
                 continue
-            key = (_KEY_COUNT - cnt[q]) << 32 | pool[h]
-            if key == hk[0]:
+            if pool[h] == hk[0]:
                 best = q
-                hsize = key_heap_pop(hk, hq, hsize)
+                hsize = core.key_heap_pop(hk, hq, hsize)
                 break
-            hk[0] = key
-            key_heap_down(hk, hq, hsize, 0)
+            hk[0] = pool[h]
+            core.key_heap_down(hk, hq, hsize, 0)
         if best < 0:
             break
         x0 = pool[head[best]]
-        a = tok[x0]
-        b = tok[nxt[x0]]
         new = top + k
-        merges[k, 0] = a
-        merges[k, 1] = b
+        merges[k, 0] = node[4 * x0 + _TOK]
+        merges[k, 1] = node[4 * node[4 * x0 + _NXT] + _TOK]
         counts[k] = cnt[best]
         t0 = perm
         t = perm
         ntemp = 0
         # occurrences in sequence order, so overlapping runs ("a a a") merge greedily left to right
-        for j in range(head[best], end[best]):
+        e = end[best]
+        for j in range(head[best], e):
+            if j + _AHEAD < e:
+                _prefetch(node, 4 * pool[j + _AHEAD])
             x = pool[j]
-            if pair_at[x] != best:
+            if node[4 * x + _PAIR] != best:
                 continue
-            y = nxt[x]
-            w = prv[x]
-            z = nxt[y]
-            if w != -1:
-                p = pair_at[w]
+            y = node[4 * x + _NXT]
+            w = node[4 * x + _PRV]
+            z = node[4 * y + _NXT]
+            node[4 * x + _PAIR] = _NO_PAIR
+            # the pair (w, x) becomes (w, new), kept at w; the pair (y, z) becomes (new, z), kept at x. The new
+            # pairs of this merge get temporary ids t0, t0 + 1, ..., one per neighbour id and side: stamp[2 id +
+            # side] holds it, valid if it lies in [t0, t) and scratch[it - t0] points back (so neither array
+            # needs clearing). One loop over the two sides: a helper function, even inlined, cost 10-50% here
+            for side in range(2):
+                src = y if side else w
+                p = node[4 * src + _PAIR]
                 if p != _NO_PAIR:
                     cnt[p] -= 1
-                    c = tok[w]
-                    if lstamp[c] != k:
-                        lstamp[c] = k
-                        lpair[c] = t
-                        cnt[t] = 0
+                    c = 2 * node[4 * (z if side else w) + _TOK] + side
+                    q = stamp[c]
+                    if q < t0 or q >= t or scratch[q - t0] != c:
+                        q = t
+                        stamp[c] = q
+                        scratch[q - t0] = c
+                        cnt[q] = 0
                         t += 1
-                    p = lpair[c]
-                    cnt[p] += 1
-                    pair_at[w] = p
-                    temp[ntemp] = w
+                    cnt[q] += 1
+                    dst = x if side else w
+                    node[4 * dst + _PAIR] = q
+                    temp[ntemp] = dst
                     ntemp += 1
-            p = pair_at[y]
-            if p != _NO_PAIR:
-                cnt[p] -= 1
-                c = tok[z]
-                if rstamp[c] != k:
-                    rstamp[c] = k
-                    rpair[c] = t
-                    cnt[t] = 0
-                    t += 1
-                p = rpair[c]
-                cnt[p] += 1
-                pair_at[x] = p
-                temp[ntemp] = x
-                ntemp += 1
-            else:
-                pair_at[x] = _NO_PAIR
-            pair_at[y] = _NO_PAIR
-            tok[x] = new
-            tok[y] = -1
-            nxt[x] = z
-            if z != -1:
-                prv[z] = x
+            node[4 * y + _PAIR] = _NO_PAIR
+            node[4 * x + _TOK] = new
+            node[4 * y + _TOK] = -1
+            node[4 * x + _NXT] = z
+            node[4 * z + _PRV] = x
             total -= 1
         cnt[best] = 0
         head[best] = end[best]
         k += 1
-        perm, hsize, used = _settle(pair_at, cnt, head, end, pool, used, hk, hq, hsize, perm, t0, t, newid, temp,
-                                    ntemp, min_count)
+        perm, hsize, used = _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0,
+                                    t, scratch, temp, ntemp, False, min_count)
     # back to the caller's ids: new ids from base, base ids through the relabelling (if any); dead positions
     # keep their input id, so the outputs are canonical
     out = orig.copy()
     alive = np.empty(n, dtype=np.uint8)
     for i in range(n):
-        v = tok[i]
+        v = node[4 * i + _TOK]
         alive[i] = v >= 0
         if v >= top:
             out[i] = v + base - top
@@ -317,8 +403,28 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
         relabel, dense = np.unique(tok, return_inverse=True)
         dense = dense.astype(np.int64).reshape(-1)
         top = relabel.size
+    n = tok.size
+    if mm == 0 or target_tokens >= n:
+        return tok.copy(), np.ones(n, dtype=np.uint8), np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
+    work, hk = _scratch(int(_scratch_size(n, top, mm)), int(_capacity(n)))
     return _merge_kernel(dense, tok, relabel, join, np.int64(top), np.int64(base), np.int64(mm),
-                         np.int64(max(1, min_count)), np.int64(target_tokens))
+                         np.int64(max(1, min_count)), np.int64(target_tokens), work, hk)
+
+
+_SCRATCH = threading.local()
+_SCRATCH_KEPT = 1 << 28  # bytes: larger buffers are not kept between calls
+
+
+def _scratch(n32: int, n64: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's scratch buffers, kept per thread and grown to the largest batch seen (up to
+    _SCRATCH_KEPT bytes): the same memory for every batch of a data loader, hence no page faults."""
+    kept = getattr(_SCRATCH, "buffers", None)
+    if kept is not None and kept[0].size >= n32 and kept[1].size >= n64:
+        return kept
+    bufs = np.empty(n32, dtype=np.int32), np.empty(n64, dtype=np.int64)
+    if 4 * n32 + 8 * n64 <= _SCRATCH_KEPT:
+        _SCRATCH.buffers = bufs
+    return bufs
 
 
 def merge_pairs(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
