@@ -45,28 +45,16 @@ def _cp(buf, i, end):
 
 
 @nb.njit(inline="always")
-def _run(buf, i, end, table, mask, inside=True):
-    """End of the run of characters in class `mask` (outside it when not inside) starting at i."""
-    while i < end:
+def _run(buf, i, end, table, mask, inside=True, most=-1):
+    """End of the run of characters in class `mask` (outside it when not inside) starting at i, at most
+    `most` characters long (-1: unbounded; \\p{N}{1,3} after its first digit is `most=2`)."""
+    while i < end and most != 0:
         c, j = _cp(buf, i, end)
         if ((table[c] & mask) != 0) != inside:
             break
         i = j
+        most -= 1
     return i
-
-
-@nb.njit(inline="always")
-def _digits_upto3(buf, j, end, table):
-    """End of a run of at most three digits (\\p{N}{1,3}) whose first digit ends at j."""
-    k = j
-    for _ in range(2):
-        if k >= end:
-            break
-        c2, k2 = _cp(buf, k, end)
-        if not (table[c2] & N):
-            break
-        k = k2
-    return k
 
 
 @nb.njit(inline="always")
@@ -205,7 +193,7 @@ def _next_gpt4o(buf, i, end, table):
     if r >= 0:
         return r
     if cl & N:  # \p{N}{1,3}
-        return _digits_upto3(buf, j, end, table)
+        return _run(buf, j, end, table, N, True, 2)
     e = -1
     if c == 32 and j < end:  # ' ?[^\s\p{L}\p{N}]+[\r\n/]*'
         c2, _ = _cp(buf, j, end)
@@ -250,7 +238,7 @@ def _super_match(buf, i, end, table):
     c, j = _cp(buf, i, end)
     cl = table[c]
     if cl & N:  # \p{N}{1,3}
-        return _digits_upto3(buf, j, end, table)
+        return _run(buf, j, end, table, N, True, 2)
     # ' ?[^\s\p{L}\p{N}]{2,}[\r\n/]*'
     q = -1
     if c == 32 and j < end:
