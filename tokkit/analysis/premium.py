@@ -108,16 +108,22 @@ def count_units(tok: Tokenizer, texts: Sequence[str], *,
     return counts, lost
 
 
-@lru_cache(maxsize=16)
 def bootstrap_weights(m: int, n: int, seed: int) -> np.ndarray:
     """(n, m) resampling weights: row b counts how often each of m units is drawn in bootstrap sample b.
     The same draws serve every language with m units and every tokenizer, so one matrix product gives all
-    their resampled sums. Cached (read-only): drawing them is a third of a bootstrap's cost, and a session
-    (a sweep, a benchmark) asks for the same few (m, n, seed) again and again."""
+    their resampled sums. Read-only; up to 2 ** 21 cells (16 MB) cached: drawing them is a third of a
+    bootstrap's cost, and a session (a sweep, a benchmark) asks for the same few (m, n, seed) again and again."""
+    return _cached_weights(m, n, seed) if m * n <= 1 << 21 else _draw_weights(m, n, seed)
+
+
+def _draw_weights(m: int, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng([seed, m])
     w = rng.multinomial(m, np.full(m, 1.0 / m), size=n).astype(np.float64)
     w.flags.writeable = False
     return w
+
+
+_cached_weights = lru_cache(maxsize=16)(_draw_weights)
 
 
 # multiply-adds per matrix product below which OpenBLAS stays on one thread (its GEMM threshold, 65536 x 4):
