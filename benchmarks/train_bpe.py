@@ -1,13 +1,17 @@
 """Benchmark: tokkit's native BPE trainer vs HF tokenizers vs SentencePiece BPE vs bpeasy.
 
 Every engine trains in its own subprocess on the same text file, one document per line, and reports its
-own peak RSS; wall time is measured around the subprocess (interpreter start and imports included, i.e.
-end to end). tokkit is run once cold (empty numba cache: compile included) and then warm; tokkit-hfu is
+own peak RSS; wall time and the subprocess's CPU time (all threads) are measured around it (interpreter
+start and imports included, i.e. end to end). The engines alternate (tokkit, hf, sentencepiece, tokkit, ...)
+so that other processes' load hits all alike; CPU time is the figure to compare on a busy machine, and the
+load average before and after is printed. tokkit also reports its count and merge phases (CPU seconds).
+tokkit is run once cold (empty numba cache: compile included) and then warm; tokkit-hfu is
 the same trainer with unicode="hf" (characters classed as HF's regex engine classes them).
 
     python benchmarks/train_bpe.py                                 # all inputs, V = 32768 and 131072
     python benchmarks/train_bpe.py --inputs a --vocab 32768 --max-mb 10 --repeat 1   # a quick run
     python benchmarks/train_bpe.py --recipe --max-mb 40 --vocab 32768 --repeat 2     # train_bpe: native vs hf
+    python benchmarks/train_bpe.py --inputs c,a --vocab 8192,32768 --engines tokkit,sentencepiece,hf --repeat 3
 
 --recipe times the `train_bpe` recipe itself (NFC, GPT-2 split, 13 special tokens, min_frequency 2) on the
 shared domain corpora (legal, financial, government; read with max_bytes), with engine="native" and
@@ -25,6 +29,7 @@ import argparse
 import gzip
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,6 +47,7 @@ tok.save(OUT + "/tokenizer.json")
 from tokkit.kernels import aot
 EXTRA["kernels"] = "aot" if aot.status()["loaded"] else "jit"
 EXTRA["numba_loaded"] = "numba" in sys.modules
+EXTRA["timings"] = dict(tok.card["timings"])
 """
 
 ENGINE_CODE = {
@@ -136,14 +142,21 @@ def make_input(name: str, cache: Path, max_mb: float | None) -> Path:
     return path
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_engine(engine: str, path: Path, vocab: int, env: dict) -> dict:
+    """One training in its own process: wall seconds and the process's CPU seconds (all its threads;
+    interpreter start and imports included), its peak RSS and what it reports."""
     out = tempfile.mkdtemp(prefix=f"bench-{engine}-")
     code = RUNNER.format(code=ENGINE_CODE[engine])
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run([sys.executable, "-c", code, str(path), str(vocab), out], capture_output=True,
                           text=True, env=env)
     wall = time.perf_counter() - t0
-    res = dict(engine=engine, wall_s=wall, out=out, ok=proc.returncode == 0)
+    res = dict(engine=engine, wall_s=wall, cpu_s=_children_cpu() - c0, out=out, ok=proc.returncode == 0)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             res.update(json.loads(line[7:]))
@@ -227,8 +240,8 @@ def main(argv=None):
     ap.add_argument("--max-mb", type=float, default=None, help="cut each input to this many MB (quick runs)")
     ap.add_argument("--repeat", type=int, default=3, help="warm runs per engine (the median is reported)")
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "tokkit-bench"))
-    ap.add_argument("--cold", choices=["first", "each"], default="first",
-                    help="run tokkit cold (compile included) for the first input and size only, or for each")
+    ap.add_argument("--cold", choices=["first", "each", "none"], default="first",
+                    help="run tokkit cold (compile included) for the first input and size only, for each, or never")
     ap.add_argument("--json", default=None, help="also write all measurements to this file")
     ap.add_argument("--recipe", action="store_true", help="time train_bpe (engine native vs hf) on the domain "
                     "corpora instead of the engines on raw files")
@@ -248,7 +261,7 @@ def main(argv=None):
         for vocab in [int(v) for v in args.vocab.split(",")]:
             print(f"\n== input ({name}) {path.name}: {mb:.1f} MB, V={vocab:,}", flush=True)
             results = {}
-            if "tokkit" in engines and (args.cold == "each" or not cold_done):
+            if "tokkit" in engines and args.cold != "none" and (args.cold == "each" or not cold_done):
                 # cold: empty numba cache and empty tokkit cache (ahead-of-time kernels, Unicode tables); the
                 # compile cost does not depend on the input, so by default only the first run pays it
                 cold_done = True
@@ -259,18 +272,31 @@ def main(argv=None):
                 rows.append(dict(input=name, vocab=vocab, engine="tokkit-cold", wall_s=cold["wall_s"],
                                  maxrss_mb=cold.get("maxrss_kb", 0) / 1024))
                 run_engine("tokkit", path, vocab, env)  # make sure the ordinary cache is filled
+            # alternating (tokkit, hf, sentencepiece, tokkit, ...) so that other processes' load hits all alike
+            runs = {e: [] for e in engines}
+            load0 = os.getloadavg()[0]
+            for _ in range(args.repeat):
+                for engine in engines:
+                    runs[engine].append(run_engine(engine, path, vocab, env))
+            print(f"  load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after", flush=True)
             for engine in engines:
-                runs = [run_engine(engine, path, vocab, env) for _ in range(args.repeat)]
-                ok = [r for r in runs if r["ok"]]
+                ok = [r for r in runs[engine] if r["ok"]]
                 if not ok:
-                    print(f"  {engine}: failed: {runs[0].get('error')}", flush=True)
+                    print(f"  {engine}: failed: {runs[engine][0].get('error')}", flush=True)
                     continue
-                res = dict(engine=engine, wall_s=statistics.median(r["wall_s"] for r in ok),
-                           all_s=[round(r["wall_s"], 2) for r in ok],
+                med = statistics.median
+                res = dict(engine=engine, wall_s=med(r["wall_s"] for r in ok), cpu_s=med(r["cpu_s"] for r in ok),
+                           all_s=[round(r["wall_s"], 2) for r in ok], all_cpu_s=[round(r["cpu_s"], 2) for r in ok],
                            maxrss_mb=max(r.get("maxrss_kb", 0) for r in ok) / 1024, out=ok[-1]["out"])
                 results[engine] = res
                 res["kernels"] = ok[-1].get("kernels")
-                print(f"  {engine:14s} {res['wall_s']:7.2f} s  {res['maxrss_mb']:7.0f} MB  runs {res['all_s']}"
+                phases = ""
+                if ok[-1].get("timings", {}).get("count_cpu_s") is not None:
+                    res["count_cpu_s"] = med(r["timings"]["count_cpu_s"] for r in ok)
+                    res["merge_cpu_s"] = med(r["timings"]["merge_cpu_s"] for r in ok)
+                    phases = f"  (CPU: count {res['count_cpu_s']:.2f} s, merge {res['merge_cpu_s']:.2f} s)"
+                print(f"  {engine:14s} CPU {res['cpu_s']:7.2f} s  wall {res['wall_s']:7.2f} s  {res['maxrss_mb']:7.0f} MB"
+                      f"  CPU runs {res['all_cpu_s']}" + phases
                       + (f"  kernels: {res['kernels']}" if res["kernels"] else ""), flush=True)
             same = {e: same_model(results[e]["out"], results["hf"]["out"]) if e in results and "hf" in results
                     else None for e in ("tokkit", "tokkit-hfu")}
@@ -280,11 +306,17 @@ def main(argv=None):
             base = results.get("tokkit")
             for engine, r in results.items():
                 row = dict(input=name, mb=round(mb, 1), vocab=vocab, engine=engine, wall_s=round(r["wall_s"], 3),
-                           maxrss_mb=round(r["maxrss_mb"], 1), runs=r["all_s"])
+                           cpu_s=round(r["cpu_s"], 3), maxrss_mb=round(r["maxrss_mb"], 1), runs=r["all_s"],
+                           cpu_runs=r["all_cpu_s"])
+                for k in ("count_cpu_s", "merge_cpu_s"):
+                    if k in r:
+                        row[k] = r[k]
                 if base and engine != "tokkit":
                     row["time_vs_tokkit"] = round(r["wall_s"] / base["wall_s"], 2)
+                    row["cpu_vs_tokkit"] = round(r["cpu_s"] / base["cpu_s"], 2)
                     row["mem_vs_tokkit"] = round(r["maxrss_mb"] / max(base["maxrss_mb"], 1e-9), 2)
-                    print(f"  {engine} / tokkit: time x{row['time_vs_tokkit']}, peak memory x{row['mem_vs_tokkit']}")
+                    print(f"  {engine} / tokkit: CPU x{row['cpu_vs_tokkit']}, wall x{row['time_vs_tokkit']}, "
+                          f"peak memory x{row['mem_vs_tokkit']}")
                 if engine in same:
                     row["identical_to_hf"] = same[engine]
                 if engine == "tokkit":

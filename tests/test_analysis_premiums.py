@@ -196,3 +196,53 @@ def test_bootstrap_percentiles_match_numpy(m, b, ci):
     assert w.shape == (b, m) and (w.sum(axis=1) == m).all()
     expected = np.quantile((num @ w.T) / (den @ w.T), [0.5 * (1 - ci), 0.5 * (1 + ci)], axis=1).T
     np.testing.assert_allclose(bootstrap_ratios(num, den, w, ci), expected, rtol=1e-12)
+
+
+def _percentiles_by_full_partition(r: np.ndarray, ci: float) -> np.ndarray:
+    """The percentiles as premiums computed them before (one partition at the four order statistics)."""
+    b = r.shape[1]
+    pos = np.array([0.5 * (1 - ci), 0.5 * (1 + ci)]) * (b - 1)
+    lo, frac = np.floor(pos).astype(np.int64), pos - np.floor(pos)
+    hi = np.minimum(lo + 1, b - 1)
+    part = np.partition(r, np.unique(np.concatenate([lo, hi])), axis=1)
+    return part[:, lo] * (1 - frac) + part[:, hi] * frac
+
+
+@pytest.mark.parametrize("b,ci", [(1000, 0.95), (2, 0.5), (7, 0.9), (333, 0.99), (1, 0.95)])
+def test_percentile_pair_equals_full_partition_with_nan_and_inf(b, ci):
+    from tokkit.analysis.premium import percentile_pair
+
+    rng = np.random.default_rng(b)
+    with np.errstate(divide="ignore"):
+        r = rng.integers(1, 50, (40, b)) / rng.integers(0, 9, (40, b))   # x/0: inf; some rows get nan below
+    r[3, :] = np.nan
+    r[5, : b // 2] = np.nan
+    r[7, ::3] = np.nan
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(percentile_pair(r, ci), _percentiles_by_full_partition(r, ci))
+
+
+def test_premium_intervals_are_each_languages_own_bootstrap(udhr):
+    # the batched bootstrap (shared draws, distinct reference rows once, row blocks) gives exactly the
+    # interval of resampling that language's units alone with the same seed; joined mode's blocks too
+    from tokkit.analysis.premium import block_units, bootstrap_ratio, count_units
+    from tokkit.tokenizer import load_tokenizer
+
+    pc = udhr.select(["eng", "mya", "rus", "cmn_hans", "amh", "deu_1996", "fra", "hin", "shn"])
+    tok = load_tokenizer("bytes")
+    for mode in ("sentence", "joined"):
+        res = premiums(tok, pc, bootstrap=300, seed=5, count_mode=mode)
+        for row in res.rows:
+            if row["language"] == "eng":
+                continue
+            units = pc.common_units(row["language"], "eng")
+            b = block_units(len(units)) if mode == "joined" else 1
+            blocks = [units[i:i + b] for i in range(0, len(units), b)]
+
+            def texts(code):
+                return [(" " if k and mode == "joined" else "") + " ".join(pc.units[code][u] for u in g)
+                        for k, g in enumerate(blocks)]
+
+            num = count_units(tok, texts(row["language"]))[0]
+            den = count_units(tok, texts("eng"))[0]
+            assert (row["ci_low"], row["ci_high"]) == bootstrap_ratio(num, den, n=300, seed=5)

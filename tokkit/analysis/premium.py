@@ -15,6 +15,8 @@ import csv
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from operator import methodcaller
 from statistics import median
 from typing import Iterable, Sequence
 
@@ -125,7 +127,8 @@ def _count_pieces(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.
     return counts, lost
 
 
-def count_units(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def count_units(tok: Tokenizer, texts: Sequence[str], *,
+                ranges: Sequence[tuple[int, int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Tokens and characters lost (under UNK or dropped) per text, in batched passes of the engine.
 
     Long texts (joined units) are cut at safe pre-token boundaries where the tokenizer allows it
@@ -134,15 +137,21 @@ def count_units(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.nd
     Args:
         tok: the tokenizer.
         texts: the texts.
+        ranges: the batches, from `chunks.batches(texts)`, when the caller knows that no text is longer than
+            `chunks.MAX_CHARS` (so none is cut) and counts the same texts with several tokenizers.
 
     Returns:
         (tokens, characters lost), one entry per text each.
     """
     from ..tokenizer.chunks import batches, chunk_texts
 
-    pieces, owner = chunk_texts(tok, texts)
     counts = np.zeros(len(texts), dtype=np.int64)
     lost = np.zeros(len(texts), dtype=np.int64)
+    if ranges is not None:  # whole texts: each count lands in its own slot
+        for a, b in ranges:
+            counts[a:b], lost[a:b] = _count_pieces(tok, texts[a:b])
+        return counts, lost
+    pieces, owner = chunk_texts(tok, texts)
     for a, b in batches(pieces):
         n_tok, n_lost = _count_pieces(tok, pieces[a:b])
         np.add.at(counts, owner[a:b], n_tok)
@@ -152,24 +161,68 @@ def count_units(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.nd
 
 def bootstrap_weights(m: int, n: int, seed: int) -> np.ndarray:
     """(n, m) resampling weights: row b counts how often each of m units is drawn in bootstrap sample b.
-    The same draws serve every language with m units, so one matrix product gives all their resampled sums."""
+    The same draws serve every language with m units and every tokenizer, so one matrix product gives all
+    their resampled sums. Read-only; up to 2 ** 21 cells (16 MB) cached: drawing them is a third of a
+    bootstrap's cost, and a session (a sweep, a benchmark) asks for the same few (m, n, seed) again and again."""
+    return _cached_weights(m, n, seed) if m * n <= 1 << 21 else _draw_weights(m, n, seed)
+
+
+def _draw_weights(m: int, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng([seed, m])
-    return rng.multinomial(m, np.full(m, 1.0 / m), size=n).astype(np.float64)
+    w = rng.multinomial(m, np.full(m, 1.0 / m), size=n).astype(np.float64)
+    w.flags.writeable = False
+    return w
 
 
-def bootstrap_ratios(num: np.ndarray, den: np.ndarray, weights: np.ndarray, ci: float) -> np.ndarray:
-    """Percentile intervals of sum(num) / sum(den) under resampling of units.
-    num, den: (L, m) per-unit counts of L languages; weights: (B, m). Returns (L, 2)."""
-    d = den @ weights.T                                   # (L, B)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a reference of 0 tokens gives nan, not a crash
-        r = (num @ weights.T) / d                         # (L, B)
-    # the two percentiles with linear interpolation (numpy's default method), from one partial sort
+_cached_weights = lru_cache(maxsize=16)(_draw_weights)
+
+
+# multiply-adds per matrix product below which OpenBLAS stays on one thread (its GEMM threshold, 65536 x 4):
+# the bootstrap's products are small, and on a loaded machine waking BLAS threads cost 3-8x the product itself
+_ONE_THREAD_GEMM = 1 << 18
+
+
+def resampled_sums(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """x @ weights.T: (L, m) per-unit counts and (B, m) weights -> (L, B) resampled sums, in row blocks small
+    enough to stay on one BLAS thread. Exact: integer counts and weights, sums far below 2 ** 53."""
+    wt = np.ascontiguousarray(weights.T)
+    out = np.empty((x.shape[0], wt.shape[1]))
+    step = max(1, _ONE_THREAD_GEMM // max(1, wt.size))
+    for i in range(0, x.shape[0], step):
+        np.matmul(x[i:i + step], wt, out=out[i:i + step])
+    return out
+
+
+def percentile_pair(r: np.ndarray, ci: float) -> np.ndarray:
+    """The (1-ci)/2 and (1+ci)/2 percentiles of each row of r, with linear interpolation (numpy's default
+    method), nan sorted last as np.sort does. (L, 2). Each percentile lies between two adjacent order
+    statistics k and k+1: one partition at k gives the k-th, and the smallest value after it (nan ignored
+    unless all are nan) the (k+1)-th; two single-k partitions cost less than one with four k."""
     b = r.shape[1]
-    pos = np.array([0.5 * (1 - ci), 0.5 * (1 + ci)]) * (b - 1)
-    lo, frac = np.floor(pos).astype(np.int64), pos - np.floor(pos)
-    hi = np.minimum(lo + 1, b - 1)
-    part = np.partition(r, np.unique(np.concatenate([lo, hi])), axis=1)
-    return part[:, lo] * (1 - frac) + part[:, hi] * frac   # (L, 2)
+    out = np.empty((r.shape[0], 2))
+    for j, q in enumerate((0.5 * (1 - ci), 0.5 * (1 + ci))):
+        pos = q * (b - 1)
+        lo = int(np.floor(pos))
+        frac = pos - lo
+        part = np.partition(r, lo, axis=1)
+        a = part[:, lo]
+        c = np.fmin.reduce(part[:, lo + 1:], axis=1) if lo + 1 < b else a
+        out[:, j] = a * (1 - frac) + c * frac
+    return out
+
+
+def bootstrap_ratios(num: np.ndarray, den: np.ndarray, weights: np.ndarray, ci: float, *,
+                     den_of: np.ndarray | None = None) -> np.ndarray:
+    """Percentile intervals of sum(num) / sum(den) under resampling of units.
+    num: (L, m) per-unit counts of L languages; den: (L, m), or (U, m) distinct reference rows with den_of
+    (L,) naming each language's row; weights: (B, m). Returns (L, 2)."""
+    d = resampled_sums(den, weights)                       # (L or U, B)
+    if den_of is not None:
+        d = d[0] if len(d) == 1 else d[den_of]
+    r = resampled_sums(num, weights)                       # (L, B)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a reference of 0 tokens gives nan, not a crash
+        np.divide(r, d, out=r)
+    return percentile_pair(r, ci)
 
 
 def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n: int = 1000, ci: float = 0.95,
@@ -217,6 +270,48 @@ def _method(unit: str, separator: str, bootstrap: int, ci: float) -> dict:
                           if bootstrap > 0 else "none (bootstrap=0)"))
 
 
+_UTF8 = methodcaller("encode", "utf-8", "surrogatepass")
+
+
+def _flat_groups(corpus: ParallelCorpus, reference: str, aligned: dict[str, list[str]], unit: str,
+                 separator: str) -> tuple[list[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(flat, lang_idx, ref_of): every group text of every language once, the reference's groups once per
+    distinct set of units (one flat batch for every tokenizer); each language's and its reference's
+    positions in it. A joined-mode block after the first starts with the separator, so that the blocks are
+    the joined text cut at the unit boundaries. Languages with the same aligned units (most of them) share
+    their reference rows and group boundaries, which are worked out once."""
+    flat: list[str] = []
+    lang_idx: dict[str, np.ndarray] = {}
+    ref_of: dict[str, np.ndarray] = {}
+    ref_group: dict[tuple, int] = {}
+    shapes: dict[tuple, tuple[np.ndarray, list]] = {}   # aligned units -> (reference rows, (lead, group) pairs)
+    ref_texts = corpus.units[reference]
+    for c, units in aligned.items():
+        key = tuple(units)
+        if key not in shapes:
+            groups = [(separator if unit == "joined" and k else "", g)
+                      for k, g in enumerate(_groups(unit, units, corpus.unit_meta))]
+            ri = []
+            for lead, g in groups:
+                gk = (lead, tuple(g))
+                if gk not in ref_group:
+                    ref_group[gk] = len(flat)
+                    flat.append(lead + separator.join(ref_texts[u] for u in g))
+                ri.append(ref_group[gk])
+            shapes[key] = (np.asarray(ri, dtype=np.int64), groups)
+        ref_of[c], groups = shapes[key]
+        if c == reference:
+            lang_idx[c] = ref_of[c]
+            continue
+        texts, n0 = corpus.units[c], len(flat)
+        if unit == "sentence":   # a group is one unit: its text as it is
+            flat += map(texts.__getitem__, units)
+        else:
+            flat += [lead + separator.join(texts[u] for u in g) for lead, g in groups]
+        lang_idx[c] = np.arange(n0, len(flat), dtype=np.int64)
+    return flat, lang_idx, ref_of
+
+
 def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: ParallelCorpus | str, *,
              reference: str = "eng", languages: Iterable[str] | None = None, nfc: bool = False,
              unk_threshold: float = 0.1, bootstrap: int = 1000, ci: float = 0.95, seed: int = 0,
@@ -255,7 +350,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     """
     from ..corpora import load_parallel
     from ..corpora.flores import resolve_language
-    from ..tokenizer.chunks import chunk_safe
+    from ..tokenizer.chunks import MAX_CHARS, batches, chunk_safe
 
     t0 = time.perf_counter()
     unit = count_mode
@@ -296,7 +391,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
         raise InputError(f"{corpus.name}: the reference {reference!r} has no text")
     for c in codes:
         mine = corpus.units[c]
-        units = [u for u in ref_units if mine.get(u)]
+        units = list(filter(mine.get, ref_units))
         if units:
             aligned[c] = units
         elif explicit:
@@ -304,34 +399,17 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
         else:
             skipped.append(dict(language=c, reason=f"no units aligned with {reference}"))
 
-    # one flat batch per tokenizer: every group text of every language once, the reference's groups once
-    # per distinct set of units; a joined-mode block after the first starts with the separator, so that the
-    # blocks are the joined text cut at the unit boundaries
-    flat: list[str] = []
-    lang_idx: dict[str, np.ndarray] = {}
-    ref_of: dict[str, np.ndarray] = {}
-    ref_group: dict[tuple, int] = {}
+    flat, lang_idx, ref_of = _flat_groups(corpus, reference, aligned, unit, separator)
+    try:  # strict UTF-8 is faster; a lone surrogate (text read with surrogateescape) counts as 3 bytes
+        nbytes = np.fromiter(map(len, map(str.encode, flat)), dtype=np.int64, count=len(flat))
+    except UnicodeEncodeError:
+        nbytes = np.fromiter(map(len, map(_UTF8, flat)), dtype=np.int64, count=len(flat))
+    nchars = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
     ref_texts = corpus.units[reference]
-    for c, units in aligned.items():
-        li, ri = [], []
-        for k, g in enumerate(_groups(unit, units, corpus.unit_meta)):
-            lead = separator if unit == "joined" and k else ""
-            key = (lead, tuple(g))
-            if key not in ref_group:
-                ref_group[key] = len(flat)
-                flat.append(lead + separator.join(ref_texts[u] for u in g))
-            ri.append(ref_group[key])
-            if c != reference:
-                li.append(len(flat))
-                flat.append(lead + separator.join(corpus.units[c][u] for u in g))
-        ref_of[c] = np.asarray(ri, dtype=np.int64)
-        lang_idx[c] = ref_of[c] if c == reference else np.asarray(li, dtype=np.int64)
-    nbytes = np.fromiter((len(t.encode("utf-8", "surrogatepass")) for t in flat), dtype=np.int64, count=len(flat))
-    nchars = np.fromiter((len(t) for t in flat), dtype=np.int64, count=len(flat))
     # joined mode: the blocks' counts sum to the joined text's count when the tokenizer may be cut before a
     # space between two non-space characters (tokkit.tokenizer.chunks) and every unit boundary is such a
     # place; else the joined texts are encoded as well, for the point estimates
-    edges_safe = separator == " " and all(
+    edges_safe = unit == "joined" and separator == " " and all(
         not t[0].isspace() and not t[-1].isspace() for c in aligned for t in (corpus.units[c][u] for u in aligned[c]))
     joined_flat: list[str] = []
     joined_lang: dict[str, int] = {}
@@ -351,11 +429,13 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
                 joined_flat.append(separator.join(corpus.units[c][u] for u in units))
     t_prep = time.perf_counter()
 
+    # no text to cut (the usual case: units, documents): the batches are worked out once for all tokenizers
+    ranges = list(batches(flat)) if not len(flat) or nchars.max() <= MAX_CHARS else None
     counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     whole: dict[str, np.ndarray] = {}
     with progress("encoding", total=len(toks), quiet=quiet, unit="tokenizers") as bar:
         for tok in toks:
-            counts[tok.name] = count_units(tok, flat)
+            counts[tok.name] = count_units(tok, flat, ranges=ranges)
             if joined_flat and not (edges_safe and chunk_safe(tok)):
                 whole[tok.name] = count_units(tok, joined_flat)[0]
             bar.advance()
@@ -369,6 +449,16 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
         if n_groups[c] > 1:
             by_size.setdefault(n_groups[c], []).append(c)
     weights = {m: bootstrap_weights(m, bootstrap, seed) for m in by_size} if bootstrap > 0 else {}
+    # per size: the languages' group indices (L, m), and the distinct reference rows among them (most
+    # languages share the reference's units, so their resampled reference sums are computed once)
+    boot_idx = {}
+    for m, cs in by_size.items():
+        if m in weights:
+            distinct: dict[bytes, int] = {}
+            ref_inv = np.fromiter((distinct.setdefault(ref_of[c].tobytes(), len(distinct)) for c in cs),
+                                  dtype=np.int64, count=len(cs))
+            ref_rows = np.stack([np.frombuffer(k, dtype=np.int64) for k in distinct])
+            boot_idx[m] = (np.stack([lang_idx[c] for c in cs]), ref_rows, ref_inv)
     # per-language totals as segment sums over one concatenated index (a few numpy calls, not 532 x 10)
     all_li = np.concatenate([lang_idx[c] for c in order])
     all_ri = np.concatenate([ref_of[c] for c in order])
@@ -379,16 +469,23 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
 
     group_word = "document" if unit == "document" else "unit"
     lc, rc = seg(nchars, all_li), seg(nchars, all_ri)
-    lb, rb = seg(nbytes, all_li), seg(nbytes, all_ri)
+    lb, rb = seg(nbytes, all_li).tolist(), seg(nbytes, all_ri).tolist()
+    # what a language's row holds whatever the tokenizer, worked out once
+    fixed = []
+    for k, c in enumerate(order):
+        lang = corpus.languages[c]
+        fixed.append(dict(
+            language=c, name=lang.name, script=lang.script, units=len(aligned[c]), count_mode=unit,
+            groups=n_groups[c], bytes=lb[k], reference_bytes=rb[k],
+            byte_premium=lb[k] / rb[k] if rb[k] else math.nan, characters=int(lc[k]),
+            latitude=lang.latitude, longitude=lang.longitude))
+    lc_list = lc.tolist()
     for tok in toks:
         tokens, unk_chars = counts[tok.name]
         intervals: dict[str, tuple[float, float]] = {}
-        for m, cs in by_size.items():
-            if m not in weights:
-                continue
-            num = tokens[np.stack([lang_idx[c] for c in cs])].astype(np.float64)   # (L, m)
-            den = tokens[np.stack([ref_of[c] for c in cs])].astype(np.float64)     # (L, m)
-            intervals.update(zip(cs, bootstrap_ratios(num, den, weights[m], ci).tolist()))
+        for m, (li, ref_rows, ref_inv) in boot_idx.items():
+            num, den = tokens[li].astype(np.float64), tokens[ref_rows].astype(np.float64)
+            intervals.update(zip(by_size[m], bootstrap_ratios(num, den, weights[m], ci, den_of=ref_inv).tolist()))
         lt, rt = seg(tokens, all_li).tolist(), seg(tokens, all_ri).tolist()
         block_premium = [a / b if b else math.nan for a, b in zip(lt, rt)]
         if tok.name in whole:  # the joined texts' own counts
@@ -412,15 +509,14 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
                 lo, hi = intervals[c]
                 shift = premium - block_premium[k]     # 0 unless the joined counts differ from the blocks'
                 lo, hi, note = lo + shift, hi + shift, ""
-            lang = corpus.languages[c]
+            f = fixed[k]
             rows.append(dict(
-                tokenizer=tok.name, language=c, name=lang.name, script=lang.script, units=len(aligned[c]),
-                count_mode=unit, groups=n_groups[c], tokens=lt[k], reference_tokens=rt[k],
+                tokenizer=tok.name, language=c, name=f["name"], script=f["script"], units=f["units"],
+                count_mode=unit, groups=f["groups"], tokens=lt[k], reference_tokens=rt[k],
                 premium=math.nan if masked else premium, ci_low=lo, ci_high=hi, ci_note=note, raw_premium=premium,
-                bytes=int(lb[k]), reference_bytes=int(rb[k]),
-                byte_premium=float(lb[k] / rb[k]) if rb[k] else math.nan, characters=int(lc[k]),
-                tokens_per_character=lt[k] / max(1, int(lc[k])), unk_character_rate=l_unk[k],
-                masked=masked, latitude=lang.latitude, longitude=lang.longitude))
+                bytes=f["bytes"], reference_bytes=f["reference_bytes"], byte_premium=f["byte_premium"],
+                characters=f["characters"], tokens_per_character=lt[k] / max(1, lc_list[k]),
+                unk_character_rate=l_unk[k], masked=masked, latitude=f["latitude"], longitude=f["longitude"]))
     summary, scripts = _summaries(rows, [t.name for t in toks], reference)
     t_end = time.perf_counter()
     return PremiumResult(reference, corpus.name, rows, summary, scripts, skipped,

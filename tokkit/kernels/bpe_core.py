@@ -524,6 +524,12 @@ def count_word_pairs(sym, wstart, wlen, wcount, uncounted, keys, counts, heads, 
     wcount, except for words where uncounted[w] is set (parity's dev words). Returns
     (keys, counts, heads, marks, used, nw, nn, nused)."""
     free = -1  # fresh nodes only: before any merge no list is spent
+    n_sym = 0
+    for k in range(sym.shape[0]):
+        n_sym = max(n_sym, sym[k] + 1)
+    if used == 0 and n_sym <= _DENSE_SYMBOLS:
+        return _count_word_pairs_dense(sym, wstart, wlen, wcount, uncounted, keys, counts, heads, marks, nw, nn,
+                                       n_sym, drop_spent)
     for w in range(wcount.shape[0]):
         s = wstart[w]
         for k in range(s, s + wlen[w] - 1):
@@ -544,6 +550,44 @@ def new_merge_record(cap):
     """The arrays `record_merge` fills: (ma, mb, mt, mg), room for cap merges (they grow beyond)."""
     cap = max(16, cap)
     return np.zeros(cap, np.int32), np.zeros(cap, np.int32), np.zeros(cap, np.int32), np.zeros(cap, np.int32)
+
+
+# below this many symbols (the 256 bytes and a few special tokens: every first training) the pairs are first
+# counted in a dense symbols x symbols table (1.5 MB at 300), without hashing: four times faster than
+# probing the pair table, whose columns are four cache misses per pair occurrence
+_DENSE_SYMBOLS = 320
+
+
+@nb.njit(cache=True)
+def _count_word_pairs_dense(sym, wstart, wlen, wcount, uncounted, keys, counts, heads, marks, nw, nn, n_sym,
+                            drop_spent):
+    """`count_word_pairs` on a fresh table through a dense n_sym x n_sym table: the same counts and word
+    lists (words in the same order); the pairs enter the pair table afterwards, in key order."""
+    dc = np.zeros(n_sym * n_sym, np.int64)
+    dh = np.full(n_sym * n_sym, -1, np.int32)
+    dw = np.zeros(n_sym * n_sym, np.int32)  # 1 + the last word put on the pair's list; 0: pair not seen
+    nused = 0
+    free = -1
+    for w in range(wcount.shape[0]):
+        s = wstart[w]
+        c = 0 if uncounted[w] else wcount[w]
+        for k in range(s, s + wlen[w] - 1):
+            d = sym[k] * n_sym + sym[k + 1]
+            dc[d] += c
+            if dw[d] != w + 1:
+                dw[d] = w + 1
+                nw, nn, nused, free, node = word_list_push(nw, nn, nused, free, dh[d], w)
+                dh[d] = node
+    used = 0
+    for d in range(n_sym * n_sym):
+        if dw[d] != 0:
+            if not pair_room(keys, used, 1):
+                keys, counts, heads, marks, used, free = pair_table_grow(keys, counts, heads, marks, nn, free,
+                                                                         keys.shape[0] // 2, drop_spent)
+            i, used = pair_insert(keys, pair_key(d // n_sym, d % n_sym), used)
+            counts[i] = dc[d]
+            heads[i] = dh[d]
+    return keys, counts, heads, marks, used, nw, nn, nused
 
 
 @nb.njit(cache=True, inline="always")

@@ -45,28 +45,16 @@ def _cp(buf, i, end):
 
 
 @nb.njit(inline="always")
-def _run(buf, i, end, table, mask, inside=True):
-    """End of the run of characters in class `mask` (outside it when not inside) starting at i."""
-    while i < end:
+def _run(buf, i, end, table, mask, inside=True, most=-1):
+    """End of the run of characters in class `mask` (outside it when not inside) starting at i, at most
+    `most` characters long (-1: unbounded; \\p{N}{1,3} after its first digit is `most=2`)."""
+    while i < end and most != 0:
         c, j = _cp(buf, i, end)
         if ((table[c] & mask) != 0) != inside:
             break
         i = j
+        most -= 1
     return i
-
-
-@nb.njit(inline="always")
-def _digits_upto3(buf, j, end, table):
-    """End of a run of at most three digits (\\p{N}{1,3}) whose first digit ends at j."""
-    k = j
-    for _ in range(2):
-        if k >= end:
-            break
-        c2, k2 = _cp(buf, k, end)
-        if not (table[c2] & N):
-            break
-        k = k2
-    return k
 
 
 @nb.njit(inline="always")
@@ -88,7 +76,11 @@ def _ws_tail(buf, i, end, table):
 
 
 @nb.njit(inline="always")
-def _fold(table, c):
+def _letter(table, c, ignore_case):
+    """Which contraction letter c is (_F_S .. _F_D, in the order of FOLD_LETTERS; 0: none): with
+    ignore_case any character that `regex` folds to one of them, else only the lowercase ASCII letter."""
+    if not ignore_case and not 97 <= c <= 122:
+        return 0
     return (table[c] >> FOLD_SHIFT) & 15
 
 
@@ -98,32 +90,12 @@ def _contraction(buf, e, end, table, ignore_case):
     if e + 1 >= end or buf[e] != 39:
         return e
     c2, k = _cp(buf, e + 1, end)
-    if ignore_case:
-        f2 = _fold(table, c2)
-    else:
-        f2 = 0
-        if c2 == 115:
-            f2 = _F_S
-        elif c2 == 116:
-            f2 = _F_T
-        elif c2 == 114:
-            f2 = _F_R
-        elif c2 == 118:
-            f2 = _F_V
-        elif c2 == 109:
-            f2 = _F_M
-        elif c2 == 108:
-            f2 = _F_L
-        elif c2 == 100:
-            f2 = _F_D
+    f2 = _letter(table, c2, ignore_case)
     if f2 == _F_S or f2 == _F_T or f2 == _F_M or f2 == _F_D:
         return k
     if (f2 == _F_R or f2 == _F_V or f2 == _F_L) and k < end:
         c3, k3 = _cp(buf, k, end)
-        if ignore_case:
-            f3 = _fold(table, c3)
-        else:
-            f3 = _F_E if c3 == 101 else (_F_L if c3 == 108 else 0)
+        f3 = _letter(table, c3, ignore_case)
         if (f2 == _F_L and f3 == _F_L) or (f2 != _F_L and f3 == _F_E):
             return k3
     return e
@@ -205,7 +177,7 @@ def _next_gpt4o(buf, i, end, table):
     if r >= 0:
         return r
     if cl & N:  # \p{N}{1,3}
-        return _digits_upto3(buf, j, end, table)
+        return _run(buf, j, end, table, N, True, 2)
     e = -1
     if c == 32 and j < end:  # ' ?[^\s\p{L}\p{N}]+[\r\n/]*'
         c2, _ = _cp(buf, j, end)
@@ -250,7 +222,7 @@ def _super_match(buf, i, end, table):
     c, j = _cp(buf, i, end)
     cl = table[c]
     if cl & N:  # \p{N}{1,3}
-        return _digits_upto3(buf, j, end, table)
+        return _run(buf, j, end, table, N, True, 2)
     # ' ?[^\s\p{L}\p{N}]{2,}[\r\n/]*'
     q = -1
     if c == 32 and j < end:

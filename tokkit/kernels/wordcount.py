@@ -39,7 +39,7 @@ def _tag(h, n):
     return (h & ~_LOW) | np.int64(n)
 
 
-@nb.njit
+@nb.njit(inline="always")
 def _find(T, pool, h, buf, s, n):
     """Slot of the piece buf[s:s+n] with hash h: its slot, or the empty slot where it belongs."""
     mask = T.shape[0] - 1
@@ -146,7 +146,12 @@ def count_into(T, pool, state, buf, bounds, weights, d0, d1, pattern, table, max
             continue
         while i < end:
             j = next_piece(buf, i, end, pattern, table)
-            T, pool = _add(T, pool, state, buf, i, j - i, _hash(buf, i, j), w)
+            h = _hash(buf, i, j)
+            k = _find(T, pool, h, buf, i, j - i)
+            if T[k, _HL] != 0:  # a word seen before (most pieces): counted here, without a call returning arrays
+                T[k, _CNT] += w
+            else:
+                T, pool = _add(T, pool, state, buf, i, j - i, h, w)
             if max_words > 0 and state[_USED] >= 2 * max_words:
                 T, pool = _prune(T, pool, state, max_words)
             i = j

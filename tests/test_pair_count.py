@@ -1,0 +1,73 @@
+"""The merge kernel's first pair count: the dense path (an alphabet of bytes and a few special tokens) and
+the hashed path (larger alphabets) give the same counts and word lists, and both give the reference's merges."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tokkit.kernels import bpe_core
+from tokkit.kernels.bpe import bpe_reference, bpe_train
+
+BIG = bpe_core._DENSE_SYMBOLS + 80  # an alphabet too large for the dense table
+
+
+def _pairs(words: list[tuple[int, ...]], counts: list[int], force_hash: bool):
+    """{(a, b): (count, sorted words on its list)} after count_word_pairs; force_hash: a dummy key already in
+    the table sends it down the hashed path."""
+    sym = np.asarray([s for w in words for s in w], np.int32)
+    wstart = np.zeros(len(words) + 1, np.int64)
+    np.cumsum([len(w) for w in words], out=wstart[1:])
+    wlen = np.diff(wstart).astype(np.int32)
+    keys, cnt, heads, marks = bpe_core.new_pair_table(16)
+    used = 0
+    dummy = bpe_core.pair_key(BIG, BIG)
+    if force_hash:
+        keys[bpe_core.pair_slot(keys, dummy)] = dummy
+        used = 1
+    nw, nn = np.zeros(4, np.int32), np.full(4, -1, np.int32)
+    keys, cnt, heads, marks, used, nw, nn, _ = bpe_core.count_word_pairs(
+        sym, wstart, wlen, np.asarray(counts, np.int64), np.zeros(len(words), np.uint8), keys, cnt, heads, marks,
+        used, nw, nn, 0, True)
+    out = {}
+    for i in np.flatnonzero(keys != -1):
+        if keys[i] == dummy:
+            continue
+        ws, node = [], heads[i]
+        while node != -1:
+            ws.append(int(nw[node]))
+            node = nn[node]
+        out[(int(bpe_core.pair_left(keys[i])), int(bpe_core.pair_right(keys[i])))] = (int(cnt[i]), sorted(ws))
+    assert not marks.any()  # the step marks start clean for the merge loop
+    return out
+
+
+# counts from 1: the hashed path drops pairs of count 0 (words weighted 0) whenever its table grows, as spent
+# pairs; the dense path keeps them. No merge can choose such a pair, so the merges agree either way.
+words_st = st.dictionaries(st.lists(st.integers(0, 6), min_size=1, max_size=12).map(tuple),
+                           st.integers(1, 50), min_size=1, max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=words_st)
+def test_dense_and_hashed_first_counts_agree(words):
+    keys = list(words)
+    counts = [words[w] for w in keys]
+    assert _pairs(keys, counts, False) == _pairs(keys, counts, True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=st.dictionaries(st.lists(st.sampled_from([0, 1, 2, BIG - 2, BIG - 1]), min_size=1, max_size=9)
+                             .map(tuple), st.integers(1, 50), max_size=30),
+       extra=st.integers(0, 30))
+def test_merge_kernel_on_a_large_alphabet_matches_reference(words, extra):
+    token_bytes = [bytes([i % 256, i // 256]) for i in range(BIG)]  # two bytes each: all distinct
+    keys = list(words)
+    sym = np.asarray([s for w in keys for s in w], np.int32)
+    wstart = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum([len(w) for w in keys], out=wstart[1:])
+    pool = np.frombuffer(b"".join(token_bytes), np.uint8).copy()
+    none = np.zeros(0, np.int32)
+    ma, mb, mt, *_ = bpe_train(sym, wstart, np.asarray([words[w] for w in keys], np.int64), pool,
+                               2 * np.arange(BIG, dtype=np.int64), np.full(BIG, 2, np.int32), BIG, BIG + extra, 0,
+                               none, none, np.zeros(1, np.int64))
+    ref_merges, _ = bpe_reference(words, token_bytes, BIG + extra)
+    assert list(zip(ma.tolist(), mb.tolist(), mt.tolist())) == ref_merges
