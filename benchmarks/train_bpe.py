@@ -295,8 +295,8 @@ def main(argv=None):
                     res["count_cpu_s"] = med(r["timings"]["count_cpu_s"] for r in ok)
                     res["merge_cpu_s"] = med(r["timings"]["merge_cpu_s"] for r in ok)
                     phases = f"  (CPU: count {res['count_cpu_s']:.2f} s, merge {res['merge_cpu_s']:.2f} s)"
-                print(f"  {engine:14s} CPU {res['cpu_s']:7.2f} s  wall {res['wall_s']:7.2f} s  {res['maxrss_mb']:7.0f} MB"
-                      f"  CPU runs {res['all_cpu_s']}" + phases
+                print(f"  {engine:14s} CPU {res['cpu_s']:7.2f} s  wall {res['wall_s']:7.2f} s  "
+                      f"{res['maxrss_mb']:7.0f} MB  CPU runs {res['all_cpu_s']}" + phases
                       + (f"  kernels: {res['kernels']}" if res["kernels"] else ""), flush=True)
             same = {e: same_model(results[e]["out"], results["hf"]["out"]) if e in results and "hf" in results
                     else None for e in ("tokkit", "tokkit-hfu")}

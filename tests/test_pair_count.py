@@ -4,6 +4,7 @@ the hashed path (larger alphabets) give the same counts and word lists, and both
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tokkit.kernels import bpe_core
 from tokkit.kernels.bpe import bpe_reference, bpe_train
 
