@@ -123,47 +123,58 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
 
     special = np.fromiter(bf_ids, dtype=np.int64, count=len(bf_ids)) if bf_ids else None
 
+    from ..tokenizer.chunks import batches, chunk_rule, chunk_texts
+
     def flush(batch: list[str]):
+        # long texts go through in pieces (tokkit.tokenizer.chunks): every metric is a sum over tokens or
+        # over whitespace words, and no word crosses a cut, so the pieces' sums are the text's (a cut that
+        # drops its space for the dummy prefix gives that space back to bytes; characters come from the text)
         nonlocal n_texts, n_tokens, n_chars, n_bytes, n_words, word_tokens, continued, unk, unk_chars, bf, dropped
-        for text, (ids, offsets) in zip(batch, tok.encode_batch_with_offsets(batch)):
-            n_texts += 1
-            n_tokens += len(ids)
-            n_chars += len(text)
-            n_bytes += len(text.encode("utf-8", "surrogatepass"))
-            if not ids:
-                continue
-            ids_count.update(ids)
-            ids_a = np.asarray(ids, dtype=np.int64)
-            offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
-            span = offs[:, 1] - offs[:, 0]
-            lengths.update(dict(zip(*np.unique(span, return_counts=True))))
-            words = [m.span() for m in _WORD.finditer(text)]
-            if words:
-                per_word = _word_counts(np.asarray(words, dtype=np.int64), offs)
-                n_words += len(words)
-                word_tokens += int(per_word.sum())
-                continued += int((per_word >= 2).sum())
-            if tok.may_drop_characters:
-                dropped += dropped_characters(text, offsets)
-            if unk_id is not None:
-                hit = ids_a == unk_id
-                unk += int(hit.sum())
-                unk_chars += int(span[hit].sum())
-            if special is not None:
-                bf += int(np.isin(ids_a, special).sum())
-        chars_seen.update("".join(batch[:64]))  # a sample is enough to name the script
+        pieces, _ = chunk_texts(tok, batch)
+        n_texts += len(batch)
+        n_chars += sum(map(len, batch))
+        if len(pieces) > len(batch) and chunk_rule(tok).drop_space:
+            n_bytes += len(pieces) - len(batch)
+        for a, b in batches(pieces, 1 << 20):
+            for text, (ids, offsets) in zip(pieces[a:b], tok.encode_batch_with_offsets(pieces[a:b])):
+                n_tokens += len(ids)
+                n_bytes += len(text.encode("utf-8", "surrogatepass"))
+                if not ids:
+                    continue
+                ids_count.update(ids)
+                ids_a = np.asarray(ids, dtype=np.int64)
+                offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+                span = offs[:, 1] - offs[:, 0]
+                lengths.update(dict(zip(*np.unique(span, return_counts=True))))
+                words = np.fromiter((x for m in _WORD.finditer(text) for x in m.span()), dtype=np.int64)
+                if len(words):
+                    per_word = _word_counts(words.reshape(-1, 2), offs)
+                    n_words += len(per_word)
+                    word_tokens += int(per_word.sum())
+                    continued += int((per_word >= 2).sum())
+                if tok.may_drop_characters:
+                    dropped += dropped_characters(text, offsets)
+                if unk_id is not None:
+                    hit = ids_a == unk_id
+                    unk += int(hit.sum())
+                    unk_chars += int(span[hit].sum())
+                if special is not None:
+                    bf += int(np.isin(ids_a, special).sum())
+        chars_seen.update("".join(t[:4096] for t in batch[:64]))  # a sample is enough to name the script
 
     batch: list[str] = []
+    size = 0
     with progress(f"evaluating {tok.name}", quiet=quiet, unit="texts") as bar:
         for t in texts:
             t = getattr(t, "text", t)
             if not isinstance(t, str):
                 raise InputError(f"evaluate: expected texts (str), got {type(t).__name__}")
             batch.append(t)
-            if len(batch) >= batch_size:
+            size += len(t)
+            if len(batch) >= batch_size or size >= (1 << 22):
                 flush(batch)
                 bar.advance(len(batch))
-                batch = []
+                batch, size = [], 0
         if batch:
             flush(batch)
             bar.advance(len(batch))

@@ -50,8 +50,12 @@ def _hf_merges(texts: Iterable[str], *, vocab_size: int, min_frequency: int, spe
                     lowercase=lowercase)._configure(models.BPE())
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
                                   special_tokens=special_tokens, initial_alphabet=byte_level_alphabet())
-    tok.train_from_iterator(then_notice(texts, "corpus read; Hugging Face's BpeTrainer is merging (it shows no "
-                                        "progress: seconds to minutes)", quiet=quiet), trainer=trainer)
+    from ..tokenizer.chunks import cut_for_split
+
+    # long texts cut where the pre-tokens stay the same (memory bounded; the merges are unchanged)
+    tok.train_from_iterator(then_notice(cut_for_split(texts, split), "corpus read; Hugging Face's BpeTrainer is "
+                                        "merging (it shows no progress: seconds to minutes)", quiet=quiet),
+                            trainer=trainer)
     return read_merges(tok)[1]
 
 
@@ -61,9 +65,11 @@ def _regex_counts(texts: Iterable[str], split: str) -> Counter:
     are the pieces of HF's Split(Regex(split), "isolated")."""
     import regex
 
+    from ..tokenizer.chunks import cut_for_split
+
     rx = regex.compile(split)
     counts: Counter = Counter()
-    for t in texts:
+    for t in cut_for_split(texts, split):  # long texts in pieces: the matches of a whole text, less memory
         counts.update(rx.findall(t))
     return counts
 

@@ -26,20 +26,24 @@ SPM_NORMALIZERS = ("identity", "nfkc", "nmt_nfkc", "nfkc_cf", "nmt_nfkc_cf")
 def sentences(texts: Iterable[str], max_bytes: int) -> Iterator[str]:
     """Each text cut at line ends into lines of at most max_bytes UTF-8 bytes (a longer line is cut at its
     last space before the limit, or at a character boundary where it has none). Newlines are dropped, as in
-    SentencePiece's own line-based input."""
+    SentencePiece's own line-based input. A long line is walked by position, a window at a time, so a
+    single 100 MB line costs time and memory in proportion to its length."""
     for text in texts:
         for line in text.split("\n"):
-            if not line:
-                continue
-            while len(line.encode("utf-8")) > max_bytes:
-                cut = line.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+            start, n = 0, len(line)
+            # a window of max_bytes characters holds at least max_bytes bytes: its cut is the line's
+            while n - start > max_bytes or len(line[start:start + max_bytes + 1].encode("utf-8")) > max_bytes:
+                window = line[start:start + max_bytes]
+                cut = window.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
                 sp = cut.rfind(" ")
                 if sp > 0:
                     cut = cut[:sp]
+                if not cut:  # pragma: no cover - max_bytes >= 4 always admits one character
+                    break
                 yield cut
-                line = line[len(cut):]
-            if line:
-                yield line
+                start += len(cut)
+            if start < n:
+                yield line[start:]
 
 
 def _tsv_rows(word_counts: Mapping[str, int]) -> Iterator[str]:
