@@ -1,9 +1,17 @@
 """The one interface every tokenizer backend implements: ids, counts and character offsets, never
-special tokens added."""
+special tokens added, and never a special token's id for text that happens to spell it.
+
+Special tokens in text: `encode(text)` (and every batch, count and offsets path) treats text that spells a
+special token (`<|system|>`, `<|endoftext|>`, `<s>`) as plain text, as tiktoken's encode_ordinary does, so
+user text cannot forge a role boundary or a document end. A caller who builds a prompt and wants the
+markers matched opts in: `encode(text, allowed_special={"<|system|>"})` or `allowed_special="all"`, as
+tiktoken's keyword (text outside the matches is encoded plainly, piece by piece).
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+import re
+from typing import AbstractSet, Literal, Sequence
 
 from ..errors import InputError
 
@@ -46,8 +54,42 @@ class Tokenizer:
         """Ids of control/added special tokens: excluded from vocabulary checks."""
         return frozenset()
 
-    def encode(self, text: str) -> list[int]:
+    @property
+    def special_tokens(self) -> dict[str, int]:
+        """Special token text -> id: what `encode(..., allowed_special=...)` may match in text."""
+        return {}
+
+    def encode(self, text: str, *, allowed_special: "AbstractSet[str] | Literal['all']" = frozenset()) -> list[int]:
+        """Ids of `text`; special tokens are plain text unless named in allowed_special (module docstring)."""
         raise NotImplementedError
+
+    def encode_special(self, text: str, allowed_special: "AbstractSet[str] | Literal['all']") -> list[int]:
+        """Ids of `text` with the allowed special tokens matched where the text spells them, and the text
+        between them encoded plainly (what `encode(text, allowed_special=...)` does in every backend)."""
+        table = self.special_tokens
+        if allowed_special == "all":
+            allowed = table
+        else:
+            if isinstance(allowed_special, str):
+                raise InputError("allowed_special: expected a set of special tokens or 'all', got a string")
+            unknown = sorted(set(allowed_special) - set(table))
+            if unknown:
+                raise InputError(f"{self.name}: {', '.join(map(repr, unknown[:5]))} not special tokens of this "
+                                 f"tokenizer (it has {len(table)})")
+            allowed = {t: table[t] for t in allowed_special}
+        if not allowed:
+            return self.encode(text)
+        rx = re.compile("|".join(re.escape(t) for t in sorted(allowed, key=len, reverse=True)))
+        out: list[int] = []
+        pos = 0
+        for m in rx.finditer(text):
+            if m.start() > pos:
+                out += self.encode(text[pos:m.start()])
+            out.append(allowed[m.group()])
+            pos = m.end()
+        if pos < len(text):
+            out += self.encode(text[pos:])
+        return out
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         return [self.encode(t) for t in texts]

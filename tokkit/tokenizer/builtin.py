@@ -16,7 +16,9 @@ class BytesTokenizer(Tokenizer):
     def vocab_size(self) -> int:
         return 256
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
+        if allowed_special:
+            return self.encode_special(text, allowed_special)
         return list(text.encode("utf-8", "surrogatepass"))
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
@@ -43,7 +45,9 @@ class CharsTokenizer(Tokenizer):
     def vocab_size(self) -> int:
         return 0x110000
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
+        if allowed_special:
+            return self.encode_special(text, allowed_special)
         return [ord(c) for c in text]
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:

@@ -104,7 +104,9 @@ class TiktokenTokenizer(Tokenizer):
     def vocab_size(self) -> int:
         return self._enc.n_vocab
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
+        if allowed_special:
+            return self.encode_special(text, allowed_special)
         return self._enc.encode_ordinary(text)
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:

@@ -154,7 +154,10 @@ class Timer:
 
 
 def hf_tokenizer_config(special_tokens: Sequence[str], model_max_length: int | None = None) -> dict:
-    cfg: dict[str, Any] = {"tokenizer_class": "PreTrainedTokenizerFast", "clean_up_tokenization_spaces": False}
+    # split_special_tokens: transformers encodes text that spells a special token as plain text, as tokkit
+    # does (tokenizer.base); a caller building a prompt passes split_special_tokens=False to match them
+    cfg: dict[str, Any] = {"tokenizer_class": "PreTrainedTokenizerFast", "clean_up_tokenization_spaces": False,
+                           "split_special_tokens": True}
     for role, tok in _HF_ROLES.items():
         if tok in special_tokens:
             cfg[role] = tok

@@ -119,7 +119,7 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
             add_dummy_prefix=add_dummy_prefix, character_coverage=character_coverage,
             max_sentencepiece_length=max_sentencepiece_length, max_sentence_length=max_sentence_length,
             input_sentence_size=input_sentence_size, shuffle_input_sentence=input_sentence_size > 0,
-            user_defined_symbols=specials, unk_id=len(specials), bos_id=-1, eos_id=-1, pad_id=-1,
+            control_symbols=specials, unk_id=len(specials), bos_id=-1, eos_id=-1, pad_id=-1,
             allow_whitespace_only_pieces=True, split_digits=False, num_threads=num_threads,
             hard_vocab_limit=not allow_smaller, seed_sentencepiece_size=1_000_000, minloglevel=2)
     except RuntimeError as e:
