@@ -136,13 +136,14 @@ def safe_cut(text: str, i: int) -> bool:
 
 
 def iter_pieces(text: str, max_chars: int = MAX_CHARS, *, drop_space: bool = False,
-                long_chars: int | None = LONG_CHARS) -> Iterator[str]:
+                long_chars: int | None = None) -> Iterator[str]:
     """text cut at safe points into pieces of at most max_chars where a safe point allows (the last one
     before the limit, within its second half; else the first one after it, up to long_chars; beyond
     long_chars of text without a safe point, at the last space or character before it: approximate).
     "".join(pieces) == text, or " ".join(pieces) == text with drop_space (the space at each cut left out)."""
     if max_chars < 2:
         raise ValueError("max_chars must be at least 2")
+    long_chars = LONG_CHARS if long_chars is None else long_chars
     start, n = 0, len(text)
     while n - start > max_chars:
         hi, lo = start + max_chars, start + max_chars // 2
@@ -150,7 +151,7 @@ def iter_pieces(text: str, max_chars: int = MAX_CHARS, *, drop_space: bool = Fal
         while cut > start and not safe_cut(text, cut):
             cut = text.rfind(" ", lo, cut)
         if cut <= start:  # none in the window: the first safe point after it
-            far = n if long_chars is None else min(n, start + max(long_chars, max_chars))
+            far = min(n, start + max(long_chars, max_chars))
             cut = text.find(" ", hi, far)
             while cut != -1 and not safe_cut(text, cut):
                 cut = text.find(" ", cut + 1, far)
@@ -165,7 +166,7 @@ def iter_pieces(text: str, max_chars: int = MAX_CHARS, *, drop_space: bool = Fal
 
 
 def split_text(text: str, max_chars: int = MAX_CHARS, *, drop_space: bool = False,
-               long_chars: int | None = LONG_CHARS) -> list[str]:
+               long_chars: int | None = None) -> list[str]:
     """The pieces of `iter_pieces` as a list."""
     return list(iter_pieces(text, max_chars, drop_space=drop_space, long_chars=long_chars))
 
@@ -173,8 +174,9 @@ def split_text(text: str, max_chars: int = MAX_CHARS, *, drop_space: bool = Fals
 def chunk_texts(tok: Tokenizer, texts: Sequence[str], max_chars: int | None = None) -> tuple[list[str], np.ndarray]:
     """(pieces, owner): the texts cut where `tok`'s rule allows it (chunk_rule; whole when short), and the
     index of the text each piece came from. max_chars: the piece size of exact rules (default MAX_CHARS)."""
-    rule = chunk_rule(tok) if any(len(t) > (max_chars or MAX_CHARS) for t in texts) else None
-    limit = (max_chars or MAX_CHARS) if rule is not None and rule.exact else LONG_CHARS
+    max_chars = max_chars or MAX_CHARS
+    rule = chunk_rule(tok) if any(len(t) > min(max_chars, LONG_CHARS) for t in texts) else None
+    limit = max_chars if rule is not None and rule.exact else LONG_CHARS
     if rule is None or not any(len(t) > limit for t in texts):
         return list(texts), np.arange(len(texts), dtype=np.int64)
     pieces, owner = [], []
