@@ -1,25 +1,30 @@
 """Peak memory of every verb that reads documents, on one huge document: a single line of --size-mb MB
-(default 100) with no newline, in a temporary folder.
+(default 100) with no newline, in a temporary folder: real text (the domain corpora of $TOKKIT_DATA,
+whitespace runs made single spaces; made-up words where the data is missing).
 
     PYTHONPATH=. python benchmarks/huge_document.py [--size-mb 100] [--only eval merge] [--timeout 1800]
 
 Each verb runs as its own `python -m tokkit ...` subprocess; its peak RSS is the one os.wait4 reports for
-that child (Linux: the largest of the child and the processes it waited for). The line is ASCII-and-more
-text of words from a few scripts joined by single spaces, with punctuation and digits, so that every
-tokenizer's pre-tokenizer sees ordinary word boundaries. Parallel verbs (premiums, train parity, merge
-per language) get an NTREX-layout folder whose English and German files are one such line each.
+that child (Linux: the largest of the child and the processes it waited for). Parallel verbs (premiums,
+train parity, merge per language) get an NTREX-layout folder whose English and German files end in one
+such line each (NTREX's sentences cycled).
 Prints: verb | peak MB | seconds | ok (exit 0, and under 1 GB).
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import gzip
+import itertools
+import json
 import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
+from typing import Iterator
 
 WORDS = ("the of and to in a is that for it as was with be by on not he this are or his from at which "
          "tokenizer Gesetz Gericht Straße über всех людей права 人人 生而 自由 كل الناس 123 4567 3.14 don't "
@@ -33,29 +38,54 @@ def _words(rng: random.Random, n: int) -> list[str]:
             for _ in range(n)]
 
 
-def write_line(path: str, size: int, seed: int, mode: str = "w") -> None:
+def _domain_texts() -> Iterator[str]:
+    """Real text, cycled: the domain corpora under $TOKKIT_DATA (legal, financial, government documents)."""
+    root = os.environ.get("TOKKIT_DATA", "")
+    files = sorted(glob.glob(os.path.join(root, "domain", "*", "*.jsonl.gz")))
+    while files:
+        for f in files:
+            with gzip.open(f, "rt", encoding="utf-8") as fh:
+                for line in fh:
+                    yield json.loads(line).get("text") or ""
+
+
+def _synthetic_texts(seed: int) -> Iterator[str]:
     rng = random.Random(seed)
-    block = 1 << 20
+    while True:
+        yield " ".join(_words(rng, (1 << 20) // 6))
+
+
+def write_line(path: str, size: int, seed: int, mode: str = "w", source: Iterator[str] | None = None) -> None:
+    """About `size` bytes of text as one line: whitespace runs become single spaces, no newline."""
+    source = source or _synthetic_texts(seed)
     written = 0
     with open(path, mode, encoding="utf-8") as fh:
-        while written < size:
-            words = _words(rng, block // 6)
-            piece = " ".join(words) + " "
-            piece = piece[: max(1, min(len(piece), size - written))]
+        for text in source:
+            piece = " ".join(text.split())
+            if not piece:
+                continue
+            piece = piece[: max(1, size - written)] + " "
             fh.write(piece)
             written += len(piece.encode("utf-8"))
+            if written >= size:
+                break
         fh.write("end")  # no newline: one line, one document
 
 
 def write_parallel(folder: str, size: int) -> None:
-    """An NTREX-layout folder: 40 short aligned lines, then the huge line, in English and German."""
+    """An NTREX-layout folder: 40 aligned lines, then one huge line, in English and German; the huge lines
+    are NTREX's own English and German sentences (from $TOKKIT_DATA, else made-up words) cycled to size."""
     os.makedirs(folder)
+    src = os.path.join(os.environ.get("TOKKIT_DATA", ""), "ntrex", "NTREX-128")
     for code, seed in (("eng", 0), ("deu", 1)):
-        path = os.path.join(folder, f"newstest2019-{'src' if code == 'eng' else 'ref'}.{code}.txt")
+        name = f"newstest2019-{'src' if code == 'eng' else 'ref'}.{code}.txt"
+        path = os.path.join(folder, name)
+        real = os.path.join(src, name)
+        lines = open(real, encoding="utf-8").read().splitlines() if os.path.exists(real) else None
         rng = random.Random(seed + 10)
         with open(path, "w", encoding="utf-8") as fh:
-            fh.writelines(" ".join(_words(rng, 12)) + "\n" for _ in range(40))
-        write_line(path, size, seed, mode="a")
+            fh.writelines((lines[i] if lines else " ".join(_words(rng, 12))) + "\n" for i in range(40))
+        write_line(path, size, seed, mode="a", source=itertools.cycle(lines) if lines else None)
 
 
 def verbs(t: str) -> list[tuple[str, list[str]]]:
@@ -117,7 +147,8 @@ def main() -> None:
     size = int(args.size_mb * 1e6)
     with tempfile.TemporaryDirectory(prefix="tokkit-huge-") as t:
         os.makedirs(os.path.join(t, "out"))
-        write_line(os.path.join(t, "huge.txt"), size, 0)
+        domain = _domain_texts()
+        write_line(os.path.join(t, "huge.txt"), size, 0, source=domain if next(domain, None) is not None else None)
         os.symlink(os.path.join(t, "huge.txt"), os.path.join(t, "en.txt"))
         write_parallel(os.path.join(t, "par", "NTREX-128"), size)
         print(f"one line of {size / 1e6:.0f} MB; limit {args.limit_mb:.0f} MB")

@@ -108,13 +108,18 @@ class Metrics:
 def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float = 2.5,
              vocabulary: str = "observed", batch_size: int = 512, check_unreachable: bool = False,
              quiet: bool = True) -> Metrics:
-    """All intrinsic metrics of `tokenizer` over `texts` in one pass of batched encoding with offsets."""
+    """All intrinsic metrics of `tokenizer` over `texts` (an iterable of texts; a single str is one text) in
+    one pass of batched encoding with offsets. Long texts are encoded in pieces (tokkit.tokenizer.chunks)."""
     from ..corpora.scripts import script_counts
     from .premium import dropped_characters
 
     tok = load_tokenizer(tokenizer)
     if vocabulary not in ("observed", "nominal"):
         raise InputError(f"vocabulary={vocabulary!r}: expected 'observed' or 'nominal'")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or math.isnan(alpha) or alpha < 0:
+        raise InputError(f"alpha={alpha!r}: the Rényi order must be a number >= 0 (inf allowed)")
+    if isinstance(texts, str):  # one text, not its characters as texts
+        texts = [texts]
     ids_count: Counter = Counter()
     lengths: Counter = Counter()
     chars_seen: Counter = Counter()

@@ -112,6 +112,29 @@ class Tokenizer:
     def decode(self, ids: Sequence[int]) -> str:
         raise NotImplementedError
 
+    def check_ids(self, ids: Sequence[int]) -> list[int]:
+        """ids as a list of ints, each a token of this vocabulary (0 <= id < vocab_size), else InputError
+        naming the first that is not: decode never wraps, overflows or drops an id silently."""
+        import numpy as np
+
+        n = self.vocab_size
+        arr = np.asarray(ids) if not isinstance(ids, (str, bytes)) else None
+        if arr is not None and arr.ndim == 1 and arr.dtype.kind in "iu":  # the usual case, vectorised
+            bad = np.flatnonzero((arr < 0) | (arr >= n))
+            if not len(bad):
+                return arr.tolist()
+            k = int(bad[0])
+            raise InputError(f"{self.name}: ids[{k}] = {int(arr[k])} is outside the vocabulary (0..{n - 1})")
+        out = []
+        for k, i in enumerate(ids):
+            if isinstance(i, bool) or not hasattr(i, "__index__"):
+                raise InputError(f"{self.name}: ids[{k}] = {i!r} is not an integer token id")
+            i = i.__index__()
+            if not 0 <= i < n:
+                raise InputError(f"{self.name}: ids[{k}] = {i} is outside the vocabulary (0..{n - 1})")
+            out.append(i)
+        return out
+
     def id_to_token(self, i: int) -> str:
         raise NotImplementedError
 

@@ -30,7 +30,7 @@ class BytesTokenizer(Tokenizer):
         return ids, [(b2c[k], b2c[k] + 1) for k in range(len(ids))]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return bytes(ids).decode("utf-8", "replace")
+        return bytes(self.check_ids(ids)).decode("utf-8", "replace")
 
     def id_to_token(self, i: int) -> str:
         return f"<0x{i:02X}>" if i >= 0x80 else chr(i)
@@ -57,7 +57,7 @@ class CharsTokenizer(Tokenizer):
         return self.encode(text), [(i, i + 1) for i in range(len(text))]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return "".join(map(chr, ids))
+        return "".join(map(chr, self.check_ids(ids)))
 
     def id_to_token(self, i: int) -> str:
         return chr(i)

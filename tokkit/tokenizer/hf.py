@@ -151,7 +151,7 @@ class HFTokenizer(Tokenizer):
         return [(e.ids, list(e.offsets)) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self._tok.decode(list(ids), skip_special_tokens=False)
+        return self._tok.decode(self.check_ids(ids), skip_special_tokens=False)
 
     def id_to_token(self, i: int) -> str:
         t = self._tok.id_to_token(i)

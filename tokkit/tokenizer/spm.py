@@ -100,7 +100,7 @@ class SentencePieceTokenizer(Tokenizer):
         return [p.id for p in proto.pieces], offsets
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self._sp.decode(list(ids))
+        return self._sp.decode(self.check_ids(ids))
 
     def id_to_token(self, i: int) -> str:
         if not 0 <= i < self.vocab_size:

@@ -17,6 +17,7 @@ from .artifacts import Card
 from .common import (
     CorpusStream,
     Timer,
+    check_export_sizes,
     check_min_frequency,
     check_normalizer,
     check_special_tokens,
@@ -234,6 +235,7 @@ def train_bpe(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: 
     if V <= n_base:
         raise InputError(f"vocab_size={V} must exceed the alphabet (256 byte symbols) plus the "
                          f"{len(specials)} special tokens = {n_base}")
+    export_sizes = check_export_sizes(export_sizes, V, n_base)
     if isinstance(corpus, Mapping):
         if read_kw:
             raise InputError(f"unexpected options for a word-count table: {', '.join(read_kw)}")
@@ -256,7 +258,7 @@ def train_bpe(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: 
                   min_frequency=min_frequency, pre_tokenizer=pre_tokenizer, split_digits=split_digits,
                   special_tokens=model.special_tokens, terms=len(fit.terms), terms_source=fit.terms_source,
                   engine=engine, allow_smaller=allow_smaller, resumed_merges=model.stats.get("resumed_merges", 0),
-                  max_words=max_words, export_sizes=sorted(int(v) for v in export_sizes))
+                  max_words=max_words, export_sizes=export_sizes)
     vocab_card = dict(model.vocabulary_card(), **fit.vocabulary)
     corpus_card = stream.corpus_card() if stream is not None else dict(
         source="word counts", **{k: model.stats[k] for k in ("distinct_words", "words") if k in model.stats})

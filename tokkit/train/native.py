@@ -482,6 +482,9 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
     characters). The corpus must supply vocab_size tokens, else InputError, unless allow_smaller."""
     from .bpe import fit_bytelevel
 
+    from .common import check_export_sizes
+
+    export_sizes = check_export_sizes(export_sizes, vocab_size, 256)  # before any work
     prepare_kernels(quiet=quiet)
     t0 = time.perf_counter()
     if pre_tokenizer is None:
