@@ -216,6 +216,9 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
     sizes = sorted({int(s) for s in sizes})
     if len(sizes) < 2 or sizes[0] < 257:
         raise InputError(f"sweep: need at least two sizes above the 256-byte alphabet, got {sizes}")
+    for name, v in (("n_words", n_words), ("total", total)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError(f"sweep: {name} must be a whole number >= 1, got {v!r}")
     resolve_algorithm(algorithm)  # fail before any work on an unknown name
     mapping = map_languages(languages, eval_corpus)
     reference = reference or next(iter(mapping))

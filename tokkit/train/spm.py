@@ -46,6 +46,21 @@ def sentences(texts: Iterable[str], max_bytes: int) -> Iterator[str]:
                 yield line[start:]
 
 
+class _Rows:
+    """The trainer's sentence iterator, keeping the exception that reading raised (a damaged file): the
+    trainer reports it as a RuntimeError with a multi-line trace, and it is re-raised as it was."""
+
+    def __init__(self, rows: Iterable[str]):
+        self.rows, self.error = rows, None
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            yield from self.rows
+        except Exception as e:
+            self.error = e
+            raise
+
+
 def _tsv_rows(word_counts: Mapping[str, int]) -> Iterator[str]:
     """word<TAB>count rows, SentencePiece's tsv input (each word a sentence with that frequency). A word
     holding a tab or a line break cannot be a row: it is left out."""
@@ -89,6 +104,8 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
         raise InputError(f"normalization={normalization!r}: expected one of {', '.join(SPM_NORMALIZERS)}")
     if not 0 < character_coverage <= 1:
         raise InputError(f"character_coverage must lie in (0, 1], got {character_coverage}")
+    if isinstance(input_sentence_size, bool) or not isinstance(input_sentence_size, int) or input_sentence_size < 0:
+        raise InputError(f"input_sentence_size must be a whole number >= 0 (0: all), got {input_sentence_size!r}")
     floor = len(specials) + 1 + (256 if byte_fallback else 0)
     if V <= floor:
         raise InputError(f"vocab_size={V} must exceed the special tokens, <unk>"
@@ -109,6 +126,7 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
         rows, input_format = sentences(stream, max_sentence_length), "text"
     model = io.BytesIO()
     timer.lap("setup")
+    rows = _Rows(rows)
     try:
         spm.SentencePieceTrainer.train(
             sentence_iterator=then_notice(rows, "corpus read; SentencePiece is training (it shows no progress: "
@@ -123,6 +141,8 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
             allow_whitespace_only_pieces=True, split_digits=False, num_threads=num_threads,
             hard_vocab_limit=not allow_smaller, seed_sentencepiece_size=1_000_000, minloglevel=2)
     except RuntimeError as e:
+        if rows.error is not None:  # our reader's error, wrapped by SentencePiece with a C++ trace: the error
+            raise rows.error from None
         raise InputError(f"SentencePiece training failed: {e}") from None
     timer.lap("train")
     data = model.getvalue()
