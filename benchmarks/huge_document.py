@@ -100,6 +100,8 @@ def verbs(t: str) -> list[tuple[str, list[str]]]:
         ("train superword", ["train", "superword", huge, *o("sw"), "-v", "1000", "--allow-smaller"]),
         ("train char", ["train", "char", huge, *o("char"), "-v", "500"]),
         ("train spm", ["train", "spm", huge, *o("spm"), "-v", "1000"]),
+        ("train spm --input-sentence-size 5000", ["train", "spm", huge, *o("spm-s"), "-v", "1000",
+                                                  "--input-sentence-size", "5000"]),
         ("train parity", ["train", "parity", par, *o("parity"), "-v", "1000", "--allow-smaller"]),
         ("extend", ["extend", "gpt2", huge, "--add", "100", *o("ext")]),
         ("eval", ["eval", "gpt2", "-c", huge]),

@@ -189,10 +189,10 @@ def test_spm_sentences_walk_a_long_line():
 
 
 def test_merge_cuts_a_huge_document_into_sequences(tokenizers_dir, monkeypatch):
+    from tokkit.dynamic import collate
     from tokkit.dynamic.collate import measure_reduction
-    from tokkit.tokenizer import chunks
 
-    monkeypatch.setattr(chunks, "LONG_CHARS", 2000)
+    monkeypatch.setattr(collate, "SEQUENCE_CHARS", 2000)
     tok = load_tokenizer("gpt2")
     r = measure_reduction(tok, ["the cat sat on the mat " * 1000, "short one"], batch_size=4)
     assert r["texts"] == 2 and r["sequences"] >= 12 and r["exact"]

@@ -128,20 +128,19 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
 
     special = np.fromiter(bf_ids, dtype=np.int64, count=len(bf_ids)) if bf_ids else None
 
-    from ..tokenizer.chunks import batches, chunk_rule, chunk_texts
+    from ..tokenizer.chunks import chunk_rule, piece_batches
 
     def flush(batch: list[str]):
         # long texts go through in pieces (tokkit.tokenizer.chunks): every metric is a sum over tokens or
         # over whitespace words, and no word crosses a cut, so the pieces' sums are the text's (a cut that
         # drops its space for the dummy prefix gives that space back to bytes; characters come from the text)
         nonlocal n_texts, n_tokens, n_chars, n_bytes, n_words, word_tokens, continued, unk, unk_chars, bf, dropped
-        pieces, _ = chunk_texts(tok, batch)
         n_texts += len(batch)
         n_chars += sum(map(len, batch))
-        if len(pieces) > len(batch) and chunk_rule(tok).drop_space:
-            n_bytes += len(pieces) - len(batch)
-        for a, b in batches(pieces, 1 << 20):
-            for text, (ids, offsets) in zip(pieces[a:b], tok.encode_batch_with_offsets(pieces[a:b])):
+        n_pieces = 0
+        for pieces, _ in piece_batches(tok, batch, 1 << 20):
+            n_pieces += len(pieces)
+            for text, (ids, offsets) in zip(pieces, tok.encode_batch_with_offsets(pieces)):
                 n_tokens += len(ids)
                 n_bytes += len(text.encode("utf-8", "surrogatepass"))
                 if not ids:
@@ -165,6 +164,8 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
                     unk_chars += int(span[hit].sum())
                 if special is not None:
                     bf += int(np.isin(ids_a, special).sum())
+        if n_pieces > len(batch) and chunk_rule(tok).drop_space:  # the spaces dropped at the cuts
+            n_bytes += n_pieces - len(batch)
         chars_seen.update("".join(t[:4096] for t in batch[:64]))  # a sample is enough to name the script
 
     batch: list[str] = []

@@ -223,15 +223,18 @@ def merge_map_function(tokenizer, *, mode: str = "word", max_merges: int | None 
     return fn
 
 
+SEQUENCE_CHARS = 1 << 18
+
+
 def _sequences(texts: Sequence[str]):
-    """The texts as sequences: a text longer than chunks.LONG_CHARS characters (a whole book on one line) is
-    cut at spaces into consecutive sequences of at most that many (a model would see it in windows anyway),
-    so that memory does not follow one document's size."""
-    from ..tokenizer.chunks import LONG_CHARS, iter_pieces
+    """The texts as sequences: a text longer than SEQUENCE_CHARS characters (a whole book on one line) is
+    cut at spaces into consecutive sequences of at most that many (some 60,000 tokens: a model would see
+    it in windows anyway), so that memory follows the batch size, not one document's size."""
+    from ..tokenizer.chunks import iter_pieces
 
     for t in texts:
-        if isinstance(t, str) and len(t) > LONG_CHARS:
-            yield from iter_pieces(t, LONG_CHARS)
+        if isinstance(t, str) and len(t) > SEQUENCE_CHARS:
+            yield from iter_pieces(t, SEQUENCE_CHARS)
         else:
             yield t
 
@@ -243,7 +246,7 @@ def measure_reduction(tokenizer, texts: Sequence[str], *, batch_size: int = 32, 
     """Tokenize `texts`, merge them in batches of `batch_size` and report the length reduction.
 
     Returns input/output token counts, `ratio` (output / input), `reduction` (1 - ratio), merges per batch,
-    `sequences` (texts longer than chunks.LONG_CHARS characters are cut into several, see `_sequences`),
+    `sequences` (texts longer than SEQUENCE_CHARS characters are cut into several, see `_sequences`),
     and, with `check`, whether `unmerge` gave back every input exactly (`exact`)."""
     if batch_size < 1:
         raise InputError(f"batch_size must be >= 1, got {batch_size}")

@@ -187,6 +187,29 @@ def chunk_texts(tok: Tokenizer, texts: Sequence[str], max_chars: int | None = No
     return pieces, np.asarray(owner, dtype=np.int64)
 
 
+def piece_batches(tok: Tokenizer, texts: Sequence[str], batch_chars: int = BATCH_CHARS,
+                  max_chars: int | None = None) -> Iterator[tuple[list[str], list[int]]]:
+    """chunk_texts made lazy: (pieces, owner) in batches of about batch_chars characters, so that a huge
+    text is never held twice (its pieces are cut as the batches are consumed)."""
+    max_chars = max_chars or MAX_CHARS
+    rule = chunk_rule(tok) if any(len(t) > min(max_chars, LONG_CHARS) for t in texts) else None
+    limit = max_chars if rule is not None and rule.exact else LONG_CHARS
+    pieces: list[str] = []
+    owner: list[int] = []
+    size = 0
+    for k, t in enumerate(texts):
+        parts = iter_pieces(t, limit, drop_space=rule.drop_space) if rule is not None and len(t) > limit else (t,)
+        for p in parts:
+            if size and size + len(p) > batch_chars:
+                yield pieces, owner
+                pieces, owner, size = [], [], 0
+            pieces.append(p)
+            owner.append(k)
+            size += len(p)
+    if pieces:
+        yield pieces, owner
+
+
 def batches(texts: Sequence[str], batch_chars: int = BATCH_CHARS) -> Iterator[tuple[int, int]]:
     """(start, end) ranges of consecutive texts holding about batch_chars characters each (at least one)."""
     start, size = 0, 0
