@@ -165,18 +165,21 @@ def test_evaluate_in_pieces_equals_whole(tokenizers_dir, texts, monkeypatch):
 
 
 def test_hf_trainer_merges_unchanged_by_cuts(monkeypatch):
-    """train bpe --engine hf and train char feed the trainer pieces (cut_for_split): same merges."""
+    """train bpe (native counting and --engine hf) and train char feed pieces (cut_for_split): same merges."""
     import tokkit
     from tokkit.tokenizer import chunks
 
     doc = " ".join(f"word{i % 97} the{i % 13} ab{i % 7}c" for i in range(3000))
     a = tokkit.train_bpe([doc], vocab_size=400, engine="hf", min_frequency=1, allow_smaller=True)
+    n1 = tokkit.train_bpe([doc], vocab_size=400, min_frequency=1, allow_smaller=True)  # native: count_corpus
     c1 = tokkit.train_char([doc], vocab_size=300, min_frequency=1)
     monkeypatch.setattr(chunks, "MAX_CHARS", 50)
     assert len(list(chunks.cut_for_split([doc], chunks.PATTERNS["gpt2"]))) > 100
     b = tokkit.train_bpe([doc], vocab_size=400, engine="hf", min_frequency=1, allow_smaller=True)
     c2 = tokkit.train_char([doc], vocab_size=300, min_frequency=1)
+    n2 = tokkit.train_bpe([doc], vocab_size=400, min_frequency=1, allow_smaller=True)
     assert a.engine.to_str() == b.engine.to_str()
+    assert n1.engine.to_str() == n2.engine.to_str()
     assert c1.engine.to_str() == c2.engine.to_str()
 
 
