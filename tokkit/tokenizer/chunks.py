@@ -91,8 +91,12 @@ def _hf_safe(spec: dict) -> bool:
 
 
 def chunk_safe(tok: Tokenizer) -> bool:
-    """True when cutting a text by the rule above leaves `tok`'s token count unchanged."""
-    return chunk_rule(tok).exact
+    """True when cutting a text before a safe space, the space kept with the next piece (the first rule
+    above), leaves `tok`'s token count unchanged: then any text may be encoded as such consecutive pieces
+    (premiums' joined blocks). SentencePiece's dropped-space rule is exact too, but only through
+    chunk_texts / piece_batches, which leave the space out."""
+    rule = chunk_rule(tok)
+    return rule.exact and not rule.drop_space
 
 
 def chunk_rule(tok: Tokenizer) -> Rule:
