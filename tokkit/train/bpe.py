@@ -131,6 +131,12 @@ def fit_bytelevel(texts: Iterable[str] | None = None, *, files: Sequence[str] = 
         if name not in PATTERNS:
             raise InputError(f"pre_tokenizer={pre_tokenizer!r}: expected one of {', '.join(PATTERNS)}")
         split = None
+    if texts is not None and not isinstance(texts, str):  # (a str is refused by the engines, as it is)
+        from ..tokenizer.chunks import cut_for_split
+
+        # a huge document in pieces before anything copies it (normalizing, packing, the HF trainer): the
+        # pre-tokens, so the merges, are the whole text's for the standard splits (tokenizer.chunks)
+        texts = cut_for_split(texts, split if split is not None else PATTERNS.get(name))
     targets = [to_byte_symbols(p) for t in norm_terms for p in term_pretokens(t)]
     # room for the merges that finish the terms; the surplus of learnt merges fills what they leave
     slack = sum(max(0, len(x) - 1) for x in targets)
