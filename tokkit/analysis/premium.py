@@ -87,15 +87,14 @@ def count_units(tok: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.nd
     """(tokens, characters lost: under UNK or dropped) per text, in batched passes of the engine. Long texts
     (joined units) are cut at safe pre-token boundaries where the tokenizer allows it
     (`tokkit.tokenizer.chunks`: the counts are those of the whole text) and handed over in bounded batches."""
-    from ..tokenizer.chunks import batches, chunk_texts
+    from ..tokenizer.chunks import piece_batches
 
-    pieces, owner = chunk_texts(tok, texts)
     counts = np.zeros(len(texts), dtype=np.int64)
     lost = np.zeros(len(texts), dtype=np.int64)
-    for a, b in batches(pieces):
-        n_tok, n_lost = _count_pieces(tok, pieces[a:b])
-        np.add.at(counts, owner[a:b], n_tok)
-        np.add.at(lost, owner[a:b], n_lost)
+    for pieces, owner in piece_batches(tok, texts):  # lazily: a huge text is never held twice
+        n_tok, n_lost = _count_pieces(tok, pieces)
+        np.add.at(counts, owner, n_tok)
+        np.add.at(lost, owner, n_lost)
     return counts, lost
 
 
