@@ -57,10 +57,12 @@ def training_counts(data: str, language: str, n_words: int, total: int) -> WordC
 
         return read_word_counts(path)
     from ..corpora import read_documents
+    from ..tokenizer.chunks import iter_pieces
 
     words: Counter = Counter()
     for doc in read_documents(path):
-        words.update(doc.text.split())
+        for piece in iter_pieces(doc.text):  # cut at spaces: the same words, without one list per document
+            words.update(piece.split())
     return WordCounts(words, source=path)
 
 
