@@ -56,7 +56,14 @@ def test_exact_size_and_special_ids(tok):
     assert tok.get_vocab_size() == 700
     for i, s in enumerate(DEFAULT_SPECIAL_TOKENS):
         assert tok.token_to_id(s) == i
-    ids = tok.encode("<|user|>hi<|/user|>").ids
+    # text that spells a special token is plain text (issue 18.10); the marker is matched only on request
+    n = len(DEFAULT_SPECIAL_TOKENS)
+    assert not [i for i in tok.encode("<|user|>hi<|/user|>").ids if i < n]
+    tok.encode_special_tokens = False
+    try:
+        ids = tok.encode("<|user|>hi<|/user|>").ids
+    finally:
+        tok.encode_special_tokens = True
     assert ids[0] == DEFAULT_SPECIAL_TOKENS.index("<|user|>") and ids[-1] == DEFAULT_SPECIAL_TOKENS.index("<|/user|>")
     # ids are dense: 0..V-1 all used
     assert sorted(tok.get_vocab().values()) == list(range(700))

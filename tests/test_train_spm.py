@@ -31,7 +31,9 @@ def test_artifact_and_special_ids(trained):
     assert loaded.get_piece_size() == 600
     for i, s in enumerate(DEFAULT_SPECIAL_TOKENS):
         assert loaded.id_to_piece(i) == s
-    assert loaded.encode("<|user|>hi")[0] == DEFAULT_SPECIAL_TOKENS.index("<|user|>")
+    # control pieces: never matched in text (issue 18.10), only given by id (allowed_special in tokkit)
+    assert all(loaded.is_control(i) for i in range(len(DEFAULT_SPECIAL_TOKENS)))
+    assert not set(loaded.encode("<|user|>hi")) & set(range(len(DEFAULT_SPECIAL_TOKENS)))
     card = read_card(out)
     assert card["recipe"] == "spm" and card["parameters"]["model_type"] == kind
     assert card["files"] == ["tokenizer.model"] and card["corpus"]["documents"] == 120

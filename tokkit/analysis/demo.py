@@ -43,6 +43,11 @@ def run_demo(languages: Sequence[str] = DEMO_LANGUAGES, *, vocab_size: int = 819
     if engine not in _ALGORITHM:
         raise InputError(f"engine={engine!r}: expected one of {', '.join(_ALGORITHM)}")
     algorithm = _ALGORITHM[engine]
+    for name, v in (("vocab_size", vocab_size), ("n_words", n_words), ("total", total)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError(f"demo: {name} must be a whole number >= 1, got {v!r}")
+    if vocab_size <= 256:  # before reading the counts: a byte-level vocabulary holds the 256 bytes first
+        raise InputError(f"demo: vocab_size={vocab_size} must exceed the 256-byte alphabet")
     tables = {}
     with progress("wordfreq counts", total=len(languages), quiet=quiet, unit="languages") as bar:
         for lang in languages:

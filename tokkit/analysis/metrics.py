@@ -172,9 +172,11 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
              quiet: bool = True) -> Metrics:
     """All intrinsic metrics of `tokenizer` over `texts` in one pass of batched encoding with offsets.
 
+    Long texts are encoded in pieces (`tokkit.tokenizer.chunks`).
+
     Args:
         tokenizer: a `Tokenizer` or anything `load_tokenizer` takes.
-        texts: the texts.
+        texts: an iterable of texts; a single str is one text.
         alpha: the order of the Rényi efficiency.
         vocabulary: "observed" (|V| = types seen) or "nominal" (the vocabulary size) for the Rényi efficiency.
         batch_size: texts per encoding batch.
@@ -193,6 +195,10 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
     tok = load_tokenizer(tokenizer)
     if vocabulary not in ("observed", "nominal"):
         raise InputError(f"vocabulary={vocabulary!r}: expected 'observed' or 'nominal'")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or math.isnan(alpha) or alpha < 0:
+        raise InputError(f"alpha={alpha!r}: the Rényi order must be a number >= 0 (inf allowed)")
+    if isinstance(texts, str):  # one text, not its characters as texts
+        texts = [texts]
     ids_count: Counter = Counter()
     lengths: Counter = Counter()
     chars_seen: Counter = Counter()
@@ -201,47 +207,59 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
 
     special = np.fromiter(bf_ids, dtype=np.int64, count=len(bf_ids)) if bf_ids else None
 
+    from ..tokenizer.chunks import chunk_rule, piece_batches
+
     def flush(batch: list[str]):
+        # long texts go through in pieces (tokkit.tokenizer.chunks): every metric is a sum over tokens or
+        # over whitespace words, and no word crosses a cut, so the pieces' sums are the text's (a cut that
+        # drops its space for the dummy prefix gives that space back to bytes; characters come from the text)
         nonlocal n_texts, n_tokens, n_chars, n_bytes, n_words, word_tokens, continued, unk, unk_chars, bf, dropped
-        for text, (ids, offsets) in zip(batch, tok.encode_batch_with_offsets(batch)):
-            n_texts += 1
-            n_tokens += len(ids)
-            n_chars += len(text)
-            n_bytes += len(text.encode("utf-8", "surrogatepass"))
-            if not ids:
-                continue
-            ids_count.update(ids)
-            ids_a = np.asarray(ids, dtype=np.int64)
-            offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
-            span = offs[:, 1] - offs[:, 0]
-            lengths.update(dict(zip(*np.unique(span, return_counts=True))))
-            words = [m.span() for m in _WORD.finditer(text)]
-            if words:
-                per_word = _word_counts(np.asarray(words, dtype=np.int64), offs)
-                n_words += len(words)
-                word_tokens += int(per_word.sum())
-                continued += int((per_word >= 2).sum())
-            if tok.may_drop_characters:
-                dropped += dropped_characters(text, offsets)
-            if unk_id is not None:
-                hit = ids_a == unk_id
-                unk += int(hit.sum())
-                unk_chars += int(span[hit].sum())
-            if special is not None:
-                bf += int(np.isin(ids_a, special).sum())
-        chars_seen.update("".join(batch[:64]))  # a sample is enough to name the script
+        n_texts += len(batch)
+        n_chars += sum(map(len, batch))
+        n_pieces = 0
+        for pieces, _ in piece_batches(tok, batch, 1 << 20):
+            n_pieces += len(pieces)
+            for text, (ids, offsets) in zip(pieces, tok.encode_batch_with_offsets(pieces)):
+                n_tokens += len(ids)
+                n_bytes += len(text.encode("utf-8", "surrogatepass"))
+                if not ids:
+                    continue
+                ids_count.update(ids)
+                ids_a = np.asarray(ids, dtype=np.int64)
+                offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+                span = offs[:, 1] - offs[:, 0]
+                lengths.update(dict(zip(*np.unique(span, return_counts=True))))
+                words = np.fromiter((x for m in _WORD.finditer(text) for x in m.span()), dtype=np.int64)
+                if len(words):
+                    per_word = _word_counts(words.reshape(-1, 2), offs)
+                    n_words += len(per_word)
+                    word_tokens += int(per_word.sum())
+                    continued += int((per_word >= 2).sum())
+                if tok.may_drop_characters:
+                    dropped += dropped_characters(text, offsets)
+                if unk_id is not None:
+                    hit = ids_a == unk_id
+                    unk += int(hit.sum())
+                    unk_chars += int(span[hit].sum())
+                if special is not None:
+                    bf += int(np.isin(ids_a, special).sum())
+        if n_pieces > len(batch) and chunk_rule(tok).drop_space:  # the spaces dropped at the cuts
+            n_bytes += n_pieces - len(batch)
+        chars_seen.update("".join(t[:4096] for t in batch[:64]))  # a sample is enough to name the script
 
     batch: list[str] = []
+    size = 0
     with progress(f"evaluating {tok.name}", quiet=quiet, unit="texts") as bar:
         for t in texts:
             t = getattr(t, "text", t)
             if not isinstance(t, str):
                 raise InputError(f"evaluate: expected texts (str), got {type(t).__name__}")
             batch.append(t)
-            if len(batch) >= batch_size:
+            size += len(t)
+            if len(batch) >= batch_size or size >= (1 << 22):
                 flush(batch)
                 bar.advance(len(batch))
-                batch = []
+                batch, size = [], 0
         if batch:
             flush(batch)
             bar.advance(len(batch))

@@ -132,7 +132,8 @@ def count_units(tok: Tokenizer, texts: Sequence[str], *,
     """Tokens and characters lost (under UNK or dropped) per text, in batched passes of the engine.
 
     Long texts (joined units) are cut at safe pre-token boundaries where the tokenizer allows it
-    (`tokkit.tokenizer.chunks`: the counts are those of the whole text) and handed over in bounded batches.
+    (`tokkit.tokenizer.chunks`: the counts are those of the whole text) and handed over in bounded batches,
+    lazily: a huge text is never held twice.
 
     Args:
         tok: the tokenizer.
@@ -143,7 +144,7 @@ def count_units(tok: Tokenizer, texts: Sequence[str], *,
     Returns:
         (tokens, characters lost), one entry per text each.
     """
-    from ..tokenizer.chunks import batches, chunk_texts
+    from ..tokenizer.chunks import piece_batches
 
     counts = np.zeros(len(texts), dtype=np.int64)
     lost = np.zeros(len(texts), dtype=np.int64)
@@ -151,11 +152,10 @@ def count_units(tok: Tokenizer, texts: Sequence[str], *,
         for a, b in ranges:
             counts[a:b], lost[a:b] = _count_pieces(tok, texts[a:b])
         return counts, lost
-    pieces, owner = chunk_texts(tok, texts)
-    for a, b in batches(pieces):
-        n_tok, n_lost = _count_pieces(tok, pieces[a:b])
-        np.add.at(counts, owner[a:b], n_tok)
-        np.add.at(lost, owner[a:b], n_lost)
+    for pieces, owner in piece_batches(tok, texts):
+        n_tok, n_lost = _count_pieces(tok, pieces)
+        np.add.at(counts, owner, n_tok)
+        np.add.at(lost, owner, n_lost)
     return counts, lost
 
 

@@ -57,10 +57,12 @@ def training_counts(data: str, language: str, n_words: int, total: int) -> WordC
 
         return read_word_counts(path)
     from ..corpora import read_documents
+    from ..tokenizer.chunks import iter_pieces
 
     words: Counter = Counter()
     for doc in read_documents(path):
-        words.update(doc.text.split())
+        for piece in iter_pieces(doc.text):  # cut at spaces: the same words, without one list per document
+            words.update(piece.split())
     return WordCounts(words, source=path)
 
 
@@ -280,6 +282,9 @@ def sweep(languages: Sequence[str], sizes: Sequence[int] = (1024, 2048, 4096, 81
     sizes = sorted({int(s) for s in sizes})
     if len(sizes) < 2 or sizes[0] < 257:
         raise InputError(f"sweep: need at least two sizes above the 256-byte alphabet, got {sizes}")
+    for name, v in (("n_words", n_words), ("total", total)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError(f"sweep: {name} must be a whole number >= 1, got {v!r}")
     resolve_algorithm(algorithm)  # fail before any work on an unknown name
     mapping = map_languages(languages, eval_corpus)
     reference = reference or next(iter(mapping))

@@ -104,5 +104,5 @@ def merge(
     if quiet:
         return
     print_table("batch merging", ["sequences", "tokens", "merged", "reduction", "merges/batch", "exact"],
-                [[r["texts"], r["tokens_in"], r["tokens_out"], f"{r['reduction']:.1%}",
+                [[r["sequences"], r["tokens_in"], r["tokens_out"], f"{r['reduction']:.1%}",
                   round(r["merges_per_batch"], 1), "yes" if r["exact"] else "NO"]])

@@ -180,7 +180,7 @@ Plot = Annotated[Optional[str], typer.Option(
     "<stem>-lorenz and <stem>-map beside it.")]
 Reference = Annotated[Optional[str], typer.Option(
     "--reference", "-r", help="Reference language: premiums and target sizes are relative to it.")]
-NWords = Annotated[int, typer.Option("--n-words", help="wordfreq: the most frequent N words of each language.")]
+NWords = Annotated[int, typer.Option("--n-words", min=1, help="wordfreq: the most frequent N words of each language.")]
 Tokenizers = Annotated[List[str], typer.Argument(
     help="Tokenizers: tokenizer.json files or folders, SentencePiece .model, tiktoken ranks files, names under "
     "$TOKKIT_TOKENIZERS (o200k_base, gpt2, llama2, ...), or the built-ins bytes and chars.")]

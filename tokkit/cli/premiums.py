@@ -50,7 +50,7 @@ def premiums_cmd(
     nfc: Nfc = False,
     unk_threshold: float = typer.Option(0.1, help="Mask a language with more than this share of characters "
                                         "under UNK."),
-    bootstrap: int = typer.Option(1000, help="Bootstrap resamples of units for the CI (0: none)."),
+    bootstrap: int = typer.Option(1000, min=0, help="Bootstrap resamples of units for the CI (0: none)."),
     ci: float = typer.Option(0.95, help="Confidence level."),
     seed: Seed = 0,
     count_mode: str = typer.Option("sentence", "--count-mode", help=COUNT_MODE_HELP),

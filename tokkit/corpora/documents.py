@@ -322,7 +322,19 @@ def load_hf_split(source: str, config: str | None, split: str, *, streaming: boo
                 raise InputError(f"{source}: no split {split!r} (splits: {', '.join(ds)})")
             ds = ds[split]
         return ds
-    return datasets.load_dataset(source, config, split=split, streaming=streaming)
+    # a path, not a hub name
+    if source.startswith((".", os.sep, "~")) and not os.path.exists(os.path.expanduser(source)):
+        raise InputError(f"{source}: no such dataset folder")
+    try:
+        return datasets.load_dataset(source, config, split=split, streaming=streaming)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except Exception as e:  # noqa: BLE001 - datasets / the hub raise many types for a missing or unreachable
+        # dataset (FileNotFoundError, DatasetNotFoundError, ConnectionError, ValueError): bad input, one line,
+        # never retried as a task failure
+        msg = " ".join(str(e).split())[:200]
+        raise InputError(f"{source}: cannot load this dataset ({type(e).__name__}: {msg}); give a local "
+                         "folder of data files or one written by save_to_disk") from None
 
 
 def from_hf_dataset(path_or_name: str, *, config: str | None = None, split: str = "train",

@@ -286,12 +286,17 @@ def tokenize_with_words(tokenizer, texts: str | Iterable[str], *, mode: str = "w
             raise InputError(f"texts[{i}] is {type(t).__name__}, not str")
     if max_length is not None and max_length < 1:
         raise InputError(f"max_length must be >= 1, got {max_length}")
+    from ..tokenizer.chunks import batches
+
     enc = _Encoder(tokenizer, add_special_tokens)
     all_ids, all_words = [], []
-    for text, (ids, offsets, special, pre) in zip(texts, enc.batch(texts)):
-        w = word_ids_from_offsets(text, offsets, special, mode, pre, whitespace=whitespace)
-        if max_length is not None:
-            ids, w = ids[:max_length], w[:max_length]
-        all_ids.append(ids)
-        all_words.append(w)
+    # encoded about a million characters at a time: the engines' per-token Python objects (offsets) of a
+    # batch live only until its arrays are built
+    for a, b in batches(texts, 1 << 20):
+        for text, (ids, offsets, special, pre) in zip(texts[a:b], enc.batch(texts[a:b])):
+            w = word_ids_from_offsets(text, offsets, special, mode, pre, whitespace=whitespace)
+            if max_length is not None:
+                ids, w = ids[:max_length], w[:max_length]
+            all_ids.append(ids)
+            all_words.append(w)
     return all_ids, all_words

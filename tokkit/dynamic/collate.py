@@ -254,6 +254,22 @@ def merge_map_function(tokenizer, *, mode: str = "word", max_merges: int | None 
     return fn
 
 
+SEQUENCE_CHARS = 1 << 18
+
+
+def _sequences(texts: Sequence[str]):
+    """The texts as sequences: a text longer than SEQUENCE_CHARS characters (a whole book on one line) is
+    cut at spaces into consecutive sequences of at most that many (some 60,000 tokens: a model would see
+    it in windows anyway), so that memory follows the batch size, not one document's size."""
+    from ..tokenizer.chunks import iter_pieces
+
+    for t in texts:
+        if isinstance(t, str) and len(t) > SEQUENCE_CHARS:
+            yield from iter_pieces(t, SEQUENCE_CHARS)
+        else:
+            yield t
+
+
 def measure_reduction(tokenizer, texts: Sequence[str], *, batch_size: int = 32, mode: str = "word",
                       max_merges: int | None = None, target_ratio: float | None = None, min_count: int = 2,
                       max_length: int | None = None, add_special_tokens: bool = False, check: bool = True,
@@ -262,7 +278,7 @@ def measure_reduction(tokenizer, texts: Sequence[str], *, batch_size: int = 32, 
 
     Args:
         tokenizer: anything `tokenize_with_words` takes.
-        texts: the texts.
+        texts: the texts (a single str is one text).
         batch_size: texts per batch.
         mode: as in `tokenize_with_words`.
         max_merges: as in `merge_batch`.
@@ -275,30 +291,36 @@ def measure_reduction(tokenizer, texts: Sequence[str], *, batch_size: int = 32, 
         rule: "fixed" or "original", as in `DynamicMergeCollator`.
 
     Returns:
-        Input/output token counts, `ratio` (output / input), `reduction` (1 - ratio), merges per batch, and with
-        `check`, `exact`.
+        Input/output token counts, `ratio` (output / input), `reduction` (1 - ratio), merges per batch,
+        `sequences` (texts longer than SEQUENCE_CHARS characters are cut into several, see `_sequences`), and
+        with `check`, whether `unmerge` gave back every input exactly (`exact`).
     """
     if batch_size < 1:
         raise InputError(f"batch_size must be >= 1, got {batch_size}")
+    if isinstance(texts, str):
+        texts = [texts]
     texts = list(texts)
     pair_rule = _pair_rule(tokenizer, rule, mode)
-    ids, words = tokenize_with_words(tokenizer, texts, mode=mode, add_special_tokens=add_special_tokens,
-                                     max_length=max_length)
     vocab = tokenizer_vocab_size(tokenizer)
+    seqs = list(_sequences(texts))
     n_in = n_out = 0
     merges = []
     exact = True
-    for i in range(0, len(ids), batch_size):
-        res = _merge(ids[i: i + batch_size], words[i: i + batch_size], pair_rule, max_merges=max_merges,
+    # tokenized a batch at a time (batches are merged independently): memory follows the batch, not the corpus
+    for i in range(0, len(seqs), batch_size):
+        ids, words = tokenize_with_words(tokenizer, seqs[i: i + batch_size], mode=mode,
+                                         add_special_tokens=add_special_tokens, max_length=max_length)
+        res = _merge(ids, words, pair_rule, max_merges=max_merges,
                      target_ratio=target_ratio, min_count=min_count, vocab_size=vocab, backend=backend)
         a, b = res.num_tokens
         n_in += a
         n_out += b
         merges.append(len(res.merges))
         if check:
-            exact &= all(np.array_equal(x, y) for x, y in zip(res.unmerge(), ids[i: i + batch_size]))
+            exact &= all(np.array_equal(x, y) for x, y in zip(res.unmerge(), ids))
     ratio = n_out / n_in if n_in else 1.0
-    out = dict(texts=len(texts), batches=len(merges), tokens_in=n_in, tokens_out=n_out, ratio=ratio,
+    out = dict(texts=len(texts), sequences=len(seqs), batches=len(merges), tokens_in=n_in, tokens_out=n_out,
+               ratio=ratio,
                reduction=1.0 - ratio, merges_per_batch=float(np.mean(merges)) if merges else 0.0)
     if check:
         out["exact"] = bool(exact)

@@ -101,6 +101,10 @@ def _load(spec: str, pattern: str | None, name: str | None) -> Tokenizer:
         return _load_file(spec, pattern, name)
     root = tokenizers_root()
     if root is not None and spec and not os.path.isabs(spec):
+        # a name stays under $TOKKIT_TOKENIZERS: "../x" or "gpt2/../../x" would reach any folder
+        if ".." in spec.replace("\\", "/").split("/"):
+            raise InputError(f"{spec}: a tokenizer name may not contain '..' (names are looked up under {root}; "
+                             "give a path to load a file elsewhere)")
         for cand in (root / spec, root / "tiktoken" / f"{spec}.tiktoken", root / "kl3m" / spec):
             if cand.is_dir():
                 return _load_folder(str(cand), pattern, name or spec)

@@ -1,9 +1,17 @@
 """The one interface every tokenizer backend implements: ids, counts and character offsets, never
-special tokens added."""
+special tokens added, and never a special token's id for text that happens to spell it.
+
+Special tokens in text: `encode(text)` (and every batch, count and offsets path) treats text that spells a
+special token (`<|system|>`, `<|endoftext|>`, `<s>`) as plain text, as tiktoken's encode_ordinary does, so
+user text cannot forge a role boundary or a document end. A caller who builds a prompt and wants the
+markers matched opts in: `encode(text, allowed_special={"<|system|>"})` or `allowed_special="all"`, as
+tiktoken's keyword (text outside the matches is encoded plainly, piece by piece).
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+import re
+from typing import AbstractSet, Literal, Sequence
 
 from ..errors import InputError
 
@@ -51,16 +59,66 @@ class Tokenizer:
         """Ids of control/added special tokens: excluded from vocabulary checks."""
         return frozenset()
 
-    def encode(self, text: str) -> list[int]:
+    @property
+    def special_tokens(self) -> dict[str, int]:
+        """Special token text -> id: what `encode(..., allowed_special=...)` may match in text."""
+        return {}
+
+    def encode(self, text: str, *, allowed_special: "AbstractSet[str] | Literal['all']" = frozenset()) -> list[int]:
         """The ids of one text (no special tokens added).
+
+        Special tokens are plain text unless named in `allowed_special` (see the module docstring): text that
+        spells `<|system|>` never yields the special id by default.
 
         Args:
             text: the text.
+            allowed_special: special tokens to match where the text spells them, or "all".
 
         Returns:
             The token ids.
         """
         raise NotImplementedError
+
+    def encode_special(self, text: str, allowed_special: "AbstractSet[str] | Literal['all']") -> list[int]:
+        """Ids of `text` with the allowed special tokens matched where the text spells them.
+
+        The text between matches is encoded plainly; this is what `encode(text, allowed_special=...)` does in
+        every backend.
+
+        Args:
+            text: the text.
+            allowed_special: the special tokens to match, or "all".
+
+        Returns:
+            The token ids.
+
+        Raises:
+            InputError: a name that is not a special token of this tokenizer, or a plain string.
+        """
+        table = self.special_tokens
+        if allowed_special == "all":
+            allowed = table
+        else:
+            if isinstance(allowed_special, str):
+                raise InputError("allowed_special: expected a set of special tokens or 'all', got a string")
+            unknown = sorted(set(allowed_special) - set(table))
+            if unknown:
+                raise InputError(f"{self.name}: {', '.join(map(repr, unknown[:5]))} not special tokens of this "
+                                 f"tokenizer (it has {len(table)})")
+            allowed = {t: table[t] for t in allowed_special}
+        if not allowed:
+            return self.encode(text)
+        rx = re.compile("|".join(re.escape(t) for t in sorted(allowed, key=len, reverse=True)))
+        out: list[int] = []
+        pos = 0
+        for m in rx.finditer(text):
+            if m.start() > pos:
+                out += self.encode(text[pos:m.start()])
+            out.append(allowed[m.group()])
+            pos = m.end()
+        if pos < len(text):
+            out += self.encode(text[pos:])
+        return out
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         """The ids of each text.
@@ -127,6 +185,40 @@ class Tokenizer:
             The decoded text.
         """
         raise NotImplementedError
+
+    def check_ids(self, ids: Sequence[int]) -> list[int]:
+        """The ids as a list of ints, each checked to be a token of this vocabulary (0 <= id < vocab_size).
+
+        decode never wraps, overflows or drops an id silently.
+
+        Args:
+            ids: token ids.
+
+        Returns:
+            The ids as Python ints.
+
+        Raises:
+            InputError: naming the first id that is not an integer token id of this vocabulary.
+        """
+        import numpy as np
+
+        n = self.vocab_size
+        arr = np.asarray(ids) if not isinstance(ids, (str, bytes)) else None
+        if arr is not None and arr.ndim == 1 and arr.dtype.kind in "iu":  # the usual case, vectorised
+            bad = np.flatnonzero((arr < 0) | (arr >= n))
+            if not len(bad):
+                return arr.tolist()
+            k = int(bad[0])
+            raise InputError(f"{self.name}: ids[{k}] = {int(arr[k])} is outside the vocabulary (0..{n - 1})")
+        out = []
+        for k, i in enumerate(ids):
+            if isinstance(i, bool) or not hasattr(i, "__index__"):
+                raise InputError(f"{self.name}: ids[{k}] = {i!r} is not an integer token id")
+            i = i.__index__()
+            if not 0 <= i < n:
+                raise InputError(f"{self.name}: ids[{k}] = {i} is outside the vocabulary (0..{n - 1})")
+            out.append(i)
+        return out
 
     def id_to_token(self, i: int) -> str:
         """The vocabulary entry of an id, in the model's own spelling (e.g. "Ġthe").

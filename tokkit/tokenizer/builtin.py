@@ -16,7 +16,9 @@ class BytesTokenizer(Tokenizer):
     def vocab_size(self) -> int:
         return 256
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
+        if allowed_special:
+            return self.encode_special(text, allowed_special)
         return list(text.encode("utf-8", "surrogatepass"))
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
@@ -28,7 +30,7 @@ class BytesTokenizer(Tokenizer):
         return ids, [(b2c[k], b2c[k] + 1) for k in range(len(ids))]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return bytes(ids).decode("utf-8", "replace")
+        return bytes(self.check_ids(ids)).decode("utf-8", "replace")
 
     def id_to_token(self, i: int) -> str:
         return f"<0x{i:02X}>" if i >= 0x80 else chr(i)
@@ -43,7 +45,9 @@ class CharsTokenizer(Tokenizer):
     def vocab_size(self) -> int:
         return 0x110000
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
+        if allowed_special:
+            return self.encode_special(text, allowed_special)
         return [ord(c) for c in text]
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
@@ -53,7 +57,7 @@ class CharsTokenizer(Tokenizer):
         return self.encode(text), [(i, i + 1) for i in range(len(text))]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return "".join(map(chr, ids))
+        return "".join(map(chr, self.check_ids(ids)))
 
     def id_to_token(self, i: int) -> str:
         return chr(i)

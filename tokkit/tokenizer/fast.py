@@ -30,7 +30,8 @@ CHOICES = ("auto", "reference") + ENGINES
 
 # Encoded by both engines at load time. Chosen for where encoders differ: every script family UDHR has,
 # contractions in both cases, digit runs, whitespace runs at ends and before newlines, CR/LF, a special
-# token's text (tiktoken's encode_ordinary treats it as text, HF matches added tokens), emoji sequences,
+# token's text (plain text everywhere: tokenizer.base; the fast engines' own matches are routed around),
+# emoji sequences,
 # combining marks, a lone surrogate-free private-use char, long repeats (BPE cache and linked-list paths).
 PROBE = [
     "", " ", "  ", "\n", "\r\n", " \n\n ", "\t", "a", "Hello world", "hello world", " Hello  world ",
@@ -205,7 +206,7 @@ def attach(tok: Tokenizer, engine: str = "auto") -> Tokenizer:
         for name in ENGINES:
             try:
                 fast = _engine(name, tok)
-                if probe_mismatch(tok, fast) is None:
+                if probe_mismatch(tok, _PlainText(tok, fast)) is None:
                     return _use(tok, fast)
             except (KeyboardInterrupt, SystemExit):
                 raise
@@ -221,7 +222,7 @@ def attach(tok: Tokenizer, engine: str = "auto") -> Tokenizer:
     except Exception as e:
         raise InputError(f"{tok.name}: {engine} cannot load {tok.source or 'this tokenizer'} ({e})") from None
     try:
-        why = probe_mismatch(tok, fast)
+        why = probe_mismatch(tok, _PlainText(tok, fast))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:
@@ -232,6 +233,50 @@ def attach(tok: Tokenizer, engine: str = "auto") -> Tokenizer:
     return _use(tok, fast)
 
 
+class _PlainText:
+    """A fast engine that treats special tokens as plain text, as the reference engines do (tokenizer.base):
+    tokie and splintr match a tokenizer.json's special tokens in text, so a text that spells one goes to
+    the reference engine instead (a substring test per special token; such texts are rare)."""
+
+    def __init__(self, tok: Tokenizer, fast):
+        self.name, self._fast, self._tok = fast.name, fast, tok
+        self._specials = tuple(tok.special_tokens)
+        cls = type(tok)
+        self._ref_encode = lambda t: cls.encode(tok, t)
+        self._ref_batch = lambda ts: cls.encode_batch(tok, ts)
+        self._ref_count = lambda ts: cls.count_batch(tok, ts)
+
+    def _special(self, text: str) -> bool:
+        return any(s in text for s in self._specials)
+
+    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
+        if allowed_special:
+            return self._tok.encode_special(text, allowed_special)
+        return self._ref_encode(text) if self._special(text) else self._fast.encode(text)
+
+    def _split(self, texts, fast_fn, ref_fn) -> list:
+        texts = list(texts)
+        odd = []
+        if self._specials:  # one C-level scan of the batch first: most batches spell no special token
+            joined = "\x00".join(texts)
+            if any(s in joined for s in self._specials):
+                odd = [k for k, t in enumerate(texts) if self._special(t)]
+        if not odd:
+            return list(fast_fn(texts))
+        keep = set(odd)
+        out = list(fast_fn([t for k, t in enumerate(texts) if k not in keep]))
+        ref = list(ref_fn([texts[k] for k in odd]))
+        for k, r in zip(odd, ref):
+            out.insert(k, r)
+        return out
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return self._split(texts, self._fast.encode_batch, self._ref_batch)
+
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        return self._split(texts, self._fast.count_batch, self._ref_count)
+
+
 def _use(tok: Tokenizer, fast) -> Tokenizer:
     # instance attributes shadow the backend's methods, so the object keeps its class, kind, offsets,
     # decode and `.engine` (the reference engine underneath) and only encoding and counting move;
@@ -240,9 +285,10 @@ def _use(tok: Tokenizer, fast) -> Tokenizer:
         for attr in ("encode", "encode_batch", "count_batch", "encoder", "_fast"):
             tok.__dict__.pop(attr, None)
         return tok
-    tok.encode = fast.encode
-    tok.encode_batch = fast.encode_batch
-    tok.count_batch = fast.count_batch
+    plain = _PlainText(tok, fast)
+    tok.encode = plain.encode
+    tok.encode_batch = plain.encode_batch
+    tok.count_batch = plain.count_batch
     tok.encoder = fast.name
     tok._fast = fast
     return tok

@@ -46,6 +46,10 @@ class HFTokenizer(Tokenizer):
         # be of the text alone
         engine.no_padding()
         engine.no_truncation()
+        # special tokens in text are plain text (tokenizer.base): tokenizers then never matches an added
+        # token marked special, in encode, encode_batch(_fast) and offsets alike. The flag is not saved in
+        # tokenizer.json, so it is set on every engine tokkit loads or trains.
+        engine.encode_special_tokens = True
         self._built = engine
 
     @property
@@ -124,7 +128,13 @@ class HFTokenizer(Tokenizer):
     def special_ids(self) -> frozenset[int]:
         return frozenset(i for i, t in self._tok.get_added_tokens_decoder().items() if t.special)
 
-    def encode(self, text: str) -> list[int]:
+    @cached_property
+    def special_tokens(self) -> dict[str, int]:
+        return {t.content: i for i, t in self._tok.get_added_tokens_decoder().items() if t.special}
+
+    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
+        if allowed_special:
+            return self.encode_special(text, allowed_special)
         return self._tok.encode(text, add_special_tokens=False).ids
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
@@ -141,7 +151,7 @@ class HFTokenizer(Tokenizer):
         return [(e.ids, list(e.offsets)) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self._tok.decode(list(ids), skip_special_tokens=False)
+        return self._tok.decode(self.check_ids(ids), skip_special_tokens=False)
 
     def id_to_token(self, i: int) -> str:
         t = self._tok.id_to_token(i)

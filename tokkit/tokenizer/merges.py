@@ -31,9 +31,13 @@ def tokenizer_spec(source: Any, *, what: str = "tokenizer.json") -> dict:
             path = os.path.join(path, "tokenizer.json")
         try:
             with open(path, encoding="utf-8") as fh:
-                return json.load(fh)
+                spec = json.load(fh)
         except (OSError, ValueError) as e:
             raise InputError(f"{path}: cannot read a {what} ({e})") from None
+        if not isinstance(spec, dict) or not isinstance(spec.get("model", {}), dict):
+            raise InputError(f"{path}: not a {what} (a JSON object with a \"model\" object; found "
+                             f"{type(spec).__name__})")
+        return spec
     engine = getattr(source, "engine", source)
     if hasattr(engine, "to_str"):
         return json.loads(engine.to_str())

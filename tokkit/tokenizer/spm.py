@@ -67,7 +67,15 @@ class SentencePieceTokenizer(Tokenizer):
     def special_ids(self) -> frozenset[int]:
         return frozenset(i for i in range(self.vocab_size) if self._sp.is_control(i))
 
-    def encode(self, text: str) -> list[int]:
+    @cached_property
+    def special_tokens(self) -> dict[str, int]:
+        # SentencePiece never matches control pieces in text (tokkit's spm trainer makes its special tokens
+        # control pieces); user-defined pieces are ordinary vocabulary
+        return {self._sp.id_to_piece(i): i for i in sorted(self.special_ids)}
+
+    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
+        if allowed_special:
+            return self.encode_special(text, allowed_special)
         return self._sp.encode(text, out_type=int)
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
@@ -92,7 +100,7 @@ class SentencePieceTokenizer(Tokenizer):
         return [p.id for p in proto.pieces], offsets
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self._sp.decode(list(ids))
+        return self._sp.decode(self.check_ids(ids))
 
     def id_to_token(self, i: int) -> str:
         if not 0 <= i < self.vocab_size:

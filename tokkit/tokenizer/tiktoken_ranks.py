@@ -104,7 +104,9 @@ class TiktokenTokenizer(Tokenizer):
     def vocab_size(self) -> int:
         return self._enc.n_vocab
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
+        if allowed_special:
+            return self.encode_special(text, allowed_special)
         return self._enc.encode_ordinary(text)
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
@@ -133,7 +135,12 @@ class TiktokenTokenizer(Tokenizer):
         return ids, list(zip(starts.tolist(), ends.tolist()))
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self._enc.decode(list(ids))
+        ids = self.check_ids(ids)
+        try:
+            return self._enc.decode(ids)
+        except KeyError:  # a gap in the ranks: an id below n_vocab that is no token
+            bad = next(i for i in ids if self._lens[i] == 0)
+            raise InputError(f"{self.name}: id {bad} is not a token of this encoding") from None
 
     def token_bytes(self, i: int) -> bytes:
         try:

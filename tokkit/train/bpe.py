@@ -17,6 +17,7 @@ from .artifacts import Card
 from .common import (
     CorpusStream,
     Timer,
+    check_export_sizes,
     check_min_frequency,
     check_normalizer,
     check_special_tokens,
@@ -50,8 +51,12 @@ def _hf_merges(texts: Iterable[str], *, vocab_size: int, min_frequency: int, spe
                     lowercase=lowercase)._configure(models.BPE())
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
                                   special_tokens=special_tokens, initial_alphabet=byte_level_alphabet())
-    tok.train_from_iterator(then_notice(texts, "corpus read; Hugging Face's BpeTrainer is merging (it shows no "
-                                        "progress: seconds to minutes)", quiet=quiet), trainer=trainer)
+    from ..tokenizer.chunks import cut_for_split
+
+    # long texts cut where the pre-tokens stay the same (memory bounded; the merges are unchanged)
+    tok.train_from_iterator(then_notice(cut_for_split(texts, split), "corpus read; Hugging Face's BpeTrainer is "
+                                        "merging (it shows no progress: seconds to minutes)", quiet=quiet),
+                            trainer=trainer)
     return read_merges(tok)[1]
 
 
@@ -61,9 +66,11 @@ def _regex_counts(texts: Iterable[str], split: str) -> Counter:
     are the pieces of HF's Split(Regex(split), "isolated")."""
     import regex
 
+    from ..tokenizer.chunks import cut_for_split
+
     rx = regex.compile(split)
     counts: Counter = Counter()
-    for t in texts:
+    for t in cut_for_split(texts, split):  # long texts in pieces: the matches of a whole text, less memory
         counts.update(rx.findall(t))
     return counts
 
@@ -124,6 +131,12 @@ def fit_bytelevel(texts: Iterable[str] | None = None, *, files: Sequence[str] = 
         if name not in PATTERNS:
             raise InputError(f"pre_tokenizer={pre_tokenizer!r}: expected one of {', '.join(PATTERNS)}")
         split = None
+    if texts is not None and not isinstance(texts, str):  # (a str is refused by the engines, as it is)
+        from ..tokenizer.chunks import cut_for_split
+
+        # a huge document in pieces before anything copies it (normalizing, packing, the HF trainer): the
+        # pre-tokens, so the merges, are the whole text's for the standard splits (tokenizer.chunks)
+        texts = cut_for_split(texts, split if split is not None else PATTERNS.get(name))
     targets = [to_byte_symbols(p) for t in norm_terms for p in term_pretokens(t)]
     # room for the merges that finish the terms; the surplus of learnt merges fills what they leave
     slack = sum(max(0, len(x) - 1) for x in targets)
@@ -247,6 +260,7 @@ def train_bpe(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: 
     if V <= n_base:
         raise InputError(f"vocab_size={V} must exceed the alphabet (256 byte symbols) plus the "
                          f"{len(specials)} special tokens = {n_base}")
+    export_sizes = check_export_sizes(export_sizes, V, n_base)
     if isinstance(corpus, Mapping):
         if read_kw:
             raise InputError(f"unexpected options for a word-count table: {', '.join(read_kw)}")
@@ -269,7 +283,7 @@ def train_bpe(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size: 
                   min_frequency=min_frequency, pre_tokenizer=pre_tokenizer, split_digits=split_digits,
                   special_tokens=model.special_tokens, terms=len(fit.terms), terms_source=fit.terms_source,
                   engine=engine, allow_smaller=allow_smaller, resumed_merges=model.stats.get("resumed_merges", 0),
-                  max_words=max_words, export_sizes=sorted(int(v) for v in export_sizes))
+                  max_words=max_words, export_sizes=export_sizes)
     vocab_card = dict(model.vocabulary_card(), **fit.vocabulary)
     corpus_card = stream.corpus_card() if stream is not None else dict(
         source="word counts", **{k: model.stats[k] for k in ("distinct_words", "words") if k in model.stats})

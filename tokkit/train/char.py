@@ -136,8 +136,12 @@ def train_char(corpus: Any, out: str | os.PathLike | None = None, *, vocab_size:
         vocab_size=V, min_frequency=min_frequency, show_progress=False, special_tokens=specials,
         initial_alphabet=ascii_chars, max_token_length=max_token_chars + 1,  # tokenizers keeps tokens
         **kw)                                                                 # strictly shorter than that
-    tok.train_from_iterator(then_notice(stream, "corpus read; Hugging Face's BpeTrainer is merging (it shows no "
-                                        "progress: seconds to minutes)", quiet=quiet), trainer=trainer)
+    from ..tokenizer.chunks import cut_for_split
+
+    # long texts cut where the pre-tokens stay the same (memory bounded; the merges are unchanged)
+    tok.train_from_iterator(then_notice(cut_for_split(stream, pattern), "corpus read; Hugging Face's BpeTrainer "
+                                        "is merging (it shows no progress: seconds to minutes)", quiet=quiet),
+                            trainer=trainer)
     timer.lap("train")
 
     import json

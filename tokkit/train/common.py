@@ -36,6 +36,20 @@ def check_special_tokens(special_tokens: Sequence[str] | None) -> list[str]:
     return toks
 
 
+def check_export_sizes(export_sizes: Sequence[int], vocab_size: int, floor: int) -> list[int]:
+    """The sizes of the extra tokenizer-<V>.json files, sorted: whole numbers above the base vocabulary
+    (`floor`: special tokens and alphabet) and below vocab_size (the run's own size is tokenizer.json)."""
+    out = []
+    for v in export_sizes:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise InputError(f"export_sizes: {v!r} is not a whole number")
+        if not floor < v < vocab_size:
+            raise InputError(f"export size {v}: must be above the {floor} base tokens and below vocab_size="
+                             f"{vocab_size} (a smaller tokenizer from the same run)")
+        out.append(v)
+    return sorted(set(out))
+
+
 def check_normalizer(normalizer: str | None) -> str:
     n = "none" if normalizer in (None, "", "none", "None") else normalizer
     up = n.upper() if n != "none" else n
@@ -154,7 +168,10 @@ class Timer:
 
 
 def hf_tokenizer_config(special_tokens: Sequence[str], model_max_length: int | None = None) -> dict:
-    cfg: dict[str, Any] = {"tokenizer_class": "PreTrainedTokenizerFast", "clean_up_tokenization_spaces": False}
+    # split_special_tokens: transformers encodes text that spells a special token as plain text, as tokkit
+    # does (tokenizer.base); a caller building a prompt passes split_special_tokens=False to match them
+    cfg: dict[str, Any] = {"tokenizer_class": "PreTrainedTokenizerFast", "clean_up_tokenization_spaces": False,
+                           "split_special_tokens": True}
     for role, tok in _HF_ROLES.items():
         if tok in special_tokens:
             cfg[role] = tok

@@ -469,8 +469,12 @@ def count_corpus(texts=None, *, files: Sequence[str] = (), pattern: str = "gpt2"
     if texts is not None:
         if isinstance(texts, str):
             raise InputError("texts: expected an iterable of documents, got one string (wrap it in a list)")
+        from ..kernels.split_patterns import PATTERNS
+        from ..tokenizer.chunks import cut_for_split
+
         with progress("counting", quiet=quiet, unit="MB") as bar:
-            for block in _blocks(texts):
+            # a huge document in pieces (the same pre-tokens for the standard splits): blocks stay _BLOCK
+            for block in _blocks(cut_for_split(texts, PATTERNS.get(pattern))):
                 buf, bounds = pack_texts(block)
                 del block
                 add(count_buffer(buf, bounds, pattern, threads=threads, max_words=max_words, unicode=unicode))
@@ -610,7 +614,9 @@ def train_native(texts: Iterable[str] | None = None, *, files: Sequence[str] = (
         InputError: the corpus cannot supply `vocab_size` tokens (unless `allow_smaller`), or a bad value.
     """
     from .bpe import fit_bytelevel
+    from .common import check_export_sizes
 
+    export_sizes = check_export_sizes(export_sizes, vocab_size, 256)  # before any work
     prepare_kernels(quiet=quiet)
     t0 = time.perf_counter()
     if pre_tokenizer is None:

@@ -26,20 +26,39 @@ SPM_NORMALIZERS = ("identity", "nfkc", "nmt_nfkc", "nfkc_cf", "nmt_nfkc_cf")
 def sentences(texts: Iterable[str], max_bytes: int) -> Iterator[str]:
     """Each text cut at line ends into lines of at most max_bytes UTF-8 bytes (a longer line is cut at its
     last space before the limit, or at a character boundary where it has none). Newlines are dropped, as in
-    SentencePiece's own line-based input."""
+    SentencePiece's own line-based input. A long line is walked by position, a window at a time, so a
+    single 100 MB line costs time and memory in proportion to its length."""
     for text in texts:
         for line in text.split("\n"):
-            if not line:
-                continue
-            while len(line.encode("utf-8")) > max_bytes:
-                cut = line.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+            start, n = 0, len(line)
+            # a window of max_bytes characters holds at least max_bytes bytes: its cut is the line's
+            while n - start > max_bytes or len(line[start:start + max_bytes + 1].encode("utf-8")) > max_bytes:
+                window = line[start:start + max_bytes]
+                cut = window.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
                 sp = cut.rfind(" ")
                 if sp > 0:
                     cut = cut[:sp]
+                if not cut:  # pragma: no cover - max_bytes >= 4 always admits one character
+                    break
                 yield cut
-                line = line[len(cut):]
-            if line:
-                yield line
+                start += len(cut)
+            if start < n:
+                yield line[start:]
+
+
+class _Rows:
+    """The trainer's sentence iterator, keeping the exception that reading raised (a damaged file): the
+    trainer reports it as a RuntimeError with a multi-line trace, and it is re-raised as it was."""
+
+    def __init__(self, rows: Iterable[str]):
+        self.rows, self.error = rows, None
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            yield from self.rows
+        except Exception as e:
+            self.error = e
+            raise
 
 
 def _tsv_rows(word_counts: Mapping[str, int]) -> Iterator[str]:
@@ -107,6 +126,8 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
         raise InputError(f"normalization={normalization!r}: expected one of {', '.join(SPM_NORMALIZERS)}")
     if not 0 < character_coverage <= 1:
         raise InputError(f"character_coverage must lie in (0, 1], got {character_coverage}")
+    if isinstance(input_sentence_size, bool) or not isinstance(input_sentence_size, int) or input_sentence_size < 0:
+        raise InputError(f"input_sentence_size must be a whole number >= 0 (0: all), got {input_sentence_size!r}")
     floor = len(specials) + 1 + (256 if byte_fallback else 0)
     if V <= floor:
         raise InputError(f"vocab_size={V} must exceed the special tokens, <unk>"
@@ -127,6 +148,7 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
         rows, input_format = sentences(stream, max_sentence_length), "text"
     model = io.BytesIO()
     timer.lap("setup")
+    rows = _Rows(rows)
     try:
         spm.SentencePieceTrainer.train(
             sentence_iterator=then_notice(rows, "corpus read; SentencePiece is training (it shows no progress: "
@@ -137,10 +159,12 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
             add_dummy_prefix=add_dummy_prefix, character_coverage=character_coverage,
             max_sentencepiece_length=max_sentencepiece_length, max_sentence_length=max_sentence_length,
             input_sentence_size=input_sentence_size, shuffle_input_sentence=input_sentence_size > 0,
-            user_defined_symbols=specials, unk_id=len(specials), bos_id=-1, eos_id=-1, pad_id=-1,
+            control_symbols=specials, unk_id=len(specials), bos_id=-1, eos_id=-1, pad_id=-1,
             allow_whitespace_only_pieces=True, split_digits=False, num_threads=num_threads,
             hard_vocab_limit=not allow_smaller, seed_sentencepiece_size=1_000_000, minloglevel=2)
     except RuntimeError as e:
+        if rows.error is not None:  # our reader's error, wrapped by SentencePiece with a C++ trace: the error
+            raise rows.error from None
         raise InputError(f"SentencePiece training failed: {e}") from None
     timer.lap("train")
     data = model.getvalue()
