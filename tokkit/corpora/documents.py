@@ -334,7 +334,7 @@ def load_hf_split(source: str, config: str | None, split: str, *, streaming: boo
         # never retried as a task failure
         msg = " ".join(str(e).split())[:200]
         raise InputError(f"{source}: cannot load this dataset ({type(e).__name__}: {msg}); give a local "
-                         "folder of data files or one written by save_to_disk") from None
+                         "folder of data files or one written by save_to_disk") from e
 
 
 def from_hf_dataset(path_or_name: str, *, config: str | None = None, split: str = "train",

@@ -84,10 +84,12 @@ def load_flores(source: str | os.PathLike | None = None, *, languages: Iterable[
     for split in splits:
         try:
             ds = load_hf_split(source, config, split)
-        except InputError:
-            raise
         except Exception as e:  # noqa: BLE001 - datasets/hub raise many types when offline or not found
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            if isinstance(e, InputError) and e.__cause__ is None:  # tokkit's own finding (e.g. no such folder)
+                raise
+            # datasets could not load it (load_hf_split wraps its error): say how to use a local copy instead
+            cause = e.__cause__ if isinstance(e, InputError) else e
+            first = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
             where = "read" if local else "reach the Hugging Face hub for"
             raise InputError(f"FLORES: cannot {where} {source} ({first}); {OFFLINE_HINT}") from None
         cols = set(ds.column_names)
