@@ -88,6 +88,7 @@ def test_cli_eval_boundary_stability(tmp_path):
     assert r.exit_code == 0 and "boundary stability at 3% character noise" in r.output
 
 
+@pytest.mark.slow
 def test_every_plot(tmp_path):
     from tokkit.analysis import plots
     from tokkit.analysis.premium import premiums

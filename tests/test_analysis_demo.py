@@ -3,6 +3,7 @@
 import pytest
 
 
+@pytest.mark.slow
 def test_demo_engines_agree_and_stay_quiet(tmp_path, capfd):
     from tokkit.analysis.demo import run_demo
     from tokkit.train.artifacts import read_card

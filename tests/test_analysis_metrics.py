@@ -96,6 +96,7 @@ def test_gini_and_lorenz_by_hand():
             gini(bad)
 
 
+@pytest.mark.slow
 def test_real_tokenizer_metrics(tokenizers_dir, udhr):
     tok_path = tokenizers_dir / "gpt2" / "tokenizer.json"
     eng = udhr.texts("eng")

@@ -107,6 +107,7 @@ HELPER = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_sweep_resumes_after_kill_9(corpus, tmp_path):
     d, root = corpus
     script = tmp_path / "run_sweep.py"

@@ -341,6 +341,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(group, verb, kind, env
     assert _snapshot(t) == before, "WRITTEN: files appeared or vanished"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("verb", sorted(DOC_VERBS))
 def test_a_huge_line_is_accepted(verb, env, capsys):
     """The small version of the 100 MB line (benchmarks/huge_document.py measures the memory): one

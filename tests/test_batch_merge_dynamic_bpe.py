@@ -99,6 +99,7 @@ def _strings(res, tok):
     return [[s(i) for i in seq] for seq in res.seqs], [(s(a), s(b)) for a, b in res.merges]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["eng", "fra", "deu_1996", "rus", "cmn_hans", "arb", "hin"])
 @pytest.mark.parametrize("backend", ["numba", "reference"])
 def test_reproduces_dynamic_bpe_on_udhr(udhr, gpt2, lang, backend):
@@ -175,6 +176,7 @@ def ntrex_fra(data_dir):
     return p.read_text(encoding="utf-8").splitlines()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch", [0, 1, 2, 3])
 def test_non_ascii_whitespace_as_the_original_at_run_out(gpt2, ntrex_fra, batch):
     """NTREX French puts U+00A0 before ':;!?'. The original's word test splits on every Unicode whitespace,
@@ -232,6 +234,7 @@ def test_spelled_special_tokens_are_plain_text_for_tokkit_tokenizers(tokenizers_
     assert (w >= 0).all() and ids.tolist() == tok.encode("end.<|endoftext|>Next doc")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["eng", "rus"])
 def test_sentence_mode_as_the_original(gpt2, udhr, lang):
     """The original's `sentence` mode only keeps whitespace inside a token away from its first byte (and
@@ -261,6 +264,7 @@ def test_sentence_mode_whitespace_runs(gpt2):
     assert seqs != ob
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["eng", "hin", "amh", "mya"])
 def test_pretokens_mode_at_run_out(gpt2, udhr, lang):
     """The documented difference: the original accepts every pair whose bytes do not decode, so at run-out it

@@ -102,6 +102,7 @@ def _udhr_batch(udhr, tok, mode, rows, width, start=0):
     return np.concatenate(ids_parts)[:need].reshape(rows, width), np.concatenate(word_parts)[:need].reshape(rows, width)
 
 
+@pytest.mark.slow
 @pytest.mark.data
 @pytest.mark.parametrize("mode", ["word", "pretokens", "sentence", "sequence"])
 def test_udhr_batches_all_engines_agree(udhr, gpt2, mode):

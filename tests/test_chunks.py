@@ -33,6 +33,7 @@ def texts(udhr):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["gpt2", "r50k_base", "cl100k_base", "o200k_base", "llama3", "bytes", "chars"])
 def test_chunked_counts_equal_whole_counts(tokenizers_dir, texts, name):
     tok = load_tokenizer(name)
@@ -122,6 +123,7 @@ def test_unspaced_text_is_cut_at_long_chars(monkeypatch):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(list("ab cd  \n\t.,'s12中文éß") + ["'re", " 's", "\u00a0", "don't", "I'M"]),
                 max_size=120).map("".join), st.integers(2, 40))
+@pytest.mark.slow
 def test_hypothesis_pieces_count_like_the_whole(text, max_chars):
     for tok in _hyp_tokenizers():
         rule = chunk_rule(tok)
@@ -139,6 +141,7 @@ def _hyp_tokenizers():
     return _HYP
 
 
+@pytest.mark.slow
 def test_evaluate_in_pieces_equals_whole(tokenizers_dir, texts, monkeypatch):
     """eval's metrics on texts cut into 64-character pieces equal those of whole-text encodes. For
     SentencePiece's dropped-space cuts, the counts are equal and the per-word figures differ by at most one

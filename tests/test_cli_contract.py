@@ -265,6 +265,7 @@ def test_help_texts_print_literally():
     ("ray", "dist", ["count", "{c}", "-o", "{tmp}/x.tsv", "--backend", "ray"]),
     ("datasets", "hf", ["premiums", "chars", "-c", "flores"]),
 ])
+@pytest.mark.slow
 def test_missing_optional_package_is_one_line(tmp_path, files, module, extra, argv):
     """A verb that needs a package the install lacks says so in one line naming the extra, exit 2."""
     import subprocess

@@ -83,6 +83,7 @@ def test_worker_killed_mid_sweep(backend, ray_cluster, local_store, tmp_path):
     assert ours == theirs
 
 
+@pytest.mark.slow
 def test_failed_cells_recorded_then_retried(local_store, tmp_path):
     store = tmp_path / "fail.sqlite"
     with pytest.raises(InputError, match="3 cell\\(s\\) failed after 1 retries"):
@@ -149,6 +150,7 @@ def test_native_algorithm_in_a_sweep(data_dir, tmp_path):
         assert all(by[(lang, v)]["trained_vocab_size"] == v for v in (512, 1024, 2048))
 
 
+@pytest.mark.slow
 def test_native_sweep_trains_once_per_language(data_dir, tmp_path):
     """native-bpe groups a language's sizes into one task (one training, first-k export) and gets the same
     counts as training every size on its own."""

@@ -162,6 +162,7 @@ def docs_workdir(tmp_path_factory, data_dir, tokenizers_dir):
     return work
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", [_param(p, p, _rel(p)) for p in RUN_PY])
 def test_python_snippets_run(page, docs_workdir, monkeypatch):
     """A page's unmarked Python blocks run as written, in order, in one namespace, in the snippet folder. A
@@ -181,6 +182,7 @@ def test_python_snippets_run(page, docs_workdir, monkeypatch):
         exec(compile(s["body"], f"{_rel(page)}:{s['line']}", "exec"), namespace)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("snippet", [_param(s, s["page"], f"{_rel(s['page'])}:{s['line']}") for s in RUN_SH])
 def test_shell_snippets_run(snippet, docs_workdir):
     """An unmarked shell block runs as written with bash -e in the snippet folder, with this checkout's tokkit."""
@@ -208,6 +210,7 @@ def test_cli_reference_is_generated_and_current():
     assert gen.main(["--check"]) == 0, "docs/cli.md is stale: run python docs/gen_cli.py"
 
 
+@pytest.mark.slow
 def test_site_builds_strict(tmp_path):
     """The documentation site builds with --strict (a broken link or a missing API reference fails), offline."""
     import shutil

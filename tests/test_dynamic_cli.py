@@ -13,6 +13,7 @@ def _run(*args):
     return subprocess.run([sys.executable, "-m", "tokkit", "merge", *args], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_merge_cli_files_json_matches_api(tmp_path, tokenizers_dir):
     from tokenizers import Tokenizer
 
@@ -27,6 +28,7 @@ def test_merge_cli_files_json_matches_api(tmp_path, tokenizers_dir):
     assert got["exact"] and got["reduction"] > 0.1 and got["batches"] == 3
 
 
+@pytest.mark.slow
 def test_merge_cli_parallel_corpus(data_dir, tokenizers_dir):
     r = _run(str(tokenizers_dir / "gpt2"), str(data_dir / "udhr"), "-l", "eng", "-l", "fra", "--json", "-q")
     assert r.returncode == 0, r.stderr
@@ -46,6 +48,7 @@ def test_merge_cli_parallel_corpus(data_dir, tokenizers_dir):
     (["{gpt2}", "{udhr}", "--batch-size", "0"], "batch_size"),
     (["{gpt2}", "{udhr}", "-l", "eng", "--mode", "words"], "mode"),
 ])
+@pytest.mark.slow
 def test_merge_cli_bad_input(args, msg, data_dir, tokenizers_dir):
     args = [a.format(gpt2=tokenizers_dir / "gpt2", udhr=data_dir / "udhr") for a in args]
     r = _run(*args, "-q")

@@ -43,6 +43,7 @@ def cl100k_ext(tokenizers_dir, tmp_path_factory):
     return tokenizers_dir / "tiktoken" / "cl100k_base.tiktoken", out, tok
 
 
+@pytest.mark.slow
 def test_json_keeps_every_id_token_and_merge(gpt2_ext):
     base_path, out, tok = gpt2_ext
     base = json.loads(base_path.read_text(encoding="utf-8"))
@@ -80,6 +81,7 @@ def test_extension_shortens_domain_text(gpt2_ext, tokenizers_dir):
     assert tok.count(text) < 0.8 * base.count(text)
 
 
+@pytest.mark.slow
 def test_tiktoken_ids_after_the_special_tokens_and_tiktoken_loads(cl100k_ext):
     import tiktoken
     from tiktoken.load import load_tiktoken_bpe
@@ -108,6 +110,7 @@ def _check_property(base, ext, base_size, text, lossless=True):
         assert ids == base.encode(text)
 
 
+@pytest.mark.slow
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_TEXT, words=st.lists(st.sampled_from(WORDS), max_size=4))
 def test_property_json_same_ids_without_new_merges(gpt2_ext, tokenizers_dir, text, words):
@@ -117,6 +120,7 @@ def test_property_json_same_ids_without_new_merges(gpt2_ext, tokenizers_dir, tex
     _check_property(base, gpt2_ext[2], 50257, text + " ".join(words))
 
 
+@pytest.mark.slow
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_TEXT, words=st.lists(st.sampled_from(WORDS), max_size=4))
 def test_property_tiktoken_same_ids_without_new_merges(cl100k_ext, tokenizers_dir, text, words):
@@ -126,6 +130,7 @@ def test_property_tiktoken_same_ids_without_new_merges(cl100k_ext, tokenizers_di
     _check_property(base, cl100k_ext[2], 100277, " ".join(words) + text)
 
 
+@pytest.mark.slow
 def test_ranks_to_merges_encode_as_tiktoken(tokenizers_dir):
     """The merges recovered from cl100k's ranks, run by HF's BPE, give tiktoken's ids."""
     import tokkit
@@ -146,6 +151,7 @@ def test_ranks_to_merges_encode_as_tiktoken(tokenizers_dir):
         assert [t.id for t in model.tokenize(piece)] == ref.encode(word)
 
 
+@pytest.mark.slow
 def test_cli_extend(tokenizers_dir, tmp_path):
     from typer.testing import CliRunner
 
@@ -215,6 +221,7 @@ def smol_ext(tmp_path_factory):
     return folder, tokkit.extend(folder, _docs(), add=100, out=out)
 
 
+@pytest.mark.slow
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_TEXT, words=st.lists(st.sampled_from(WORDS + PSEUDO[:20]), max_size=4))
 def test_property_smollm2_same_ids_without_new_merges(smol_ext, text, words):
@@ -228,6 +235,7 @@ def test_property_smollm2_same_ids_without_new_merges(smol_ext, text, words):
     _check_property(base, ext, 49152, " ".join(words) + text, lossless=False)
 
 
+@pytest.mark.slow
 def test_word_count_table_is_split_as_the_base_splits(tokenizers_dir):
     """A table of words (e.g. `tokkit count`) gives the merges the same text gives."""
     from collections import Counter

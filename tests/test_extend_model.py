@@ -29,6 +29,7 @@ def _model(vocab, tied):
     return transformers.LlamaForCausalLM(cfg).eval()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tied", [True, False])
 @pytest.mark.parametrize("method", ["fvt", "merge", "mean", "random"])
 def test_outputs_unchanged_on_base_text(ext, tied, method):
@@ -49,6 +50,7 @@ def test_outputs_unchanged_on_base_text(ext, tied, method):
     assert torch.isfinite(model.get_input_embeddings().weight).all()
 
 
+@pytest.mark.slow
 def test_fvt_and_merge_rows(ext):
     import tokkit
     from tokkit.train.extension import new_token_parts
@@ -133,6 +135,7 @@ def test_merge_bits_per_byte_budget_zero_is_the_plain_model(tokenizers_dir):
     assert all(math.isfinite(r["bits_per_byte"]) for r in rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tied", [True, False])
 def test_chain_init(ext, tied):
     """chain: fvt inputs, untied output rows = first base token's row + a fitted bias; base logits unchanged."""
@@ -172,6 +175,7 @@ def test_chain_init(ext, tied):
         assert max(b[i] for i in seen) > min(b[i] for i in b if i not in seen)
 
 
+@pytest.mark.slow
 def test_chain_biases_are_the_maximum_likelihood(ext):
     """At the fitted biases the likelihood's gradient vanishes: N_k + prior*pooled = (S_k + prior) e^b_k."""
     from tokkit.train.embeddings import chain_biases

@@ -48,6 +48,7 @@ def test_span_corruption_round_trip():
     assert abs(sum(len(v) for v in spans.values()) - 15) <= 1
 
 
+@pytest.mark.slow
 def test_smoke_run_writes_table(data_dir, tmp_path):
     mod = _load()
     mod.main(["--smoke", "--udhr", str(data_dir / "udhr"), "--out", str(tmp_path)])

@@ -95,6 +95,7 @@ def test_empty_and_single(shape):
     assert segment_mean(x, ids, 0 if shape[0] == 0 else 1).shape[0] == (0 if shape[0] == 0 else 1)
 
 
+@pytest.mark.slow
 def test_gradcheck_reference_and_triton():
     g = torch.Generator().manual_seed(3)
     x = torch.randn(7, 3, dtype=torch.float64, generator=g, requires_grad=True)

@@ -155,6 +155,7 @@ def test_train_parity_native_is_the_old_name(tmp_path):
     assert (tmp_path / "old" / "tokenizer.json").read_text() == (tmp_path / "new" / "tokenizer.json").read_text()
 
 
+@pytest.mark.slow
 def test_cli_parity_on_udhr(tmp_path, data_dir):
     import json
 

@@ -12,6 +12,7 @@ def table(n_sets, n_toks):
     return CompareResult(names, sets, names[0], rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_sets,n_toks", [(1, 1), (3, 2), (13, 5), (40, 8)])
 def test_compare_figure_width_is_bounded(tmp_path, n_sets, n_toks):
     pytest.importorskip("matplotlib")

@@ -47,6 +47,7 @@ def _lines(root, code):
 TOKS = ["gpt2", "r50k_base", "cl100k_base", "mistral-7b-v0.3", "llama2", "bytes", "chars"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", TOKS)
 def test_joined_and_sentence_equal_direct_counts(tokenizers_dir, flores_dir, name):
     pc = load_flores(flores_dir)

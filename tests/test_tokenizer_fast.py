@@ -72,6 +72,7 @@ def test_fast_equals_reference_on_all_udhr_and_domain(tokenizers_dir, monkeypatc
         assert [fast.encode(t) for t in texts[::400]] == want[::400]  # the single-text call too
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", ["gpt2", "cl100k_base", "o200k_base", "llama3"])
 def test_auto_picks_an_exact_engine_and_keeps_the_rest(tokenizers_dir, monkeypatch, spec):
     if not any(HAVE.values()):
@@ -93,6 +94,7 @@ NOT_EXACT = [("kl3m-005-multi-word-example-32k", "tokie"), ("kl3m-005-multi-word
              ("kl3m-001-32k", "tokie"), ("kl3m-004-char-4k-cased", "splintr"), ("kl3m-004-char-4k-cased", "tokie")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec,engine", NOT_EXACT, ids=[f"{s}-{e}" for s, e in NOT_EXACT])
 def test_the_probe_catches_engines_that_differ(tokenizers_dir, monkeypatch, spec, engine):
     _need(engine)

@@ -108,6 +108,7 @@ ENGINES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rel,engine", ENGINES, ids=[e[0] for e in ENGINES])
 def test_counts_equal_engine_encode(tokenizers_dir, texts, rel, engine):
     path = tokenizers_dir / rel
@@ -218,6 +219,7 @@ def _cl100k(tokenizers_dir):
     return _CACHE["cl100k"]
 
 
+@pytest.mark.slow
 def test_save_and_card(tokenizers_dir, tmp_path):
     # an HF tokenizer saves its tokenizer.json (alone, or into a folder); others say they cannot
     tok = load_tokenizer(tokenizers_dir / "gpt2")

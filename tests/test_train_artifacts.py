@@ -72,6 +72,7 @@ def test_killed_training_leaves_no_partial_artifact(tmp_path, recipe):
     assert os.listdir(tmp_path) == ["tok"]
 
 
+@pytest.mark.slow
 def test_killed_first_training_leaves_nothing(tmp_path):
     out = tmp_path / "fresh"
     p = _run("char", out, 100000)
@@ -121,6 +122,7 @@ def test_write_artifacts_force_replaces_a_foreign_folder(tmp_path):
 
 @pytest.mark.parametrize("point, exchange", [("dir-written", "1"), ("dir-swapped", "1"),
                                              ("dir-written", "0"), ("fallback-between-renames", "0")])
+@pytest.mark.slow
 def test_training_killed_inside_the_swap(tmp_path, point, exchange):
     """kill -9 at each step of the folder swap of a real training (exchange rename, and the two-rename
     fallback between its renames): the old or the new complete artifact, and nothing stray after the next

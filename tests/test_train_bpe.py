@@ -332,6 +332,7 @@ def domain_slice(data_dir):
 
 @pytest.mark.parametrize("pre,cased,specials", [("gpt2", True, None), ("gpt4o", False, ["<|endoftext|>"]),
                                                 ("gpt4o", True, [])])
+@pytest.mark.slow
 def test_native_and_hf_engines_are_identical_on_domain_text(domain_slice, pre, cased, specials):
     kw = dict(vocab_size=3000, pre_tokenizer=pre, cased=cased, special_tokens=specials)
     native, hf = train_bpe(domain_slice, engine="native", **kw), train_bpe(domain_slice, engine="hf", **kw)
@@ -341,6 +342,7 @@ def test_native_and_hf_engines_are_identical_on_domain_text(domain_slice, pre, c
     assert n == h
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pre,cased", [("gpt2", True), ("gpt4o", False)])
 def test_native_and_hf_engines_are_identical_on_udhr(udhr, pre, cased):
     texts = [t for code in sorted(udhr.codes)[::7] for t in udhr.texts(code)]
@@ -350,6 +352,7 @@ def test_native_and_hf_engines_are_identical_on_udhr(udhr, pre, cased):
 
 @pytest.mark.parametrize("kw", [dict(split_digits=True), dict(terms=TERMS, pre_tokenizer="gpt4o"),
                                 dict(terms=TERMS, split_digits=True, cased=False, normalizer="NFKC")])
+@pytest.mark.slow
 def test_native_and_hf_engines_are_identical_with_custom_splits(domain_slice, corpus, kw):
     texts = domain_slice[:40] + corpus
     a = train_bpe(texts, vocab_size=1500, engine="native", **kw)

@@ -59,6 +59,7 @@ def test_no_unreachable_entries(tok):
     assert fallback == {byte_token(b) for b in produced}
 
 
+@pytest.mark.slow
 def test_reachable_fallback_bytes_exhaustive():
     # brute force over every code point for a few alphabets, including one that covers a whole lead byte
     for alphabet in (set(), set(ALPHA), {chr(c) for c in range(0x80, 0xC0)} | {chr(c) for c in range(0xC0, 0x100)}):

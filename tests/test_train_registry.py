@@ -20,6 +20,7 @@ def wordfreq_tables():
     return (wordfreq_counts("en", n_words=3000, total=300_000), wordfreq_counts("zh", n_words=3000, total=300_000))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ALGORITHMS))
 def test_each_algorithm_trains_words_as_they_occur_in_running_text(name, wordfreq_tables):
     en, zh = wordfreq_tables

@@ -105,6 +105,7 @@ def _brute_force_stage2(seqs, freqs, tokens, n_new, max_token_words):
     return out
 
 
+@pytest.mark.slow
 def test_stage2_equals_brute_force_with_id_ties():
     from tokkit.kernels.pretokenize import pretokenize_reference
 
