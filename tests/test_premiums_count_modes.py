@@ -175,3 +175,16 @@ def test_flores_plus_keys_and_aliases(tmp_path):
     assert sorted(sub.codes) == ["apc_Arab_sout3123", "cmn_Hans", "eng_Latn"]
     res = premiums("chars", fl, reference="eng_Latn", languages=["zho_Hans", "apc_Arab"], bootstrap=0)
     assert {r["language"] for r in res.rows} == {"eng_Latn", "cmn_Hans", "apc_Arab_nort3139"}
+
+
+@pytest.mark.parametrize("count_mode", ["joined", "document"])
+def test_groups_joined_when_read_give_the_same_rows(monkeypatch, tokenizers_dir, flores_dir, count_mode):
+    # groups above LAZY_CHARS are joined only when read (a huge unit is never held twice): the same rows
+    from tokkit.analysis import premium as P
+
+    pc = load_flores(flores_dir)
+    held = premiums("gpt2", pc, reference="eng_Latn", count_mode=count_mode, bootstrap=50).rows
+    monkeypatch.setattr(P._GroupTexts, "LAZY_CHARS", 0)
+    flat, _, _ = P._flat_groups(pc, "eng_Latn", {c: pc.unit_ids for c in pc.codes}, count_mode, " ")
+    assert isinstance(flat, P._GroupTexts) and flat[1:3] == [flat[1], flat[2]] and list(flat)[0] == flat[0]
+    assert premiums("gpt2", pc, reference="eng_Latn", count_mode=count_mode, bootstrap=50).rows == held

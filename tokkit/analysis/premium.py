@@ -273,14 +273,55 @@ def _method(unit: str, separator: str, bootstrap: int, ci: float) -> dict:
 _UTF8 = methodcaller("encode", "utf-8", "surrogatepass")
 
 
+class _GroupTexts(Sequence[str]):
+    """The group texts of `_flat_groups`. A group of more than LAZY_CHARS characters is joined only when it
+    is read (and dropped after), so that a huge unit is never held twice: once in the corpus is enough."""
+
+    LAZY_CHARS = 1 << 20
+
+    def __init__(self):
+        self._items: list = []  # a str, or (lead, separator, texts, units) joined when read
+
+    def append_group(self, lead: str, separator: str, texts, units) -> None:
+        if sum(len(texts[u]) for u in units) > self.LAZY_CHARS:
+            self._items.append((lead, separator, texts, units))
+        else:
+            self._items.append(lead + separator.join(texts[u] for u in units))
+
+    def extend(self, texts) -> None:
+        self._items.extend(texts)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        for item in self._items:
+            yield item if isinstance(item, str) else self._join(item)
+
+    def texts(self) -> Sequence[str]:
+        """A plain list when every group is held (the usual case: it is read fastest), else self."""
+        return self if any(not isinstance(t, str) for t in self._items) else self._items
+
+    @staticmethod
+    def _join(item) -> str:
+        lead, sep, texts, units = item
+        return lead + sep.join(texts[u] for u in units)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        item = self._items[k]
+        return item if isinstance(item, str) else self._join(item)
+
+
 def _flat_groups(corpus: ParallelCorpus, reference: str, aligned: dict[str, list[str]], unit: str,
-                 separator: str) -> tuple[list[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
+                 separator: str) -> tuple[Sequence[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(flat, lang_idx, ref_of): every group text of every language once, the reference's groups once per
     distinct set of units (one flat batch for every tokenizer); each language's and its reference's
     positions in it. A joined-mode block after the first starts with the separator, so that the blocks are
     the joined text cut at the unit boundaries. Languages with the same aligned units (most of them) share
     their reference rows and group boundaries, which are worked out once."""
-    flat: list[str] = []
+    flat = _GroupTexts()
     lang_idx: dict[str, np.ndarray] = {}
     ref_of: dict[str, np.ndarray] = {}
     ref_group: dict[tuple, int] = {}
@@ -296,7 +337,7 @@ def _flat_groups(corpus: ParallelCorpus, reference: str, aligned: dict[str, list
                 gk = (lead, tuple(g))
                 if gk not in ref_group:
                     ref_group[gk] = len(flat)
-                    flat.append(lead + separator.join(ref_texts[u] for u in g))
+                    flat.append_group(lead, separator, ref_texts, g)
                 ri.append(ref_group[gk])
             shapes[key] = (np.asarray(ri, dtype=np.int64), groups)
         ref_of[c], groups = shapes[key]
@@ -305,11 +346,12 @@ def _flat_groups(corpus: ParallelCorpus, reference: str, aligned: dict[str, list
             continue
         texts, n0 = corpus.units[c], len(flat)
         if unit == "sentence":   # a group is one unit: its text as it is
-            flat += map(texts.__getitem__, units)
+            flat.extend(map(texts.__getitem__, units))
         else:
-            flat += [lead + separator.join(texts[u] for u in g) for lead, g in groups]
+            for lead, g in groups:
+                flat.append_group(lead, separator, texts, g)
         lang_idx[c] = np.arange(n0, len(flat), dtype=np.int64)
-    return flat, lang_idx, ref_of
+    return flat.texts(), lang_idx, ref_of
 
 
 def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: ParallelCorpus | str, *,

@@ -94,10 +94,9 @@ def merge(
                       round(r["merges_per_batch"], 1), "yes" if r["exact"] else "NO"] for r in rows],
                     caption=f"mean reduction over {len(rows)} languages: {summary['mean_reduction']:.1%}")
         return
-    texts = [d.text for d in src]
-    if not texts:
+    r = measure_reduction(tok, (d.text for d in src), **kw)  # documents streamed, never all held
+    if not r["texts"]:
         raise InputError(f"no text found under {', '.join(paths)}")
-    r = measure_reduction(tok, texts, **kw)
     if as_json:
         print_json(r)
         return

@@ -21,6 +21,7 @@ original's merges exactly (modes word, sentence, pretokens; about 0.3 s per batc
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -278,7 +279,7 @@ def measure_reduction(tokenizer, texts: Sequence[str], *, batch_size: int = 32, 
 
     Args:
         tokenizer: anything `tokenize_with_words` takes.
-        texts: the texts (a single str is one text).
+        texts: the texts, any iterable (read as the batches go), or a single str.
         batch_size: texts per batch.
         mode: as in `tokenize_with_words`.
         max_merges: as in `merge_batch`.
@@ -299,17 +300,27 @@ def measure_reduction(tokenizer, texts: Sequence[str], *, batch_size: int = 32, 
         raise InputError(f"batch_size must be >= 1, got {batch_size}")
     if isinstance(texts, str):
         texts = [texts]
-    texts = list(texts)
+    n_texts = 0
+
+    def counted(items):
+        nonlocal n_texts
+        for t in items:
+            n_texts += 1
+            yield t
+
     pair_rule = _pair_rule(tokenizer, rule, mode)
     vocab = tokenizer_vocab_size(tokenizer)
-    seqs = list(_sequences(texts))
-    n_in = n_out = 0
+    seqs = _sequences(counted(texts))  # read as the batches go: texts may be a stream of documents
+    n_seqs = n_in = n_out = 0
     merges = []
     exact = True
-    # tokenized a batch at a time (batches are merged independently): memory follows the batch, not the corpus
-    for i in range(0, len(seqs), batch_size):
-        ids, words = tokenize_with_words(tokenizer, seqs[i: i + batch_size], mode=mode,
-                                         add_special_tokens=add_special_tokens, max_length=max_length)
+    # cut and tokenized a batch at a time (batches are merged independently): memory follows the batch, not
+    # the corpus, and a huge text's pieces are never all held at once
+    while batch := list(itertools.islice(seqs, batch_size)):
+        n_seqs += len(batch)
+        ids, words = tokenize_with_words(tokenizer, batch, mode=mode, add_special_tokens=add_special_tokens,
+                                         max_length=max_length)
+        del batch
         res = _merge(ids, words, pair_rule, max_merges=max_merges,
                      target_ratio=target_ratio, min_count=min_count, vocab_size=vocab, backend=backend)
         a, b = res.num_tokens
@@ -319,7 +330,7 @@ def measure_reduction(tokenizer, texts: Sequence[str], *, batch_size: int = 32, 
         if check:
             exact &= all(np.array_equal(x, y) for x, y in zip(res.unmerge(), ids))
     ratio = n_out / n_in if n_in else 1.0
-    out = dict(texts=len(texts), sequences=len(seqs), batches=len(merges), tokens_in=n_in, tokens_out=n_out,
+    out = dict(texts=n_texts, sequences=n_seqs, batches=len(merges), tokens_in=n_in, tokens_out=n_out,
                ratio=ratio,
                reduction=1.0 - ratio, merges_per_batch=float(np.mean(merges)) if merges else 0.0)
     if check:
