@@ -53,10 +53,12 @@ SPECS: dict[str, tuple[str, tuple[str, ...]]] = {
     "bpe_train_parity": ("bpe_parity", ("int32[:]", "const int64[:]", "const int64[:]", "const int32[:]",
                                         "const uint8[:]", "int64", "const float64[:]", "uint8[:]", "int64[:]",
                                         "int32[:]", "int64", "int64", "int64", "int64", "int64[:]")),
+    "replay_merges": ("replay", ("const uint8[:]", "const int64[:]", "const int32[:]", "const int32[:]",
+                                 "const int32[:]", "const int32[:]")),
 }
 # the files whose text decides what the module holds
 SOURCES = ("aot.py", "aot_build.py", "wordcount.py", "counting.py", "pretokenize.py", "split_patterns.py",
-           "unicode_table.py", "bpe_core.py", "bpe.py", "bpe_parity.py")
+           "unicode_table.py", "bpe_core.py", "bpe.py", "bpe_parity.py", "replay.py")
 
 _lock = threading.Lock()
 _module = None  # the loaded extension, False when unavailable in this process

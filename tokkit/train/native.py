@@ -90,18 +90,8 @@ class NativeBPE:
         Raises:
             InputError: a merge whose parts are not tokens made so far.
         """
-        tokens = base_tokens(list(special_tokens))
-        fa, fb, _ = _forced_ids(merges, tokens, where)
-        by_bytes = {b: i for i, b in enumerate(tokens) if b is not None}
-        out = []
-        for a, b in zip(fa.tolist(), fb.tolist()):
-            new = tokens[a] + tokens[b]
-            t = by_bytes.get(new)
-            if t is None:
-                t = by_bytes[new] = len(tokens)
-                tokens.append(new)
-            out.append((a, b, t))
-        return cls(list(special_tokens), tokens, out, **kw)
+        fa, fb, ft, tokens = _forced_ids(merges, base_tokens(list(special_tokens)), where)
+        return cls(list(special_tokens), tokens, list(zip(fa.tolist(), fb.tolist(), ft.tolist())), **kw)
 
     def token_string(self, i: int) -> str:
         """The byte-level string of a token (special tokens as they are).
@@ -331,10 +321,11 @@ def load_merges(source) -> tuple[list[str], list[tuple[str, str]], str | None]:
 
 
 def _forced_ids(merges: Sequence[tuple[str, str]], tokens: list[bytes | None], where: str):
-    """Ids of resume merges, replaying the id assignment the kernel will do."""
+    """Ids of resume merges, replaying the id assignment the kernel does: (left ids, right ids, new ids, the
+    tokens with the merges' new ones appended); a merge whose bytes spell an existing token reuses its id."""
     by_bytes = {b: i for i, b in enumerate(tokens) if b is not None}
-    n = len(tokens)
-    fa, fb = [], []
+    tokens = list(tokens)
+    fa, fb, ft = [], [], []
     for k, (left, right) in enumerate(merges):
         ids = []
         for s in (left, right):
@@ -343,13 +334,14 @@ def _forced_ids(merges: Sequence[tuple[str, str]], tokens: list[bytes | None], w
                 raise InputError(f"{where}: merge {k + 1} ({left!r} {right!r}) uses {s!r}, which no earlier "
                                  "merge made")
             ids.append(by_bytes[b])
+        new = tokens[ids[0]] + tokens[ids[1]]
+        if new not in by_bytes:
+            by_bytes[new] = len(tokens)
+            tokens.append(new)
         fa.append(ids[0])
         fb.append(ids[1])
-        new = to_bytes(left) + to_bytes(right)
-        if new not in by_bytes:
-            by_bytes[new] = n
-            n += 1
-    return np.asarray(fa, np.int32), np.asarray(fb, np.int32), n
+        ft.append(by_bytes[new])
+    return np.asarray(fa, np.int32), np.asarray(fb, np.int32), np.asarray(ft, np.int32), tokens
 
 
 def estimate_memory(n_bytes: int, *, per_line: bool = True, threads: int | None = None,
@@ -532,7 +524,7 @@ def learn(texts: Iterable[str] | None = None, *, files: Sequence[str] = (), word
         raise InputError(f"max_words={max_words}: must be >= 1")
     if unicode not in ("regex", "hf"):
         raise InputError(f"unicode={unicode!r}: expected regex or hf")
-    fa, fb, _ = _forced_ids(forced_merges, tokens0, "resume")
+    fa, fb, ft, tokens1 = _forced_ids(forced_merges, tokens0, "resume")
 
     if files:
         size = sum(os.path.getsize(f) for f in files if os.path.isfile(f))
@@ -552,10 +544,15 @@ def learn(texts: Iterable[str] | None = None, *, files: Sequence[str] = (), word
     if max_words is not None:
         stats.update(pruned_below=pruned_below, max_words=max_words)
 
-    sym = byte_ids(tokens0)[pool]
+    if len(fa):  # the resumed merges replayed word by word: the merge loop indexes the short replayed words
+        sym, off = kernel("replay_merges")(pool, off, byte_ids(tokens0), fa, fb, ft)
+    else:
+        sym = byte_ids(tokens0)[pool]
     del pool
-    tokens, merges, _ = _run_kernel(sym, off, counts, tokens0, vocab_size, min_frequency, fa, fb, quiet,
+    none = np.zeros(0, np.int32)
+    tokens, merges, _ = _run_kernel(sym, off, counts, tokens1, vocab_size, min_frequency, none, none, quiet,
                                     max_token_words)
+    merges = list(zip(fa.tolist(), fb.tolist(), ft.tolist())) + merges
     del sym, off, counts
     release_free_memory()
     t_end = time.perf_counter()
