@@ -28,6 +28,7 @@ from ..corpora.udhr import map_languages, udhr_code_for  # noqa: F401  (re-expor
 from ..dist.backends import TaskResult, check_workers, run_tasks
 from ..dist.claims import Claims
 from ..errors import InputError
+from ..tokenizer.chunks import count_chunked
 from ..train.registry import (  # noqa: F401  (re-exported)
     ALGORITHMS,
     MULTI_SIZE,
@@ -148,7 +149,8 @@ def run_cells(cells: Sequence[dict]) -> list[dict]:
     out = []
     for tok, train_seconds in toks:
         t = time.perf_counter()
-        per_unit = tok.count_batch([text for _, text in units])
+        # cut at safe points and counted in bounded batches: a huge unit does not take the memory with it
+        per_unit = count_chunked(tok, [text for _, text in units])
         out.append(dict(ctc=int(sum(per_unit)), unit_counts=dict(zip((u for u, _ in units), per_unit)),
                         trained_vocab_size=tok.vocab_size, train_seconds=train_seconds,
                         eval_seconds=time.perf_counter() - t, data_seconds=t1 - t0,
