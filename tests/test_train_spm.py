@@ -69,3 +69,46 @@ def test_bad_input():
         train_spm(corpus(3), vocab_size=200)
     with pytest.raises(InputError, match="SentencePiece training failed"):
         train_spm(["a b c"], vocab_size=5000, model_type="bpe")
+
+
+@given(rows=st.lists(st.text(min_size=1, max_size=40), max_size=60), budget=st.integers(1, 400),
+       seed=st.integers(0, 3))
+def test_sample_is_an_ordered_subset_within_the_budget(rows, budget, seed):
+    from tokkit.train.spm import Sample
+
+    s = Sample(rows, max_bytes=budget, seed=seed)
+    kept = list(s)
+    size = [len(r.encode("utf-8", "surrogatepass")) for r in rows]
+    if sum(size) <= budget:  # everything fits: all of it, as it was
+        assert kept == rows and not s.sampled
+    else:  # an ordered subset within the budget (one sentence at least, even a long one)
+        it = iter(rows)
+        assert all(any(k == r for r in it) for k in kept)
+        assert 1 <= len(kept) <= len(rows) and (s.kept_bytes <= budget or len(kept) == 1)
+        assert s.sampled == (len(kept) < len(rows))
+    assert list(Sample(rows, max_bytes=budget, seed=seed)) == kept  # seeded: the same sample again
+    assert s.as_dict()["sentences_read"] == len(rows) and s.kept == len(kept)
+
+
+def test_sample_is_uniform_over_the_stream():
+    from tokkit.train.spm import Sample
+
+    rows = [f"{i:05d}" for i in range(20000)]
+    kept = [int(r) for r in Sample(rows, max_bytes=5 * 2000, seed=1)]
+    assert len(kept) == 2000
+    quarters = [sum(q * 5000 <= k < (q + 1) * 5000 for k in kept) for q in range(4)]
+    assert all(400 < q < 600 for q in quarters), quarters
+
+
+def test_a_corpus_over_the_budget_is_sampled_and_the_card_says_so(monkeypatch, tmp_path):
+    from tokkit.train import spm as S
+
+    monkeypatch.setattr(S, "SAMPLE_BYTES", 20_000)
+    texts = synthetic_corpus(400)
+    tok = train_spm(from_texts(texts), tmp_path / "s", vocab_size=400, model_type="bpe")
+    card = read_card(tmp_path / "s")
+    sample = card["vocabulary"]["sample"]
+    assert sample["sentences_kept"] < sample["sentences_read"] and sample["bytes_kept"] <= 20_000
+    assert card["parameters"]["input_sentence_size"] is None and tok.vocab_size == 400
+    full = train_spm(from_texts(texts), vocab_size=400, model_type="bpe", input_sentence_size=0)
+    assert "sample" not in str(full.card)

@@ -212,7 +212,9 @@ def spm(
                                              help="SentencePiece's default: squeeze runs of spaces."),
     dummy_prefix: bool = typer.Option(False, "--dummy-prefix", help="Add a leading space to every text."),
     character_coverage: float = typer.Option(0.9995, help="Share of characters the alphabet must cover."),
-    input_sentence_size: int = typer.Option(0, help="Sample this many sentences (0: all) to bound memory."),
+    input_sentence_size: Optional[int] = typer.Option(
+        None, help="Sample this many sentences (0: all). Default: all while they hold under 32 MiB, else a "
+        "random sample that does, which keeps SentencePiece under about 1 GB."),
     special_token: SpecialToken = None,
     output: OutputArgs,
 ):

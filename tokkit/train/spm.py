@@ -14,6 +14,7 @@ import io
 import os
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from .._progress import notice
 from ..errors import EmptyInputError, InputError
 from ..tokenizer.spm import SentencePieceTokenizer
 from .artifacts import Card, vocabulary_stats, write_artifacts
@@ -44,6 +45,53 @@ def sentences(texts: Iterable[str], max_bytes: int) -> Iterator[str]:
                 start += len(cut)
             if start < n:
                 yield line[start:]
+
+
+# SentencePiece's unigram trainer holds about 20 bytes per character of its input (the text as UTF-32 and the
+# suffix arrays of its seed pieces), so about this much text keeps it, and tokkit, under about 1 GB
+SAMPLE_BYTES = 32 << 20
+
+
+class Sample:
+    """A uniform random sample of sentences holding at most `max_bytes` UTF-8 bytes, in corpus order; all of
+    them when they fit. Each sentence draws a random key and the smallest keys are kept: memory stays at the
+    budget however long the stream is. After iteration: `read` and `kept` sentences and bytes."""
+
+    def __init__(self, rows: Iterable[str], max_bytes: int | None = None, seed: int = 0, quiet: bool = True):
+        self.rows, self.seed, self.quiet = rows, seed, quiet
+        self.max_bytes = SAMPLE_BYTES if max_bytes is None else max_bytes
+        self.read = self.kept = self.read_bytes = self.kept_bytes = 0
+
+    def __iter__(self) -> Iterator[str]:
+        import heapq
+        import random
+
+        rng = random.Random(self.seed)
+        heap: list[tuple[float, int, str, int]] = []  # (-key, position, sentence, bytes): the largest key on top
+        held = 0
+        for i, row in enumerate(self.rows):
+            n = len(row.encode("utf-8", "surrogatepass"))
+            self.read += 1
+            self.read_bytes += n
+            heapq.heappush(heap, (-rng.random(), i, row, n))
+            held += n
+            while held > self.max_bytes and len(heap) > 1:
+                held -= heapq.heappop(heap)[3]
+        self.kept, self.kept_bytes = len(heap), held
+        if self.sampled:
+            notice(f"SentencePiece trains on a random sample: {self.kept:,} of {self.read:,} sentences "
+                   f"({self.kept_bytes / 2**20:,.0f} of {self.read_bytes / 2**20:,.0f} MiB), which keeps it under "
+                   "about 1 GB; input_sentence_size=0 (--input-sentence-size 0) reads all", quiet=self.quiet)
+        for _, _, row, _ in sorted(heap, key=lambda e: e[1]):
+            yield row
+
+    @property
+    def sampled(self) -> bool:
+        return self.kept < self.read
+
+    def as_dict(self) -> dict:
+        return dict(sentences_read=self.read, sentences_kept=self.kept, bytes_read=self.read_bytes,
+                    bytes_kept=self.kept_bytes, max_bytes=self.max_bytes)
 
 
 class _Rows:
@@ -78,7 +126,7 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
               byte_fallback: bool = True, split_by_whitespace: bool = True, remove_extra_whitespaces: bool = False,
               add_dummy_prefix: bool = False, character_coverage: float = 0.9995,
               max_sentencepiece_length: int = 16, max_sentence_length: int = 4192,
-              input_sentence_size: int = 0, special_tokens: Sequence[str] | None = None, num_threads: int = 1,
+              input_sentence_size: int | None = None, special_tokens: Sequence[str] | None = None, num_threads: int = 1,
               word_counts: Mapping[str, int] | None = None, allow_smaller: bool = False,
               quiet: bool = True, **read_kw):
     """Train a SentencePiece model and (with `out`) write `tokenizer.model` and the card.
@@ -98,7 +146,10 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
         character_coverage: the share of characters covered by pieces.
         max_sentencepiece_length: the longest piece, in characters.
         max_sentence_length: the longest sentence, in bytes.
-        input_sentence_size: > 0 bounds memory by sampling that many sentences.
+        input_sentence_size: None (default): every sentence while the text fits in `SAMPLE_BYTES` (32 MiB),
+            else a uniform random sample of sentences that fits (seeded; the card records it), so that the
+            trainer stays under about 1 GB; 0: every sentence, whatever the memory; > 0: SentencePiece's own
+            random sample of that many sentences.
         special_tokens: user-defined symbols at ids 0..n-1 (the first three double as pad/bos/eos where the
             default set is used; SentencePiece's own <unk> follows them).
         num_threads: training threads; 1 keeps unigram training deterministic.
@@ -126,7 +177,8 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
         raise InputError(f"normalization={normalization!r}: expected one of {', '.join(SPM_NORMALIZERS)}")
     if not 0 < character_coverage <= 1:
         raise InputError(f"character_coverage must lie in (0, 1], got {character_coverage}")
-    if isinstance(input_sentence_size, bool) or not isinstance(input_sentence_size, int) or input_sentence_size < 0:
+    if input_sentence_size is not None and (isinstance(input_sentence_size, bool)
+                                            or not isinstance(input_sentence_size, int) or input_sentence_size < 0):
         raise InputError(f"input_sentence_size must be a whole number >= 0 (0: all), got {input_sentence_size!r}")
     floor = len(specials) + 1 + (256 if byte_fallback else 0)
     if V <= floor:
@@ -146,6 +198,12 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
     else:
         stream = CorpusStream(corpus, quiet=quiet, **read_kw)
         rows, input_format = sentences(stream, max_sentence_length), "text"
+    sample, requested = None, input_sentence_size
+    if input_sentence_size is None:
+        # the tsv rows of word_counts hold one row per distinct word: small next to the text they count
+        if word_counts is None:
+            rows = sample = Sample(rows, quiet=quiet)
+        input_sentence_size = 0
     model = io.BytesIO()
     timer.lap("setup")
     rows = _Rows(rows)
@@ -180,7 +238,9 @@ def train_spm(corpus: Any = None, out: str | os.PathLike | None = None, *, vocab
                   split_by_whitespace=split_by_whitespace, remove_extra_whitespaces=remove_extra_whitespaces,
                   add_dummy_prefix=add_dummy_prefix, character_coverage=character_coverage,
                   max_sentencepiece_length=max_sentencepiece_length, max_sentence_length=max_sentence_length,
-                  input_sentence_size=input_sentence_size, special_tokens=specials, allow_smaller=allow_smaller)
+                  input_sentence_size=requested, special_tokens=specials, allow_smaller=allow_smaller)
+    if sample is not None:
+        stats.update(sample=sample.as_dict())
     timer.lap("finalize")
     card = Card("spm", params, corpus_card if word_counts is not None else stream.corpus_card(), timer.total(),
                 stats)
