@@ -56,7 +56,7 @@ class WordTokenizer(Tokenizer):
             offs.append(m.span())
         return ids, offs
 
-    def encode(self, text):
+    def encode_ordinary(self, text):
         return self.encode_with_offsets(text)[0]
 
     def decode(self, ids):

@@ -77,6 +77,20 @@ class Tokenizer:
         Returns:
             The token ids.
         """
+        if allowed_special:
+            return self.encode_special(text, allowed_special)
+        return self.encode_ordinary(text)
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """The ids of one text with every special token's spelling read as plain text: what a backend
+        implements (`encode` matches the allowed special tokens around it).
+
+        Args:
+            text: the text.
+
+        Returns:
+            The token ids.
+        """
         raise NotImplementedError
 
     def encode_special(self, text: str, allowed_special: "AbstractSet[str] | Literal['all']") -> list[int]:
@@ -107,17 +121,17 @@ class Tokenizer:
                                  f"tokenizer (it has {len(table)})")
             allowed = {t: table[t] for t in allowed_special}
         if not allowed:
-            return self.encode(text)
+            return self.encode_ordinary(text)
         rx = re.compile("|".join(re.escape(t) for t in sorted(allowed, key=len, reverse=True)))
         out: list[int] = []
         pos = 0
         for m in rx.finditer(text):
             if m.start() > pos:
-                out += self.encode(text[pos:m.start()])
+                out += self.encode_ordinary(text[pos:m.start()])
             out.append(allowed[m.group()])
             pos = m.end()
         if pos < len(text):
-            out += self.encode(text[pos:])
+            out += self.encode_ordinary(text[pos:])
         return out
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:

@@ -16,9 +16,7 @@ class BytesTokenizer(Tokenizer):
     def vocab_size(self) -> int:
         return 256
 
-    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
-        if allowed_special:
-            return self.encode_special(text, allowed_special)
+    def encode_ordinary(self, text: str) -> list[int]:
         return list(text.encode("utf-8", "surrogatepass"))
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:
@@ -45,9 +43,7 @@ class CharsTokenizer(Tokenizer):
     def vocab_size(self) -> int:
         return 0x110000
 
-    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
-        if allowed_special:
-            return self.encode_special(text, allowed_special)
+    def encode_ordinary(self, text: str) -> list[int]:
         return [ord(c) for c in text]
 
     def count_batch(self, texts: Sequence[str]) -> list[int]:

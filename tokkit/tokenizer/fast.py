@@ -179,7 +179,7 @@ def probe_mismatch(tok: Tokenizer, fast) -> str | None:
             return f"ids differ on {text[:30]!r}"
     if list(fast.count_batch(PROBE)) != [len(a) for a in want]:
         return "counts differ from the ids' lengths"
-    if [fast.encode(t) for t in PROBE[:12]] != want[:12]:
+    if [fast.encode_ordinary(t) for t in PROBE[:12]] != want[:12]:
         return "single-text ids differ"
     return None
 
@@ -242,16 +242,14 @@ class _PlainText:
         self.name, self._fast, self._tok = fast.name, fast, tok
         self._specials = tuple(tok.special_tokens)
         cls = type(tok)
-        self._ref_encode = lambda t: cls.encode(tok, t)
+        self._ref_encode = lambda t: cls.encode_ordinary(tok, t)
         self._ref_batch = lambda ts: cls.encode_batch(tok, ts)
         self._ref_count = lambda ts: cls.count_batch(tok, ts)
 
     def _special(self, text: str) -> bool:
         return any(s in text for s in self._specials)
 
-    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
-        if allowed_special:
-            return self._tok.encode_special(text, allowed_special)
+    def encode_ordinary(self, text: str) -> list[int]:
         return self._ref_encode(text) if self._special(text) else self._fast.encode(text)
 
     def _split(self, texts, fast_fn, ref_fn) -> list:
@@ -282,11 +280,11 @@ def _use(tok: Tokenizer, fast) -> Tokenizer:
     # decode and `.engine` (the reference engine underneath) and only encoding and counting move;
     # fast=None removes them (back to the reference engine)
     if fast is None:
-        for attr in ("encode", "encode_batch", "count_batch", "encoder", "_fast"):
+        for attr in ("encode_ordinary", "encode_batch", "count_batch", "encoder", "_fast"):
             tok.__dict__.pop(attr, None)
         return tok
     plain = _PlainText(tok, fast)
-    tok.encode = plain.encode
+    tok.encode_ordinary = plain.encode_ordinary
     tok.encode_batch = plain.encode_batch
     tok.count_batch = plain.count_batch
     tok.encoder = fast.name

@@ -132,9 +132,7 @@ class HFTokenizer(Tokenizer):
     def special_tokens(self) -> dict[str, int]:
         return {t.content: i for i, t in self._tok.get_added_tokens_decoder().items() if t.special}
 
-    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
-        if allowed_special:
-            return self.encode_special(text, allowed_special)
+    def encode_ordinary(self, text: str) -> list[int]:
         return self._tok.encode(text, add_special_tokens=False).ids
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:

@@ -73,9 +73,7 @@ class SentencePieceTokenizer(Tokenizer):
         # control pieces); user-defined pieces are ordinary vocabulary
         return {self._sp.id_to_piece(i): i for i in sorted(self.special_ids)}
 
-    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
-        if allowed_special:
-            return self.encode_special(text, allowed_special)
+    def encode_ordinary(self, text: str) -> list[int]:
         return self._sp.encode(text, out_type=int)
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:

@@ -104,9 +104,7 @@ class TiktokenTokenizer(Tokenizer):
     def vocab_size(self) -> int:
         return self._enc.n_vocab
 
-    def encode(self, text: str, *, allowed_special=frozenset()) -> list[int]:
-        if allowed_special:
-            return self.encode_special(text, allowed_special)
+    def encode_ordinary(self, text: str) -> list[int]:
         return self._enc.encode_ordinary(text)
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
