@@ -48,6 +48,7 @@ from numba.extending import intrinsic
 from . import bpe_core as core
 
 _NO_LIMIT = np.iinfo(np.int64).max
+_WORDS_BELOW = 64  # at least one word per this many tokens (not whole sequences): merge per distinct word
 
 
 def merge_pairs_reference(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
@@ -136,11 +137,23 @@ def _enqueue(hk, hq, hsize, bhead, bnext, level, q, c, first):
 
 @njit(cache=True)
 def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0, t1, newid, temp, ntemp,
-            every, min_count):
+            every, min_count, weighted):
     """Make the pairs counted as temporary ids t0..t1 permanent: ids for those with at least min_count
     occurrences (the others become _JUNK: a pair's count never grows after the pass that created it), their
     occurrence positions in the pool in ascending order, and one queue entry each. The positions to look at
-    are temp[:ntemp], or 0..ntemp-1 with `every`."""
+    are temp[:ntemp], or 0..ntemp-1 with `every`; `weighted`: counts are sums of position weights."""
+    if weighted:
+        # a weighted count is not a number of positions: count the positions first (in newid, then replaced)
+        newid[: t1 - t0] = 0
+        prev = -1
+        for j in range(ntemp):
+            x = j if every else temp[j]
+            if x == prev:
+                continue
+            prev = x
+            t = node[4 * x + _PAIR]
+            if t >= t0:
+                newid[t - t0] += 1
     for t in range(t0, t1):
         c = cnt[t]
         if c >= min_count:
@@ -149,7 +162,7 @@ def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level
             cnt[q] = c
             head[q] = used
             end[q] = used
-            used += c
+            used += newid[t - t0] if weighted else c
             newid[t - t0] = q
         else:
             newid[t - t0] = _JUNK
@@ -173,7 +186,7 @@ def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level
 
 
 @njit(cache=True)
-def _count_from(node, join, keys, slot_id, cnt, i, n, t, used):
+def _count_from(node, join, wt, keys, slot_id, cnt, i, n, t, used):
     """The first count from position i on, until the table is full: pair ids t, t + 1, ... in order of first
     occurrence. Returns (position reached, next id, keys used). Kept apart from the caller, which grows the
     table: an array reassigned inside a numba loop costs reference counting on every pass (4x here)."""
@@ -190,7 +203,7 @@ def _count_from(node, join, keys, slot_id, cnt, i, n, t, used):
                 cnt[t] = 0
                 t += 1
             q = slot_id[s]
-            cnt[q] += 1
+            cnt[q] += wt[i] if wt.size else 1
             node[4 * i + _PAIR] = q
         i += 1
     return i, t, used
@@ -204,15 +217,18 @@ def _capacity(n):
 
 
 @njit(cache=True)
-def _scratch_size(n, top, max_merges):
-    """int32 entries of the kernel's scratch buffer for n tokens, ids below top and max_merges merges (the
-    int64 buffer, the queue's keys, needs _capacity(n))."""
-    return 4 * (n + 1) + 7 * _capacity(n) + (2 * n + 2) + (n + 2) + 2 * (top + max_merges + 1)
+def _scratch_size(n, top, max_merges, n_total):
+    """int32 entries of the kernel's scratch buffer for n positions (standing for n_total tokens), ids below
+    top and max_merges merges (the int64 buffer, the queue's keys, needs _capacity(n))."""
+    return 4 * (n + 1) + 7 * _capacity(n) + (2 * n + 2) + (n_total + 2) + 2 * (top + max_merges + 1)
 
 
 @njit(cache=True)
-def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count, target_tokens, work, hk):
+def _merge_kernel(tok_in, orig, relabel, join, wt, n_total, top, base, max_merges, min_count, target_tokens, work,
+                  hk):
+    # wt: the number of tokens each position stands for (empty: one each), n_total their sum (see _words)
     n = tok_in.size
+    weighted = wt.size > 0
     # all arrays are slices of the caller's buffers `work` (int32, _scratch_size entries) and `hk` (int64,
     # _capacity), which it reuses from call to call: fresh arrays cost a page fault per 4 KiB touched, 5-15%
     # of a call
@@ -223,9 +239,9 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     cnt, head, end, pool, hq, scratch, bnext = cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]
     rest = work[m + 7 * cap:]
     temp = rest[: 2 * n + 2]
-    bhead = rest[2 * n + 2: 3 * n + 4]
+    bhead = rest[2 * n + 2: 2 * n + n_total + 4]
     # neighbour id and side -> temporary pair id in the current merge (see below); only touched slots matter
-    stamp = rest[3 * n + 4: 3 * n + 4 + 2 * (top + max_merges + 1)]
+    stamp = rest[2 * n + n_total + 4: 2 * n + n_total + 4 + 2 * (top + max_merges + 1)]
     for i in range(n):
         node[4 * i + _TOK] = tok_in[i]
         node[4 * i + _NXT] = i + 1
@@ -245,18 +261,18 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     keys = hk[:size]  # the queue's keys and the scratch column are free until the first count is done
     keys[:] = -1
     slot_id = scratch[:size]
-    i, t, used = _count_from(node, join, keys, slot_id, cnt, 0, n, 1, 0)
+    i, t, used = _count_from(node, join, wt, keys, slot_id, cnt, 0, n, 1, 0)
     while i < n - 1:
         keys, dest, used = core.pair_rehash(keys, keys != -1, 1)
         slot_id = core.move_to_slots(slot_id, dest, keys.size, 0)
-        i, t, used = _count_from(node, join, keys, slot_id, cnt, i, n, t, used)
+        i, t, used = _count_from(node, join, wt, keys, slot_id, cnt, i, n, t, used)
     # the queue: the best count at any time never exceeds the best count before (a new pair occurs at most
     # once per occurrence of the merge that makes it, and counts only fall), so pairs wait on one list per
     # count (bhead, bnext) and only those of the current best count `level` are in a heap ordered by first
     # occurrence; an entry that went stale is moved to the list of its count when it reaches the top
     bhead[:] = -1
-    perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, bhead, bnext, n + 1, 1, 1, t, scratch,
-                                temp, max(0, n - 1), True, min_count)
+    perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, bhead, bnext, n_total + 1, 1, 1, t,
+                                scratch, temp, max(0, n - 1), True, min_count, weighted)
     level = min_count - 1
     for q in range(1, perm):
         level = max(level, cnt[q])
@@ -265,7 +281,7 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     merges = np.empty((max(0, max_merges), 2), dtype=np.int64)
     counts = np.empty(max(0, max_merges), dtype=np.int64)
     k = 0
-    total = n
+    total = n_total
     while k < max_merges and total > target_tokens:
         # the best pair: pop until an entry is up to date (entries only ever overstate a pair's rank, since
         # after the pass that creates a pair its count only falls and its first occurrence only moves right)
@@ -330,6 +346,7 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
             y = node[4 * x + _NXT]
             w = node[4 * x + _PRV]
             z = node[4 * y + _NXT]
+            wx = wt[x] if weighted else 1
             node[4 * x + _PAIR] = _NO_PAIR
             # the pair (w, x) becomes (w, new), kept at w; the pair (y, z) becomes (new, z), kept at x. The new
             # pairs of this merge get temporary ids t0, t0 + 1, ..., one per neighbour id and side: stamp[2 id +
@@ -339,7 +356,7 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
                 src = y if side else w
                 p = node[4 * src + _PAIR]
                 if p != _NO_PAIR:
-                    cnt[p] -= 1
+                    cnt[p] -= wx
                     c = 2 * node[4 * (z if side else w) + _TOK] + side
                     q = stamp[c]
                     if q < t0 or q >= t or scratch[q - t0] != c:
@@ -348,7 +365,7 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
                         scratch[q - t0] = c
                         cnt[q] = 0
                         t += 1
-                    cnt[q] += 1
+                    cnt[q] += wx
                     dst = x if side else w
                     node[4 * dst + _PAIR] = q
                     temp[ntemp] = dst
@@ -358,12 +375,12 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
             node[4 * y + _TOK] = -1
             node[4 * x + _NXT] = z
             node[4 * z + _PRV] = x
-            total -= 1
+            total -= wx
         cnt[best] = 0
         head[best] = end[best]
         k += 1
         perm, hsize, used = _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0,
-                                    t, scratch, temp, ntemp, False, min_count)
+                                    t, scratch, temp, ntemp, False, min_count, weighted)
     # back to the caller's ids: new ids from base, base ids through the relabelling (if any); dead positions
     # keep their input id, so the outputs are canonical
     out = orig.copy()
@@ -380,6 +397,92 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
             v = merges[j, s]
             merges[j, s] = v + base - top if v >= top else (relabel[v] if relabel.size else v)
     return out, alive, merges[:k].copy(), counts[:k].copy()
+
+
+@njit(cache=True)
+def _words(tok, join, nw):
+    """The words of the batch (maximal runs joined by `join`) that may merge, each distinct one once: what
+    every copy of a word does under a merge is the same, so the kernel merges one copy per distinct word,
+    weighted by its number of copies. The copies kept are the first ones, in batch order, so a pair's first
+    occurrence among them is its first occurrence in the batch and ties break as before. Returns (pos:
+    batch position of each kept position, wt: copies of its word, src: for each batch position the kept
+    position it copies, -1 outside words of two or more tokens). nw: the number of words of two or more."""
+    n = tok.size
+    size = 16
+    while size < 2 * nw:
+        size *= 2
+    mask = size - 1
+    slot_word = np.full(size, -1, np.int32)  # slot -> distinct word d
+    # per distinct word, one row (a word costs one random access to it): hash, first copy's start, length,
+    # kept position of its first token
+    rec = np.empty((nw, 4), np.int64)
+    copies = np.zeros(nw, np.int32)
+    src = np.full(n, -1, np.int32)
+    nd = 0
+    m = 0
+    i = 0
+    while i < n - 1:
+        if not join[i]:
+            i += 1
+            continue
+        s = i
+        h = np.uint64(0xCBF29CE484222325)
+        while True:
+            h = (h ^ np.uint64(tok[i])) * np.uint64(0x100000001B3)
+            i += 1
+            if i >= n or not join[i - 1]:
+                break
+        ln = i - s
+        hk = np.int64(h ^ (h >> np.uint64(31)))
+        j = hk & mask
+        while True:
+            d = slot_word[j]
+            if d == -1:
+                d = nd
+                nd += 1
+                slot_word[j] = d
+                rec[d, 0] = hk
+                rec[d, 1] = s
+                rec[d, 2] = ln
+                rec[d, 3] = m
+                m += ln
+                break
+            if rec[d, 0] == hk and rec[d, 2] == ln:
+                a = rec[d, 1]
+                same = True
+                for r in range(ln):
+                    if tok[a + r] != tok[s + r]:
+                        same = False
+                        break
+                if same:
+                    break
+            j = (j + 1) & mask
+        copies[d] += 1
+        k = rec[d, 3]
+        for r in range(ln):
+            src[s + r] = k + r
+    pos = np.empty(m, np.int64)
+    wt = np.empty(m, np.int32)
+    for d in range(nd):
+        k = rec[d, 3]
+        for r in range(rec[d, 2]):
+            pos[k + r] = rec[d, 1] + r
+            wt[k + r] = copies[d]
+    return pos, wt, src
+
+
+@njit(cache=True)
+def _spread(orig, src, out_kept, alive_kept):
+    """The kernel's output on the kept positions copied to every copy of their words."""
+    n = orig.size
+    out = orig.copy()
+    alive = np.ones(n, np.uint8)
+    for i in range(n):
+        k = src[i]
+        if k >= 0:
+            out[i] = out_kept[k]
+            alive[i] = alive_kept[k]
+    return out, alive
 
 
 def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
@@ -406,9 +509,19 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
     n = tok.size
     if mm == 0 or target_tokens >= n:
         return tok.copy(), np.ones(n, dtype=np.uint8), np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
-    work, hk = _scratch(int(_scratch_size(n, top, mm)), int(_capacity(n)))
-    return _merge_kernel(dense, tok, relabel, join, np.int64(top), np.int64(base), np.int64(mm),
-                         np.int64(max(1, min_count)), np.int64(target_tokens), work, hk)
+    args = np.int64(top), np.int64(base), np.int64(mm), np.int64(max(1, min_count)), np.int64(target_tokens)
+    nw = int(join[0]) + np.count_nonzero(join[1:] > join[:-1])  # words of two or more tokens
+    if nw > n // _WORDS_BELOW:
+        # words (short runs; whole sequences seldom repeat): merge each distinct word once, weighted
+        pos, wt, src = _words(dense, join, nw)
+        kjoin = join[pos]  # 1 inside each kept word, 0 at its end
+        work, hk = _scratch(int(_scratch_size(pos.size, top, mm, n)), int(_capacity(pos.size)))
+        out, alive, merges, counts = _merge_kernel(dense[pos], tok[pos], relabel, kjoin, wt, np.int64(n), *args,
+                                                   work, hk)
+        out, alive = _spread(tok, src, out, alive)
+        return out, alive, merges, counts
+    work, hk = _scratch(int(_scratch_size(n, top, mm, n)), int(_capacity(n)))
+    return _merge_kernel(dense, tok, relabel, join, np.zeros(0, np.int32), np.int64(n), *args, work, hk)
 
 
 _SCRATCH = threading.local()
