@@ -485,6 +485,27 @@ def _spread(orig, src, out_kept, alive_kept):
     return out, alive
 
 
+@njit(cache=True)
+def alive_rows(tok, alive, lens):
+    """The output of merge_pairs cut into its rows of lens[i] input positions: the ids of the tokens that
+    start at alive positions, their starts within their row, and each row's number of tokens (one pass,
+    where nonzero + searchsorted + split cost 3-4x as much)."""
+    ids = np.empty(tok.size, np.int64)
+    starts = np.empty(tok.size, np.int64)
+    olen = np.zeros(lens.size, np.int64)
+    i = 0
+    o = 0
+    for r in range(lens.size):
+        o0 = o
+        for j in range(lens[r]):
+            ids[o] = tok[i]
+            starts[o] = j
+            o += alive[i] != 0
+            i += 1
+        olen[r] = o - o0
+    return ids[:o], starts[:o], olen
+
+
 def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
                       target_tokens: int = 0):
     tok = np.ascontiguousarray(tok, dtype=np.int64)
