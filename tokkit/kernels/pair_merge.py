@@ -413,10 +413,10 @@ def _words(tok, join, nw):
         size *= 2
     mask = size - 1
     slot_word = np.full(size, -1, np.int32)  # slot -> distinct word d
-    # per distinct word, one row (a word costs one random access to it): hash, first copy's start, length,
-    # kept position of its first token
-    rec = np.empty((nw, 4), np.int64)
-    copies = np.zeros(nw, np.int32)
+    # per distinct word, one row, so that a word costs one random access to it: hash, exact key (the ids
+    # packed, for words of up to 4 ids below 2**16, else -1: then the ids are compared), first copy's start,
+    # length, kept position of its first token, copies
+    rec = np.empty((nw, 6), np.int64)
     src = np.full(n, -1, np.int32)
     nd = 0
     m = 0
@@ -427,12 +427,19 @@ def _words(tok, join, nw):
             continue
         s = i
         h = np.uint64(0xCBF29CE484222325)
+        exact = np.int64(0)
+        small = True
         while True:
-            h = (h ^ np.uint64(tok[i])) * np.uint64(0x100000001B3)
+            t = tok[i]
+            h = (h ^ np.uint64(t)) * np.uint64(0x100000001B3)
+            small &= t < 65536
+            exact = (exact << 16) | t
             i += 1
             if i >= n or not join[i - 1]:
                 break
         ln = i - s
+        if not small or ln > 4:
+            exact = -1
         hk = np.int64(h ^ (h >> np.uint64(31)))
         j = hk & mask
         while True:
@@ -442,32 +449,37 @@ def _words(tok, join, nw):
                 nd += 1
                 slot_word[j] = d
                 rec[d, 0] = hk
-                rec[d, 1] = s
-                rec[d, 2] = ln
-                rec[d, 3] = m
+                rec[d, 1] = exact
+                rec[d, 2] = s
+                rec[d, 3] = ln
+                rec[d, 4] = m
+                rec[d, 5] = 0
                 m += ln
                 break
-            if rec[d, 0] == hk and rec[d, 2] == ln:
-                a = rec[d, 1]
-                same = True
-                for r in range(ln):
-                    if tok[a + r] != tok[s + r]:
-                        same = False
-                        break
-                if same:
+            if rec[d, 0] == hk and rec[d, 3] == ln:
+                if exact >= 0 and rec[d, 1] == exact:
                     break
+                if exact < 0:
+                    a = rec[d, 2]
+                    same = True
+                    for r in range(ln):
+                        if tok[a + r] != tok[s + r]:
+                            same = False
+                            break
+                    if same:
+                        break
             j = (j + 1) & mask
-        copies[d] += 1
-        k = rec[d, 3]
+        rec[d, 5] += 1
+        k = rec[d, 4]
         for r in range(ln):
             src[s + r] = k + r
     pos = np.empty(m, np.int64)
     wt = np.empty(m, np.int32)
     for d in range(nd):
-        k = rec[d, 3]
-        for r in range(rec[d, 2]):
-            pos[k + r] = rec[d, 1] + r
-            wt[k + r] = copies[d]
+        k = rec[d, 4]
+        for r in range(rec[d, 3]):
+            pos[k + r] = rec[d, 2] + r
+            wt[k + r] = rec[d, 5]
     return pos, wt, src
 
 
@@ -475,13 +487,12 @@ def _words(tok, join, nw):
 def _spread(orig, src, out_kept, alive_kept):
     """The kernel's output on the kept positions copied to every copy of their words."""
     n = orig.size
-    out = orig.copy()
-    alive = np.ones(n, np.uint8)
+    out = np.empty_like(orig)
+    alive = np.empty(n, np.uint8)
     for i in range(n):
         k = src[i]
-        if k >= 0:
-            out[i] = out_kept[k]
-            alive[i] = alive_kept[k]
+        out[i] = out_kept[k] if k >= 0 else orig[i]
+        alive[i] = alive_kept[k] if k >= 0 else 1
     return out, alive
 
 
