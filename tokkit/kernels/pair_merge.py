@@ -543,7 +543,7 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
         return tok.copy(), np.ones(n, dtype=np.uint8), np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
     args = np.int64(top), np.int64(base), np.int64(mm), np.int64(max(1, min_count)), np.int64(target_tokens)
     nw = int(join[0]) + np.count_nonzero(join[1:] > join[:-1])  # words of two or more tokens
-    if nw > n // _WORDS_BELOW:
+    if nw * _WORDS_BELOW > n:
         # words (short runs; whole sequences seldom repeat): merge each distinct word once, weighted
         pos, wt, src = _words(dense, join, nw)
         kjoin = join[pos]  # 1 inside each kept word, 0 at its end
