@@ -135,7 +135,7 @@ def _enqueue(hk, hq, hsize, bhead, bnext, level, q, c, first):
     return hsize
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0, t1, newid, temp, ntemp,
             every, min_count, weighted):
     """Make the pairs counted as temporary ids t0..t1 permanent: ids for those with at least min_count
