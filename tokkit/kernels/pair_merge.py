@@ -337,6 +337,8 @@ def _merge_kernel(tok_in, orig, relabel, join, wt, n_total, top, base, max_merge
         ntemp = 0
         # occurrences in sequence order, so overlapping runs ("a a a") merge greedily left to right
         e = end[best]
+        for j in range(head[best] + 1, min(head[best] + _AHEAD, e)):  # the loop prefetches from the 9th on
+            _prefetch(node, 4 * pool[j])
         for j in range(head[best], e):
             if j + _AHEAD < e:
                 _prefetch(node, 4 * pool[j + _AHEAD])
