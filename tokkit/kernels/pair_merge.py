@@ -342,6 +342,10 @@ def _merge_kernel(tok_in, orig, relabel, join, wt, n_total, top, base, max_merge
         for j in range(head[best], e):
             if j + _AHEAD < e:
                 _prefetch(node, 4 * pool[j + _AHEAD])
+            if j + _AHEAD // 2 < e:  # by now that row has come: its neighbours' rows next
+                x = pool[j + _AHEAD // 2]
+                _prefetch(node, 4 * node[4 * x + _PRV])
+                _prefetch(node, 4 * node[4 * x + _NXT])
             x = pool[j]
             if node[4 * x + _PAIR] != best:
                 continue
