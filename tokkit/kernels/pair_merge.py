@@ -298,6 +298,11 @@ def _merge_kernel(tok_in, orig, relabel, join, wt, n_total, top, base, max_merge
                 bhead[level] = -1
                 while q != -1:
                     nq = bnext[q]
+                    if nq != -1:  # a linked walk: ask for the next pair's fields while this one waits
+                        _prefetch(head, nq)
+                        _prefetch(end, nq)
+                        _prefetch(bnext, nq)
+                        _prefetch(cnt, nq)
                     h = head[q]
                     e = end[q]
                     while h < e and node[4 * pool[h] + _PAIR] != q:
