@@ -32,7 +32,7 @@ Hence after that pass a pair's count only falls and its first occurrence only mo
 - with word boundaries, every copy of a word changes alike under any merge, so each distinct word is merged
   once, its positions weighted by its number of copies (`_words`; the first copies are the ones kept, in
   batch order, so first occurrences and hence ties are those of the whole batch), and the result is copied
-  back to every copy (`_spread`): on 256 x 2048 GPT-2 ids of UDHR, 269k positions instead of 524k;
+  back to every copy as the kernel writes its output (`copy_of`): on 256 x 2048 GPT-2 ids of UDHR, 269k
 - the merge is bound by memory latency (most merges at the end touch 2-3 positions far apart), so rows are
   prefetched: a merge's first occurrences, the occurrence 8 places ahead and its neighbours 4 places ahead,
   and the next pair of a count's list.
@@ -236,9 +236,11 @@ def _scratch_size(n, top, max_merges, n_total):
 
 
 @njit(cache=True)
-def _merge_kernel(tok_in, orig, relabel, join, wt, n_total, top, base, max_merges, min_count, target_tokens, work,
-                  hk):
-    # wt: the number of tokens each position stands for (empty: one each), n_total their sum (see _words)
+def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, max_merges, min_count, target_tokens,
+                  work, hk):
+    # tok_in: the (dense) ids to merge; orig: the caller's ids. Per distinct word (see _words): wt the number of
+    # tokens each position stands for, n_total their sum (orig.size), copy_of the kept position each of orig's
+    # positions copies; else wt and copy_of are empty
     n = tok_in.size
     weighted = wt.size > 0
     # all arrays are slices of the caller's buffers `work` (int32, _scratch_size entries) and `hk` (int64,
@@ -407,9 +409,12 @@ def _merge_kernel(tok_in, orig, relabel, join, wt, n_total, top, base, max_merge
     # back to the caller's ids: new ids from base, base ids through the relabelling (if any); dead positions
     # keep their input id, so the outputs are canonical
     out = orig.copy()
-    alive = np.empty(n, dtype=np.uint8)
-    for i in range(n):
-        v = node[4 * i + _TOK]
+    alive = np.ones(orig.size, dtype=np.uint8)
+    for i in range(orig.size):
+        x = copy_of[i] if copy_of.size else i  # words: each copy reads the kept one (-1: one-token word)
+        if x < 0:
+            continue
+        v = node[4 * x + _TOK]
         alive[i] = v >= 0
         if v >= top:
             out[i] = v + base - top
@@ -423,24 +428,21 @@ def _merge_kernel(tok_in, orig, relabel, join, wt, n_total, top, base, max_merge
 
 
 @njit(cache=True)
-def _words(tok, join, nw):
+def _words(tok, join, nw, slot_word, rec, src, ktok, kjoin, wt):
     """The words of the batch (maximal runs joined by `join`) that may merge, each distinct one once: what
     every copy of a word does under a merge is the same, so the kernel merges one copy per distinct word,
     weighted by its number of copies. The copies kept are the first ones, in batch order, so a pair's first
-    occurrence among them is its first occurrence in the batch and ties break as before. Returns (pos:
-    batch position of each kept position, wt: copies of its word, src: for each batch position the kept
-    position it copies, -1 outside words of two or more tokens). nw: the number of words of two or more."""
+    occurrence among them is its first occurrence in the batch and ties break as before. Fills, for the kept
+    positions, ktok (ids), kjoin and wt (copies of its word), and src: for each batch position the kept
+    position it copies, -1 outside words of two or more tokens. Returns the number kept. nw: the number of
+    words of two or more tokens; slot_word (a power of two >= 2 nw entries) and rec (nw x 6): scratch."""
     n = tok.size
-    size = 16
-    while size < 2 * nw:
-        size *= 2
-    mask = size - 1
-    slot_word = np.full(size, -1, np.int32)  # slot -> distinct word d
+    mask = slot_word.size - 1
+    slot_word[:] = -1  # slot -> distinct word d
     # per distinct word, one row, so that a word costs one random access to it: hash, exact key (the ids
     # packed, for words of up to 4 ids below 2**16, else -1: then the ids are compared), first copy's start,
     # length, kept position of its first token, copies
-    rec = np.empty((nw, 6), np.int64)
-    src = np.full(n, -1, np.int32)
+    src[:] = -1
     nd = 0
     m = 0
     i = 0
@@ -496,27 +498,14 @@ def _words(tok, join, nw):
         k = rec[d, 4]
         for r in range(ln):
             src[s + r] = k + r
-    pos = np.empty(m, np.int64)
-    wt = np.empty(m, np.int32)
     for d in range(nd):
         k = rec[d, 4]
-        for r in range(rec[d, 3]):
-            pos[k + r] = rec[d, 2] + r
+        ln = rec[d, 3]
+        for r in range(ln):
+            ktok[k + r] = tok[rec[d, 2] + r]
+            kjoin[k + r] = r < ln - 1
             wt[k + r] = rec[d, 5]
-    return pos, wt, src
-
-
-@njit(cache=True)
-def _spread(orig, src, out_kept, alive_kept):
-    """The kernel's output on the kept positions copied to every copy of their words."""
-    n = orig.size
-    out = np.empty_like(orig)
-    alive = np.empty(n, np.uint8)
-    for i in range(n):
-        k = src[i]
-        out[i] = out_kept[k] if k >= 0 else orig[i]
-        alive[i] = alive_kept[k] if k >= 0 else 1
-    return out, alive
+    return m
 
 
 @njit(cache=True)
@@ -568,19 +557,35 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
     nw = int(join[0]) + np.count_nonzero(join[1:] > join[:-1])  # words of two or more tokens
     if nw * _WORDS_BELOW > n:
         # words (short runs; whole sequences seldom repeat): merge each distinct word once, weighted
-        pos, wt, src = _words(dense, join, nw)
-        kjoin = join[pos]  # 1 inside each kept word, 0 at its end
-        work, hk = _scratch(int(_scratch_size(pos.size, top, mm, n)), int(_capacity(pos.size)))
-        out, alive, merges, counts = _merge_kernel(dense[pos], tok[pos], relabel, kjoin, wt, np.int64(n), *args,
-                                                   work, hk)
-        out, alive = _spread(tok, src, out, alive)
-        return out, alive, merges, counts
+        size = 16
+        while size < 2 * nw:
+            size *= 2
+        slot_word, src, wt, kjoin = (_buffer(name, k, dt) for name, k, dt in (
+            ("slot_word", size, np.int32), ("src", n, np.int32), ("wt", n, np.int32), ("kjoin", n, np.uint8)))
+        rec, ktok = _buffer("rec", 6 * nw, np.int64).reshape(nw, 6), _buffer("ktok", n, np.int64)
+        m = _words(dense, join, nw, slot_word, rec, src, ktok, kjoin, wt)
+        work, hk = _scratch(int(_scratch_size(m, top, mm, n)), int(_capacity(m)))
+        return _merge_kernel(ktok[:m], tok, src, relabel, kjoin[:m], wt[:m], np.int64(n), *args, work, hk)
     work, hk = _scratch(int(_scratch_size(n, top, mm, n)), int(_capacity(n)))
-    return _merge_kernel(dense, tok, relabel, join, np.zeros(0, np.int32), np.int64(n), *args, work, hk)
+    none = np.zeros(0, np.int32)
+    return _merge_kernel(dense, tok, none, relabel, join, none, np.int64(n), *args, work, hk)
 
 
 _SCRATCH = threading.local()
 _SCRATCH_KEPT = 1 << 28  # bytes: larger buffers are not kept between calls
+
+
+def _buffer(name: str, size: int, dtype) -> np.ndarray:
+    """A named scratch array of `size` entries, kept per thread like `_scratch` (for the per-word path)."""
+    kept = getattr(_SCRATCH, "named", None)
+    if kept is None:
+        kept = _SCRATCH.named = {}
+    buf = kept.get(name)
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype=dtype)
+        if buf.nbytes <= _SCRATCH_KEPT // 8:
+            kept[name] = buf
+    return buf[:size]
 
 
 def _scratch(n32: int, n64: int) -> tuple[np.ndarray, np.ndarray]:
