@@ -61,6 +61,7 @@ from . import bpe_core as core
 
 _NO_LIMIT = np.iinfo(np.int64).max
 _WORDS_BELOW = 64  # at least one word per this many tokens (not whole sequences): merge per distinct word
+_WORDS_MERGES = 50  # ... if max_merges allows at least one merge per this many tokens
 
 
 def merge_pairs_reference(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
@@ -555,8 +556,9 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
         return tok.copy(), np.ones(n, dtype=np.uint8), np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
     args = np.int64(top), np.int64(base), np.int64(mm), np.int64(max(1, min_count)), np.int64(target_tokens)
     nw = int(join[0]) + np.count_nonzero(join[1:] > join[:-1])  # words of two or more tokens
-    if nw * _WORDS_BELOW > n:
-        # words (short runs; whole sequences seldom repeat): merge each distinct word once, weighted
+    if nw * _WORDS_BELOW > n and mm * _WORDS_MERGES >= n:
+        # words (short runs; whole sequences seldom repeat), and enough merges to pay for finding the distinct
+        # ones (about what n / 50 merges of the whole batch cost): merge each distinct word once, weighted
         size = 16
         while size < 2 * nw:
             size *= 2
