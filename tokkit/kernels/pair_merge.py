@@ -149,6 +149,13 @@ def _enqueue(hk, hq, hsize, bhead, bnext, level, q, c, first):
 
 
 @njit(cache=True, inline="always")
+def _temp_pair(node, temp, j, every, prev):
+    """The j-th position to settle and the pair it starts, or -1 if it repeats the one before, prev."""
+    x = j if every else temp[j]
+    return x, node[4 * x + _PAIR] if x != prev else -1
+
+
+@njit(cache=True, inline="always")
 def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0, t1, newid, temp, ntemp,
             every, min_count, weighted):
     """Make the pairs counted as temporary ids t0..t1 permanent: ids for those with at least min_count
@@ -160,11 +167,7 @@ def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level
         newid[: t1 - t0] = 0
         prev = -1
         for j in range(ntemp):
-            x = j if every else temp[j]
-            if x == prev:
-                continue
-            prev = x
-            t = node[4 * x + _PAIR]
+            prev, t = _temp_pair(node, temp, j, every, prev)
             if t >= t0:
                 newid[t - t0] += 1
     for t in range(t0, t1):
@@ -181,11 +184,8 @@ def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level
             newid[t - t0] = _JUNK
     prev = -1
     for j in range(ntemp):
-        x = j if every else temp[j]
-        if x == prev:
-            continue
+        x, t = _temp_pair(node, temp, j, every, prev)
         prev = x
-        t = node[4 * x + _PAIR]
         if t < t0:
             continue
         q = newid[t - t0]
@@ -487,12 +487,10 @@ def _words(tok, join, nw, slot_word, rec, src, ktok, kjoin, wt):
                     break
                 if exact < 0:
                     a = rec[d, 2]
-                    same = True
-                    for r in range(ln):
-                        if tok[a + r] != tok[s + r]:
-                            same = False
-                            break
-                    if same:
+                    r = 0
+                    while r < ln and tok[a + r] == tok[s + r]:
+                        r += 1
+                    if r == ln:
                         break
             j = (j + 1) & mask
         rec[d, 5] += 1
