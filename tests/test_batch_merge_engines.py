@@ -46,6 +46,34 @@ def test_new_kernel_equals_previous_on_long_zipf_batches(seed, vocab, p_join):
         _same(merge_pairs_numba(tok, join, vocab, None, mc), merge_pairs_v1(tok, join, vocab, None, mc), f"mc={mc}")
 
 
+@given(st.integers(0, 2 ** 32 - 1), st.integers(1, 3), st.sampled_from([0, 40000, 70000, 2 ** 20]))
+def test_distinct_words_merged_once_equal_the_whole_batch(seed, min_count, low):
+    # a batch of repeated words (ids from `low`: past 2**16 the words are compared id by id, not packed; past
+    # the relabelling threshold they are ranks), merged per distinct word (weighted by copies) and as one flat
+    # batch: the same output, and the same as the previous kernel and the reference
+    import tokkit.kernels.pair_merge as pm
+
+    rng = np.random.default_rng(seed)
+    lexicon = [low + rng.integers(0, 12, rng.integers(1, 9)) for _ in range(40)]
+    words = [lexicon[i] for i in rng.zipf(1.3, 600) % len(lexicon)]
+    tok = np.concatenate(words).astype(np.int64)
+    join = np.concatenate([np.r_[np.ones(len(w) - 1), 0] for w in words]).astype(np.uint8)
+    base = int(tok.max()) + 1
+    target = tok.size * 3 // 4
+    kept = pm._WORDS_BELOW, pm._WORDS_MERGES
+    try:
+        pm._WORDS_BELOW, pm._WORDS_MERGES = 1 << 20, 1 << 20  # always per word
+        per_word = merge_pairs_numba(tok, join, base, None, min_count)
+        capped = merge_pairs_numba(tok, join, base, 30, min_count, target)
+        pm._WORDS_BELOW = 0  # never per word
+        whole = merge_pairs_numba(tok, join, base, None, min_count)
+    finally:
+        pm._WORDS_BELOW, pm._WORDS_MERGES = kept
+    _same(per_word, whole, "per word vs whole batch")
+    _same(per_word, merge_pairs_v1(tok, join, base, None, min_count), "previous kernel")
+    _same(capped, merge_pairs_reference(tok, join, base, 30, min_count, target), "reference")
+
+
 def _batch_results(res):
     return [s.tolist() for s in res.seqs], [s.tolist() for s in res.starts], res.merges.tolist(), res.counts.tolist()
 

@@ -157,10 +157,8 @@ def _cat(arrays: list[np.ndarray], shape: tuple = ()) -> np.ndarray:
     return np.concatenate(arrays).astype(np.int64, copy=False) if arrays else np.zeros((0,) + shape, np.int64)
 
 
-def _spans(starts: list[np.ndarray], input_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[start, end) of every output token, all rows concatenated, and the number per row."""
-    olen = np.array([len(s) for s in starts], dtype=np.int64)
-    st = _cat(starts)
+def _spans(st: np.ndarray, olen: np.ndarray, input_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[start, end) of every output token from the starts of all rows concatenated and the number per row."""
     ends = np.empty_like(st)
     ends[:-1] = st[1:]
     ends[np.cumsum(olen)[olen > 0] - 1] = np.asarray(input_lengths, dtype=np.int64)[olen > 0]
@@ -217,6 +215,19 @@ class MergeResult:
     device: Any = None
     dtype: Any = None
     _exp: tuple | None = field(default=None, repr=False)
+    # merge_batch's rows as flat arrays (ids, starts, per-row counts) beside the row views it made of them, so
+    # padding them needs no concatenation; used only while seqs and starts still hold those very views
+    _flat: tuple | None = field(default=None, repr=False)
+
+    def _flat_rows(self):
+        """(ids, starts, per-row counts) of all rows concatenated."""
+        if self._flat is not None:
+            seqs, starts, flat = self._flat
+            if len(seqs) == len(self.seqs) == len(self.starts) and all(a is b for a, b in zip(seqs, self.seqs)) \
+                    and all(a is b for a, b in zip(starts, self.starts)):
+                return flat
+        olen = np.array([len(s) for s in self.seqs], dtype=np.int64)
+        return _cat(self.seqs), _cat(self.starts), olen
 
     @property
     def lengths(self):
@@ -232,7 +243,8 @@ class MergeResult:
     @property
     def segments(self):
         """For each output token, [start, end) of the input positions it covers."""
-        flat, olen = _spans(self.starts, self.input_lengths)
+        _, st, olen = self._flat_rows()
+        flat, olen = _spans(st, olen, self.input_lengths)
         if self.kind in ("numpy", "torch"):
             return self._wrap_nd(_pad_flat(flat, olen, -1)[0])
         spans = np.split(flat, np.cumsum(olen)[:-1]) if olen.size else []
@@ -303,9 +315,10 @@ class MergeResult:
         Returns:
             Padded `input_ids`, `attention_mask`, `segments` (B, T', 2), `lengths`, `merges`, `vocab_size`.
         """
-        flat, olen = _spans(self.starts, self.input_lengths)
+        ids, st, olen = self._flat_rows()
+        flat, olen = _spans(st, olen, self.input_lengths)
         spans, mask = _pad_flat(flat, olen, -1)
-        ids = _pad_flat(_cat(self.seqs), olen, self.pad_id)[0]
+        ids = _pad_flat(ids, olen, self.pad_id)[0]
         out = dict(input_ids=ids, attention_mask=mask.astype(np.int64), segments=spans, lengths=olen,
                    merges=self.merges.copy(), vocab_size=np.int64(self.vocab_size))
         if return_tensors == "pt":
@@ -475,24 +488,23 @@ def merge_batch(ids, word_ids=None, *, boundaries=None, lengths=None, max_merges
     n = flat.size
     if base + n >= 1 << 31:
         raise InputError(f"vocab_size {base} plus {n} tokens leaves no room for new ids below 2**31")
+    from ..kernels.pair_merge import alive_rows, merge_pairs  # numba loads on first use, not on import
+
     join = build_join(lens, wids, bnds)
     target = 0 if target_ratio is None else int(math.ceil(float(target_ratio) * n))
     if pair_rule is not None:
         tok, alive, merges, counts = _merge_with_rule(batch.seqs, pair_rule, base, max_merges, int(min_count), target)
     else:
-        from ..kernels.pair_merge import merge_pairs
-
         tok, alive, merges, counts = merge_pairs(flat, join, base, max_merges, int(min_count), target, backend)
     # the output tokens of all rows at once, then cut into rows (views of two flat arrays)
-    offs = np.zeros(len(lens) + 1, dtype=np.int64)
-    np.cumsum(lens, out=offs[1:])
-    pos = np.flatnonzero(alive)
-    cuts = np.searchsorted(pos, offs[1:-1])
-    olen = np.diff(np.concatenate([[0], cuts, [pos.size]]))
-    seqs = np.split(tok[pos], cuts) if len(lens) else []
-    starts = np.split(pos - np.repeat(offs[:-1], olen), cuts) if len(lens) else []
+    out_ids, out_starts, olen = alive_rows(tok, alive, lens)
+    cuts = np.zeros(len(lens) + 1, dtype=np.int64)
+    np.cumsum(olen, out=cuts[1:])
+    cuts = cuts.tolist()
+    seqs = [out_ids[a:b] for a, b in zip(cuts, cuts[1:])]
+    starts = [out_starts[a:b] for a, b in zip(cuts, cuts[1:])]
     return MergeResult(seqs, starts, lens, merges, counts, base, batch.kind, pad_id, batch.width, batch.device,
-                       batch.dtype)
+                       batch.dtype, _flat=(tuple(seqs), tuple(starts), (out_ids, out_starts, olen)))
 
 
 def unmerge(merged, merges=None, vocab_size: int | None = None, *, lengths=None, pad_id: int = 0):

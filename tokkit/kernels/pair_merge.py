@@ -28,7 +28,19 @@ Hence after that pass a pair's count only falls and its first occurrence only mo
 - the best count never rises, so the queue is one list per count plus a heap, by first occurrence, of the
   pairs at the current best count: a pair whose count fell moves down a list in O(1) instead of a heap;
 - the arrays live in per-thread buffers reused from call to call, so a data loader's batches cause no page
-  faults.
+  faults;
+- with word boundaries, every copy of a word changes alike under any merge, so each distinct word is merged
+  once, its positions weighted by its number of copies (`_words`; the first copies are the ones kept, in
+  batch order, so first occurrences and hence ties are those of the whole batch), and the result is copied
+  back to every copy as the kernel writes its output (`copy_of`): on 256 x 2048 GPT-2 ids of UDHR, 269k
+- the merge is bound by memory latency (most merges at the end touch 2-3 positions far apart), so rows are
+  prefetched: a merge's first occurrences, the occurrence 8 places ahead and its neighbours 4 places ahead,
+  and the next pair of a count's list.
+
+Tried and left out (exact, but not faster on 2 shared cores): the first count by a counting sort on the
+left id and dense per-left-id arrays instead of the pair table (setup 10-15% slower), the per-pair fields
+interleaved in one row (strided views: sequences mode 15% slower), prefetching counts and stamps two
+occurrences ahead, or the next best pair's row.
 
 The previous kernel (kept in tests/_pair_merge_v1.py as a second oracle) pushed an entry per new
 occurrence, re-walked unordered occurrence lists and sorted each merge's occurrences: 3-7x slower.
@@ -48,6 +60,8 @@ from numba.extending import intrinsic
 from . import bpe_core as core
 
 _NO_LIMIT = np.iinfo(np.int64).max
+_WORDS_BELOW = 64  # at least one word per this many tokens (not whole sequences): merge per distinct word
+_WORDS_MERGES = 50  # ... if max_merges allows at least one merge per this many tokens
 
 
 def merge_pairs_reference(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
@@ -134,13 +148,28 @@ def _enqueue(hk, hq, hsize, bhead, bnext, level, q, c, first):
     return hsize
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _temp_pair(node, temp, j, every, prev):
+    """The j-th position to settle and the pair it starts, or -1 if it repeats the one before, prev."""
+    x = j if every else temp[j]
+    return x, node[4 * x + _PAIR] if x != prev else -1
+
+
+@njit(cache=True, inline="always")
 def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0, t1, newid, temp, ntemp,
-            every, min_count):
+            every, min_count, weighted):
     """Make the pairs counted as temporary ids t0..t1 permanent: ids for those with at least min_count
     occurrences (the others become _JUNK: a pair's count never grows after the pass that created it), their
     occurrence positions in the pool in ascending order, and one queue entry each. The positions to look at
-    are temp[:ntemp], or 0..ntemp-1 with `every`."""
+    are temp[:ntemp], or 0..ntemp-1 with `every`; `weighted`: counts are sums of position weights."""
+    if weighted:
+        # a weighted count is not a number of positions: count the positions first (in newid, then replaced)
+        newid[: t1 - t0] = 0
+        prev = -1
+        for j in range(ntemp):
+            prev, t = _temp_pair(node, temp, j, every, prev)
+            if t >= t0:
+                newid[t - t0] += 1
     for t in range(t0, t1):
         c = cnt[t]
         if c >= min_count:
@@ -149,17 +178,14 @@ def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level
             cnt[q] = c
             head[q] = used
             end[q] = used
-            used += c
+            used += newid[t - t0] if weighted else c
             newid[t - t0] = q
         else:
             newid[t - t0] = _JUNK
     prev = -1
     for j in range(ntemp):
-        x = j if every else temp[j]
-        if x == prev:
-            continue
+        x, t = _temp_pair(node, temp, j, every, prev)
         prev = x
-        t = node[4 * x + _PAIR]
         if t < t0:
             continue
         q = newid[t - t0]
@@ -173,7 +199,7 @@ def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level
 
 
 @njit(cache=True)
-def _count_from(node, join, keys, slot_id, cnt, i, n, t, used):
+def _count_from(node, join, wt, keys, slot_id, cnt, i, n, t, used):
     """The first count from position i on, until the table is full: pair ids t, t + 1, ... in order of first
     occurrence. Returns (position reached, next id, keys used). Kept apart from the caller, which grows the
     table: an array reassigned inside a numba loop costs reference counting on every pass (4x here)."""
@@ -190,7 +216,7 @@ def _count_from(node, join, keys, slot_id, cnt, i, n, t, used):
                 cnt[t] = 0
                 t += 1
             q = slot_id[s]
-            cnt[q] += 1
+            cnt[q] += wt[i] if wt.size else 1
             node[4 * i + _PAIR] = q
         i += 1
     return i, t, used
@@ -204,15 +230,20 @@ def _capacity(n):
 
 
 @njit(cache=True)
-def _scratch_size(n, top, max_merges):
-    """int32 entries of the kernel's scratch buffer for n tokens, ids below top and max_merges merges (the
-    int64 buffer, the queue's keys, needs _capacity(n))."""
-    return 4 * (n + 1) + 7 * _capacity(n) + (2 * n + 2) + (n + 2) + 2 * (top + max_merges + 1)
+def _scratch_size(n, top, max_merges, n_total):
+    """int32 entries of the kernel's scratch buffer for n positions (standing for n_total tokens), ids below
+    top and max_merges merges (the int64 buffer, the queue's keys, needs _capacity(n))."""
+    return 4 * (n + 1) + 7 * _capacity(n) + (2 * n + 2) + (n_total + 2) + 2 * (top + max_merges + 1)
 
 
 @njit(cache=True)
-def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count, target_tokens, work, hk):
+def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, max_merges, min_count, target_tokens,
+                  work, hk):
+    # tok_in: the (dense) ids to merge; orig: the caller's ids. Per distinct word (see _words): wt the number of
+    # tokens each position stands for, n_total their sum (orig.size), copy_of the kept position each of orig's
+    # positions copies; else wt and copy_of are empty
     n = tok_in.size
+    weighted = wt.size > 0
     # all arrays are slices of the caller's buffers `work` (int32, _scratch_size entries) and `hk` (int64,
     # _capacity), which it reuses from call to call: fresh arrays cost a page fault per 4 KiB touched, 5-15%
     # of a call
@@ -223,9 +254,9 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     cnt, head, end, pool, hq, scratch, bnext = cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]
     rest = work[m + 7 * cap:]
     temp = rest[: 2 * n + 2]
-    bhead = rest[2 * n + 2: 3 * n + 4]
+    bhead = rest[2 * n + 2: 2 * n + n_total + 4]
     # neighbour id and side -> temporary pair id in the current merge (see below); only touched slots matter
-    stamp = rest[3 * n + 4: 3 * n + 4 + 2 * (top + max_merges + 1)]
+    stamp = rest[2 * n + n_total + 4: 2 * n + n_total + 4 + 2 * (top + max_merges + 1)]
     for i in range(n):
         node[4 * i + _TOK] = tok_in[i]
         node[4 * i + _NXT] = i + 1
@@ -245,18 +276,18 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     keys = hk[:size]  # the queue's keys and the scratch column are free until the first count is done
     keys[:] = -1
     slot_id = scratch[:size]
-    i, t, used = _count_from(node, join, keys, slot_id, cnt, 0, n, 1, 0)
+    i, t, used = _count_from(node, join, wt, keys, slot_id, cnt, 0, n, 1, 0)
     while i < n - 1:
         keys, dest, used = core.pair_rehash(keys, keys != -1, 1)
         slot_id = core.move_to_slots(slot_id, dest, keys.size, 0)
-        i, t, used = _count_from(node, join, keys, slot_id, cnt, i, n, t, used)
+        i, t, used = _count_from(node, join, wt, keys, slot_id, cnt, i, n, t, used)
     # the queue: the best count at any time never exceeds the best count before (a new pair occurs at most
     # once per occurrence of the merge that makes it, and counts only fall), so pairs wait on one list per
     # count (bhead, bnext) and only those of the current best count `level` are in a heap ordered by first
     # occurrence; an entry that went stale is moved to the list of its count when it reaches the top
     bhead[:] = -1
-    perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, bhead, bnext, n + 1, 1, 1, t, scratch,
-                                temp, max(0, n - 1), True, min_count)
+    perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, bhead, bnext, n_total + 1, 1, 1, t,
+                                scratch, temp, max(0, n - 1), True, min_count, weighted)
     level = min_count - 1
     for q in range(1, perm):
         level = max(level, cnt[q])
@@ -265,7 +296,7 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
     merges = np.empty((max(0, max_merges), 2), dtype=np.int64)
     counts = np.empty(max(0, max_merges), dtype=np.int64)
     k = 0
-    total = n
+    total = n_total
     while k < max_merges and total > target_tokens:
         # the best pair: pop until an entry is up to date (entries only ever overstate a pair's rank, since
         # after the pass that creates a pair its count only falls and its first occurrence only moves right)
@@ -282,6 +313,11 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
                 bhead[level] = -1
                 while q != -1:
                     nq = bnext[q]
+                    if nq != -1:  # a linked walk: ask for the next pair's fields while this one waits
+                        _prefetch(head, nq)
+                        _prefetch(end, nq)
+                        _prefetch(bnext, nq)
+                        _prefetch(cnt, nq)
                     h = head[q]
                     e = end[q]
                     while h < e and node[4 * pool[h] + _PAIR] != q:
@@ -321,15 +357,22 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
         ntemp = 0
         # occurrences in sequence order, so overlapping runs ("a a a") merge greedily left to right
         e = end[best]
+        for j in range(head[best] + 1, min(head[best] + _AHEAD, e)):  # the loop prefetches from the 9th on
+            _prefetch(node, 4 * pool[j])
         for j in range(head[best], e):
             if j + _AHEAD < e:
                 _prefetch(node, 4 * pool[j + _AHEAD])
+            if j + _AHEAD // 2 < e:  # by now that row has come: its neighbours' rows next
+                x = pool[j + _AHEAD // 2]
+                _prefetch(node, 4 * node[4 * x + _PRV])
+                _prefetch(node, 4 * node[4 * x + _NXT])
             x = pool[j]
             if node[4 * x + _PAIR] != best:
                 continue
             y = node[4 * x + _NXT]
             w = node[4 * x + _PRV]
             z = node[4 * y + _NXT]
+            wx = wt[x] if weighted else 1
             node[4 * x + _PAIR] = _NO_PAIR
             # the pair (w, x) becomes (w, new), kept at w; the pair (y, z) becomes (new, z), kept at x. The new
             # pairs of this merge get temporary ids t0, t0 + 1, ..., one per neighbour id and side: stamp[2 id +
@@ -339,7 +382,7 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
                 src = y if side else w
                 p = node[4 * src + _PAIR]
                 if p != _NO_PAIR:
-                    cnt[p] -= 1
+                    cnt[p] -= wx
                     c = 2 * node[4 * (z if side else w) + _TOK] + side
                     q = stamp[c]
                     if q < t0 or q >= t or scratch[q - t0] != c:
@@ -348,7 +391,7 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
                         scratch[q - t0] = c
                         cnt[q] = 0
                         t += 1
-                    cnt[q] += 1
+                    cnt[q] += wx
                     dst = x if side else w
                     node[4 * dst + _PAIR] = q
                     temp[ntemp] = dst
@@ -358,18 +401,21 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
             node[4 * y + _TOK] = -1
             node[4 * x + _NXT] = z
             node[4 * z + _PRV] = x
-            total -= 1
+            total -= wx
         cnt[best] = 0
         head[best] = end[best]
         k += 1
         perm, hsize, used = _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0,
-                                    t, scratch, temp, ntemp, False, min_count)
+                                    t, scratch, temp, ntemp, False, min_count, weighted)
     # back to the caller's ids: new ids from base, base ids through the relabelling (if any); dead positions
     # keep their input id, so the outputs are canonical
     out = orig.copy()
-    alive = np.empty(n, dtype=np.uint8)
-    for i in range(n):
-        v = node[4 * i + _TOK]
+    alive = np.ones(orig.size, dtype=np.uint8)
+    for i in range(orig.size):
+        x = copy_of[i] if copy_of.size else i  # words: each copy reads the kept one (-1: one-token word)
+        if x < 0:
+            continue
+        v = node[4 * x + _TOK]
         alive[i] = v >= 0
         if v >= top:
             out[i] = v + base - top
@@ -380,6 +426,106 @@ def _merge_kernel(tok_in, orig, relabel, join, top, base, max_merges, min_count,
             v = merges[j, s]
             merges[j, s] = v + base - top if v >= top else (relabel[v] if relabel.size else v)
     return out, alive, merges[:k].copy(), counts[:k].copy()
+
+
+@njit(cache=True)
+def _words(tok, join, nw, slot_word, rec, src, ktok, kjoin, wt):
+    """The words of the batch (maximal runs joined by `join`) that may merge, each distinct one once: what
+    every copy of a word does under a merge is the same, so the kernel merges one copy per distinct word,
+    weighted by its number of copies. The copies kept are the first ones, in batch order, so a pair's first
+    occurrence among them is its first occurrence in the batch and ties break as before. Fills, for the kept
+    positions, ktok (ids), kjoin and wt (copies of its word), and src: for each batch position the kept
+    position it copies, -1 outside words of two or more tokens. Returns the number kept. nw: the number of
+    words of two or more tokens; slot_word (a power of two >= 2 nw entries) and rec (nw x 6): scratch."""
+    n = tok.size
+    mask = slot_word.size - 1
+    slot_word[:] = -1  # slot -> distinct word d
+    # per distinct word, one row, so that a word costs one random access to it: hash, exact key (the ids
+    # packed, for words of up to 4 ids below 2**16, else -1: then the ids are compared), first copy's start,
+    # length, kept position of its first token, copies
+    src[:] = -1
+    nd = 0
+    m = 0
+    i = 0
+    while i < n - 1:
+        if not join[i]:
+            i += 1
+            continue
+        s = i
+        h = np.uint64(0xCBF29CE484222325)
+        exact = np.int64(0)
+        small = True
+        while True:
+            t = tok[i]
+            h = (h ^ np.uint64(t)) * np.uint64(0x100000001B3)
+            small &= t < 65536
+            exact = (exact << 16) | t
+            i += 1
+            if i >= n or not join[i - 1]:
+                break
+        ln = i - s
+        if not small or ln > 4:
+            exact = -1
+        hk = np.int64(h ^ (h >> np.uint64(31)))
+        j = hk & mask
+        while True:
+            d = slot_word[j]
+            if d == -1:
+                d = nd
+                nd += 1
+                slot_word[j] = d
+                rec[d, 0] = hk
+                rec[d, 1] = exact
+                rec[d, 2] = s
+                rec[d, 3] = ln
+                rec[d, 4] = m
+                rec[d, 5] = 0
+                m += ln
+                break
+            if rec[d, 0] == hk and rec[d, 3] == ln:
+                if exact >= 0 and rec[d, 1] == exact:
+                    break
+                if exact < 0:
+                    a = rec[d, 2]
+                    r = 0
+                    while r < ln and tok[a + r] == tok[s + r]:
+                        r += 1
+                    if r == ln:
+                        break
+            j = (j + 1) & mask
+        rec[d, 5] += 1
+        k = rec[d, 4]
+        for r in range(ln):
+            src[s + r] = k + r
+    for d in range(nd):
+        k = rec[d, 4]
+        ln = rec[d, 3]
+        for r in range(ln):
+            ktok[k + r] = tok[rec[d, 2] + r]
+            kjoin[k + r] = r < ln - 1
+            wt[k + r] = rec[d, 5]
+    return m
+
+
+@njit(cache=True)
+def alive_rows(tok, alive, lens):
+    """The output of merge_pairs cut into its rows of lens[i] input positions: the ids of the tokens that
+    start at alive positions, their starts within their row, and each row's number of tokens (one pass,
+    where nonzero + searchsorted + split cost 3-4x as much)."""
+    ids = np.empty(tok.size, np.int64)
+    starts = np.empty(tok.size, np.int64)
+    olen = np.zeros(lens.size, np.int64)
+    i = 0
+    o = 0
+    for r in range(lens.size):
+        o0 = o
+        for j in range(lens[r]):
+            ids[o] = tok[i]
+            starts[o] = j
+            o += alive[i] != 0
+            i += 1
+        olen[r] = o - o0
+    return ids[:o], starts[:o], olen
 
 
 def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_count: int = 2,
@@ -406,13 +552,40 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
     n = tok.size
     if mm == 0 or target_tokens >= n:
         return tok.copy(), np.ones(n, dtype=np.uint8), np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
-    work, hk = _scratch(int(_scratch_size(n, top, mm)), int(_capacity(n)))
-    return _merge_kernel(dense, tok, relabel, join, np.int64(top), np.int64(base), np.int64(mm),
-                         np.int64(max(1, min_count)), np.int64(target_tokens), work, hk)
+    args = np.int64(top), np.int64(base), np.int64(mm), np.int64(max(1, min_count)), np.int64(target_tokens)
+    nw = int(join[0]) + np.count_nonzero(join[1:] > join[:-1])  # words of two or more tokens
+    if nw * _WORDS_BELOW > n and mm * _WORDS_MERGES >= n:
+        # words (short runs; whole sequences seldom repeat), and enough merges to pay for finding the distinct
+        # ones (about what n / 50 merges of the whole batch cost): merge each distinct word once, weighted
+        size = 16
+        while size < 2 * nw:
+            size *= 2
+        slot_word, src, wt, kjoin = (_buffer(name, k, dt) for name, k, dt in (
+            ("slot_word", size, np.int32), ("src", n, np.int32), ("wt", n, np.int32), ("kjoin", n, np.uint8)))
+        rec, ktok = _buffer("rec", 6 * nw, np.int64).reshape(nw, 6), _buffer("ktok", n, np.int64)
+        m = _words(dense, join, nw, slot_word, rec, src, ktok, kjoin, wt)
+        work, hk = _scratch(int(_scratch_size(m, top, mm, n)), int(_capacity(m)))
+        return _merge_kernel(ktok[:m], tok, src, relabel, kjoin[:m], wt[:m], np.int64(n), *args, work, hk)
+    work, hk = _scratch(int(_scratch_size(n, top, mm, n)), int(_capacity(n)))
+    none = np.zeros(0, np.int32)
+    return _merge_kernel(dense, tok, none, relabel, join, none, np.int64(n), *args, work, hk)
 
 
 _SCRATCH = threading.local()
 _SCRATCH_KEPT = 1 << 28  # bytes: larger buffers are not kept between calls
+
+
+def _buffer(name: str, size: int, dtype) -> np.ndarray:
+    """A named scratch array of `size` entries, kept per thread like `_scratch` (for the per-word path)."""
+    kept = getattr(_SCRATCH, "named", None)
+    if kept is None:
+        kept = _SCRATCH.named = {}
+    buf = kept.get(name)
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype=dtype)
+        if buf.nbytes <= _SCRATCH_KEPT // 8:
+            kept[name] = buf
+    return buf[:size]
 
 
 def _scratch(n32: int, n64: int) -> tuple[np.ndarray, np.ndarray]:
