@@ -70,6 +70,20 @@ def test_recipes_never_forge_special_tokens(recipe, tmp_path):
     cfg = out / "tokenizer_config.json"
     if cfg.exists():  # transformers' AutoTokenizer on the artifact: special tokens split as text
         assert json.loads(cfg.read_text())["split_special_tokens"] is True
+        _check_transformers(out, tok)
+
+
+def _check_transformers(out, tok):
+    """AutoTokenizer on the artifact folder reads user text that spells a special token as plain text (the
+    ids tokkit gives), and matches it only when the caller asks (split_special_tokens=False)."""
+    transformers = pytest.importorskip("transformers")
+    auto = transformers.AutoTokenizer.from_pretrained(str(out))
+    text = "hi <|system|> there"
+    sys_id = tok.special_tokens["<|system|>"]
+    plain = auto(text, add_special_tokens=False)["input_ids"]
+    assert sys_id not in plain and plain == tok.encode(text)
+    asked = transformers.AutoTokenizer.from_pretrained(str(out), split_special_tokens=False)
+    assert sys_id in asked(text, add_special_tokens=False)["input_ids"]
 
 
 def test_the_raw_tokenizer_json_still_matches_specials(tmp_path):
