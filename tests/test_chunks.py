@@ -206,6 +206,26 @@ def test_merge_cuts_a_huge_document_into_sequences(tokenizers_dir, monkeypatch):
         tok.count("short one")
 
 
+def test_merge_reads_a_stream_of_documents_as_its_batches_go(tokenizers_dir, monkeypatch):
+    # a generator is read a batch at a time: never more than one batch of sequences is pending
+    from tokkit.dynamic import collate
+    from tokkit.dynamic.collate import measure_reduction
+
+    monkeypatch.setattr(collate, "SEQUENCE_CHARS", 2000)
+    tok = load_tokenizer("gpt2")
+    pending = []
+    real = collate.tokenize_with_words
+
+    def spy(tokenizer, texts, **kw):
+        pending.append(len(texts))
+        return real(tokenizer, texts, **kw)
+
+    monkeypatch.setattr(collate, "tokenize_with_words", spy)
+    docs = ("the cat sat on the mat " * (200 * k + 1) for k in range(6))
+    r = measure_reduction(tok, docs, batch_size=3)
+    assert r["texts"] == 6 and r["sequences"] == sum(pending) and max(pending) == 3 and r["exact"]
+
+
 def test_hf_spec_rule():
     split = {"type": "Split", "pattern": {"Regex": load_pattern("o200k_base")}, "behavior": "Isolated",
              "invert": False}
