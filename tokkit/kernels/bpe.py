@@ -51,8 +51,8 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
     pt, pused, lw, lused = core.count_pair_rows(sym, wr)
     garbage = 0  # words in lists that no pair owns any more
 
-    # the queue: a max-heap of (count, a, b), stale entries fixed lazily when they reach the top
-    hc, ha, hb, hn = core.new_pair_heap(pt[:, 0], pt[:, 1], pused)
+    # the queue: a max-heap of (count, pair key), stale entries fixed lazily when they reach the top
+    hq, hn = core.new_queue(pt, pused)
 
     # the merges made: (ma, mb) -> mt; mg (the choosing group) is unused here: one record for both trainers
     ma, mb, mt, mg = core.new_merge_record(vocab_size - n_tokens + forced_a.shape[0] + 16)
@@ -68,9 +68,11 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
             b = forced_b[fi]
             fi += 1
         else:
-            hn, found, c, a, b = core.heap_pop_current(hc, ha, hb, hn, pt[:, 0], pt[:, 1], -1)
+            hn, found, c, key = core.queue_pop_current(hq, hn, pt)
             if not found or c < 1 or c < min_frequency:
                 break
+            a = core.pair_left(key)
+            b = core.pair_right(key)
         step += 1
         # the merged token's bytes, and its id (an existing token with the same bytes keeps its id)
         tok_pool, n_new = core.token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
@@ -126,11 +128,10 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         for q in range(nt):
             j = touched[q]
             if pt[j, 1] > 0:
-                hc, ha, hb, hn = core.heap_push(hc, ha, hb, hn, pt[j, 1], core.pair_left(pt[j, 0]),
-                                                core.pair_right(pt[j, 0]))
+                hq, hn = core.queue_push(hq, hn, pt[j, 1], pt[j, 0])
         if hn > 2 * pused + 4096:
             # mostly stale entries: rebuild the queue from the live counts (the same order, less memory)
-            hn = core.pair_heap_build(pt[:, 0], pt[:, 1], hc, ha, hb)
+            hn = core.queue_build(pt, hq)
         if garbage > (1 << 20) and 2 * garbage > lused:
             lw, lused = core.rows_compact(pt, lw, lused)
             garbage = 0

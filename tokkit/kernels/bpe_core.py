@@ -814,6 +814,114 @@ def rows_compact(pt, lw, lused):
     return out, used
 
 
+# The queue of a row table: a max-heap of (count, pair key) rows in hq (int64, cap x 2), best first: the highest
+# count, then the smallest key, i.e. the smallest (left, right). Four children per entry, side by side (half
+# the levels of a binary heap, and a level's compares in one or two cache lines). Lazy like the three-array
+# heap: only a count that grew is pushed, and an entry whose count is no longer current is fixed when it
+# reaches the top (`queue_pop_current`).
+
+
+@nb.njit(cache=True, inline="always")
+def queue_before(c1, k1, c2, k2):
+    """Entry (c1, k1) comes out before (c2, k2)."""
+    return c1 > c2 or (c1 == c2 and k1 < k2)
+
+
+@nb.njit(cache=True, inline="always")
+def queue_down(hq, n, i):
+    """Restore the order below entry i (after it was replaced by a worse one)."""
+    c = hq[i, 0]
+    key = hq[i, 1]
+    while True:
+        ch = 4 * i + 1
+        if ch >= n:
+            break
+        m = ch
+        mc = hq[ch, 0]
+        mk = hq[ch, 1]
+        for d in range(ch + 1, min(ch + 4, n)):
+            if queue_before(hq[d, 0], hq[d, 1], mc, mk):
+                m = d
+                mc = hq[d, 0]
+                mk = hq[d, 1]
+        if not queue_before(mc, mk, c, key):
+            break
+        hq[i, 0] = mc
+        hq[i, 1] = mk
+        i = m
+    hq[i, 0] = c
+    hq[i, 1] = key
+
+
+@nb.njit(cache=True, inline="always")
+def queue_push(hq, n, c, key):
+    """Add (c, key), doubling hq when full. Returns (hq, n + 1)."""
+    if n >= hq.shape[0]:
+        out = np.zeros((max(16, 2 * n), 2), np.int64)
+        out[:n] = hq[:n]
+        hq = out
+    i = n
+    while i > 0:
+        p = (i - 1) >> 2
+        if not queue_before(c, key, hq[p, 0], hq[p, 1]):
+            break
+        hq[i, 0] = hq[p, 0]
+        hq[i, 1] = hq[p, 1]
+        i = p
+    hq[i, 0] = c
+    hq[i, 1] = key
+    return hq, n + 1
+
+
+@nb.njit(cache=True)
+def queue_build(pt, hq):
+    """Fill hq with (count, key) of every row with a positive count and heapify it; the caller guarantees
+    the room. Returns n."""
+    n = 0
+    for i in range(pt.shape[0]):
+        if pt[i, 0] != -1 and pt[i, 1] > 0:
+            hq[n, 0] = pt[i, 1]
+            hq[n, 1] = pt[i, 0]
+            n += 1
+    for i in range((n - 2) // 4, -1, -1):
+        queue_down(hq, n, i)
+    return n
+
+
+@nb.njit(cache=True)
+def new_queue(pt, used):
+    """The queue of every pair of the row table (`used` rows taken) with a positive count, with room for as
+    many again. Returns (hq, n)."""
+    hq = np.zeros((max(1024, 2 * used), 2), np.int64)
+    return hq, queue_build(pt, hq)
+
+
+@nb.njit(cache=True, inline="always")
+def queue_pop_current(hq, n, pt):
+    """Pop the best pair whose queued count is still its count in the row table; a stale entry goes back at
+    its current count (dropped at zero). Returns (n, found, count, key)."""
+    while n > 0:
+        c = hq[0, 0]
+        key = hq[0, 1]
+        cur = pt[row_slot(pt, key), 1]
+        if c == cur:
+            n -= 1
+            if n > 0:
+                hq[0, 0] = hq[n, 0]
+                hq[0, 1] = hq[n, 1]
+                queue_down(hq, n, 0)
+            return n, True, c, key
+        if cur > 0:
+            hq[0, 0] = cur
+        else:
+            n -= 1
+            hq[0, 0] = hq[n, 0]
+            hq[0, 1] = hq[n, 1]
+        if n > 0:
+            queue_down(hq, n, 0)
+    return n, False, np.int64(0), np.int64(0)
+
+
 @nb.njit(cache=True)
 def word_rows(wstart, wcount):
     """wr (see above) of the words sym[wstart[w]:wstart[w + 1]] with counts wcount."""
