@@ -104,6 +104,12 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         off = pt[slot, 2]
         n_list = core.row_len(pt, slot)
         for i in range(n_list):
+            # the words a few places ahead: their rows, then (rows in the cache by then) their symbols; the
+            # misses of the next words then overlap the rewrite of this one
+            if i + 8 < n_list:
+                core.prefetch(wr, lw[off + i + 8])
+            if i + 4 < n_list:
+                core.prefetch(sym, wr[lw[off + i + 4], 0])
             w = lw[off + i]
             if wr[w, 3] == step:
                 continue

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 # ------------------------------------------------------------------------------------------ array growth
 
@@ -37,11 +40,43 @@ def grow(arr, used, cap):
 
 
 @nb.njit(cache=True)
+def grow_2d(arr, used, rows):
+    """arr (2-D) copied into a zeroed array of `rows` rows; only its first `used` rows are kept."""
+    out = np.zeros((rows, arr.shape[1]), arr.dtype)
+    out[:used] = arr[:used]
+    return out
+
+
+@nb.njit(cache=True)
 def grow_rows(arr, cols):
     """arr (2-D, rows x cols0) copied into a zeroed rows x cols array, cols >= cols0."""
     out = np.zeros((arr.shape[0], cols), arr.dtype)
     out[:, :arr.shape[1]] = arr
     return out
+
+
+# ------------------------------------------------------------------------------------------ prefetch
+
+
+@intrinsic
+def prefetch(typingctx, arr, i):
+    """Ask the CPU to bring row i of arr (element i of a 1-D array) into the cache, without waiting for it:
+    a merge loop reads words and pairs at random places, and knows them a few iterations ahead."""
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        inds = [context.cast(builder, args[1], signature.args[1], types.intp)] + [context.get_constant(types.intp, 0)] * (aryty.ndim - 1)
+        ptr = cgutils.get_item_pointer2(context, builder, data=ary.data,
+                                        shape=cgutils.unpack_tuple(builder, ary.shape),
+                                        strides=cgutils.unpack_tuple(builder, ary.strides), layout=aryty.layout,
+                                        inds=inds, wraparound=False, boundscheck=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep, data
+        return context.get_dummy_value()
+    return types.void(arr, i), codegen
 
 
 # ------------------------------------------------------------------------------------------ key min-heap
@@ -857,9 +892,7 @@ def queue_down(hq, n, i):
 def queue_push(hq, n, c, key):
     """Add (c, key), doubling hq when full. Returns (hq, n + 1)."""
     if n >= hq.shape[0]:
-        out = np.zeros((max(16, 2 * n), 2), np.int64)
-        out[:n] = hq[:n]
-        hq = out
+        hq = grow_2d(hq, n, max(16, 2 * n))
     i = n
     while i > 0:
         p = (i - 1) >> 2
