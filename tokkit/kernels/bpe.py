@@ -9,8 +9,12 @@ Rules reproduced (tokenizers `src/models/bpe/trainer.rs`, `word.rs`):
 - a merge rewrites each word left to right, non-overlapping, and updates neighbour pair counts.
 
 Unlike HF, words are not tracked with a hash set per pair (the memory blow-up of tokenizers #1345, #1681,
-#1824): each pair keeps a singly linked list of the words where it was created, in one pooled array whose
-nodes are recycled once the pair is merged, and stale entries are skipped with a per-word step mark.
+#1824): each pair keeps a vector of the words where it was created, in one pooled array (garbage once the
+pair is merged, compacted now and then), and stale entries are skipped with a per-word step mark.
+The loop is bound by cache misses, not instructions, so its layout is chosen for them (`bpe_core`'s pair
+rows): a pair's key, count, list and mark share one row, a word's start, length, count and mark share one
+row, the queue is a 4-ary heap of (count, key) rows, and the walk over a merged pair's words prefetches
+the words a few places ahead. Any layout gives the same merges: they depend only on the counts.
 The plain reference is `bpe_reference`.
 """
 
@@ -138,7 +142,7 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         if hn > 2 * pused + 4096:
             # mostly stale entries: rebuild the queue from the live counts (the same order, less memory)
             hn = core.queue_build(pt, hq)
-        if garbage > (1 << 20) and 2 * garbage > lused:
+        if garbage > 4096 and 2 * garbage > lused:  # half the pool is garbage: O(1) per garbage word
             lw, lused = core.rows_compact(pt, lw, lused)
             garbage = 0
         progress[0] = nm

@@ -1,7 +1,7 @@
 """The numba building blocks of every merge loop: BPE training (`bpe`), parity-aware training (`bpe_parity`)
 and batch pair merging (`pair_merge`) each use these, and only these, for their data structures.
 
-- array growth: `grow`, `grow_rows`
+- array growth: `grow`, `grow_rows`, `grow_2d`; `prefetch` (a cache hint for memory a loop reads soon)
 - a max-heap of (count, a, b) entries in three parallel arrays, with lazy deletion: `heap_*` (one for the
   pairs of a pair table: `new_pair_heap`)
 - a min-heap of one int64 key per entry with an id beside it: `key_heap_*` (batch pair merging, which
@@ -13,6 +13,9 @@ and batch pair merging (`pair_merge`) each use these, and only these, for their 
   (`new_merge_record`, `record_merge`)
 - the word rewrite: `merge_in_word` applies a merge inside one word and lists the pair changes;
   `apply_pair_changes` adds them to a pair table
+- BPE training's cache-friendly layout, one row per pair and per word: `row_*`, `rows_*`, `list_room`,
+  `word_rows`, `count_pair_rows`, and its queue `queue_*` (parity training still uses the column table,
+  linked word lists and three-array heap above)
 
 Helpers that run per merge or per pair occurrence are inlined at numba IR level (`inline="always"`): the
 merge loops then make no real calls that pass many arrays (each would cost reference counting and
@@ -439,15 +442,21 @@ def word_list_recycle(nn, head, free):
 
 
 @nb.njit(cache=True, inline="always")
+def note(touched, nt, slot):
+    """Append slot to touched[:nt], doubling touched when full. Returns (touched, nt + 1)."""
+    if nt >= touched.shape[0]:
+        touched = grow(touched, nt, 2 * nt)
+    touched[nt] = slot
+    return touched, nt + 1
+
+
+@nb.njit(cache=True, inline="always")
 def touch(marks, slot, step, touched, nt):
     """Note slot once per step (touched[:nt]), so that its queue entry is refreshed when the step ends.
     Returns (touched, nt)."""
     if marks[slot] != step:
         marks[slot] = step
-        if nt >= touched.shape[0]:
-            touched = grow(touched, nt, 2 * nt)
-        touched[nt] = slot
-        nt += 1
+        touched, nt = note(touched, nt, slot)
     return touched, nt
 
 
@@ -768,10 +777,7 @@ def row_touch(pt, j, step, touched, nt):
     """Note row j once per step (touched[:nt]), as `touch` does. Returns (touched, nt)."""
     if (pt[j, 3] >> 32) != step:
         pt[j, 3] = (np.int64(step) << 32) | (pt[j, 3] & _LOW)
-        if nt >= touched.shape[0]:
-            touched = grow(touched, nt, 2 * nt)
-        touched[nt] = j
-        nt += 1
+        touched, nt = note(touched, nt, j)
     return touched, nt
 
 
