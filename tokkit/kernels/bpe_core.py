@@ -68,7 +68,8 @@ def prefetch(typingctx, arr, i):
     def codegen(context, builder, signature, args):
         aryty = signature.args[0]
         ary = context.make_array(aryty)(context, builder, args[0])
-        inds = [context.cast(builder, args[1], signature.args[1], types.intp)] + [context.get_constant(types.intp, 0)] * (aryty.ndim - 1)
+        zero = context.get_constant(types.intp, 0)
+        inds = [context.cast(builder, args[1], signature.args[1], types.intp)] + [zero] * (aryty.ndim - 1)
         ptr = cgutils.get_item_pointer2(context, builder, data=ary.data,
                                         shape=cgutils.unpack_tuple(builder, ary.shape),
                                         strides=cgutils.unpack_tuple(builder, ary.strides), layout=aryty.layout,
