@@ -12,6 +12,10 @@ the same trainer with unicode="hf" (characters classed as HF's regex engine clas
     python benchmarks/train_bpe.py --inputs a --vocab 32768 --max-mb 10 --repeat 1   # a quick run
     python benchmarks/train_bpe.py --recipe --max-mb 40 --vocab 32768 --repeat 2     # train_bpe: native vs hf
     python benchmarks/train_bpe.py --inputs c,a --vocab 8192,32768 --engines tokkit,sentencepiece,hf --repeat 3
+    python benchmarks/train_bpe.py --inputs c --vocab 8192 --engines tokkit,hf --baseline /tmp/old --cold none
+
+--baseline DIR adds engine tokkit-base: the same trainer from another checkout of tokkit (before/after a
+change, alternating in the same run).
 
 --recipe times the `train_bpe` recipe itself (NFC, GPT-2 split, 13 special tokens, min_frequency 2) on the
 shared domain corpora (legal, financial, government; read with max_bytes), with engine="native" and
@@ -46,6 +50,8 @@ tok = train_native(files=[PATH], per_line=True, vocab_size=V, quiet=True, unicod
 tok.save(OUT + "/tokenizer.json")
 from tokkit.kernels import aot
 EXTRA["kernels"] = "aot" if aot.status()["loaded"] else "jit"
+import tokkit
+EXTRA["checkout"] = os.path.dirname(os.path.dirname(tokkit.__file__))
 EXTRA["numba_loaded"] = "numba" in sys.modules
 EXTRA["timings"] = dict(tok.card["timings"])
 """
@@ -55,6 +61,8 @@ ENGINE_CODE = {
     # the same trainer classing characters as HF's Oniguruma does: HF's exact merges on text holding
     # characters newer than HF's Unicode tables (the Python source of input a)
     "tokkit-hfu": TOKKIT.format(unicode="hf"),
+    # the same engine from another checkout (--baseline): before/after a change, alternating in one run
+    "tokkit-base": TOKKIT.format(unicode="regex"),
     "hf": """
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
 tok = Tokenizer(models.BPE())
@@ -147,14 +155,15 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_engine(engine: str, path: Path, vocab: int, env: dict) -> dict:
+def run_engine(engine: str, path: Path, vocab: int, env: dict, cwd: Path = ROOT) -> dict:
     """One training in its own process: wall seconds and the process's CPU seconds (all its threads;
     interpreter start and imports included), its peak RSS and what it reports."""
     out = tempfile.mkdtemp(prefix=f"bench-{engine}-")
     code = RUNNER.format(code=ENGINE_CODE[engine])
     t0, c0 = time.perf_counter(), _children_cpu()
+    # cwd: `python -c` imports from its working folder first, so a checkout's engine runs from that checkout
     proc = subprocess.run([sys.executable, "-c", code, str(path), str(vocab), out], capture_output=True,
-                          text=True, env=env)
+                          text=True, env=env, cwd=cwd)
     wall = time.perf_counter() - t0
     res = dict(engine=engine, wall_s=wall, cpu_s=_children_cpu() - c0, out=out, ok=proc.returncode == 0)
     for line in proc.stdout.splitlines():
@@ -243,6 +252,8 @@ def main(argv=None):
     ap.add_argument("--cold", choices=["first", "each", "none"], default="first",
                     help="run tokkit cold (compile included) for the first input and size only, for each, or never")
     ap.add_argument("--json", default=None, help="also write all measurements to this file")
+    ap.add_argument("--baseline", default=None, help="a checkout of tokkit (e.g. `git worktree add /tmp/old "
+                    "main`) whose trainer runs as engine tokkit-base, for before/after figures in one run")
     ap.add_argument("--recipe", action="store_true", help="time train_bpe (engine native vs hf) on the domain "
                     "corpora instead of the engines on raw files")
     args = ap.parse_args(argv)
@@ -252,6 +263,16 @@ def main(argv=None):
     cache.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     engines = args.engines.split(",")
+    envs = {e: env for e in engines}
+    roots = {e: ROOT for e in engines}
+    if args.baseline:
+        roots["tokkit-base"] = Path(args.baseline).resolve()
+        envs["tokkit-base"] = dict(os.environ, PYTHONPATH=str(roots["tokkit-base"]))
+        engines.insert(engines.index("tokkit") + 1 if "tokkit" in engines else 0, "tokkit-base")
+    for e in ("tokkit", "tokkit-hfu", "tokkit-base"):
+        if e in engines:  # build or load the kernels outside the measured runs
+            subprocess.run([sys.executable, "-c", "from tokkit.train.native import prepare_kernels; "
+                            "prepare_kernels()"], env=envs[e], cwd=roots[e], check=True)
     rows = []
     cold_done = False
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}", flush=True)
@@ -277,7 +298,7 @@ def main(argv=None):
             load0 = os.getloadavg()[0]
             for _ in range(args.repeat):
                 for engine in engines:
-                    runs[engine].append(run_engine(engine, path, vocab, env))
+                    runs[engine].append(run_engine(engine, path, vocab, envs[engine], roots[engine]))
             print(f"  load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after", flush=True)
             for engine in engines:
                 ok = [r for r in runs[engine] if r["ok"]]
@@ -290,6 +311,8 @@ def main(argv=None):
                            maxrss_mb=max(r.get("maxrss_kb", 0) for r in ok) / 1024, out=ok[-1]["out"])
                 results[engine] = res
                 res["kernels"] = ok[-1].get("kernels")
+                if ok[-1].get("checkout") and Path(ok[-1]["checkout"]).resolve() != roots[engine]:
+                    raise SystemExit(f"{engine} ran the tokkit of {ok[-1]['checkout']}, not {roots[engine]}")
                 phases = ""
                 if ok[-1].get("timings", {}).get("count_cpu_s") is not None:
                     res["count_cpu_s"] = med(r["timings"]["count_cpu_s"] for r in ok)
@@ -299,7 +322,7 @@ def main(argv=None):
                       f"{res['maxrss_mb']:7.0f} MB  CPU runs {res['all_cpu_s']}" + phases
                       + (f"  kernels: {res['kernels']}" if res["kernels"] else ""), flush=True)
             same = {e: same_model(results[e]["out"], results["hf"]["out"]) if e in results and "hf" in results
-                    else None for e in ("tokkit", "tokkit-hfu")}
+                    else None for e in ("tokkit", "tokkit-hfu", "tokkit-base")}
             for e, v in same.items():
                 if v is not None:
                     print(f"  {e} vocab+merges identical to HF: {v}")

@@ -72,3 +72,84 @@ def test_merge_kernel_on_a_large_alphabet_matches_reference(words, extra):
                                none, none, np.zeros(1, np.int64))
     ref_merges, _ = bpe_reference(words, token_bytes, BIG + extra)
     assert list(zip(ma.tolist(), mb.tolist(), mt.tolist())) == ref_merges
+
+
+# ------------------------------------------------------------------------------------------ pair rows
+
+
+def _rows(words: list[tuple[int, ...]], counts: list[int], force_hash: bool):
+    """{(a, b): (count, sorted words on its list)} after count_pair_rows; force_hash: a one-symbol word of a
+    large id (no pairs) sends it down the hashed path."""
+    if force_hash:
+        words, counts = list(words) + [(BIG,)], list(counts) + [1]
+    sym = np.asarray([s for w in words for s in w], np.int32)
+    wstart = np.zeros(len(words) + 1, np.int64)
+    np.cumsum([len(w) for w in words], out=wstart[1:])
+    pt, used, lw, lused = bpe_core.count_pair_rows(sym, bpe_core.word_rows(wstart, np.asarray(counts, np.int64)))
+    return _row_lists(pt, lw), used, pt
+
+
+def _row_lists(pt, lw):
+    out = {}
+    for i in np.flatnonzero(pt[:, 0] != -1):
+        n = int(pt[i, 3]) & 0xFFFFFFFF
+        ws = lw[pt[i, 2]:pt[i, 2] + n].tolist()
+        assert len(set(ws)) == len(ws)  # one entry per word
+        out[(int(bpe_core.pair_left(pt[i, 0])), int(bpe_core.pair_right(pt[i, 0])))] = (int(pt[i, 1]), sorted(ws))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=words_st)
+def test_pair_rows_dense_and_hashed_agree_with_the_column_table(words):
+    keys = list(words)
+    counts = [words[w] for w in keys]
+    dense, used, pt = _rows(keys, counts, False)
+    assert dense == _rows(keys, counts, True)[0] == _pairs(keys, counts, False)
+    assert used == len(dense)
+    assert not (pt[:, 3] >> 32).any()  # the step marks start clean
+
+
+@settings(max_examples=100, deadline=None)
+@given(words=words_st, spent=st.sets(st.integers(0, 48)))
+def test_pair_rows_compaction_keeps_the_live_lists(words, spent):
+    keys = list(words)
+    lists, _, pt = _rows(keys, [words[w] for w in keys], False)
+    sym = np.asarray([s for w in keys for s in w], np.int32)
+    wstart = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum([len(w) for w in keys], out=wstart[1:])
+    pt, _, lw, lused = bpe_core.count_pair_rows(sym, bpe_core.word_rows(wstart, np.asarray(
+        [words[w] for w in keys], np.int64)))
+    rows = np.flatnonzero(pt[:, 0] != -1)
+    for k in spent:  # spent pairs: count zero, their lists dropped by the compaction
+        if k < len(rows):
+            pt[rows[k], 1] = 0
+    pt2 = pt.copy()
+    lw2, lused2 = bpe_core.rows_compact(pt2, lw, lused)
+    after = _row_lists(pt2, lw2)
+    for pair, (count, ws) in _row_lists(pt, lw).items():
+        assert after[pair] == ((count, ws) if count > 0 else (0, []))
+    assert lused2 <= lused and lused2 == sum(bpe_core.list_room(len(ws)) for c, ws in after.values() if ws)
+
+
+def test_merge_kernel_on_a_larger_corpus_matches_reference():
+    """Enough words and merges that the pair rows grow, lists move and the pool is compacted."""
+    rng = np.random.default_rng(7)
+    words = {}
+    for _ in range(3000):
+        w = tuple(int(x) for x in rng.integers(0, 12, rng.integers(2, 14)))
+        words[w] = words.get(w, 0) + int(rng.integers(1, 30))
+    token_bytes = [bytes([i]) for i in range(12)]
+    keys = list(words)
+    sym = np.asarray([s for w in keys for s in w], np.int32)
+    wstart = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum([len(w) for w in keys], out=wstart[1:])
+    pool = np.frombuffer(b"".join(token_bytes), np.uint8).copy()
+    none = np.zeros(0, np.int32)
+    vocab = 12 + 1500
+    ma, mb, mt, *_ = bpe_train(sym, wstart, np.asarray([words[w] for w in keys], np.int64), pool,
+                               np.arange(12, dtype=np.int64), np.ones(12, np.int32), 12, vocab, 0, none, none,
+                               np.zeros(1, np.int64))
+    ref_merges, _ = bpe_reference(words, token_bytes, vocab)
+    assert len(ref_merges) > 1000
+    assert list(zip(ma.tolist(), mb.tolist(), mt.tolist())) == ref_merges

@@ -9,8 +9,12 @@ Rules reproduced (tokenizers `src/models/bpe/trainer.rs`, `word.rs`):
 - a merge rewrites each word left to right, non-overlapping, and updates neighbour pair counts.
 
 Unlike HF, words are not tracked with a hash set per pair (the memory blow-up of tokenizers #1345, #1681,
-#1824): each pair keeps a singly linked list of the words where it was created, in one pooled array whose
-nodes are recycled once the pair is merged, and stale entries are skipped with a per-word step mark.
+#1824): each pair keeps a vector of the words where it was created, in one pooled array (garbage once the
+pair is merged, compacted now and then), and stale entries are skipped with a per-word step mark.
+The loop is bound by cache misses, not instructions, so its layout is chosen for them (`bpe_core`'s pair
+rows): a pair's key, count, list and mark share one row, a word's start, length, count and mark share one
+row, the queue is a 4-ary heap of (count, key) rows, and the walk over a merged pair's words prefetches
+the words a few places ahead. Any layout gives the same merges: they depend only on the counts.
 The plain reference is `bpe_reference`.
 """
 
@@ -40,35 +44,24 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
 
     Returns (merge_a, merge_b, merge_new, tok_pool, tok_off, tok_len, n_tokens, wlen).
     """
-    n_words = wcount.shape[0]
-    wlen, wmark, changes = core.word_state(wstart)
+    wr = core.word_rows(wstart, wcount)
+    changes = core.word_state(wstart)[2]
 
     cap_tok = max(vocab_size, n_tokens) + forced_a.shape[0] + 16
     tok_off, tok_len, pool_used, th, tid, tmask = core.token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
 
-    # pair table: key -> pk (keys), pc (int64 count), ph (int32 head of its word list), pm (int32 step mark)
-    total = 0
-    for w in range(n_words):
-        total += max(0, wlen[w] - 1)
-    pcap = 1 << 12  # grows as pairs appear: distinct pairs are far fewer than pair occurrences
-    while pcap < min(2 * (total + 1), 1 << 16):
-        pcap *= 2
-    pk, pc, ph, pm = core.new_pair_table(pcap)
-    # word-list nodes: nw (word id) and nn (next node), recycled through the free list
-    ncap = max(1024, total)
-    nw = np.zeros(ncap, np.int32)
-    nn = np.full(ncap, -1, np.int32)
-    pk, pc, ph, pm, pused, nw, nn, nused = core.count_word_pairs(
-        sym, wstart, wlen, wcount, np.zeros(n_words, np.uint8), pk, pc, ph, pm, 0, nw, nn, 0, True)
-    free = -1
+    # the pair table (`bpe_core` pair rows: count, word list and step mark beside each key) and the pool of
+    # word lists
+    pt, pused, lw, lused = core.count_pair_rows(sym, wr)
+    garbage = 0  # words in lists that no pair owns any more
 
-    # the queue: a max-heap of (count, a, b), stale entries fixed lazily when they reach the top
-    hc, ha, hb, hn = core.new_pair_heap(pk, pc, pused)
+    # the queue: a max-heap of (count, pair key), stale entries fixed lazily when they reach the top
+    hq, hn = core.new_queue(pt, pused)
 
     # the merges made: (ma, mb) -> mt; mg (the choosing group) is unused here: one record for both trainers
     ma, mb, mt, mg = core.new_merge_record(vocab_size - n_tokens + forced_a.shape[0] + 16)
     nm = 0
-    touched = np.zeros(1024, np.int64)  # slots whose count changed in this step
+    touched = np.zeros(1024, np.int64)  # rows whose count changed in this step
     n_forced = forced_a.shape[0]
     fi = 0
     step = 0
@@ -79,9 +72,11 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
             b = forced_b[fi]
             fi += 1
         else:
-            hn, found, c, a, b = core.heap_pop_current(hc, ha, hb, hn, pk, pc, -1)
+            hn, found, c, key = core.queue_pop_current(hq, hn, pt)
             if not found or c < 1 or c < min_frequency:
                 break
+            a = core.pair_left(key)
+            b = core.pair_right(key)
         step += 1
         # the merged token's bytes, and its id (an existing token with the same bytes keeps its id)
         tok_pool, n_new = core.token_concat(tok_pool, tok_off, tok_len, pool_used, a, b)
@@ -102,44 +97,58 @@ def bpe_train(sym, wstart, wcount, tok_pool, tok_off, tok_len, n_tokens, vocab_s
         ma, mb, mt, mg, nm = core.record_merge(ma, mb, mt, mg, nm, a, b, t, -1)
 
         # room for the new pairs of this step: at most two per existing token
-        if not core.pair_room(pk, pused, 2 * n_tokens + 2):
-            pk, pc, ph, pm, pused, free = core.pair_table_grow(pk, pc, ph, pm, nn, free,
-                                                               2 * n_tokens + 2 + pused // 2, True)
-        slot = core.pair_slot(pk, core.pair_key(a, b))
-        if pk[slot] == -1:
+        if not core.pair_room(pt[:, 0], pused, 2 * n_tokens + 2):
+            pt, pused, dropped = core.rows_grow(pt, 2 * n_tokens + 2 + pused // 2, True)
+            garbage += dropped
+        slot = core.row_slot(pt, core.pair_key(a, b))
+        if pt[slot, 0] == -1:
             progress[0] = nm
             continue
         nt = 0
-        node = ph[slot]
-        last = -1
-        while node != -1:
-            w = nw[node]
-            last = node
-            node = nn[node]
-            if wmark[w] == step:
+        off = pt[slot, 2]
+        n_list = core.row_len(pt, slot)
+        for i in range(n_list):
+            # the words a few places ahead: their rows, then (rows in the cache by then) their symbols; the
+            # misses of the next words then overlap the rewrite of this one
+            if i + 8 < n_list:
+                core.prefetch(wr, lw[off + i + 8])
+            if i + 4 < n_list:
+                core.prefetch(sym, wr[lw[off + i + 4], 0])
+            w = lw[off + i]
+            if wr[w, 3] == step:
                 continue
-            wmark[w] = step
-            s = wstart[w]
-            end, nch = core.merge_in_word(sym, s, s + wlen[w], a, b, t, changes)
-            wlen[w] = end - s
-            pused, nw, nn, nused, free, touched, nt = core.apply_pair_changes(
-                pk, pc, ph, pm, pused, nw, nn, nused, free, touched, nt, changes, nch, w, wcount[w], step, True)
+            wr[w, 3] = step
+            s = wr[w, 0]
+            end, nch = core.merge_in_word(sym, s, s + wr[w, 1], a, b, t, changes)
+            wr[w, 1] = end - s
+            weight = wr[w, 2]
+            for row in range(nch):
+                j, pused = core.row_insert(pt, core.pair_key(changes[row, 2], changes[row, 3]), pused)
+                lw, lused, garbage = core.row_push_word(pt, j, w, lw, lused, garbage)
+                pt[core.row_slot(pt, core.pair_key(changes[row, 0], changes[row, 1])), 1] -= weight
+                pt[j, 1] += weight
+                touched, nt = core.row_touch(pt, j, step, touched, nt)
         # the merged pair is spent: HF leaves a residual count (overlaps such as "aaa") that nothing reads
-        # again; zeroing it lets a replayed merge's queue entry die and the queue be rebuilt from counts
-        pc[slot] = 0
-        # the merged pair's word list is spent: recycle its nodes (last: its final node)
-        if last != -1:
-            nn[last] = free
-            free = ph[slot]
-            ph[slot] = -1
+        # again; zeroing it lets a replayed merge's queue entry die and the queue be rebuilt from counts.
+        # Its word list is garbage now.
+        pt[slot, 1] = 0
+        if n_list > 0:
+            garbage += core.list_room(n_list)
+            pt[slot, 3] &= ~np.int64(0xFFFFFFFF)
         for q in range(nt):
             j = touched[q]
-            if pc[j] > 0:
-                hc, ha, hb, hn = core.heap_push(hc, ha, hb, hn, pc[j], core.pair_left(pk[j]), core.pair_right(pk[j]))
+            if pt[j, 1] > 0:
+                hq, hn = core.queue_push(hq, hn, pt[j, 1], pt[j, 0])
         if hn > 2 * pused + 4096:
             # mostly stale entries: rebuild the queue from the live counts (the same order, less memory)
-            hn = core.pair_heap_build(pk, pc, hc, ha, hb)
+            hn = core.queue_build(pt, hq)
+        if garbage > 4096 and 2 * garbage > lused:  # half the pool is garbage: O(1) per garbage word
+            lw, lused = core.rows_compact(pt, lw, lused)
+            garbage = 0
         progress[0] = nm
+    wlen = np.empty(wr.shape[0], np.int32)
+    for w in range(wr.shape[0]):
+        wlen[w] = wr[w, 1]
     return ma[:nm].copy(), mb[:nm].copy(), mt[:nm].copy(), tok_pool[:pool_used].copy(), \
         tok_off[:n_tokens].copy(), tok_len[:n_tokens].copy(), n_tokens, wlen
 

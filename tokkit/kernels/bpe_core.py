@@ -1,7 +1,7 @@
 """The numba building blocks of every merge loop: BPE training (`bpe`), parity-aware training (`bpe_parity`)
 and batch pair merging (`pair_merge`) each use these, and only these, for their data structures.
 
-- array growth: `grow`, `grow_rows`
+- array growth: `grow`, `grow_rows`, `grow_2d`; `prefetch` (a cache hint for memory a loop reads soon)
 - a max-heap of (count, a, b) entries in three parallel arrays, with lazy deletion: `heap_*` (one for the
   pairs of a pair table: `new_pair_heap`)
 - a min-heap of one int64 key per entry with an id beside it: `key_heap_*` (batch pair merging, which
@@ -13,6 +13,9 @@ and batch pair merging (`pair_merge`) each use these, and only these, for their 
   (`new_merge_record`, `record_merge`)
 - the word rewrite: `merge_in_word` applies a merge inside one word and lists the pair changes;
   `apply_pair_changes` adds them to a pair table
+- BPE training's cache-friendly layout, one row per pair and per word: `row_*`, `rows_*`, `list_room`,
+  `word_rows`, `count_pair_rows`, and its queue `queue_*` (parity training still uses the column table,
+  linked word lists and three-array heap above)
 
 Helpers that run per merge or per pair occurrence are inlined at numba IR level (`inline="always"`): the
 merge loops then make no real calls that pass many arrays (each would cost reference counting and
@@ -24,6 +27,9 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 # ------------------------------------------------------------------------------------------ array growth
 
@@ -37,11 +43,44 @@ def grow(arr, used, cap):
 
 
 @nb.njit(cache=True)
+def grow_2d(arr, used, rows):
+    """arr (2-D) copied into a zeroed array of `rows` rows; only its first `used` rows are kept."""
+    out = np.zeros((rows, arr.shape[1]), arr.dtype)
+    out[:used] = arr[:used]
+    return out
+
+
+@nb.njit(cache=True)
 def grow_rows(arr, cols):
     """arr (2-D, rows x cols0) copied into a zeroed rows x cols array, cols >= cols0."""
     out = np.zeros((arr.shape[0], cols), arr.dtype)
     out[:, :arr.shape[1]] = arr
     return out
+
+
+# ------------------------------------------------------------------------------------------ prefetch
+
+
+@intrinsic
+def prefetch(typingctx, arr, i):
+    """Ask the CPU to bring row i of arr (element i of a 1-D array) into the cache, without waiting for it:
+    a merge loop reads words and pairs at random places, and knows them a few iterations ahead."""
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        zero = context.get_constant(types.intp, 0)
+        inds = [context.cast(builder, args[1], signature.args[1], types.intp)] + [zero] * (aryty.ndim - 1)
+        ptr = cgutils.get_item_pointer2(context, builder, data=ary.data,
+                                        shape=cgutils.unpack_tuple(builder, ary.shape),
+                                        strides=cgutils.unpack_tuple(builder, ary.strides), layout=aryty.layout,
+                                        inds=inds, wraparound=False, boundscheck=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep, data
+        return context.get_dummy_value()
+    return types.void(arr, i), codegen
 
 
 # ------------------------------------------------------------------------------------------ key min-heap
@@ -276,12 +315,18 @@ def table_key(group, a, b):
 
 
 @nb.njit(cache=True, inline="always")
+def pair_home(key, mask):
+    """The first slot probed for key in a table of mask + 1 slots."""
+    # a multiplicative hash, its high bits folded onto the low ones that the mask keeps
+    x = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    return np.int64((x ^ (x >> np.uint64(29))) & np.uint64(mask))
+
+
+@nb.njit(cache=True, inline="always")
 def pair_slot(keys, key):
     """The slot holding key, or the empty slot where it would go."""
     mask = keys.shape[0] - 1
-    # a multiplicative hash, its high bits folded onto the low ones that the mask keeps
-    x = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
-    i = np.int64((x ^ (x >> np.uint64(29))) & np.uint64(mask))
+    i = pair_home(key, mask)
     while keys[i] != -1 and keys[i] != key:
         i = (i + 1) & mask
     return i
@@ -398,15 +443,21 @@ def word_list_recycle(nn, head, free):
 
 
 @nb.njit(cache=True, inline="always")
+def note(touched, nt, slot):
+    """Append slot to touched[:nt], doubling touched when full. Returns (touched, nt + 1)."""
+    if nt >= touched.shape[0]:
+        touched = grow(touched, nt, 2 * nt)
+    touched[nt] = slot
+    return touched, nt + 1
+
+
+@nb.njit(cache=True, inline="always")
 def touch(marks, slot, step, touched, nt):
     """Note slot once per step (touched[:nt]), so that its queue entry is refreshed when the step ends.
     Returns (touched, nt)."""
     if marks[slot] != step:
         marks[slot] = step
-        if nt >= touched.shape[0]:
-            touched = grow(touched, nt, 2 * nt)
-        touched[nt] = slot
-        nt += 1
+        touched, nt = note(touched, nt, slot)
     return touched, nt
 
 
@@ -662,3 +713,335 @@ def apply_pair_changes(keys, counts, heads, marks, used, nw, nn, nused, free, to
             counts[j] += weight
             touched, nt = touch(marks, j, step, touched, nt)
     return used, nw, nn, nused, free, touched, nt
+
+
+# ------------------------------------------------------------------------------------------ pair rows
+# The layout of BPE training's pair table, where each merge touches a few random pairs and words and the time
+# goes in cache misses: everything about a pair is one row of pt (int64, cap x 4): key (as `pair_key`, -1:
+# empty slot), count, the offset of its word list in the pool lw (int32), and its list length (low 32 bits)
+# with the step of its last touch (high 32 bits). A word list is a vector, not a linked list: it holds n words
+# in room for `list_room(n)`, so walking it reads memory in order and never chases pointers; a full list
+# moves to the end of the pool with twice the room, and the lists of spent pairs are garbage until
+# `rows_compact` copies the live lists into a new pool. Each word is one row of wr (int64, n_words x 4):
+# start, length, count, and the step that last rewrote it.
+
+_LOW = 0xFFFFFFFF
+
+
+@nb.njit(cache=True, inline="always")
+def list_room(n):
+    """Room of a word list holding n words: 4, then the next power of two (full at n >= 4, a power of two)."""
+    room = 4
+    while room < n:
+        room *= 2
+    return room
+
+
+@nb.njit(cache=True)
+def new_pair_rows(cap):
+    """An empty row table of cap slots (a power of two)."""
+    pt = np.zeros((cap, 4), np.int64)
+    pt[:, 0] = -1
+    return pt
+
+
+@nb.njit(cache=True, inline="always")
+def row_slot(pt, key):
+    """The row holding key, or the empty row where it would go."""
+    mask = pt.shape[0] - 1
+    i = pair_home(key, mask)
+    while pt[i, 0] != -1 and pt[i, 0] != key:
+        i = (i + 1) & mask
+    return i
+
+
+@nb.njit(cache=True, inline="always")
+def row_insert(pt, key, used):
+    """Row of key, claimed (count 0, empty list) if new; the caller checked `pair_room`. Returns (row, used)."""
+    j = row_slot(pt, key)
+    if pt[j, 0] == -1:
+        pt[j, 0] = key
+        pt[j, 1] = 0
+        pt[j, 2] = 0
+        pt[j, 3] = 0
+        used += 1
+    return j, used
+
+
+@nb.njit(cache=True, inline="always")
+def row_len(pt, j):
+    return pt[j, 3] & _LOW
+
+
+@nb.njit(cache=True, inline="always")
+def row_touch(pt, j, step, touched, nt):
+    """Note row j once per step (touched[:nt]), as `touch` does. Returns (touched, nt)."""
+    if (pt[j, 3] >> 32) != step:
+        pt[j, 3] = (np.int64(step) << 32) | (pt[j, 3] & _LOW)
+        touched, nt = note(touched, nt, j)
+    return touched, nt
+
+
+@nb.njit(cache=True, inline="always")
+def row_push_word(pt, j, w, lw, lused, garbage):
+    """Append word w to row j's list unless it is the last one there, moving a full list to the end of the
+    pool (growing the pool, offsets kept). Returns (lw, lused, garbage)."""
+    n = pt[j, 3] & _LOW
+    off = pt[j, 2]
+    if n > 0 and lw[off + n - 1] == w:
+        return lw, lused, garbage
+    if n == 0 or (n >= 4 and (n & (n - 1)) == 0):
+        room = 4 if n == 0 else 2 * n
+        if lused + room > lw.shape[0]:
+            lw = grow(lw, lused, max(2 * lw.shape[0], lused + room))
+        for k in range(n):
+            lw[lused + k] = lw[off + k]
+        if n > 0:
+            garbage += n
+        off = lused
+        lused += room
+        pt[j, 2] = off
+    lw[off + n] = w
+    pt[j, 3] += 1
+    return lw, lused, garbage
+
+
+@nb.njit(cache=True)
+def rows_grow(pt, need, drop_spent):
+    """The row table rehashed with room for `need` more pairs; drop_spent: without the pairs whose count fell to
+    zero (no word holds them). Returns (pt, used, words of the dropped lists)."""
+    live = 0
+    for i in range(pt.shape[0]):
+        if pt[i, 0] != -1 and (pt[i, 1] > 0 or not drop_spent):
+            live += 1
+    cap = pt.shape[0]
+    while 10 * (live + need) > 7 * cap:
+        cap *= 2
+    out = new_pair_rows(cap)
+    dropped = 0
+    for i in range(pt.shape[0]):
+        if pt[i, 0] == -1:
+            continue
+        if pt[i, 1] <= 0 and drop_spent:
+            dropped += list_room(pt[i, 3] & _LOW) if (pt[i, 3] & _LOW) > 0 else 0
+            continue
+        j = row_slot(out, pt[i, 0])
+        for c in range(4):
+            out[j, c] = pt[i, c]
+    return out, live, dropped
+
+
+@nb.njit(cache=True)
+def rows_compact(pt, lw, lused):
+    """The word lists of the pairs with a positive count copied into a new pool, each in its `list_room`;
+    the others emptied. Returns (lw, lused)."""
+    total = 0
+    for i in range(pt.shape[0]):
+        if pt[i, 0] != -1 and pt[i, 1] > 0 and (pt[i, 3] & _LOW) > 0:
+            total += list_room(pt[i, 3] & _LOW)
+    out = np.empty(max(1024, 2 * total), np.int32)
+    used = 0
+    for i in range(pt.shape[0]):
+        if pt[i, 0] == -1:
+            continue
+        n = pt[i, 3] & _LOW
+        if pt[i, 1] <= 0 or n == 0:
+            pt[i, 3] &= ~np.int64(_LOW)
+            continue
+        off = pt[i, 2]
+        for k in range(n):
+            out[used + k] = lw[off + k]
+        pt[i, 2] = used
+        used += list_room(n)
+    return out, used
+
+
+# The queue of a row table: a max-heap of (count, pair key) rows in hq (int64, cap x 2), best first: the highest
+# count, then the smallest key, i.e. the smallest (left, right). Four children per entry, side by side (half
+# the levels of a binary heap, and a level's compares in one or two cache lines). Lazy like the three-array
+# heap: only a count that grew is pushed, and an entry whose count is no longer current is fixed when it
+# reaches the top (`queue_pop_current`).
+
+
+@nb.njit(cache=True, inline="always")
+def queue_before(c1, k1, c2, k2):
+    """Entry (c1, k1) comes out before (c2, k2)."""
+    return c1 > c2 or (c1 == c2 and k1 < k2)
+
+
+@nb.njit(cache=True, inline="always")
+def queue_down(hq, n, i):
+    """Restore the order below entry i (after it was replaced by a worse one)."""
+    c = hq[i, 0]
+    key = hq[i, 1]
+    while True:
+        ch = 4 * i + 1
+        if ch >= n:
+            break
+        m = ch
+        mc = hq[ch, 0]
+        mk = hq[ch, 1]
+        for d in range(ch + 1, min(ch + 4, n)):
+            if queue_before(hq[d, 0], hq[d, 1], mc, mk):
+                m = d
+                mc = hq[d, 0]
+                mk = hq[d, 1]
+        if not queue_before(mc, mk, c, key):
+            break
+        hq[i, 0] = mc
+        hq[i, 1] = mk
+        i = m
+    hq[i, 0] = c
+    hq[i, 1] = key
+
+
+@nb.njit(cache=True, inline="always")
+def queue_push(hq, n, c, key):
+    """Add (c, key), doubling hq when full. Returns (hq, n + 1)."""
+    if n >= hq.shape[0]:
+        hq = grow_2d(hq, n, max(16, 2 * n))
+    i = n
+    while i > 0:
+        p = (i - 1) >> 2
+        if not queue_before(c, key, hq[p, 0], hq[p, 1]):
+            break
+        hq[i, 0] = hq[p, 0]
+        hq[i, 1] = hq[p, 1]
+        i = p
+    hq[i, 0] = c
+    hq[i, 1] = key
+    return hq, n + 1
+
+
+@nb.njit(cache=True)
+def queue_build(pt, hq):
+    """Fill hq with (count, key) of every row with a positive count and heapify it; the caller guarantees
+    the room. Returns n."""
+    n = 0
+    for i in range(pt.shape[0]):
+        if pt[i, 0] != -1 and pt[i, 1] > 0:
+            hq[n, 0] = pt[i, 1]
+            hq[n, 1] = pt[i, 0]
+            n += 1
+    for i in range((n - 2) // 4, -1, -1):
+        queue_down(hq, n, i)
+    return n
+
+
+@nb.njit(cache=True)
+def new_queue(pt, used):
+    """The queue of every pair of the row table (`used` rows taken) with a positive count, with room for as
+    many again. Returns (hq, n)."""
+    hq = np.zeros((max(1024, 2 * used), 2), np.int64)
+    return hq, queue_build(pt, hq)
+
+
+@nb.njit(cache=True, inline="always")
+def queue_pop_current(hq, n, pt):
+    """Pop the best pair whose queued count is still its count in the row table; a stale entry goes back at
+    its current count (dropped at zero). Returns (n, found, count, key)."""
+    while n > 0:
+        c = hq[0, 0]
+        key = hq[0, 1]
+        cur = pt[row_slot(pt, key), 1]
+        if c == cur:
+            n -= 1
+            if n > 0:
+                hq[0, 0] = hq[n, 0]
+                hq[0, 1] = hq[n, 1]
+                queue_down(hq, n, 0)
+            return n, True, c, key
+        if cur > 0:
+            hq[0, 0] = cur
+        else:
+            n -= 1
+            hq[0, 0] = hq[n, 0]
+            hq[0, 1] = hq[n, 1]
+        if n > 0:
+            queue_down(hq, n, 0)
+    return n, False, np.int64(0), np.int64(0)
+
+
+@nb.njit(cache=True)
+def word_rows(wstart, wcount):
+    """wr (see above) of the words sym[wstart[w]:wstart[w + 1]] with counts wcount."""
+    n = wcount.shape[0]
+    wr = np.zeros((n, 4), np.int64)
+    for w in range(n):
+        wr[w, 0] = wstart[w]
+        wr[w, 1] = wstart[w + 1] - wstart[w]
+        wr[w, 2] = wcount[w]
+    return wr
+
+
+@nb.njit(cache=True)
+def count_pair_rows(sym, wr):
+    """The row table of every adjacent pair of every word (counts weighted by the word counts) with the word
+    lists, in word order. Returns (pt, used, lw, lused)."""
+    n_sym = 1
+    for k in range(sym.shape[0]):
+        n_sym = max(n_sym, sym[k] + 1)
+    n_words = wr.shape[0]
+    if n_sym > _DENSE_SYMBOLS:
+        # many special tokens: the table grows as pairs appear
+        pt = new_pair_rows(1 << 12)
+        used = 0
+        lw = np.empty(1 << 16, np.int32)
+        lused = 0
+        garbage = 0
+        for w in range(n_words):
+            s = wr[w, 0]
+            for k in range(s, s + wr[w, 1] - 1):
+                if not pair_room(pt[:, 0], used, 1):
+                    pt, used, _ = rows_grow(pt, pt.shape[0] // 2, False)
+                j, used = row_insert(pt, pair_key(sym[k], sym[k + 1]), used)
+                pt[j, 1] += wr[w, 2]
+                lw, lused, garbage = row_push_word(pt, j, w, lw, lused, garbage)
+        return pt, used, lw, lused
+    # the pairs of the first training (bytes and a few specials) are counted in a dense table first, then
+    # their lists laid out whole: no hashing and no list moves per pair occurrence
+    nd = n_sym * n_sym
+    dc = np.zeros(nd, np.int64)
+    dn = np.zeros(nd, np.int64)  # distinct words holding the pair
+    dw = np.zeros(nd, np.int32)  # 1 + the last word counted in dn
+    for w in range(n_words):
+        s = wr[w, 0]
+        c = wr[w, 2]
+        for k in range(s, s + wr[w, 1] - 1):
+            d = sym[k] * n_sym + sym[k + 1]
+            dc[d] += c
+            if dw[d] != w + 1:
+                dw[d] = w + 1
+                dn[d] += 1
+    distinct = 0
+    total = 0
+    for d in range(nd):
+        if dn[d] > 0:
+            distinct += 1
+            total += list_room(dn[d])
+    cap = 1 << 12
+    while 10 * (2 * distinct + 1) > 7 * cap:
+        cap *= 2
+    pt = new_pair_rows(cap)
+    lw = np.empty(max(1024, total + total // 2), np.int32)
+    slot = np.zeros(nd, np.int64)
+    used = 0
+    lused = 0
+    for d in range(nd):
+        if dn[d] > 0:
+            j, used = row_insert(pt, pair_key(d // n_sym, d % n_sym), used)
+            pt[j, 1] = dc[d]
+            pt[j, 2] = lused
+            lused += list_room(dn[d])
+            slot[d] = j
+            dw[d] = 0
+    for w in range(n_words):
+        s = wr[w, 0]
+        for k in range(s, s + wr[w, 1] - 1):
+            d = sym[k] * n_sym + sym[k + 1]
+            if dw[d] != w + 1:
+                dw[d] = w + 1
+                j = slot[d]
+                lw[pt[j, 2] + (pt[j, 3] & _LOW)] = w
+                pt[j, 3] += 1
+    return pt, used, lw, lused

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from json.encoder import encode_basestring
 from typing import Any, Sequence
 
 from ..errors import InputError
@@ -62,7 +63,7 @@ def write_bpe_json(path, skeleton: dict, tokens: Sequence[str], merges: Sequence
     skeleton = dict(skeleton, model=dict(skeleton["model"], vocab="\0vocab\0", merges="\0merges\0"))
     head, rest = json.dumps(skeleton, indent=2, ensure_ascii=False).split(json.dumps("\0vocab\0"), 1)
     middle, tail = rest.split(json.dumps("\0merges\0"), 1)
-    quoted = [json.dumps(t, ensure_ascii=False) for t in tokens]
+    quoted = [encode_basestring(t) for t in tokens]  # json.dumps(t, ensure_ascii=False) without its setup
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(head + "{")
         fh.writelines(f"{',' if i else ''}\n      {q}: {i}" for i, q in enumerate(quoted))
