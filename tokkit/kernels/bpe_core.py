@@ -983,12 +983,12 @@ def count_pair_rows(sym, wr):
         n_sym = max(n_sym, sym[k] + 1)
     n_words = wr.shape[0]
     if n_sym > _DENSE_SYMBOLS:
-        # many special tokens: the table grows as pairs appear
+        # replayed merges or many special tokens: the table grows as pairs appear. Two passes, as the dense
+        # table below: counts and list lengths first (column 2 holds 1 + the last word counted meanwhile), then
+        # each list laid out at its final room and filled, so no list moves and the pool never doubles (a
+        # superword stage 2 has millions of pairs, most in one word)
         pt = new_pair_rows(1 << 12)
         used = 0
-        lw = np.empty(1 << 16, np.int32)
-        lused = 0
-        garbage = 0
         for w in range(n_words):
             s = wr[w, 0]
             for k in range(s, s + wr[w, 1] - 1):
@@ -996,7 +996,29 @@ def count_pair_rows(sym, wr):
                     pt, used, _ = rows_grow(pt, pt.shape[0] // 2, False)
                 j, used = row_insert(pt, pair_key(sym[k], sym[k + 1]), used)
                 pt[j, 1] += wr[w, 2]
-                lw, lused, garbage = row_push_word(pt, j, w, lw, lused, garbage)
+                if pt[j, 2] != w + 1:
+                    pt[j, 2] = w + 1
+                    pt[j, 3] += 1
+        total = 0
+        for j in range(pt.shape[0]):
+            if pt[j, 0] != -1:
+                total += list_room(pt[j, 3])
+        lw = np.empty(max(1024, total + total // 2), np.int32)
+        lused = 0
+        for j in range(pt.shape[0]):
+            if pt[j, 0] != -1:
+                room = list_room(pt[j, 3])
+                pt[j, 2] = lused
+                pt[j, 3] = 0
+                lused += room
+        for w in range(n_words):
+            s = wr[w, 0]
+            for k in range(s, s + wr[w, 1] - 1):
+                j = row_slot(pt, pair_key(sym[k], sym[k + 1]))
+                n = pt[j, 3]
+                if n == 0 or lw[pt[j, 2] + n - 1] != w:
+                    lw[pt[j, 2] + n] = w
+                    pt[j, 3] = n + 1
         return pt, used, lw, lused
     # the pairs of the first training (bytes and a few specials) are counted in a dense table first, then
     # their lists laid out whole: no hashing and no list moves per pair occurrence
