@@ -281,10 +281,12 @@ class _GroupTexts(Sequence[str]):
 
     def __init__(self):
         self._items: list = []  # a str, or (lead, separator, texts, units) joined when read
+        self._deferred = 0
 
     def append_group(self, lead: str, separator: str, texts, units) -> None:
         if sum(len(texts[u]) for u in units) > self.LAZY_CHARS:
             self._items.append((lead, separator, texts, units))
+            self._deferred += 1
         else:
             self._items.append(lead + separator.join(texts[u] for u in units))
 
@@ -300,7 +302,7 @@ class _GroupTexts(Sequence[str]):
 
     def texts(self) -> Sequence[str]:
         """A plain list when every group is held (the usual case: it is read fastest), else self."""
-        return self if any(not isinstance(t, str) for t in self._items) else self._items
+        return self if self._deferred else self._items
 
     @staticmethod
     def _join(item) -> str:
@@ -443,7 +445,9 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
 
     flat, lang_idx, ref_of = _flat_groups(corpus, reference, aligned, unit, separator)
     try:  # strict UTF-8 is faster; a lone surrogate (text read with surrogateescape) counts as 3 bytes
-        nbytes = np.fromiter(map(len, map(str.encode, flat)), dtype=np.int64, count=len(flat))
+        # an ASCII str knows it is (a flag, no scan): its length is its UTF-8 size
+        nbytes = np.fromiter((len(t) if t.isascii() else len(t.encode()) for t in flat), dtype=np.int64,
+                             count=len(flat))
     except UnicodeEncodeError:
         nbytes = np.fromiter(map(len, map(_UTF8, flat)), dtype=np.int64, count=len(flat))
     nchars = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
