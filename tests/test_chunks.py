@@ -248,3 +248,23 @@ def load_pattern(name: str) -> str:
     from tokkit.kernels.split_patterns import ENCODINGS
 
     return ENCODINGS[name]
+
+
+def _greedy_batches(texts, batch_chars):
+    out, start, size = [], 0, 0
+    for k, t in enumerate(texts):
+        if size and size + len(t) > batch_chars:
+            out.append((start, k))
+            start, size = k, 0
+        size += len(t)
+    if start < len(texts):
+        out.append((start, len(texts)))
+    return out
+
+
+@given(lengths=st.lists(st.integers(0, 50), max_size=40), budget=st.integers(1, 120))
+def test_batches_are_the_greedy_ranges(lengths, budget):
+    from tokkit.tokenizer.chunks import batches
+
+    texts = ["x" * n for n in lengths]
+    assert list(batches(texts, budget)) == _greedy_batches(texts, budget)

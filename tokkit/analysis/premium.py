@@ -445,9 +445,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
 
     flat, lang_idx, ref_of = _flat_groups(corpus, reference, aligned, unit, separator)
     try:  # strict UTF-8 is faster; a lone surrogate (text read with surrogateescape) counts as 3 bytes
-        # an ASCII str knows it is (a flag, no scan): its length is its UTF-8 size
-        nbytes = np.fromiter((len(t) if t.isascii() else len(t.encode()) for t in flat), dtype=np.int64,
-                             count=len(flat))
+        nbytes = np.fromiter(map(len, map(str.encode, flat)), dtype=np.int64, count=len(flat))
     except UnicodeEncodeError:
         nbytes = np.fromiter(map(len, map(_UTF8, flat)), dtype=np.int64, count=len(flat))
     nchars = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))

@@ -215,15 +215,17 @@ def piece_batches(tok: Tokenizer, texts: Sequence[str], batch_chars: int = BATCH
 
 
 def batches(texts: Sequence[str], batch_chars: int = BATCH_CHARS) -> Iterator[tuple[int, int]]:
-    """(start, end) ranges of consecutive texts holding about batch_chars characters each (at least one)."""
-    start, size = 0, 0
-    for k, t in enumerate(texts):
-        if size and size + len(t) > batch_chars:
-            yield start, k
-            start, size = k, 0
-        size += len(t)
-    if start < len(texts):
-        yield start, len(texts)
+    """(start, end) ranges of consecutive texts holding about batch_chars characters each: a range ends before
+    the text that would take it past batch_chars, unless the range holds no character yet."""
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+    start = 0
+    while start < len(ends):  # the first text past the budget, found by bisection: no Python loop per text
+        base = ends[start - 1] if start else 0
+        end = int(np.searchsorted(ends, base + batch_chars, side="right"))
+        if end < len(ends) and (end == start or ends[end - 1] == base):  # nothing held before it: it joins
+            end += 1
+        yield start, end
+        start = end
 
 
 def count_chunked(tok: Tokenizer, texts: Sequence[str], *, max_chars: int | None = None,
