@@ -261,7 +261,8 @@ SEQUENCE_CHARS = 1 << 16
 def _sequences(texts: Sequence[str]):
     """The texts as sequences: a text longer than SEQUENCE_CHARS characters (a whole book on one line) is
     cut at spaces into consecutive sequences of at most that many (some 15,000 tokens, several times a
-    model's window: it would see the text in windows anyway), so that memory follows the batch size, not one document's size."""
+    model's window: it would see the text in windows anyway), so that memory follows the batch size, not
+    one document's size."""
     from ..tokenizer.chunks import iter_pieces
 
     for t in texts:
