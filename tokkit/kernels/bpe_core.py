@@ -1,7 +1,8 @@
 """The numba building blocks of every merge loop: BPE training (`bpe`), parity-aware training (`bpe_parity`)
 and batch pair merging (`pair_merge`) each use these, and only these, for their data structures.
 
-- array growth: `grow`, `grow_rows`, `grow_2d`; `prefetch` (a cache hint for memory a loop reads soon)
+- array growth: `grow`, `grow_rows`, `grow_2d`; `prefetch` (a cache hint for memory a loop reads soon, and
+  `prefetch_words` for the words of a word list)
 - a max-heap of (count, a, b) entries in three parallel arrays: `heap_*` (only the previous batch-merge
   kernel, tests/_pair_merge_v1.py, still uses it)
 - a min-heap of one int64 key per entry with an id beside it: `key_heap_*` (batch pair merging, which
@@ -584,6 +585,33 @@ def row_push_word(pt, j, w, lw, lused, garbage):
     lw[off + n] = w
     pt[j, 3] += 1
     return lw, lused, garbage
+
+
+@nb.njit(cache=True, inline="always")
+def rows_apply_changes(pt, used, lw, lused, garbage, touched, nt, changes, nch, w, weight, step):
+    """Apply the pair changes of word w (from `merge_in_word`) to the row table: each new pair gets w on its
+    list, the old pair loses and the new pair gains `weight` (w's count), the new pair being touched for the
+    queue. A word of weight 0 (parity's dev words) only joins the lists. The caller checked `pair_room`.
+    Returns (used, lw, lused, garbage, touched, nt)."""
+    for row in range(nch):
+        j, used = row_insert(pt, pair_key(changes[row, 2], changes[row, 3]), used)
+        lw, lused, garbage = row_push_word(pt, j, w, lw, lused, garbage)
+        if weight != 0:
+            pt[row_slot(pt, pair_key(changes[row, 0], changes[row, 1])), 1] -= weight
+            pt[j, 1] += weight
+            touched, nt = row_touch(pt, j, step, touched, nt)
+    return used, lw, lused, garbage, touched, nt
+
+
+@nb.njit(cache=True, inline="always")
+def prefetch_words(lw, off, i, n, wr, sym):
+    """While the loop over a word list (n words at lw[off:]) is at word i: the words a few places ahead, their
+    rows, then (rows in the cache by then) their symbols; the misses of the next words then overlap the
+    rewrite of this one."""
+    if i + 8 < n:
+        prefetch(wr, lw[off + i + 8])
+    if i + 4 < n:
+        prefetch(sym, wr[lw[off + i + 4], 0])
 
 
 @nb.njit(cache=True)

@@ -4,7 +4,8 @@ training words. With global_merges = M, the first M merges use the ordinary glob
 
 Words carry a language (group) id; dev words are merged like all others but count only toward their
 language's dev length, never toward pair counts. Pair counts are kept globally (for the global phase and
-the word lists) and per language (a table keyed by language and pair, and one lazy max-queue per language).
+the word lists) and per language (a table keyed by language and pair, and one lazy max-queue per language),
+all in `bpe_core`'s pair rows and queues, as `bpe_train` keeps them.
 Ties as in the standard trainer: highest count, then the smallest (left id, right id). The plain reference
 is `bpe_parity_reference`.
 """
@@ -134,11 +135,7 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
         n_list = core.row_len(pt, slot) if pt[slot, 0] != -1 else 0
         off = pt[slot, 2]
         for i in range(n_list):
-            # the words a few places ahead (see `bpe_train`)
-            if i + 8 < n_list:
-                core.prefetch(wr, lw[off + i + 8])
-            if i + 4 < n_list:
-                core.prefetch(sym, wr[lw[off + i + 4], 0])
+            core.prefetch_words(lw, off, i, n_list, wr, sym)
             w = lw[off + i]
             if wr[w, 3] == step:
                 continue
@@ -148,19 +145,13 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
             grp = wgroup[w]
             if wdev[w]:
                 devlen[grp] -= wcount[w] * (s + wr[w, 1] - end)  # one token less per replacement
-                wr[w, 1] = end - s
-                for row in range(nch):
-                    j, pused = core.row_insert(pt, core.pair_key(changes[row, 2], changes[row, 3]), pused)
-                    lw, lused, garbage = core.row_push_word(pt, j, w, lw, lused, garbage)
-                continue
             wr[w, 1] = end - s
-            weight = wr[w, 2]
-            for row in range(nch):
-                j, pused = core.row_insert(pt, core.pair_key(changes[row, 2], changes[row, 3]), pused)
-                lw, lused, garbage = core.row_push_word(pt, j, w, lw, lused, garbage)
-                pt[core.row_slot(pt, core.pair_key(changes[row, 0], changes[row, 1])), 1] -= weight
-                pt[j, 1] += weight
-                touched, nt = core.row_touch(pt, j, step, touched, nt)
+            weight = wr[w, 2]  # 0 for a dev word: it only joins the word lists
+            pused, lw, lused, garbage, touched, nt = core.rows_apply_changes(
+                pt, pused, lw, lused, garbage, touched, nt, changes, nch, w, weight, step)
+            if wdev[w]:
+                continue
+            for row in range(nch):  # the same changes, counted for the word's language
                 gt[core.row_slot(gt, core.group_pair_key(grp, changes[row, 0], changes[row, 1])), 1] -= weight
                 q, gused = core.row_insert(gt, core.group_pair_key(grp, changes[row, 2], changes[row, 3]), gused)
                 gt[q, 1] += weight
