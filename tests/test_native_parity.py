@@ -185,3 +185,22 @@ def test_parity_bad_inputs(udhr):
         train_parity({"eng": ["a"]}, {"eng": ["a"]}, vocab_size=300, targets={"eng": 0})
     with pytest.raises(InputError, match="vocab_size=200"):
         train_parity({"eng": ["a"]}, {"eng": ["a"]}, vocab_size=200)
+
+
+def test_parity_kernel_on_a_larger_corpus_matches_reference():
+    """Enough words and merges that the pair tables grow, word lists move and the list pool is compacted while
+    pairs held only by dev words (a count of zero) keep their lists."""
+    rng = np.random.default_rng(11)
+    words = []
+    for i in range(2500):
+        n = int(rng.integers(2, 12))
+        group = i % 3
+        # each language its own alphabet slice (overlapping): its own favourite pairs
+        syms = tuple(int(x) for x in rng.integers(3 * group, 3 * group + 8, n))
+        words.append((syms, int(rng.integers(1, 30)), group, bool(rng.random() < 0.3)))
+    got = run_parity(words, 3, 14, 14 + 600, global_merges=40)
+    ref = bpe_parity_reference(words, 3, [bytes([i]) for i in range(14)], 14 + 600, global_merges=40)
+    assert len(ref[0]) == 600 and len({m[3] for m in ref[0]} - {-1}) >= 2  # more than one language chose
+    assert got[0] == [tuple(m) for m in ref[0]]
+    assert got[1] == ref[1]
+    assert got[2] == ref[2]

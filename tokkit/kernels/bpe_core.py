@@ -1,21 +1,20 @@
 """The numba building blocks of every merge loop: BPE training (`bpe`), parity-aware training (`bpe_parity`)
 and batch pair merging (`pair_merge`) each use these, and only these, for their data structures.
 
-- array growth: `grow`, `grow_rows`, `grow_2d`; `prefetch` (a cache hint for memory a loop reads soon)
-- a max-heap of (count, a, b) entries in three parallel arrays, with lazy deletion: `heap_*` (one for the
-  pairs of a pair table: `new_pair_heap`)
+- array growth: `grow`, `grow_rows`, `grow_2d`; `prefetch` (a cache hint for memory a loop reads soon, and
+  `prefetch_words` for the words of a word list)
+- a max-heap of (count, a, b) entries in three parallel arrays: `heap_*` (only the previous batch-merge
+  kernel, tests/_pair_merge_v1.py, still uses it)
 - a min-heap of one int64 key per entry with an id beside it: `key_heap_*` (batch pair merging, which
   packs its whole order into the key)
-- an open-addressing table pair -> slot, with the per-slot columns kept by its user: `pair_*`
-- per-pair word lists (which words hold a pair) in one pooled array: `word_list_*`, `touch`
+- an open-addressing table pair -> slot, with the per-slot columns kept by its user: `pair_*` (batch pair
+  merging), and `note` (a list of the slots touched in a step)
 - the token table (bytes of each token id, and bytes -> id): `token_*`
-- the words: their state (`word_state`), their pairs before any merge (`count_word_pairs`), the merges made
-  (`new_merge_record`, `record_merge`)
-- the word rewrite: `merge_in_word` applies a merge inside one word and lists the pair changes;
-  `apply_pair_changes` adds them to a pair table
-- BPE training's cache-friendly layout, one row per pair and per word: `row_*`, `rows_*`, `list_room`,
-  `word_rows`, `count_pair_rows`, and its queue `queue_*` (parity training still uses the column table,
-  linked word lists and three-array heap above)
+- the merges made (`new_merge_record`, `record_merge`)
+- the word rewrite: `merge_in_word` applies a merge inside one word and lists the pair changes (into
+  `change_buffer`)
+- the training pair table, a cache-friendly layout with one row per pair and per word (both trainers):
+  `row_*`, `rows_*`, `list_room`, `word_rows`, `count_pair_rows`, and its queue `queue_*`
 
 Helpers that run per merge or per pair occurrence are inlined at numba IR level (`inline="always"`): the
 merge loops then make no real calls that pass many arrays (each would cost reference counting and
@@ -52,8 +51,9 @@ def grow_2d(arr, used, rows):
 
 @nb.njit(cache=True)
 def grow_rows(arr, cols):
-    """arr (2-D, rows x cols0) copied into a zeroed rows x cols array, cols >= cols0."""
-    out = np.zeros((arr.shape[0], cols), arr.dtype)
+    """arr (3-D, rows x cols0 x k: one queue per row, say) copied into a zeroed rows x cols x k array,
+    cols >= cols0."""
+    out = np.zeros((arr.shape[0], cols, arr.shape[2]), arr.dtype)
     out[:, :arr.shape[1]] = arr
     return out
 
@@ -143,8 +143,7 @@ def key_heap_pop(hk, hq, n):
 # ------------------------------------------------------------------------------------------ max-heap
 # A heap of n entries in three parallel arrays: hc (count, int64), ha and hb (two ids). Best first: the
 # highest count, then the smallest ha, then the smallest hb. Entries are compared whole, so the order of pops
-# does not depend on the order of pushes. Users keep the heap lazy: an entry whose count is no longer current
-# is fixed when it reaches the top (`heap_pop_current`), so no decrease-key is needed.
+# does not depend on the order of pushes.
 
 
 @nb.njit(cache=True, inline="always")
@@ -211,17 +210,6 @@ def heap_insert(hc, ha, hb, n, c, a, b):
 
 
 @nb.njit(cache=True, inline="always")
-def heap_push(hc, ha, hb, n, c, a, b):
-    """Add (c, a, b), doubling the arrays when they are full. Returns (hc, ha, hb, n + 1)."""
-    if n >= hc.shape[0]:
-        cap = max(2 * n, 16)
-        hc = grow(hc, n, cap)
-        ha = grow(ha, n, cap)
-        hb = grow(hb, n, cap)
-    return hc, ha, hb, heap_insert(hc, ha, hb, n, c, a, b)
-
-
-@nb.njit(cache=True, inline="always")
 def heap_pop(hc, ha, hb, n):
     """Remove the best entry (n > 0). Returns (n - 1, c, a, b)."""
     c = hc[0]
@@ -236,53 +224,11 @@ def heap_pop(hc, ha, hb, n):
     return n, c, a, b
 
 
-@nb.njit(cache=True, inline="always")
-def heap_pop_current(hc, ha, hb, n, keys, counts, group):
-    """Pop the best pair whose queued count is still its count in the pair table (keys, counts), the key
-    being `table_key(group, a, b)`. A stale entry goes back at its current count (dropped at zero).
-    Returns (n, found, c, a, b)."""
-    while n > 0:
-        n, c, a, b = heap_pop(hc, ha, hb, n)
-        cur = counts[pair_slot(keys, table_key(group, a, b))]
-        if c != cur:
-            if cur > 0:  # room: one entry was just taken out
-                n = heap_insert(hc, ha, hb, n, cur, a, b)
-            continue
-        return n, True, c, a, b
-    return n, False, np.int64(0), np.int32(0), np.int32(0)
-
-
-@nb.njit(cache=True)
-def pair_heap_build(keys, counts, hc, ha, hb):
-    """Fill the heap with (count, a, b) for every pair of the table with a positive count and heapify it;
-    the caller guarantees the room. Returns n."""
-    n = 0
-    for i in range(keys.shape[0]):
-        if keys[i] != -1 and counts[i] > 0:
-            hc[n] = counts[i]
-            ha[n] = pair_left(keys[i])
-            hb[n] = pair_right(keys[i])
-            n += 1
-    heapify(hc, ha, hb, n)
-    return n
-
-
-@nb.njit(cache=True)
-def new_pair_heap(keys, counts, used):
-    """A heap of every pair of the table (`used` slots taken) with a positive count, with room for as many
-    again. Returns (hc, ha, hb, n)."""
-    cap = max(1024, used * 2)
-    hc = np.zeros(cap, np.int64)
-    ha = np.zeros(cap, np.int32)
-    hb = np.zeros(cap, np.int32)
-    return hc, ha, hb, pair_heap_build(keys, counts, hc, ha, hb)
-
-
 # ------------------------------------------------------------------------------------------ pair table
 # Open addressing with linear probing over `keys` (int64, a power of two in size, -1: empty). A pair of ids
 # (a, b) has the key a << 32 | b; parity training also keys (language g, a, b) as (g + 1) << 50 | a << 25 | b.
-# The user keeps its per-pair values in arrays indexed by the same slot (counts, word-list heads, marks),
-# and moves them with `move_to_slots` when the table is rehashed. The load stays under 70%.
+# The user keeps its per-pair values in arrays indexed by the same slot, and moves them with `move_to_slots`
+# when the table is rehashed. The load stays under 70%. The pair rows below probe the same way.
 
 
 @nb.njit(cache=True, inline="always")
@@ -304,14 +250,6 @@ def pair_right(key):
 def group_pair_key(g, a, b):
     """Key of pair (a, b) within group g >= 0; ids below 2**25."""
     return (np.int64(g + 1) << 50) | (np.int64(a) << 25) | np.int64(b)
-
-
-@nb.njit(cache=True, inline="always")
-def table_key(group, a, b):
-    """pair_key(a, b) for group < 0, else group_pair_key(group, a, b)."""
-    if group < 0:
-        return pair_key(a, b)
-    return group_pair_key(group, a, b)
 
 
 @nb.njit(cache=True, inline="always")
@@ -379,69 +317,6 @@ def move_to_slots(col, dest, cap, fill):
     return out
 
 
-@nb.njit(cache=True)
-def pair_table_grow(keys, counts, heads, marks, nn, free, need, drop_spent):
-    """Rehash a pair table with columns counts (int64), heads (int32: first node of the pair's word list)
-    and marks (int32: step of the last touch) to room for `need` more pairs. drop_spent: drop the pairs whose
-    count fell to zero (no word holds them any more) and recycle their word lists onto `free`; parity
-    training keeps them (a pair of dev words only has a count of zero). Returns
-    (keys, counts, heads, marks, used, free)."""
-    keep = keys != -1
-    if drop_spent:
-        for i in range(keys.shape[0]):
-            if keep[i] and counts[i] <= 0:
-                keep[i] = False
-                free = word_list_recycle(nn, heads[i], free)
-    new_keys, dest, used = pair_rehash(keys, keep, need)
-    cap = new_keys.shape[0]
-    return (new_keys, move_to_slots(counts, dest, cap, 0), move_to_slots(heads, dest, cap, -1),
-            move_to_slots(marks, dest, cap, 0), used, free)
-
-
-@nb.njit(cache=True)
-def new_pair_table(cap):
-    """An empty pair table of cap slots (a power of two): (keys, counts, heads, marks) as in
-    `pair_table_grow`."""
-    return np.full(cap, -1, np.int64), np.zeros(cap, np.int64), np.full(cap, -1, np.int32), np.zeros(cap, np.int32)
-
-
-# ------------------------------------------------------------------------------------------ word lists
-# Each pair keeps a singly linked list of the words where it was created, in pooled arrays: nw[node] (int32,
-# word id) and nn[node] (int32, next node or -1); nused nodes are in use, and spent lists go onto a free
-# list (free: its first node, -1 when empty). A word may appear more than once or no longer hold the pair:
-# the merge loop skips it then (a per-word step mark, and the rewrite finds nothing).
-
-
-@nb.njit(cache=True, inline="always")
-def word_list_push(nw, nn, nused, free, head, w):
-    """Prepend word w to the list starting at head, on a recycled node when free != -1.
-    Returns (nw, nn, nused, free, new head)."""
-    if free != -1:
-        node = free
-        free = nn[free]
-    else:
-        if nused >= nw.shape[0]:
-            nw = grow(nw, nused, 2 * nw.shape[0])
-            nn = grow(nn, nused, 2 * nn.shape[0])
-        node = nused
-        nused += 1
-    nw[node] = w
-    nn[node] = head
-    return nw, nn, nused, free, node
-
-
-@nb.njit(cache=True, inline="always")
-def word_list_recycle(nn, head, free):
-    """Put the whole list starting at head onto the free list. Returns the new free head."""
-    node = head
-    while node != -1:
-        nxt = nn[node]
-        nn[node] = free
-        free = node
-        node = nxt
-    return free
-
-
 @nb.njit(cache=True, inline="always")
 def note(touched, nt, slot):
     """Append slot to touched[:nt], doubling touched when full. Returns (touched, nt + 1)."""
@@ -449,16 +324,6 @@ def note(touched, nt, slot):
         touched = grow(touched, nt, 2 * nt)
     touched[nt] = slot
     return touched, nt + 1
-
-
-@nb.njit(cache=True, inline="always")
-def touch(marks, slot, step, touched, nt):
-    """Note slot once per step (touched[:nt]), so that its queue entry is refreshed when the step ends.
-    Returns (touched, nt)."""
-    if marks[slot] != step:
-        marks[slot] = step
-        touched, nt = note(touched, nt, slot)
-    return touched, nt
 
 
 # ------------------------------------------------------------------------------------------ token table
@@ -550,50 +415,17 @@ def token_id(tok_pool, tok_off, tok_len, pool_used, n_new, n_tokens, th, tid, tm
 
 
 # ------------------------------------------------------------------------------------------ words
-# Word w's symbols are sym[wstart[w]:wstart[w] + wlen[w]] (int32 ids, rewritten in place, so words only
-# shrink); wcount[w] (int64) is its weight.
+# Word w's symbols are sym[wstart[w]:wstart[w] + length] (int32 ids, rewritten in place, so words only
+# shrink; its current length is in its row of `word_rows`).
 
 
 @nb.njit(cache=True)
-def word_state(wstart):
-    """Per-word state of a merge loop: wlen (int32 current lengths), wmark (int32, the step that last
-    rewrote the word) and changes (the buffer `merge_in_word` fills, room for the longest word)."""
-    n_words = wstart.shape[0] - 1
-    wlen = np.empty(n_words, np.int32)
+def change_buffer(wstart):
+    """The buffer `merge_in_word` fills, with room for the longest word."""
     max_len = 0
-    for w in range(n_words):
-        wlen[w] = wstart[w + 1] - wstart[w]
-        max_len = max(max_len, wlen[w])
-    return wlen, np.zeros(n_words, np.int32), np.empty((2 * max_len + 2, 4), np.int32)
-
-
-@nb.njit(cache=True)
-def count_word_pairs(sym, wstart, wlen, wcount, uncounted, keys, counts, heads, marks, used, nw, nn, nused,
-                     drop_spent):
-    """Enter every adjacent pair of every word into a pair table (growing it as pairs appear: distinct pairs
-    are far fewer than pair occurrences), with the word on the pair's list; the counts are weighted by
-    wcount, except for words where uncounted[w] is set (parity's dev words). Returns
-    (keys, counts, heads, marks, used, nw, nn, nused)."""
-    free = -1  # fresh nodes only: before any merge no list is spent
-    n_sym = 0
-    for k in range(sym.shape[0]):
-        n_sym = max(n_sym, sym[k] + 1)
-    if used == 0 and n_sym <= _DENSE_SYMBOLS:
-        return _count_word_pairs_dense(sym, wstart, wlen, wcount, uncounted, keys, counts, heads, marks, nw, nn,
-                                       n_sym, drop_spent)
-    for w in range(wcount.shape[0]):
-        s = wstart[w]
-        for k in range(s, s + wlen[w] - 1):
-            if not pair_room(keys, used, 1):
-                keys, counts, heads, marks, used, free = pair_table_grow(keys, counts, heads, marks, nn, free,
-                                                                         keys.shape[0] // 2, drop_spent)
-            i, used = pair_insert(keys, pair_key(sym[k], sym[k + 1]), used)
-            if not uncounted[w]:
-                counts[i] += wcount[w]
-            if heads[i] == -1 or nw[heads[i]] != w:
-                nw, nn, nused, free, node = word_list_push(nw, nn, nused, free, heads[i], w)
-                heads[i] = node
-    return keys, counts, heads, marks, used, nw, nn, nused
+    for w in range(wstart.shape[0] - 1):
+        max_len = max(max_len, wstart[w + 1] - wstart[w])
+    return np.empty((2 * max_len + 2, 4), np.int32)
 
 
 @nb.njit(cache=True)
@@ -604,41 +436,8 @@ def new_merge_record(cap):
 
 
 # below this many symbols (the 256 bytes and a few special tokens: every first training) the pairs are first
-# counted in a dense symbols x symbols table (1.5 MB at 300), without hashing: four times faster than
-# probing the pair table, whose columns are four cache misses per pair occurrence
+# counted in a dense symbols x symbols table (1.5 MB at 300), without hashing (`count_pair_rows`)
 _DENSE_SYMBOLS = 320
-
-
-@nb.njit(cache=True)
-def _count_word_pairs_dense(sym, wstart, wlen, wcount, uncounted, keys, counts, heads, marks, nw, nn, n_sym,
-                            drop_spent):
-    """`count_word_pairs` on a fresh table through a dense n_sym x n_sym table: the same counts and word
-    lists (words in the same order); the pairs enter the pair table afterwards, in key order."""
-    dc = np.zeros(n_sym * n_sym, np.int64)
-    dh = np.full(n_sym * n_sym, -1, np.int32)
-    dw = np.zeros(n_sym * n_sym, np.int32)  # 1 + the last word put on the pair's list; 0: pair not seen
-    nused = 0
-    free = -1
-    for w in range(wcount.shape[0]):
-        s = wstart[w]
-        c = 0 if uncounted[w] else wcount[w]
-        for k in range(s, s + wlen[w] - 1):
-            d = sym[k] * n_sym + sym[k + 1]
-            dc[d] += c
-            if dw[d] != w + 1:
-                dw[d] = w + 1
-                nw, nn, nused, free, node = word_list_push(nw, nn, nused, free, dh[d], w)
-                dh[d] = node
-    used = 0
-    for d in range(n_sym * n_sym):
-        if dw[d] != 0:
-            if not pair_room(keys, used, 1):
-                keys, counts, heads, marks, used, free = pair_table_grow(keys, counts, heads, marks, nn, free,
-                                                                         keys.shape[0] // 2, drop_spent)
-            i, used = pair_insert(keys, pair_key(d // n_sym, d % n_sym), used)
-            counts[i] = dc[d]
-            heads[i] = dh[d]
-    return keys, counts, heads, marks, used, nw, nn, nused
 
 
 @nb.njit(cache=True, inline="always")
@@ -694,25 +493,6 @@ def merge_in_word(sym, start, end, a, b, t, changes):
             out += 1
             k += 1
     return out, nch
-
-
-@nb.njit(cache=True, inline="always")
-def apply_pair_changes(keys, counts, heads, marks, used, nw, nn, nused, free, touched, nt, changes, nch, w,
-                       weight, step, count):
-    """Apply the pair changes of word w (from `merge_in_word`) to a pair table: each new pair gets w on its
-    word list, and with count set the old pair loses and the new pair gains `weight` (w's count), the new
-    pair being touched for the queue. The caller checked `pair_room` for the new pairs.
-    Returns (used, nw, nn, nused, free, touched, nt)."""
-    for row in range(nch):
-        j, used = pair_insert(keys, pair_key(changes[row, 2], changes[row, 3]), used)
-        if heads[j] == -1 or nw[heads[j]] != w:
-            nw, nn, nused, free, node = word_list_push(nw, nn, nused, free, heads[j], w)
-            heads[j] = node
-        if count:
-            counts[pair_slot(keys, pair_key(changes[row, 0], changes[row, 1]))] -= weight
-            counts[j] += weight
-            touched, nt = touch(marks, j, step, touched, nt)
-    return used, nw, nn, nused, free, touched, nt
 
 
 # ------------------------------------------------------------------------------------------ pair rows
@@ -775,7 +555,8 @@ def row_len(pt, j):
 
 @nb.njit(cache=True, inline="always")
 def row_touch(pt, j, step, touched, nt):
-    """Note row j once per step (touched[:nt]), as `touch` does. Returns (touched, nt)."""
+    """Note row j once per step (touched[:nt]), so that its queue entry is refreshed when the step ends.
+    Returns (touched, nt)."""
     if (pt[j, 3] >> 32) != step:
         pt[j, 3] = (np.int64(step) << 32) | (pt[j, 3] & _LOW)
         touched, nt = note(touched, nt, j)
@@ -806,6 +587,33 @@ def row_push_word(pt, j, w, lw, lused, garbage):
     return lw, lused, garbage
 
 
+@nb.njit(cache=True, inline="always")
+def rows_apply_changes(pt, used, lw, lused, garbage, touched, nt, changes, nch, w, weight, step):
+    """Apply the pair changes of word w (from `merge_in_word`) to the row table: each new pair gets w on its
+    list, the old pair loses and the new pair gains `weight` (w's count), the new pair being touched for the
+    queue. A word of weight 0 (parity's dev words) only joins the lists. The caller checked `pair_room`.
+    Returns (used, lw, lused, garbage, touched, nt)."""
+    for row in range(nch):
+        j, used = row_insert(pt, pair_key(changes[row, 2], changes[row, 3]), used)
+        lw, lused, garbage = row_push_word(pt, j, w, lw, lused, garbage)
+        if weight != 0:
+            pt[row_slot(pt, pair_key(changes[row, 0], changes[row, 1])), 1] -= weight
+            pt[j, 1] += weight
+            touched, nt = row_touch(pt, j, step, touched, nt)
+    return used, lw, lused, garbage, touched, nt
+
+
+@nb.njit(cache=True, inline="always")
+def prefetch_words(lw, off, i, n, wr, sym):
+    """While the loop over a word list (n words at lw[off:]) is at word i: the words a few places ahead, their
+    rows, then (rows in the cache by then) their symbols; the misses of the next words then overlap the
+    rewrite of this one."""
+    if i + 8 < n:
+        prefetch(wr, lw[off + i + 8])
+    if i + 4 < n:
+        prefetch(sym, wr[lw[off + i + 4], 0])
+
+
 @nb.njit(cache=True)
 def rows_grow(pt, need, drop_spent):
     """The row table rehashed with room for `need` more pairs; drop_spent: without the pairs whose count fell to
@@ -832,12 +640,14 @@ def rows_grow(pt, need, drop_spent):
 
 
 @nb.njit(cache=True)
-def rows_compact(pt, lw, lused):
+def rows_compact(pt, lw, lused, keep_uncounted):
     """The word lists of the pairs with a positive count copied into a new pool, each in its `list_room`;
-    the others emptied. Returns (lw, lused)."""
+    the others emptied. keep_uncounted: keep every list that is not empty (parity training: a pair held only
+    by dev words, which are not counted, has a count of zero and needs its list; a spent pair's list was
+    emptied when it was merged). Returns (lw, lused)."""
     total = 0
     for i in range(pt.shape[0]):
-        if pt[i, 0] != -1 and pt[i, 1] > 0 and (pt[i, 3] & _LOW) > 0:
+        if pt[i, 0] != -1 and (pt[i, 1] > 0 or keep_uncounted) and (pt[i, 3] & _LOW) > 0:
             total += list_room(pt[i, 3] & _LOW)
     out = np.empty(max(1024, 2 * total), np.int32)
     used = 0
@@ -845,7 +655,7 @@ def rows_compact(pt, lw, lused):
         if pt[i, 0] == -1:
             continue
         n = pt[i, 3] & _LOW
-        if pt[i, 1] <= 0 or n == 0:
+        if (pt[i, 1] <= 0 and not keep_uncounted) or n == 0:
             pt[i, 3] &= ~np.int64(_LOW)
             continue
         off = pt[i, 2]

@@ -4,7 +4,8 @@ training words. With global_merges = M, the first M merges use the ordinary glob
 
 Words carry a language (group) id; dev words are merged like all others but count only toward their
 language's dev length, never toward pair counts. Pair counts are kept globally (for the global phase and
-the word lists) and per language (a table keyed by language and pair, and one lazy max-queue per language).
+the word lists) and per language (a table keyed by language and pair, and one lazy max-queue per language),
+all in `bpe_core`'s pair rows and queues, as `bpe_train` keeps them.
 Ties as in the standard trainer: highest count, then the smallest (left id, right id). The plain reference
 is `bpe_parity_reference`.
 """
@@ -19,16 +20,13 @@ from .bpe import merge_word_reference, token_id_reference
 
 
 @nb.njit(inline="always")
-def _queue_push(qc, qa, qb, qn, g, c, a, b):
-    """Push (c, a, b) onto language g's queue, row g of the 2-D arrays qc, qa, qb (qn[g] entries), widening
-    every row when this one is full. Returns (qc, qa, qb)."""
-    if qn[g] >= qc.shape[1]:
-        cols = 2 * qc.shape[1]
-        qc = core.grow_rows(qc, cols)
-        qa = core.grow_rows(qa, cols)
-        qb = core.grow_rows(qb, cols)
-    qn[g] = core.heap_insert(qc[g], qa[g], qb[g], qn[g], c, a, b)
-    return qc, qa, qb
+def _group_push(gq, qn, g, c, key):
+    """Push (c, key) onto language g's queue, row g of gq (G x cap x 2, qn[g] entries), widening every row
+    when this one is full. Returns gq."""
+    if qn[g] >= gq.shape[1]:
+        gq = core.grow_rows(gq, 2 * gq.shape[1])
+    qn[g] = core.queue_push(gq[g], qn[g], c, key)[1]
+    return gq
 
 
 @nb.njit(inline="always")
@@ -44,63 +42,60 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
     merge_group (-1: a global merge), tok_pool, tok_off, tok_len, n_tokens, dev_lengths)."""
     n_words = wcount.shape[0]
     G = n_groups
-    wlen, wmark, changes = core.word_state(wstart)
+    # the word rows (`bpe_core` pair rows) weigh the pair counts: a dev word weighs 0 there, its own count
+    # stays in wcount for its language's dev length
+    wr = core.word_rows(wstart, wcount)
+    changes = core.change_buffer(wstart)
     devlen = np.zeros(G, np.int64)  # each language's dev length in tokens
     for w in range(n_words):
         if wdev[w]:
-            devlen[wgroup[w]] += wcount[w] * wlen[w]
+            devlen[wgroup[w]] += wcount[w] * wr[w, 1]
+            wr[w, 2] = 0
 
     cap_tok = max(vocab_size, n_tokens) + 16
     tok_off, tok_len, pool_used, th, tid, tmask = core.token_table(tok_pool, tok_off, tok_len, n_tokens, cap_tok)
 
-    # global pairs: pk (keys), pc (count over training words), ph (word list over every word), pm (mark)
-    pk, pc, ph, pm = core.new_pair_table(1 << 12)
-    # per-language pairs, keyed core.group_pair_key(g, a, b): gk, gc (count), gm (mark); gh stays empty (no lists)
-    gk, gc, gh, gm = core.new_pair_table(1 << 12)
+    # global pairs: one row each (count over training words, word list over every word, dev words included);
+    # a pair of dev words only has a count of zero and keeps its list, so nothing here drops zero-count pairs
+    pt, pused, lw, lused = core.count_pair_rows(sym, wr)
+    garbage = 0
+    # per-language pairs, keyed core.group_pair_key(g, a, b), in a row table of their own (counts, no lists)
+    gt = core.new_pair_rows(1 << 12)
     gused = 0
-    # word-list nodes; never recycled here (free stays -1): spent lists are only cut off
-    nw = np.zeros(1024, np.int32)
-    nn = np.full(1024, -1, np.int32)
-    free = -1
+    for w in range(n_words):
+        if wdev[w]:
+            continue
+        s = wr[w, 0]
+        for k in range(s, s + wr[w, 1] - 1):
+            if not core.pair_room(gt[:, 0], gused, 1):
+                gt, gused, _ = core.rows_grow(gt, gt.shape[0] // 2, False)
+            j, gused = core.row_insert(gt, core.group_pair_key(wgroup[w], sym[k], sym[k + 1]), gused)
+            gt[j, 1] += wcount[w]
     touched = np.zeros(1024, np.int64)
     gtouched = np.zeros(1024, np.int64)
 
-    # per-language queues: row g of qc/qa/qb, qn[g] entries
-    qc = np.zeros((G, 64), np.int64)
-    qa = np.zeros((G, 64), np.int32)
-    qb = np.zeros((G, 64), np.int32)
+    # the queues (`bpe_core` queue_*): the global one, and one per language (row g of gq, qn[g] entries)
+    hq, hn = core.new_queue(pt, pused)
+    gq = np.zeros((G, 64, 2), np.int64)
     qn = np.zeros(G, np.int64)
+    for j in range(gt.shape[0]):
+        if gt[j, 0] != -1 and gt[j, 1] > 0:
+            gq = _group_push(gq, qn, _group_of(gt[j, 0]), gt[j, 1], gt[j, 0])
 
     ma, mb, mt, mg = core.new_merge_record(vocab_size - n_tokens + 16)
     nm = 0
     exhausted = np.zeros(G, np.bool_)
-
-    # the initial pairs: every word's pairs go on the word lists, training words' pairs are counted,
-    # globally and for their language
     step = 0
-    pk, pc, ph, pm, pused, nw, nn, nused = core.count_word_pairs(sym, wstart, wlen, wcount, wdev, pk, pc, ph, pm,
-                                                                 0, nw, nn, 0, False)
-    for w in range(n_words):
-        if wdev[w]:
-            continue
-        s = wstart[w]
-        for k in range(s, s + wlen[w] - 1):
-            if not core.pair_room(gk, gused, 1):
-                gk, gc, gh, gm, gused, free = core.pair_table_grow(gk, gc, gh, gm, nn, free, gk.shape[0] // 2, False)
-            j, gused = core.pair_insert(gk, core.group_pair_key(wgroup[w], sym[k], sym[k + 1]), gused)
-            gc[j] += wcount[w]
-    hc, ha, hb, hn = core.new_pair_heap(pk, pc, pused)
-    for j in range(gk.shape[0]):
-        if gk[j] != -1 and gc[j] > 0:
-            qc, qa, qb = _queue_push(qc, qa, qb, qn, _group_of(gk[j]), gc[j], np.int32((gk[j] >> 25) & 0x1FFFFFF),
-                                     np.int32(gk[j] & 0x1FFFFFF))
-
     while n_tokens < vocab_size:
         chosen_group = -1
         found = False
+        c = np.int64(0)
+        key = np.int64(0)
         if nm < global_merges:
-            hn, found, c, a, b = core.heap_pop_current(hc, ha, hb, hn, pk, pc, -1)
+            hn, found, c, key = core.queue_pop_current(hq, hn, pt)
             found = found and c >= 1 and c >= min_frequency
+            a = core.pair_left(key)
+            b = core.pair_right(key)
         else:
             while not found:
                 # the language furthest above its target
@@ -114,12 +109,14 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
                             best = r
                 if g == -1:
                     break
-                qn[g], found, c, a, b = core.heap_pop_current(qc[g], qa[g], qb[g], qn[g], gk, gc, g)
+                qn[g], found, c, key = core.queue_pop_current(gq[g], qn[g], gt)
                 found = found and c >= 1 and c >= min_frequency
                 if found:
                     chosen_group = g
                 else:
                     exhausted[g] = True
+            a = np.int32((key >> 25) & 0x1FFFFFF)
+            b = np.int32(key & 0x1FFFFFF)
         if not found:
             break
         step += 1
@@ -128,53 +125,59 @@ def bpe_train_parity(sym, wstart, wcount, wgroup, wdev, n_groups, target, tok_po
         ma, mb, mt, mg, nm = core.record_merge(ma, mb, mt, mg, nm, a, b, t, chosen_group)
 
         # room for the new pairs of this step: at most two per existing token (and language)
-        if not core.pair_room(pk, pused, 2 * n_tokens + 2):
-            pk, pc, ph, pm, pused, free = core.pair_table_grow(pk, pc, ph, pm, nn, free, 2 * n_tokens + 2, False)
-        if not core.pair_room(gk, gused, 2 * n_tokens * G + 2):
-            gk, gc, gh, gm, gused, free = core.pair_table_grow(gk, gc, gh, gm, nn, free, 2 * n_tokens * G + 2, False)
-        slot = core.pair_slot(pk, core.pair_key(a, b))
+        if not core.pair_room(pt[:, 0], pused, 2 * n_tokens + 2):
+            pt, pused, _ = core.rows_grow(pt, 2 * n_tokens + 2 + pused // 2, False)
+        if not core.pair_room(gt[:, 0], gused, 2 * n_tokens * G + 2):
+            gt, gused, _ = core.rows_grow(gt, 2 * n_tokens * G + 2 + gused // 2, False)
+        slot = core.row_slot(pt, core.pair_key(a, b))
         nt = 0
         ngt = 0
-        node = ph[slot] if pk[slot] != -1 else -1
-        while node != -1:
-            w = nw[node]
-            node = nn[node]
-            if wmark[w] == step:
+        n_list = core.row_len(pt, slot) if pt[slot, 0] != -1 else 0
+        off = pt[slot, 2]
+        for i in range(n_list):
+            core.prefetch_words(lw, off, i, n_list, wr, sym)
+            w = lw[off + i]
+            if wr[w, 3] == step:
                 continue
-            wmark[w] = step
-            cw = wcount[w]
-            dev = wdev[w] != 0
+            wr[w, 3] = step
+            s = wr[w, 0]
+            end, nch = core.merge_in_word(sym, s, s + wr[w, 1], a, b, t, changes)
             grp = wgroup[w]
-            s = wstart[w]
-            end, nch = core.merge_in_word(sym, s, s + wlen[w], a, b, t, changes)
-            if dev:
-                devlen[grp] -= cw * (s + wlen[w] - end)  # one token less per replacement
-            wlen[w] = end - s
-            pused, nw, nn, nused, free, touched, nt = core.apply_pair_changes(
-                pk, pc, ph, pm, pused, nw, nn, nused, free, touched, nt, changes, nch, w, cw, step, not dev)
-            if dev:
+            if wdev[w]:
+                devlen[grp] -= wcount[w] * (s + wr[w, 1] - end)  # one token less per replacement
+            wr[w, 1] = end - s
+            weight = wr[w, 2]  # 0 for a dev word: it only joins the word lists
+            pused, lw, lused, garbage, touched, nt = core.rows_apply_changes(
+                pt, pused, lw, lused, garbage, touched, nt, changes, nch, w, weight, step)
+            if wdev[w]:
                 continue
-            for ch in range(nch):
-                gc[core.pair_slot(gk, core.group_pair_key(grp, changes[ch, 0], changes[ch, 1]))] -= cw
-                q, gused = core.pair_insert(gk, core.group_pair_key(grp, changes[ch, 2], changes[ch, 3]), gused)
-                gc[q] += cw
-                gtouched, ngt = core.touch(gm, q, step, gtouched, ngt)
-        if pk[slot] != -1:
-            pc[slot] = 0
-            ph[slot] = -1
+            for row in range(nch):  # the same changes, counted for the word's language
+                gt[core.row_slot(gt, core.group_pair_key(grp, changes[row, 0], changes[row, 1])), 1] -= weight
+                q, gused = core.row_insert(gt, core.group_pair_key(grp, changes[row, 2], changes[row, 3]), gused)
+                gt[q, 1] += weight
+                gtouched, ngt = core.row_touch(gt, q, step, gtouched, ngt)
+        # the merged pair is spent, in every language; its word list is garbage now
+        if pt[slot, 0] != -1:
+            pt[slot, 1] = 0
+            if n_list > 0:
+                garbage += core.list_room(n_list)
+                pt[slot, 3] &= ~np.int64(0xFFFFFFFF)
         for g in range(G):
-            q = core.pair_slot(gk, core.group_pair_key(g, a, b))
-            if gk[q] != -1:
-                gc[q] = 0
-        for q in range(nt):
-            j = touched[q]
-            if pc[j] > 0:
-                hc, ha, hb, hn = core.heap_push(hc, ha, hb, hn, pc[j], core.pair_left(pk[j]), core.pair_right(pk[j]))
+            q = core.row_slot(gt, core.group_pair_key(g, a, b))
+            if gt[q, 0] != -1:
+                gt[q, 1] = 0
+        if nm < global_merges:  # the global queue is read in the global phase only
+            for q in range(nt):
+                j = touched[q]
+                if pt[j, 1] > 0:
+                    hq, hn = core.queue_push(hq, hn, pt[j, 1], pt[j, 0])
         for q in range(ngt):
             j = gtouched[q]
-            if gc[j] > 0:
-                qc, qa, qb = _queue_push(qc, qa, qb, qn, _group_of(gk[j]), gc[j],
-                                         np.int32((gk[j] >> 25) & 0x1FFFFFF), np.int32(gk[j] & 0x1FFFFFF))
+            if gt[j, 1] > 0:
+                gq = _group_push(gq, qn, _group_of(gt[j, 0]), gt[j, 1], gt[j, 0])
+        if garbage > 4096 and 2 * garbage > lused:  # pairs of dev words keep their lists at a zero count
+            lw, lused = core.rows_compact(pt, lw, lused, True)
+            garbage = 0
         progress[0] = nm
     return ma[:nm].copy(), mb[:nm].copy(), mt[:nm].copy(), mg[:nm].copy(), tok_pool[:pool_used].copy(), \
         tok_off[:n_tokens].copy(), tok_len[:n_tokens].copy(), n_tokens, devlen
