@@ -21,6 +21,21 @@ def _pairs(words: list[tuple[int, ...]], counts: list[int]):
     return out
 
 
+def _kernel_merges(words: dict, token_bytes: list, vocab_size: int) -> list:
+    """The merges bpe_train makes on a word -> count table over the given initial tokens."""
+    keys = list(words)
+    sym = np.asarray([s for w in keys for s in w], np.int32)
+    wstart = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum([len(w) for w in keys], out=wstart[1:])
+    pool = np.frombuffer(b"".join(token_bytes), np.uint8).copy()
+    lens = np.asarray([len(t) for t in token_bytes], np.int32)
+    off = np.concatenate([[0], np.cumsum(lens[:-1])]).astype(np.int64)
+    none = np.zeros(0, np.int32)
+    ma, mb, mt, *_ = bpe_train(sym, wstart, np.asarray([words[w] for w in keys], np.int64), pool, off, lens,
+                               len(token_bytes), vocab_size, 0, none, none, np.zeros(1, np.int64))
+    return list(zip(ma.tolist(), mb.tolist(), mt.tolist()))
+
+
 words_st = st.dictionaries(st.lists(st.integers(0, 6), min_size=1, max_size=12).map(tuple),
                            st.integers(1, 50), min_size=1, max_size=40)
 
@@ -31,17 +46,8 @@ words_st = st.dictionaries(st.lists(st.integers(0, 6), min_size=1, max_size=12).
        extra=st.integers(0, 30))
 def test_merge_kernel_on_a_large_alphabet_matches_reference(words, extra):
     token_bytes = [bytes([i % 256, i // 256]) for i in range(BIG)]  # two bytes each: all distinct
-    keys = list(words)
-    sym = np.asarray([s for w in keys for s in w], np.int32)
-    wstart = np.zeros(len(keys) + 1, np.int64)
-    np.cumsum([len(w) for w in keys], out=wstart[1:])
-    pool = np.frombuffer(b"".join(token_bytes), np.uint8).copy()
-    none = np.zeros(0, np.int32)
-    ma, mb, mt, *_ = bpe_train(sym, wstart, np.asarray([words[w] for w in keys], np.int64), pool,
-                               2 * np.arange(BIG, dtype=np.int64), np.full(BIG, 2, np.int32), BIG, BIG + extra, 0,
-                               none, none, np.zeros(1, np.int64))
     ref_merges, _ = bpe_reference(words, token_bytes, BIG + extra)
-    assert list(zip(ma.tolist(), mb.tolist(), mt.tolist())) == ref_merges
+    assert _kernel_merges(words, token_bytes, BIG + extra) == ref_merges
 
 
 # ------------------------------------------------------------------------------------------ pair rows
@@ -124,16 +130,7 @@ def test_merge_kernel_on_a_larger_corpus_matches_reference():
         w = tuple(int(x) for x in rng.integers(0, 12, rng.integers(2, 14)))
         words[w] = words.get(w, 0) + int(rng.integers(1, 30))
     token_bytes = [bytes([i]) for i in range(12)]
-    keys = list(words)
-    sym = np.asarray([s for w in keys for s in w], np.int32)
-    wstart = np.zeros(len(keys) + 1, np.int64)
-    np.cumsum([len(w) for w in keys], out=wstart[1:])
-    pool = np.frombuffer(b"".join(token_bytes), np.uint8).copy()
-    none = np.zeros(0, np.int32)
     vocab = 12 + 1500
-    ma, mb, mt, *_ = bpe_train(sym, wstart, np.asarray([words[w] for w in keys], np.int64), pool,
-                               np.arange(12, dtype=np.int64), np.ones(12, np.int32), 12, vocab, 0, none, none,
-                               np.zeros(1, np.int64))
     ref_merges, _ = bpe_reference(words, token_bytes, vocab)
     assert len(ref_merges) > 1000
-    assert list(zip(ma.tolist(), mb.tolist(), mt.tolist())) == ref_merges
+    assert _kernel_merges(words, token_bytes, vocab) == ref_merges

@@ -284,11 +284,12 @@ class _GroupTexts(Sequence[str]):
         self._deferred = 0
 
     def append_group(self, lead: str, separator: str, texts, units) -> None:
+        item = (lead, separator, texts, units)
         if sum(len(texts[u]) for u in units) > self.LAZY_CHARS:
-            self._items.append((lead, separator, texts, units))
+            self._items.append(item)
             self._deferred += 1
         else:
-            self._items.append(lead + separator.join(texts[u] for u in units))
+            self._items.append(self._join(item))
 
     def extend(self, texts) -> None:
         self._items.extend(texts)

@@ -13,34 +13,25 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-_EMPTY = np.int64(-1)
-
-
-@nb.njit(cache=True, nogil=True)
-def _slot(keys, key):
-    mask = keys.shape[0] - 1
-    h = (key * np.int64(-7046029254386353131)) >> np.int64(17)  # Fibonacci hashing
-    i = h & mask
-    while keys[i] != key and keys[i] != _EMPTY:
-        i = (i + 1) & mask
-    return i
+from . import bpe_core as core
 
 
 @nb.njit(cache=True, nogil=True)
 def _rank_table(fa, fb):
-    """(keys, first rank by slot, next rank of the same pair by rank): the merges by pair."""
+    """(keys, first rank by slot, next rank of the same pair by rank): the merges by pair, in bpe_core's
+    open-addressed pair table."""
     n = fa.shape[0]
     cap = 16
-    while cap < 2 * n + 2:
+    while 10 * (n + 1) > 7 * cap:  # bpe_core's load limit (pair_room)
         cap *= 2
-    keys = np.full(cap, _EMPTY, np.int64)
+    keys = np.full(cap, -1, np.int64)
     first = np.full(cap, -1, np.int32)
     last = np.full(cap, -1, np.int32)
     nxt = np.full(max(n, 1), -1, np.int32)
+    used = 0
     for r in range(n):
-        i = _slot(keys, (np.int64(fa[r]) << 32) | np.int64(fb[r]))
-        if keys[i] == _EMPTY:
-            keys[i] = (np.int64(fa[r]) << 32) | np.int64(fb[r])
+        i, used = core.pair_insert(keys, core.pair_key(fa[r], fb[r]), used)
+        if first[i] == -1:
             first[i] = r
         else:
             nxt[last[i]] = r
@@ -52,45 +43,13 @@ def _rank_table(fa, fb):
 def _rank_after(keys, first, nxt, a, b, r):
     """The first rank above r of the merge (a, b), or -1 (a pair merged again later, after one of its parts
     was made anew, appears several times in a merge list)."""
-    i = _slot(keys, (np.int64(a) << 32) | np.int64(b))
-    if keys[i] == _EMPTY:
+    i = core.pair_slot(keys, core.pair_key(a, b))
+    if keys[i] == -1:
         return -1
     k = first[i]
     while k != -1 and k <= r:
         k = nxt[k]
     return k
-
-
-@nb.njit(cache=True, nogil=True)
-def _push(heap, n, item):
-    heap[n] = item
-    k = n
-    while k > 0:
-        p = (k - 1) >> 1
-        if heap[p] <= heap[k]:
-            break
-        heap[p], heap[k] = heap[k], heap[p]
-        k = p
-    return n + 1
-
-
-@nb.njit(cache=True, nogil=True)
-def _pop(heap, n):
-    top = heap[0]
-    n -= 1
-    heap[0] = heap[n]
-    k = 0
-    while True:
-        c = 2 * k + 1
-        if c >= n:
-            break
-        if c + 1 < n and heap[c + 1] < heap[c]:
-            c += 1
-        if heap[k] <= heap[c]:
-            break
-        heap[k], heap[c] = heap[c], heap[k]
-        k = c
-    return top, n
 
 
 @nb.njit(cache=True, nogil=True)
@@ -111,7 +70,9 @@ def replay_merges(pool, off, byte_id, fa, fb, ft):
     s = np.empty(longest, np.int32)
     right = np.empty(longest, np.int64)
     left = np.empty(longest, np.int64)
-    heap = np.empty(3 * longest + 4, np.int64)
+    # the word's pairs as (rank << 32 | position, position) in bpe_core's key heap: smallest rank, then leftmost
+    hk = np.empty(3 * longest + 4, np.int64)
+    hq = np.empty(3 * longest + 4, np.int64)
     cap = max(16, pool.shape[0] // 2)
     out = np.empty(cap, np.int32)
     wstart = np.zeros(n_words + 1, np.int64)
@@ -126,11 +87,11 @@ def replay_merges(pool, off, byte_id, fa, fb, ft):
         for k in range(n - 1):
             r = _rank_after(keys, first, nxt, s[k], s[k + 1], -1)
             if r >= 0:
-                hn = _push(heap, hn, (np.int64(r) << 32) | k)
+                hn = core.key_heap_push(hk, hq, hn, (np.int64(r) << 32) | k, k)
         while hn > 0:
-            item, hn = _pop(heap, hn)
-            r = item >> 32
-            p = item & 0xFFFFFFFF
+            r = hk[0] >> 32
+            p = hq[0]
+            hn = core.key_heap_pop(hk, hq, hn)
             q = right[p]
             # stale: p was absorbed (left[p] == -2), or its pair changed since the entry was made
             if left[p] == -2 or q == -1 or s[p] != fa[r] or s[q] != fb[r]:
@@ -143,11 +104,11 @@ def replay_merges(pool, off, byte_id, fa, fb, ft):
             if left[p] >= 0:
                 k = _rank_after(keys, first, nxt, s[left[p]], s[p], r)
                 if k >= 0:
-                    hn = _push(heap, hn, (np.int64(k) << 32) | left[p])
+                    hn = core.key_heap_push(hk, hq, hn, (np.int64(k) << 32) | left[p], left[p])
             if right[p] != -1:
                 k = _rank_after(keys, first, nxt, s[p], s[right[p]], r)
                 if k >= 0:
-                    hn = _push(heap, hn, (np.int64(k) << 32) | p)
+                    hn = core.key_heap_push(hk, hq, hn, (np.int64(k) << 32) | p, p)
         if used + n > cap:
             cap = max(used + n, cap + cap // 2)
             grown = np.empty(cap, np.int32)

@@ -389,22 +389,24 @@ def token_table(tokens: Sequence[bytes | None]) -> tuple[np.ndarray, np.ndarray,
     return (np.frombuffer(pool, np.uint8).copy() if pool else np.zeros(16, np.uint8)), off, lens
 
 
-def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, fa, fb, quiet, max_token_words=0):
+def _run_kernel(sym, wstart, wcount, tokens, vocab_size, min_frequency, quiet, max_token_words=0):
+    # resumed merges are replayed before (`kernels.replay`): the loop's own forced merges stay unused here
     bpe_train = kernel("bpe_train")
     tok_pool, off, lens = token_table(tokens)
     prog = np.zeros(1, np.int64)
+    none = np.zeros(0, np.int32)
     result = {}
 
     def work():
         try:
             result["out"] = bpe_train(sym, wstart, wcount, tok_pool, off, lens, len(tokens), vocab_size,
-                                      min_frequency, fa, fb, prog, max_token_words)
+                                      min_frequency, none, none, prog, max_token_words)
         except BaseException as e:  # surfaced in the calling thread
             result["error"] = e
 
     th = threading.Thread(target=work, daemon=True)
     th.start()
-    total = max(0, vocab_size - len(tokens)) + len(fa)
+    total = max(0, vocab_size - len(tokens))
     with progress("merging", total=total, quiet=quiet, unit="merges") as bar:
         done = 0
         while th.is_alive():
@@ -549,9 +551,7 @@ def learn(texts: Iterable[str] | None = None, *, files: Sequence[str] = (), word
     else:
         sym = byte_ids(tokens0)[pool]
     del pool
-    none = np.zeros(0, np.int32)
-    tokens, merges, _ = _run_kernel(sym, off, counts, tokens1, vocab_size, min_frequency, none, none, quiet,
-                                    max_token_words)
+    tokens, merges, _ = _run_kernel(sym, off, counts, tokens1, vocab_size, min_frequency, quiet, max_token_words)
     merges = list(zip(fa.tolist(), fb.tolist(), ft.tolist())) + merges
     del sym, off, counts
     release_free_memory()
