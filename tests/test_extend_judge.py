@@ -58,6 +58,15 @@ def test_chain_rule_nll_equals_one_pass_per_unit(attn):
     with torch.no_grad():
         one = sum(chain_rule_nll(model, [u], embed_units, bos_id=0) for u in batch)
     assert one == pytest.approx(want, rel=1e-5)
+    # per target: one NLL per base token in text order; units of one token are the plain model's log-probs
+    with torch.no_grad():
+        each = chain_rule_nll(model, batch, embed_units, bos_id=0, per_target=True)
+        assert each.shape == (sum(len(t) for u in batch for t in u),)
+        assert float(each.sum()) == pytest.approx(want, rel=1e-5)
+        flat = [t for unit in batch[0] for t in unit]
+        single = chain_rule_nll(model, [[[t] for t in flat]], embed_units, bos_id=0, per_target=True)
+        logp = torch.log_softmax(model(input_ids=torch.tensor([[0] + flat])).logits[0, :-1].float(), -1)
+    assert torch.allclose(single, -logp[torch.arange(len(flat)), flat], rtol=1e-4, atol=1e-5)
 
 
 def test_merge_bits_per_byte_is_fair(tokenizers_dir):

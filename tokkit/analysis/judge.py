@@ -177,7 +177,7 @@ def _unit_layout(units: Sequence[Sequence[int]]):
 
 
 def chain_rule_nll(model, units_batch: Sequence[Sequence[Sequence[int]]], embed_units, *, bos_id: int,
-                   logits_chunk: int = 1024) -> float:
+                   logits_chunk: int = 1024, per_target: bool = False):
     """Summed negative log-likelihood (nats) of texts fed to a causal LM as merged units, scored over the
     BASE vocabulary by the chain rule, in one forward pass per batch.
 
@@ -188,10 +188,13 @@ def chain_rule_nll(model, units_batch: Sequence[Sequence[Sequence[int]]], embed_
         embed_units: function (list of units of one text) -> (n, D) input embeddings of its merged tokens.
         bos_id: the id fed before every text.
         logits_chunk: rows of hidden states turned into vocabulary logits at a time (bounds memory).
+        per_target: return each base token's NLL instead of the sum (to attribute a cost to the tokens
+            before it).
 
     Returns:
         The summed NLL in nats of every base token of every text: log p(unit i) = sum over its base tokens j
-        of log p(token j | BOS, merged units < i, base tokens < j of unit i).
+        of log p(token j | BOS, merged units < i, base tokens < j of unit i). With per_target, a float
+        tensor of one NLL per base token, in text order, the texts one after another.
     """
     torch = require("torch", "torch")
     emb = model.get_input_embeddings()
@@ -235,11 +238,12 @@ def chain_rule_nll(model, units_batch: Sequence[Sequence[Sequence[int]]], embed_
     h = model.base_model(inputs_embeds=x, attention_mask=mask, position_ids=pos).last_hidden_state
     sel = torch.cat([h[b, r[3]] for b, r in enumerate(rows)])
     tgt = torch.cat([r[4] for r in rows])
-    nll = 0.0
+    nll = []
     for k in range(0, sel.shape[0], logits_chunk):
         logp = torch.log_softmax(head(sel[k:k + logits_chunk]).float(), dim=-1)
-        nll -= float(logp.gather(-1, tgt[k:k + logits_chunk, None]).sum())
-    return nll
+        nll.append(-logp.gather(-1, tgt[k:k + logits_chunk, None])[:, 0])
+    nll = torch.cat(nll) if nll else torch.zeros(0)
+    return nll if per_target else float(nll.sum())
 
 
 def merge_bits_per_byte(model, tokenizer, texts: Sequence[str], budgets=(0, 10, 50, 200, None), *,
