@@ -315,30 +315,31 @@ def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, 
                     nq = bnext[q]
                     if nq != -1:  # a linked walk: ask for the next pair's fields while this one waits
                         _prefetch(head, nq)
-                        _prefetch(end, nq)
                         _prefetch(bnext, nq)
                         _prefetch(cnt, nq)
-                    h = head[q]
-                    e = end[q]
-                    while h < e and node[4 * pool[h] + _PAIR] != q:
-                        h += 1
-                    head[q] = h
-                    if h < e and cnt[q] >= min_count:
-                        hsize = _enqueue(hk, hq, hsize, bhead, bnext, level, q, cnt[q], pool[h])
+                    c = cnt[q]
+                    # a count above zero means a live occurrence (weights are >= 1); the key, the pool entry at
+                    # head, may be stale (too far left): it is checked when the entry reaches the top
+                    if c >= level:
+                        hsize = core.key_heap_push(hk, hq, hsize, pool[head[q]], q)
+                    elif c >= min_count:
+                        bnext[q] = bhead[c]
+                        bhead[c] = q
                     q = nq
                 continue
             q = hq[0]
+            c = cnt[q]
+            if c < level:  # fell to a lower count: onto its list (or gone)
+                hsize = core.key_heap_pop(hk, hq, hsize)
+                if c >= min_count:
+                    bnext[q] = bhead[c]
+                    bhead[c] = q
+                continue
             h = head[q]
             e = end[q]
             while h < e and node[4 * pool[h] + _PAIR] != q:
                 h += 1
             head[q] = h
-            if h == e or cnt[q] < level:
-                hsize = core.key_heap_pop(hk, hq, hsize)
-                if h < e and cnt[q] >= min_count:
-                    bnext[q] = bhead[cnt[q]]
-                    bhead[cnt[q]] = q
-                continue
             if pool[h] == hk[0]:
                 best = q
                 hsize = core.key_heap_pop(hk, hq, hsize)
