@@ -237,11 +237,11 @@ def _scratch_size(n, top, max_merges, n_total):
 
 
 @njit(cache=True)
-def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, max_merges, min_count, target_tokens,
+def _merge_kernel(tok_in, orig, occ, relabel, join, wt, n_total, top, base, max_merges, min_count, target_tokens,
                   work, hk):
     # tok_in: the (dense) ids to merge; orig: the caller's ids. Per distinct word (see _words): wt the number of
-    # tokens each position stands for, n_total their sum (orig.size), copy_of the kept position each of orig's
-    # positions copies; else wt and copy_of are empty
+    # tokens each position stands for, n_total their sum (orig.size), occ the words of orig that copy a kept
+    # one, (start, kept start, length) each; else wt and occ are empty
     n = tok_in.size
     weighted = wt.size > 0
     # all arrays are slices of the caller's buffers `work` (int32, _scratch_size entries) and `hk` (int64,
@@ -408,20 +408,25 @@ def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, 
         k += 1
         perm, hsize, used = _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0,
                                     t, scratch, temp, ntemp, False, min_count, weighted)
-    # back to the caller's ids: new ids from base, base ids through the relabelling (if any); dead positions
-    # keep their input id, so the outputs are canonical
+    # back to the caller's ids: new ids from base; an alive position below top holds its input id, and a dead
+    # one keeps it, so the outputs are canonical and only new ids are written
     out = orig.copy()
     alive = np.ones(orig.size, dtype=np.uint8)
-    for i in range(orig.size):
-        x = copy_of[i] if copy_of.size else i  # words: each copy reads the kept one (-1: one-token word)
-        if x < 0:
-            continue
-        v = node[4 * x + _TOK]
-        alive[i] = v >= 0
-        if v >= top:
-            out[i] = v + base - top
-        elif v >= 0 and relabel.size:
-            out[i] = relabel[v]
+    if weighted:  # words: each copy reads the kept one (one-token words keep their id)
+        for w in range(occ.size // 3):
+            s = occ[3 * w]
+            x = occ[3 * w + 1]
+            for r in range(occ[3 * w + 2]):
+                v = node[4 * (x + r) + _TOK]
+                alive[s + r] = v >= 0
+                if v >= top:
+                    out[s + r] = v + base - top
+    else:
+        for i in range(orig.size):
+            v = node[4 * i + _TOK]
+            alive[i] = v >= 0
+            if v >= top:
+                out[i] = v + base - top
     for j in range(k):
         for s in range(2):
             v = merges[j, s]
@@ -430,23 +435,23 @@ def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, 
 
 
 @njit(cache=True)
-def _words(tok, join, nw, slot_word, rec, src, ktok, kjoin, wt):
+def _words(tok, join, slot_word, rec, occ, ktok, kjoin, wt):
     """The words of the batch (maximal runs joined by `join`) that may merge, each distinct one once: what
     every copy of a word does under a merge is the same, so the kernel merges one copy per distinct word,
     weighted by its number of copies. The copies kept are the first ones, in batch order, so a pair's first
     occurrence among them is its first occurrence in the batch and ties break as before. Fills, for the kept
-    positions, ktok (ids), kjoin and wt (copies of its word), and src: for each batch position the kept
-    position it copies, -1 outside words of two or more tokens. Returns the number kept. nw: the number of
-    words of two or more tokens; slot_word (a power of two >= 2 nw entries) and rec (nw x 6): scratch."""
+    positions, ktok (ids), kjoin and wt (copies of its word), and per word of two or more tokens, occ[3 w:
+    3 w + 3] = (its start, the kept copy's start, its length). Returns the number of positions kept.
+    slot_word (a power of two >= 2 entries per word of two or more tokens) and rec (4 per word): scratch."""
     n = tok.size
     mask = slot_word.size - 1
     slot_word[:] = -1  # slot -> distinct word d
-    # per distinct word, one row, so that a word costs one random access to it: hash, exact key (the ids
-    # packed, for words of up to 4 ids below 2**16, else -1: then the ids are compared), first copy's start,
-    # length, kept position of its first token, copies
-    src[:] = -1
+    # per distinct word, one row of 32 bytes, so that a word costs one random access to it: hash, exact key (the
+    # ids packed, for words of up to 4 ids below 2**16, else -1: then the ids are compared with the kept copy),
+    # kept start << 32 | length, copies. A new word's ids go to ktok at once, while they are in cache
     nd = 0
     m = 0
+    nw = 0
     i = 0
     while i < n - 1:
         if not join[i]:
@@ -475,36 +480,35 @@ def _words(tok, join, nw, slot_word, rec, src, ktok, kjoin, wt):
                 d = nd
                 nd += 1
                 slot_word[j] = d
-                rec[d, 0] = hk
-                rec[d, 1] = exact
-                rec[d, 2] = s
-                rec[d, 3] = ln
-                rec[d, 4] = m
-                rec[d, 5] = 0
+                rec[4 * d] = hk
+                rec[4 * d + 1] = exact
+                rec[4 * d + 2] = (np.int64(m) << 32) | ln
+                rec[4 * d + 3] = 0
+                for r in range(ln):
+                    ktok[m + r] = tok[s + r]
+                    kjoin[m + r] = r < ln - 1
                 m += ln
                 break
-            if rec[d, 0] == hk and rec[d, 3] == ln:
-                if exact >= 0 and rec[d, 1] == exact:
-                    break
-                if exact < 0:
-                    a = rec[d, 2]
+            if rec[4 * d] == hk and (rec[4 * d + 2] & 0xFFFFFFFF) == ln:
+                if exact >= 0:
+                    if rec[4 * d + 1] == exact:
+                        break
+                else:
+                    a = rec[4 * d + 2] >> 32
                     r = 0
-                    while r < ln and tok[a + r] == tok[s + r]:
+                    while r < ln and ktok[a + r] == tok[s + r]:
                         r += 1
                     if r == ln:
                         break
             j = (j + 1) & mask
-        rec[d, 5] += 1
-        k = rec[d, 4]
-        for r in range(ln):
-            src[s + r] = k + r
-    for d in range(nd):
-        k = rec[d, 4]
-        ln = rec[d, 3]
-        for r in range(ln):
-            ktok[k + r] = tok[rec[d, 2] + r]
-            kjoin[k + r] = r < ln - 1
-            wt[k + r] = rec[d, 5]
+        rec[4 * d + 3] += 1
+        occ[3 * nw] = s
+        occ[3 * nw + 1] = rec[4 * d + 2] >> 32
+        occ[3 * nw + 2] = ln
+        nw += 1
+    for d in range(nd):  # in kept order: one sequential pass
+        k = rec[4 * d + 2] >> 32
+        wt[k: k + (rec[4 * d + 2] & 0xFFFFFFFF)] = rec[4 * d + 3]
     return m
 
 
@@ -561,12 +565,12 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
         size = 16
         while size < 2 * nw:
             size *= 2
-        slot_word, src, wt, kjoin = (_buffer(name, k, dt) for name, k, dt in (
-            ("slot_word", size, np.int32), ("src", n, np.int32), ("wt", n, np.int32), ("kjoin", n, np.uint8)))
-        rec, ktok = _buffer("rec", 6 * nw, np.int64).reshape(nw, 6), _buffer("ktok", n, np.int64)
-        m = _words(dense, join, nw, slot_word, rec, src, ktok, kjoin, wt)
+        slot_word, occ, wt, kjoin = (_buffer(name, k, dt) for name, k, dt in (
+            ("slot_word", size, np.int32), ("occ", 3 * nw, np.int32), ("wt", n, np.int32), ("kjoin", n, np.uint8)))
+        rec, ktok = _buffer("rec", 4 * nw, np.int64), _buffer("ktok", n, np.int64)
+        m = _words(dense, join, slot_word, rec, occ, ktok, kjoin, wt)
         work, hk = _scratch(int(_scratch_size(m, top, mm, n)), int(_capacity(m)))
-        return _merge_kernel(ktok[:m], tok, src, relabel, kjoin[:m], wt[:m], np.int64(n), *args, work, hk)
+        return _merge_kernel(ktok[:m], tok, occ, relabel, kjoin[:m], wt[:m], np.int64(n), *args, work, hk)
     work, hk = _scratch(int(_scratch_size(n, top, mm, n)), int(_capacity(n)))
     none = np.zeros(0, np.int32)
     return _merge_kernel(dense, tok, none, relabel, join, none, np.int64(n), *args, work, hk)
