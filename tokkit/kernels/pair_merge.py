@@ -138,64 +138,10 @@ _AHEAD = 8      # the merge loop prefetches the row of the occurrence this many 
 
 
 @njit(cache=True, inline="always")
-def _enqueue(hk, hq, hsize, bhead, bnext, level, q, c, first):
-    """Queue pair q of count c (at most `level`) whose first occurrence is at `first`: into the heap of the
-    current level, or onto the list of its count. Returns the heap's size."""
-    if c >= level:
-        return core.key_heap_push(hk, hq, hsize, first, q)
-    bnext[q] = bhead[c]
-    bhead[c] = q
-    return hsize
-
-
-@njit(cache=True, inline="always")
 def _temp_pair(node, temp, j, every, prev):
     """The j-th position to settle and the pair it starts, or -1 if it repeats the one before, prev."""
     x = j if every else temp[j]
     return x, node[4 * x + _PAIR] if x != prev else -1
-
-
-@njit(cache=True, inline="always")
-def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0, t1, newid, temp, ntemp,
-            every, min_count, weighted):
-    """Make the pairs counted as temporary ids t0..t1 permanent: ids for those with at least min_count
-    occurrences (the others become _JUNK: a pair's count never grows after the pass that created it), their
-    occurrence positions in the pool in ascending order, and one queue entry each. The positions to look at
-    are temp[:ntemp], or 0..ntemp-1 with `every`; `weighted`: counts are sums of position weights."""
-    if weighted:
-        # a weighted count is not a number of positions: count the positions first (in newid, then replaced)
-        newid[: t1 - t0] = 0
-        prev = -1
-        for j in range(ntemp):
-            prev, t = _temp_pair(node, temp, j, every, prev)
-            if t >= t0:
-                newid[t - t0] += 1
-    for t in range(t0, t1):
-        c = cnt[t]
-        if c >= min_count:
-            q = perm
-            perm += 1
-            cnt[q] = c
-            head[q] = used
-            end[q] = used
-            used += newid[t - t0] if weighted else c
-            newid[t - t0] = q
-        else:
-            newid[t - t0] = _JUNK
-    prev = -1
-    for j in range(ntemp):
-        x, t = _temp_pair(node, temp, j, every, prev)
-        prev = x
-        if t < t0:
-            continue
-        q = newid[t - t0]
-        node[4 * x + _PAIR] = q
-        if q != _JUNK:
-            pool[end[q]] = x
-            end[q] += 1
-    for q in range(t0, perm):
-        hsize = _enqueue(hk, hq, hsize, bhead, bnext, level, q, cnt[q], pool[head[q]])
-    return perm, hsize, used
 
 
 @njit(cache=True)
@@ -286,18 +232,72 @@ def _merge_kernel(tok_in, orig, occ, relabel, join, wt, n_total, top, base, max_
     # count (bhead, bnext) and only those of the current best count `level` are in a heap ordered by first
     # occurrence; an entry that went stale is moved to the list of its count when it reaches the top
     bhead[:] = -1
-    perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, bhead, bnext, n_total + 1, 1, 1, t,
-                                scratch, temp, max(0, n - 1), True, min_count, weighted)
-    level = min_count - 1
-    for q in range(1, perm):
-        level = max(level, cnt[q])
-    level += 1
-
     merges = np.empty((max(0, max_merges), 2), dtype=np.int64)
     counts = np.empty(max(0, max_merges), dtype=np.int64)
     k = 0
     total = n_total
-    while k < max_merges and total > target_tokens:
+    perm = 1
+    used = 0
+    hsize = 0
+    t0 = 1
+    ntemp = max(0, n - 1)
+    first = True  # the first pass settles the first count: every position, and every pair onto its list
+    level = n_total + 1
+    while True:
+        # make the pairs counted as temporary ids t0..t permanent: ids for those with at least min_count
+        # occurrences (the others become _JUNK: a pair's count never grows after the pass that created it),
+        # their occurrence positions in the pool in ascending order, and one queue entry each. The positions to
+        # look at are temp[:ntemp], or all with `first`. Written once, here in the loop, not as a function: an
+        # inlined function's array arguments cost two atomic reference counts each per call (a fifth of a
+        # call's time in all)
+        if weighted:
+            # a weighted count is not a number of positions: count the positions first (in scratch, then
+            # replaced by the permanent ids)
+            for j in range(t - t0):
+                scratch[j] = 0
+            prev = -1
+            for j in range(ntemp):
+                prev, tj = _temp_pair(node, temp, j, first, prev)
+                if tj >= t0:
+                    scratch[tj - t0] += 1
+        for tj in range(t0, t):
+            c = cnt[tj]
+            if c >= min_count:
+                q = perm
+                perm += 1
+                cnt[q] = c
+                head[q] = used
+                end[q] = used
+                used += scratch[tj - t0] if weighted else c
+                scratch[tj - t0] = q
+            else:
+                scratch[tj - t0] = _JUNK
+        prev = -1
+        for j in range(ntemp):
+            x, tj = _temp_pair(node, temp, j, first, prev)
+            prev = x
+            if tj < t0:
+                continue
+            q = scratch[tj - t0]
+            node[4 * x + _PAIR] = q
+            if q != _JUNK:
+                pool[end[q]] = x
+                end[q] += 1
+        for q in range(t0, perm):
+            c = cnt[q]
+            if c >= level:
+                hsize = core.key_heap_push(hk, hq, hsize, pool[head[q]], q)
+            else:
+                bnext[q] = bhead[c]
+                bhead[c] = q
+        if first:
+            first = False
+            level = min_count - 1
+            for q in range(1, perm):
+                level = max(level, cnt[q])
+            level += 1
+        if k >= max_merges or total <= target_tokens:
+            break
         # the best pair: pop until an entry is up to date (entries only ever overstate a pair's rank, since
         # after the pass that creates a pair its count only falls and its first occurrence only moves right)
         best = -1
@@ -406,8 +406,6 @@ def _merge_kernel(tok_in, orig, occ, relabel, join, wt, n_total, top, base, max_
         cnt[best] = 0
         head[best] = end[best]
         k += 1
-        perm, hsize, used = _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0,
-                                    t, scratch, temp, ntemp, False, min_count, weighted)
     # back to the caller's ids: new ids from base; an alive position below top holds its input id, and a dead
     # one keeps it, so the outputs are canonical and only new ids are written
     out = orig.copy()
