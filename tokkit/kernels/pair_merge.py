@@ -149,7 +149,12 @@ def _count_from(node, join, wt, keys, slot_id, cnt, i, n, t, used):
     """The first count from position i on, until the table is full: pair ids t, t + 1, ... in order of first
     occurrence. Returns (position reached, next id, keys used). Kept apart from the caller, which grows the
     table: an array reassigned inside a numba loop costs reference counting on every pass (4x here)."""
+    mask = keys.size - 1
     while i < n - 1:
+        if i + 17 < n:  # the slots are random: ask for those of the pair 16 places ahead
+            s = core.pair_home(core.pair_key(node[4 * i + 64 + _TOK], node[4 * i + 68 + _TOK]), mask)
+            _prefetch(keys, s)
+            _prefetch(slot_id, s)
         if join[i]:
             if not core.pair_room(keys, used, 1):
                 break
@@ -504,9 +509,10 @@ def _words(tok, join, slot_word, rec, occ, ktok, kjoin, wt):
         occ[3 * nw + 1] = rec[4 * d + 2] >> 32
         occ[3 * nw + 2] = ln
         nw += 1
-    for d in range(nd):  # in kept order: one sequential pass
+    for d in range(nd):  # in kept order: one sequential pass (a loop: a slice here costs a view per word)
         k = rec[4 * d + 2] >> 32
-        wt[k: k + (rec[4 * d + 2] & 0xFFFFFFFF)] = rec[4 * d + 3]
+        for r in range(k, k + (rec[4 * d + 2] & 0xFFFFFFFF)):
+            wt[r] = rec[4 * d + 3]
     return m
 
 
