@@ -26,21 +26,41 @@ Hence after that pass a pair's count only falls and its first occurrence only mo
   found through one array indexed by the neighbouring id, and those under min_count are dropped at once
   (they can never reach it again);
 - the best count never rises, so the queue is one list per count plus a heap, by first occurrence, of the
-  pairs at the current best count: a pair whose count fell moves down a list in O(1) instead of a heap;
+  pairs at the current best count: a pair whose count fell moves down a list in O(1) instead of a heap. A
+  list becomes the heap without a visit to its pairs' occurrences: the count says where a pair belongs, and
+  its key, the pool entry at its head, may be stale (too far left), which is corrected when it comes on top;
+- the settling of a pass's new pairs (ids, pool, queue) is written once, inside the merge loop, whose first
+  pass settles the first count: as an inlined function, numba counted references to each of its 14 array
+  arguments, 28 atomic operations per merge, 15% of a call;
 - the arrays live in per-thread buffers reused from call to call, so a data loader's batches cause no page
   faults;
 - with word boundaries, every copy of a word changes alike under any merge, so each distinct word is merged
   once, its positions weighted by its number of copies (`_words`; the first copies are the ones kept, in
   batch order, so first occurrences and hence ties are those of the whole batch), and the result is copied
-  back to every copy as the kernel writes its output (`copy_of`): on 256 x 2048 GPT-2 ids of UDHR, 269k
-- the merge is bound by memory latency (most merges at the end touch 2-3 positions far apart), so rows are
-  prefetched: a merge's first occurrences, the occurrence 8 places ahead and its neighbours 4 places ahead,
-  and the next pair of a count's list.
+  back to every copy as the kernel writes its output (`occ`: each word's start, kept start and length). On
+  256 x 2048 GPT-2 ids of UDHR (many scripts: long words of byte tokens) 114k words keep 269k of 524k
+  positions, and finding them (5.3 ms) costs about what it saves in the merges: that batch takes the same
+  time either way; batches of shorter words gain;
+- rows are prefetched where the next positions are known: a merge's first occurrences, the occurrence 8
+  places ahead and its neighbours 4 places ahead, the next pair of a count's list, and the first count's
+  table slots 16 positions ahead.
+
+Where the time goes (256 x 2048 UDHR with words, 35,882 merges, about 28 ms on a quiet shared core): finding
+the words 5.3 ms, the first count 3.2 and its settling 2.6, the merges 13 (finding the best 4.4, the merge loop
+6.1, settling 2.8; spread evenly over the count bands, about 12 us per merge above count 100, 0.3 us at count 2),
+the output 4 (half of it the fresh output arrays). The same kernel on 64 x 512 (in L2) is only ~20% faster
+per token: beside cache misses, branch misses and the instructions per position weigh.
 
 Tried and left out (exact, but not faster on 2 shared cores): the first count by a counting sort on the
 left id and dense per-left-id arrays instead of the pair table (setup 10-15% slower), the per-pair fields
 interleaved in one row (strided views: sequences mode 15% slower), prefetching counts and stamps two
-occurrences ahead, or the next best pair's row.
+occurrences ahead, or the next best pair's row, or the chain of the next top (its fields at the pop, its
+pool entry before the merge loop, its row after: within noise), or wt[x] with the rows; a pair table of
+half the size for words (no change; sequences then grow it); `_words` in two passes, every word's hash
+first, then the table with slots prefetched 16 words ahead (5.7 against 5.3 ms); the settling as a real
+(not inlined) function (call overhead: 3% slower) and bpe_core's key heap likewise (no gain); the first count
+also counting positions so that the first settling skips its counting pass (no gain); finding a new pair's
+temporary id by scanning the few made so far instead of the stamp array (2% slower).
 
 The previous kernel (kept in tests/_pair_merge_v1.py as a second oracle) pushed an entry per new
 occurrence, re-walked unordered occurrence lists and sorted each merge's occurrences: 3-7x slower.
