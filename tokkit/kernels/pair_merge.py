@@ -61,7 +61,8 @@ half the size for words (no change; sequences then grow it); `_words` in two pas
 first, then the table with slots prefetched 16 words ahead (5.7 against 5.3 ms); the settling as a real
 (not inlined) function (call overhead: 3% slower) and bpe_core's key heap likewise (no gain); the first count
 also counting positions so that the first settling skips its counting pass (no gain); finding a new pair's
-temporary id by scanning the few made so far instead of the stamp array (2% slower).
+temporary id by scanning the few made so far instead of the stamp array (2% slower); the output of words
+read from the kept ids gathered first into a dense array instead of the rows (2% slower).
 
 The previous kernel (kept in tests/_pair_merge_v1.py as a second oracle) pushed an entry per new
 occurrence, re-walked unordered occurrence lists and sorted each merge's occurrences: 3-7x slower.
