@@ -26,21 +26,43 @@ Hence after that pass a pair's count only falls and its first occurrence only mo
   found through one array indexed by the neighbouring id, and those under min_count are dropped at once
   (they can never reach it again);
 - the best count never rises, so the queue is one list per count plus a heap, by first occurrence, of the
-  pairs at the current best count: a pair whose count fell moves down a list in O(1) instead of a heap;
+  pairs at the current best count: a pair whose count fell moves down a list in O(1) instead of a heap. A
+  list becomes the heap without a visit to its pairs' occurrences: the count says where a pair belongs, and
+  its key, the pool entry at its head, may be stale (too far left), which is corrected when it comes on top;
+- the settling of a pass's new pairs (ids, pool, queue) is written once, inside the merge loop, whose first
+  pass settles the first count: as an inlined function, numba counted references to each of its 14 array
+  arguments, 28 atomic operations per merge (with the key heap's, 16% of the samples in perf); in the loop,
+  a call is 9-10% faster;
 - the arrays live in per-thread buffers reused from call to call, so a data loader's batches cause no page
   faults;
 - with word boundaries, every copy of a word changes alike under any merge, so each distinct word is merged
   once, its positions weighted by its number of copies (`_words`; the first copies are the ones kept, in
   batch order, so first occurrences and hence ties are those of the whole batch), and the result is copied
-  back to every copy as the kernel writes its output (`copy_of`): on 256 x 2048 GPT-2 ids of UDHR, 269k
-- the merge is bound by memory latency (most merges at the end touch 2-3 positions far apart), so rows are
-  prefetched: a merge's first occurrences, the occurrence 8 places ahead and its neighbours 4 places ahead,
-  and the next pair of a count's list.
+  back to every copy as the kernel writes its output (`occ`: each word's start, kept start and length). On
+  256 x 2048 GPT-2 ids of UDHR (many scripts: long words of byte tokens) 114k words keep 269k of 524k
+  positions, and finding them (5.3 ms) costs about what it saves in the merges: that batch takes the same
+  time either way; batches of shorter words gain;
+- rows are prefetched where the next positions are known: a merge's first occurrences, the occurrence 8
+  places ahead and its neighbours 4 places ahead, the next pair of a count's list, and the first count's
+  table slots 16 positions ahead.
+
+Where the time goes (256 x 2048 UDHR with words, 35,882 merges, about 28 ms on a quiet shared core): finding
+the words 5.3 ms, the first count 3.2 and its settling 2.6, the merges 13 (finding the best 4.4, the merge loop
+6.1, settling 2.8; spread evenly over the count bands, about 12 us per merge above count 100, 0.3 us at count 2),
+the output 4 (half of it the fresh output arrays). The same kernel on 64 x 512 (in L2) is only ~20% faster
+per token: beside cache misses, branch misses and the instructions per position weigh.
 
 Tried and left out (exact, but not faster on 2 shared cores): the first count by a counting sort on the
 left id and dense per-left-id arrays instead of the pair table (setup 10-15% slower), the per-pair fields
 interleaved in one row (strided views: sequences mode 15% slower), prefetching counts and stamps two
-occurrences ahead, or the next best pair's row.
+occurrences ahead, or the next best pair's row, or the chain of the next top (its fields at the pop, its
+pool entry before the merge loop, its row after: within noise), or wt[x] with the rows; a pair table of
+half the size for words (no change; sequences then grow it); `_words` in two passes, every word's hash
+first, then the table with slots prefetched 16 words ahead (5.7 against 5.3 ms); the settling as a real
+(not inlined) function (call overhead: 3% slower) and bpe_core's key heap likewise (no gain); the first count
+also counting positions so that the first settling skips its counting pass (no gain); finding a new pair's
+temporary id by scanning the few made so far instead of the stamp array (2% slower); the output of words
+read from the kept ids gathered first into a dense array instead of the rows (2% slower).
 
 The previous kernel (kept in tests/_pair_merge_v1.py as a second oracle) pushed an entry per new
 occurrence, re-walked unordered occurrence lists and sorted each merge's occurrences: 3-7x slower.
@@ -138,64 +160,10 @@ _AHEAD = 8      # the merge loop prefetches the row of the occurrence this many 
 
 
 @njit(cache=True, inline="always")
-def _enqueue(hk, hq, hsize, bhead, bnext, level, q, c, first):
-    """Queue pair q of count c (at most `level`) whose first occurrence is at `first`: into the heap of the
-    current level, or onto the list of its count. Returns the heap's size."""
-    if c >= level:
-        return core.key_heap_push(hk, hq, hsize, first, q)
-    bnext[q] = bhead[c]
-    bhead[c] = q
-    return hsize
-
-
-@njit(cache=True, inline="always")
 def _temp_pair(node, temp, j, every, prev):
     """The j-th position to settle and the pair it starts, or -1 if it repeats the one before, prev."""
     x = j if every else temp[j]
     return x, node[4 * x + _PAIR] if x != prev else -1
-
-
-@njit(cache=True, inline="always")
-def _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0, t1, newid, temp, ntemp,
-            every, min_count, weighted):
-    """Make the pairs counted as temporary ids t0..t1 permanent: ids for those with at least min_count
-    occurrences (the others become _JUNK: a pair's count never grows after the pass that created it), their
-    occurrence positions in the pool in ascending order, and one queue entry each. The positions to look at
-    are temp[:ntemp], or 0..ntemp-1 with `every`; `weighted`: counts are sums of position weights."""
-    if weighted:
-        # a weighted count is not a number of positions: count the positions first (in newid, then replaced)
-        newid[: t1 - t0] = 0
-        prev = -1
-        for j in range(ntemp):
-            prev, t = _temp_pair(node, temp, j, every, prev)
-            if t >= t0:
-                newid[t - t0] += 1
-    for t in range(t0, t1):
-        c = cnt[t]
-        if c >= min_count:
-            q = perm
-            perm += 1
-            cnt[q] = c
-            head[q] = used
-            end[q] = used
-            used += newid[t - t0] if weighted else c
-            newid[t - t0] = q
-        else:
-            newid[t - t0] = _JUNK
-    prev = -1
-    for j in range(ntemp):
-        x, t = _temp_pair(node, temp, j, every, prev)
-        prev = x
-        if t < t0:
-            continue
-        q = newid[t - t0]
-        node[4 * x + _PAIR] = q
-        if q != _JUNK:
-            pool[end[q]] = x
-            end[q] += 1
-    for q in range(t0, perm):
-        hsize = _enqueue(hk, hq, hsize, bhead, bnext, level, q, cnt[q], pool[head[q]])
-    return perm, hsize, used
 
 
 @njit(cache=True)
@@ -203,7 +171,12 @@ def _count_from(node, join, wt, keys, slot_id, cnt, i, n, t, used):
     """The first count from position i on, until the table is full: pair ids t, t + 1, ... in order of first
     occurrence. Returns (position reached, next id, keys used). Kept apart from the caller, which grows the
     table: an array reassigned inside a numba loop costs reference counting on every pass (4x here)."""
+    mask = keys.size - 1
     while i < n - 1:
+        if i + 17 < n:  # the slots are random: ask for those of the pair 16 places ahead
+            s = core.pair_home(core.pair_key(node[4 * i + 64 + _TOK], node[4 * i + 68 + _TOK]), mask)
+            _prefetch(keys, s)
+            _prefetch(slot_id, s)
         if join[i]:
             if not core.pair_room(keys, used, 1):
                 break
@@ -237,11 +210,11 @@ def _scratch_size(n, top, max_merges, n_total):
 
 
 @njit(cache=True)
-def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, max_merges, min_count, target_tokens,
+def _merge_kernel(tok_in, orig, occ, relabel, join, wt, n_total, top, base, max_merges, min_count, target_tokens,
                   work, hk):
     # tok_in: the (dense) ids to merge; orig: the caller's ids. Per distinct word (see _words): wt the number of
-    # tokens each position stands for, n_total their sum (orig.size), copy_of the kept position each of orig's
-    # positions copies; else wt and copy_of are empty
+    # tokens each position stands for, n_total their sum (orig.size), occ the words of orig that copy a kept
+    # one, (start, kept start, length) each; else wt and occ are empty
     n = tok_in.size
     weighted = wt.size > 0
     # all arrays are slices of the caller's buffers `work` (int32, _scratch_size entries) and `hk` (int64,
@@ -286,18 +259,72 @@ def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, 
     # count (bhead, bnext) and only those of the current best count `level` are in a heap ordered by first
     # occurrence; an entry that went stale is moved to the list of its count when it reaches the top
     bhead[:] = -1
-    perm, hsize, used = _settle(node, cnt, head, end, pool, 0, hk, hq, 0, bhead, bnext, n_total + 1, 1, 1, t,
-                                scratch, temp, max(0, n - 1), True, min_count, weighted)
-    level = min_count - 1
-    for q in range(1, perm):
-        level = max(level, cnt[q])
-    level += 1
-
     merges = np.empty((max(0, max_merges), 2), dtype=np.int64)
     counts = np.empty(max(0, max_merges), dtype=np.int64)
     k = 0
     total = n_total
-    while k < max_merges and total > target_tokens:
+    perm = 1
+    used = 0
+    hsize = 0
+    t0 = 1
+    ntemp = max(0, n - 1)
+    first = True  # the first pass settles the first count: every position, and every pair onto its list
+    level = n_total + 1
+    while True:
+        # make the pairs counted as temporary ids t0..t permanent: ids for those with at least min_count
+        # occurrences (the others become _JUNK: a pair's count never grows after the pass that created it),
+        # their occurrence positions in the pool in ascending order, and one queue entry each. The positions to
+        # look at are temp[:ntemp], or all with `first`. Written once, here in the loop, not as a function: an
+        # inlined function's array arguments cost two atomic reference counts each per call (a fifth of a
+        # call's time in all)
+        if weighted:
+            # a weighted count is not a number of positions: count the positions first (in scratch, then
+            # replaced by the permanent ids)
+            for j in range(t - t0):
+                scratch[j] = 0
+            prev = -1
+            for j in range(ntemp):
+                prev, tj = _temp_pair(node, temp, j, first, prev)
+                if tj >= t0:
+                    scratch[tj - t0] += 1
+        for tj in range(t0, t):
+            c = cnt[tj]
+            if c >= min_count:
+                q = perm
+                perm += 1
+                cnt[q] = c
+                head[q] = used
+                end[q] = used
+                used += scratch[tj - t0] if weighted else c
+                scratch[tj - t0] = q
+            else:
+                scratch[tj - t0] = _JUNK
+        prev = -1
+        for j in range(ntemp):
+            x, tj = _temp_pair(node, temp, j, first, prev)
+            prev = x
+            if tj < t0:
+                continue
+            q = scratch[tj - t0]
+            node[4 * x + _PAIR] = q
+            if q != _JUNK:
+                pool[end[q]] = x
+                end[q] += 1
+        for q in range(t0, perm):
+            c = cnt[q]
+            if c >= level:
+                hsize = core.key_heap_push(hk, hq, hsize, pool[head[q]], q)
+            else:
+                bnext[q] = bhead[c]
+                bhead[c] = q
+        if first:
+            first = False
+            level = min_count - 1
+            for q in range(1, perm):
+                level = max(level, cnt[q])
+            level += 1
+        if k >= max_merges or total <= target_tokens:
+            break
         # the best pair: pop until an entry is up to date (entries only ever overstate a pair's rank, since
         # after the pass that creates a pair its count only falls and its first occurrence only moves right)
         best = -1
@@ -315,30 +342,31 @@ def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, 
                     nq = bnext[q]
                     if nq != -1:  # a linked walk: ask for the next pair's fields while this one waits
                         _prefetch(head, nq)
-                        _prefetch(end, nq)
                         _prefetch(bnext, nq)
                         _prefetch(cnt, nq)
-                    h = head[q]
-                    e = end[q]
-                    while h < e and node[4 * pool[h] + _PAIR] != q:
-                        h += 1
-                    head[q] = h
-                    if h < e and cnt[q] >= min_count:
-                        hsize = _enqueue(hk, hq, hsize, bhead, bnext, level, q, cnt[q], pool[h])
+                    c = cnt[q]
+                    # a count above zero means a live occurrence (weights are >= 1); the key, the pool entry at
+                    # head, may be stale (too far left): it is checked when the entry reaches the top
+                    if c >= level:
+                        hsize = core.key_heap_push(hk, hq, hsize, pool[head[q]], q)
+                    elif c >= min_count:
+                        bnext[q] = bhead[c]
+                        bhead[c] = q
                     q = nq
                 continue
             q = hq[0]
+            c = cnt[q]
+            if c < level:  # fell to a lower count: onto its list (or gone)
+                hsize = core.key_heap_pop(hk, hq, hsize)
+                if c >= min_count:
+                    bnext[q] = bhead[c]
+                    bhead[c] = q
+                continue
             h = head[q]
             e = end[q]
             while h < e and node[4 * pool[h] + _PAIR] != q:
                 h += 1
             head[q] = h
-            if h == e or cnt[q] < level:
-                hsize = core.key_heap_pop(hk, hq, hsize)
-                if h < e and cnt[q] >= min_count:
-                    bnext[q] = bhead[cnt[q]]
-                    bhead[cnt[q]] = q
-                continue
             if pool[h] == hk[0]:
                 best = q
                 hsize = core.key_heap_pop(hk, hq, hsize)
@@ -405,22 +433,25 @@ def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, 
         cnt[best] = 0
         head[best] = end[best]
         k += 1
-        perm, hsize, used = _settle(node, cnt, head, end, pool, used, hk, hq, hsize, bhead, bnext, level, perm, t0,
-                                    t, scratch, temp, ntemp, False, min_count, weighted)
-    # back to the caller's ids: new ids from base, base ids through the relabelling (if any); dead positions
-    # keep their input id, so the outputs are canonical
+    # back to the caller's ids: new ids from base; an alive position below top holds its input id, and a dead
+    # one keeps it, so the outputs are canonical and only new ids are written
     out = orig.copy()
     alive = np.ones(orig.size, dtype=np.uint8)
-    for i in range(orig.size):
-        x = copy_of[i] if copy_of.size else i  # words: each copy reads the kept one (-1: one-token word)
-        if x < 0:
-            continue
-        v = node[4 * x + _TOK]
-        alive[i] = v >= 0
-        if v >= top:
-            out[i] = v + base - top
-        elif v >= 0 and relabel.size:
-            out[i] = relabel[v]
+    if weighted:  # words: each copy reads the kept one (one-token words keep their id)
+        for w in range(occ.size // 3):
+            s = occ[3 * w]
+            x = occ[3 * w + 1]
+            for r in range(occ[3 * w + 2]):
+                v = node[4 * (x + r) + _TOK]
+                alive[s + r] = v >= 0
+                if v >= top:
+                    out[s + r] = v + base - top
+    else:
+        for i in range(orig.size):
+            v = node[4 * i + _TOK]
+            alive[i] = v >= 0
+            if v >= top:
+                out[i] = v + base - top
     for j in range(k):
         for s in range(2):
             v = merges[j, s]
@@ -429,23 +460,23 @@ def _merge_kernel(tok_in, orig, copy_of, relabel, join, wt, n_total, top, base, 
 
 
 @njit(cache=True)
-def _words(tok, join, nw, slot_word, rec, src, ktok, kjoin, wt):
+def _words(tok, join, slot_word, rec, occ, ktok, kjoin, wt):
     """The words of the batch (maximal runs joined by `join`) that may merge, each distinct one once: what
     every copy of a word does under a merge is the same, so the kernel merges one copy per distinct word,
     weighted by its number of copies. The copies kept are the first ones, in batch order, so a pair's first
     occurrence among them is its first occurrence in the batch and ties break as before. Fills, for the kept
-    positions, ktok (ids), kjoin and wt (copies of its word), and src: for each batch position the kept
-    position it copies, -1 outside words of two or more tokens. Returns the number kept. nw: the number of
-    words of two or more tokens; slot_word (a power of two >= 2 nw entries) and rec (nw x 6): scratch."""
+    positions, ktok (ids), kjoin and wt (copies of its word), and per word of two or more tokens, occ[3 w:
+    3 w + 3] = (its start, the kept copy's start, its length). Returns the number of positions kept.
+    slot_word (a power of two >= 2 entries per word of two or more tokens) and rec (4 per word): scratch."""
     n = tok.size
     mask = slot_word.size - 1
     slot_word[:] = -1  # slot -> distinct word d
-    # per distinct word, one row, so that a word costs one random access to it: hash, exact key (the ids
-    # packed, for words of up to 4 ids below 2**16, else -1: then the ids are compared), first copy's start,
-    # length, kept position of its first token, copies
-    src[:] = -1
+    # per distinct word, one row of 32 bytes, so that a word costs one random access to it: hash, exact key (the
+    # ids packed, for words of up to 4 ids below 2**16, else -1: then the ids are compared with the kept copy),
+    # kept start << 32 | length, copies. A new word's ids go to ktok at once, while they are in cache
     nd = 0
     m = 0
+    nw = 0
     i = 0
     while i < n - 1:
         if not join[i]:
@@ -474,36 +505,36 @@ def _words(tok, join, nw, slot_word, rec, src, ktok, kjoin, wt):
                 d = nd
                 nd += 1
                 slot_word[j] = d
-                rec[d, 0] = hk
-                rec[d, 1] = exact
-                rec[d, 2] = s
-                rec[d, 3] = ln
-                rec[d, 4] = m
-                rec[d, 5] = 0
+                rec[4 * d] = hk
+                rec[4 * d + 1] = exact
+                rec[4 * d + 2] = (np.int64(m) << 32) | ln
+                rec[4 * d + 3] = 0
+                for r in range(ln):
+                    ktok[m + r] = tok[s + r]
+                    kjoin[m + r] = r < ln - 1
                 m += ln
                 break
-            if rec[d, 0] == hk and rec[d, 3] == ln:
-                if exact >= 0 and rec[d, 1] == exact:
-                    break
-                if exact < 0:
-                    a = rec[d, 2]
+            if rec[4 * d] == hk and (rec[4 * d + 2] & 0xFFFFFFFF) == ln:
+                if exact >= 0:
+                    if rec[4 * d + 1] == exact:
+                        break
+                else:
+                    a = rec[4 * d + 2] >> 32
                     r = 0
-                    while r < ln and tok[a + r] == tok[s + r]:
+                    while r < ln and ktok[a + r] == tok[s + r]:
                         r += 1
                     if r == ln:
                         break
             j = (j + 1) & mask
-        rec[d, 5] += 1
-        k = rec[d, 4]
-        for r in range(ln):
-            src[s + r] = k + r
-    for d in range(nd):
-        k = rec[d, 4]
-        ln = rec[d, 3]
-        for r in range(ln):
-            ktok[k + r] = tok[rec[d, 2] + r]
-            kjoin[k + r] = r < ln - 1
-            wt[k + r] = rec[d, 5]
+        rec[4 * d + 3] += 1
+        occ[3 * nw] = s
+        occ[3 * nw + 1] = rec[4 * d + 2] >> 32
+        occ[3 * nw + 2] = ln
+        nw += 1
+    for d in range(nd):  # in kept order: one sequential pass (a loop: a slice here costs a view per word)
+        k = rec[4 * d + 2] >> 32
+        for r in range(k, k + (rec[4 * d + 2] & 0xFFFFFFFF)):
+            wt[r] = rec[4 * d + 3]
     return m
 
 
@@ -560,12 +591,12 @@ def merge_pairs_numba(tok, join, base: int, max_merges: int | None = None, min_c
         size = 16
         while size < 2 * nw:
             size *= 2
-        slot_word, src, wt, kjoin = (_buffer(name, k, dt) for name, k, dt in (
-            ("slot_word", size, np.int32), ("src", n, np.int32), ("wt", n, np.int32), ("kjoin", n, np.uint8)))
-        rec, ktok = _buffer("rec", 6 * nw, np.int64).reshape(nw, 6), _buffer("ktok", n, np.int64)
-        m = _words(dense, join, nw, slot_word, rec, src, ktok, kjoin, wt)
+        slot_word, occ, wt, kjoin = (_buffer(name, k, dt) for name, k, dt in (
+            ("slot_word", size, np.int32), ("occ", 3 * nw, np.int32), ("wt", n, np.int32), ("kjoin", n, np.uint8)))
+        rec, ktok = _buffer("rec", 4 * nw, np.int64), _buffer("ktok", n, np.int64)
+        m = _words(dense, join, slot_word, rec, occ, ktok, kjoin, wt)
         work, hk = _scratch(int(_scratch_size(m, top, mm, n)), int(_capacity(m)))
-        return _merge_kernel(ktok[:m], tok, src, relabel, kjoin[:m], wt[:m], np.int64(n), *args, work, hk)
+        return _merge_kernel(ktok[:m], tok, occ, relabel, kjoin[:m], wt[:m], np.int64(n), *args, work, hk)
     work, hk = _scratch(int(_scratch_size(n, top, mm, n)), int(_capacity(n)))
     none = np.zeros(0, np.int32)
     return _merge_kernel(dense, tok, none, relabel, join, none, np.int64(n), *args, work, hk)
