@@ -184,45 +184,79 @@ _ONE_THREAD_GEMM = 1 << 18
 
 def resampled_sums(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """x @ weights.T: (L, m) per-unit counts and (B, m) weights -> (L, B) resampled sums, in row blocks small
-    enough to stay on one BLAS thread. Exact: integer counts and weights, sums far below 2 ** 53."""
-    wt = np.ascontiguousarray(weights.T)
-    out = np.empty((x.shape[0], wt.shape[1]))
+    enough to stay on one BLAS thread. Exact: integer counts and weights, sums far below 2 ** 53. Counts of an
+    integer dtype whose sums stay below 2 ** 24 (the largest count times the largest weight row sum bounds
+    them) are multiplied in float32, which holds every such sum exactly too, at half the cost; the result is
+    then float32 (cast it to float64 before any arithmetic that is not exact)."""
+    wt = weights.T
+    dtype = np.float64
+    if x.dtype.kind in "iu" and x.size and wt.size and np.array_equal(wt, np.rint(wt)):
+        bound = float(np.abs(x).max()) * float(np.abs(wt).sum(axis=0).max())
+        if bound < 1 << 24:
+            dtype = np.float32
+    wt = np.ascontiguousarray(wt, dtype=dtype)
+    x = np.asarray(x, dtype=dtype)
+    out = np.empty((x.shape[0], wt.shape[1]), dtype=dtype)
     step = max(1, _ONE_THREAD_GEMM // max(1, wt.size))
     for i in range(0, x.shape[0], step):
         np.matmul(x[i:i + step], wt, out=out[i:i + step])
     return out
 
 
-def percentile_pair(r: np.ndarray, ci: float) -> np.ndarray:
+def percentile_pair(r: np.ndarray, ci: float, *, overwrite: bool = False) -> np.ndarray:
     """The (1-ci)/2 and (1+ci)/2 percentiles of each row of r, with linear interpolation (numpy's default
     method), nan sorted last as np.sort does. (L, 2). Each percentile lies between two adjacent order
-    statistics k and k+1: one partition at k gives the k-th, and the smallest value after it (nan ignored
-    unless all are nan) the (k+1)-th; two single-k partitions cost less than one with four k."""
+    statistics k and k+1, found by one single-k partition (numpy's SIMD select; several k take its slow
+    path): for a low k, one at k+1 gives the (k+1)-th, and the k-th is the largest before it (nan there only
+    when the k-th is nan); for a high k, one at k gives the k-th, and the (k+1)-th is the smallest after it
+    (nan ignored unless all are). overwrite: r may be partitioned in place (no copy)."""
     b = r.shape[1]
     out = np.empty((r.shape[0], 2))
+    part = r if overwrite else r.copy()
     for j, q in enumerate((0.5 * (1 - ci), 0.5 * (1 + ci))):
         pos = q * (b - 1)
         lo = int(np.floor(pos))
         frac = pos - lo
-        part = np.partition(r, lo, axis=1)
-        a = part[:, lo]
-        c = np.fmin.reduce(part[:, lo + 1:], axis=1) if lo + 1 < b else a
+        if lo + 1 >= b:
+            part.partition(lo, axis=1)
+            a = c = part[:, lo]
+        elif lo + 1 < b - lo - 1:
+            part.partition(lo + 1, axis=1)
+            a, c = part[:, :lo + 1].max(axis=1), part[:, lo + 1]
+        else:
+            part.partition(lo, axis=1)
+            a, c = part[:, lo], np.fmin.reduce(part[:, lo + 1:], axis=1)
         out[:, j] = a * (1 - frac) + c * frac
     return out
 
 
+def resampled_ratios(num: np.ndarray, den: np.ndarray, weights: np.ndarray, *, den_of: np.ndarray | None = None,
+                     out: np.ndarray | None = None) -> np.ndarray:
+    """sum(num) / sum(den) in each resample: (L, B) float64 (into `out` when given). num: (L, m) per-unit counts
+    of L languages; den: (L, m), or (U, m) distinct reference rows with den_of (L,) naming each language's
+    row; weights: (B, m). Both sums come from one product."""
+    s = resampled_sums(np.concatenate([num, den]), weights)
+    r, d = s[:len(num)], s[len(num):]
+    q = np.empty(r.shape) if out is None else out
+    # the ratios in float64 whatever the sums' dtype (both hold the same integers)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a reference of 0 tokens gives nan, not a crash
+        if den_of is None:
+            np.divide(r, d, out=q, dtype=np.float64)
+        elif len(den_of):
+            cuts = (np.flatnonzero(np.diff(den_of)) + 1).tolist()
+            if len(cuts) < 64:  # runs of languages sharing a reference row: that row broadcast, not gathered
+                for a, b in zip([0, *cuts], [*cuts, len(den_of)]):
+                    np.divide(r[a:b], d[den_of[a]], out=q[a:b], dtype=np.float64)
+            else:
+                np.divide(r, d[den_of], out=q, dtype=np.float64)
+    return q
+
+
 def bootstrap_ratios(num: np.ndarray, den: np.ndarray, weights: np.ndarray, ci: float, *,
                      den_of: np.ndarray | None = None) -> np.ndarray:
-    """Percentile intervals of sum(num) / sum(den) under resampling of units.
-    num: (L, m) per-unit counts of L languages; den: (L, m), or (U, m) distinct reference rows with den_of
-    (L,) naming each language's row; weights: (B, m). Returns (L, 2)."""
-    d = resampled_sums(den, weights)                       # (L or U, B)
-    if den_of is not None:
-        d = d[0] if len(d) == 1 else d[den_of]
-    r = resampled_sums(num, weights)                       # (L, B)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a reference of 0 tokens gives nan, not a crash
-        np.divide(r, d, out=r)
-    return percentile_pair(r, ci)
+    """Percentile intervals of sum(num) / sum(den) under resampling of units (`resampled_ratios`'s
+    arguments). Returns (L, 2)."""
+    return percentile_pair(resampled_ratios(num, den, weights, den_of=den_of), ci, overwrite=True)
 
 
 def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n: int = 1000, ci: float = 0.95,
@@ -445,10 +479,6 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
             skipped.append(dict(language=c, reason=f"no units aligned with {reference}"))
 
     flat, lang_idx, ref_of = _flat_groups(corpus, reference, aligned, unit, separator)
-    try:  # strict UTF-8 is faster; a lone surrogate (text read with surrogateescape) counts as 3 bytes
-        nbytes = np.fromiter(map(len, map(str.encode, flat)), dtype=np.int64, count=len(flat))
-    except UnicodeEncodeError:
-        nbytes = np.fromiter(map(len, map(_UTF8, flat)), dtype=np.int64, count=len(flat))
     nchars = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
     ref_texts = corpus.units[reference]
     # joined mode: the blocks' counts sum to the joined text's count when the tokenizer may be cut before a
@@ -474,105 +504,140 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
                 joined_flat.append(separator.join(corpus.units[c][u] for u in units))
     t_prep = time.perf_counter()
 
-    # no text to cut (the usual case: units, documents): the batches are worked out once for all tokenizers
-    ranges = list(batches(flat)) if not len(flat) or nchars.max() <= MAX_CHARS else None
-    counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    whole: dict[str, np.ndarray] = {}
-    with progress("encoding", total=len(toks), quiet=quiet, unit="tokenizers") as bar:
-        for tok in toks:
-            counts[tok.name] = count_units(tok, flat, ranges=ranges)
-            if joined_flat and not (edges_safe and chunk_safe(tok)):
-                whole[tok.name] = count_units(tok, joined_flat)[0]
-            bar.advance()
-    t_enc = time.perf_counter()
-
-    rows = []
+    # what the rows need besides the counts, worked out while the engines count (below)
     order = list(aligned)
-    n_groups = {c: len(lang_idx[c]) for c in order}
-    by_size: dict[int, list[str]] = {}
-    for c in order:
-        if n_groups[c] > 1:
-            by_size.setdefault(n_groups[c], []).append(c)
-    weights = {m: bootstrap_weights(m, bootstrap, seed) for m in by_size} if bootstrap > 0 else {}
-    # per size: the languages' group indices (L, m), and the distinct reference rows among them (most
-    # languages share the reference's units, so their resampled reference sums are computed once)
-    boot_idx = {}
-    for m, cs in by_size.items():
-        if m in weights:
-            distinct: dict[bytes, int] = {}
-            ref_inv = np.fromiter((distinct.setdefault(ref_of[c].tobytes(), len(distinct)) for c in cs),
-                                  dtype=np.int64, count=len(cs))
-            ref_rows = np.stack([np.frombuffer(k, dtype=np.int64) for k in distinct])
-            boot_idx[m] = (np.stack([lang_idx[c] for c in cs]), ref_rows, ref_inv)
+    n_groups = [len(lang_idx[c]) for c in order]
+    by_size: dict[int, list[int]] = {}
+    for k, c in enumerate(order):
+        if n_groups[k] > 1:
+            by_size.setdefault(n_groups[k], []).append(k)
+    # per number of groups m: the languages' group indices (L, m), the distinct reference rows among them
+    # (most languages share the reference's units: their resampled sums are computed once) and the same
+    # (B, m) draws for all; their resampled ratios land in one (all languages, B) array per tokenizer
+    plans = []
+    n_boot = 0
+    for m, ks in (by_size.items() if bootstrap > 0 else ()):
+        distinct: dict[bytes, int] = {}
+        ref_inv = np.fromiter((distinct.setdefault(ref_of[order[k]].tobytes(), len(distinct)) for k in ks),
+                              dtype=np.int64, count=len(ks))
+        ref_rows = np.stack([np.frombuffer(b, dtype=np.int64) for b in distinct])
+        li = np.stack([lang_idx[order[k]] for k in ks])
+        plans.append((n_boot, ks, li, ref_rows, ref_inv, bootstrap_weights(m, bootstrap, seed)))
+        n_boot += len(ks)
     # per-language totals as segment sums over one concatenated index (a few numpy calls, not 532 x 10)
     all_li = np.concatenate([lang_idx[c] for c in order])
     all_ri = np.concatenate([ref_of[c] for c in order])
-    starts = np.cumsum([0] + [n_groups[c] for c in order[:-1]])
+    starts = np.cumsum([0] + n_groups[:-1])
 
     def seg(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(values[idx], starts)
+        return np.add.reduceat(values[..., idx], starts, axis=-1)
 
-    group_word = "document" if unit == "document" else "unit"
     lc, rc = seg(nchars, all_li), seg(nchars, all_ri)
-    lb, rb = seg(nbytes, all_li).tolist(), seg(nbytes, all_ri).tolist()
-    # what a language's row holds whatever the tokenizer, worked out once
-    fixed = []
-    for k, c in enumerate(order):
-        lang = corpus.languages[c]
-        fixed.append(dict(
-            language=c, name=lang.name, script=lang.script, units=len(aligned[c]), count_mode=unit,
-            groups=n_groups[c], bytes=lb[k], reference_bytes=rb[k],
-            byte_premium=lb[k] / rb[k] if rb[k] else math.nan, characters=int(lc[k]),
-            latitude=lang.latitude, longitude=lang.longitude))
     lc_list = lc.tolist()
-    for tok in toks:
-        tokens, unk_chars = counts[tok.name]
-        intervals: dict[str, tuple[float, float]] = {}
-        for m, (li, ref_rows, ref_inv) in boot_idx.items():
-            num, den = tokens[li].astype(np.float64), tokens[ref_rows].astype(np.float64)
-            intervals.update(zip(by_size[m], bootstrap_ratios(num, den, weights[m], ci, den_of=ref_inv).tolist()))
-        lt, rt = seg(tokens, all_li).tolist(), seg(tokens, all_ri).tolist()
-        block_premium = [a / b if b else math.nan for a, b in zip(lt, rt)]
-        if tok.name in whole:  # the joined texts' own counts
-            w = whole[tok.name]
-            lt, rt = [int(w[joined_lang[c]]) for c in order], [int(w[joined_ref[c]]) for c in order]
-        l_unk = (seg(unk_chars, all_li) / np.maximum(lc, 1)).tolist()
-        r_unk = (seg(unk_chars, all_ri) / np.maximum(rc, 1)).tolist()
-        for k, c in enumerate(order):
-            masked = l_unk[k] > unk_threshold or r_unk[k] > unk_threshold
-            premium = lt[k] / rt[k] if rt[k] else math.nan
-            lo = hi = None
-            if masked:
-                note = "masked"
-            elif c == reference:
-                note = "the reference: premium 1 by definition"
-            elif n_groups[c] == 1:
-                note = f"one {'unit' if len(aligned[c]) == 1 else group_word} per language: no interval"
-            elif c not in intervals:
-                note = "bootstrap=0"
-            else:
-                lo, hi = intervals[c]
-                shift = premium - block_premium[k]     # 0 unless the joined counts differ from the blocks'
-                lo, hi, note = lo + shift, hi + shift, ""
-            f = fixed[k]
-            rows.append(dict(
-                tokenizer=tok.name, language=c, name=f["name"], script=f["script"], units=f["units"],
-                count_mode=unit, groups=f["groups"], tokens=lt[k], reference_tokens=rt[k],
-                premium=math.nan if masked else premium, ci_low=lo, ci_high=hi, ci_note=note, raw_premium=premium,
-                bytes=f["bytes"], reference_bytes=f["reference_bytes"], byte_premium=f["byte_premium"],
-                characters=f["characters"], tokens_per_character=lt[k] / max(1, lc_list[k]),
-                unk_character_rate=l_unk[k], masked=masked, latitude=f["latitude"], longitude=f["longitude"]))
-    summary, scripts = _summaries(rows, [t.name for t in toks], reference)
+    group_word = "document" if unit == "document" else "unit"
+    notes = [("the reference: premium 1 by definition" if c == reference else
+              f"one {'unit' if len(aligned[c]) == 1 else group_word} per language: no interval"
+              if n_groups[k] == 1 else None) for k, c in enumerate(order)]
+    langs = [corpus.languages[c] for c in order]
+    fixed: list[tuple] = []
+    rows: list[dict] = []
+    per_tok: list[list[dict]] = []
+    t_enc = None
+
+    def count(tok: Tokenizer):
+        c = count_units(tok, flat, ranges=ranges)
+        return c, (count_units(tok, joined_flat)[0] if joined_flat and not (edges_safe and chunk_safe(tok)) else None)
+
+    # no text to cut (the usual case: units, documents): the batches are worked out once for all tokenizers
+    ranges = list(batches(flat)) if not len(flat) or nchars.max() <= MAX_CHARS else None
+    # the engines count on a worker thread, one tokenizer after the other (they release the GIL while they
+    # count); this thread turns each tokenizer's counts into rows meanwhile
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="tokkit-premiums")
+    try:
+        with progress("encoding", total=len(toks), quiet=quiet, unit="tokenizers") as bar:
+            jobs = [pool.submit(count, tok) for tok in toks]
+            for i, tok in enumerate(toks):
+                (tokens, unk_chars), w = jobs[i].result()
+                bar.advance()
+                if i == len(toks) - 1:
+                    t_enc = time.perf_counter()
+                if not fixed:
+                    fixed = _fixed_columns(flat, seg, all_li, all_ri, order, aligned, n_groups, langs, lc_list)
+                per_tok.append(_tokenizer_rows(
+                    tok.name, tokens, unk_chars, w, seg, all_li, all_ri, plans, n_boot, bootstrap, ci, order, fixed,
+                    notes, lc, rc, unk_threshold, unit, joined_lang, joined_ref))
+                rows += per_tok[-1]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    summary, scripts = _summaries(per_tok, [t.name for t in toks], reference)
     t_end = time.perf_counter()
     return PremiumResult(reference, corpus.name, rows, summary, scripts, skipped,
                          dict(load=t_load - t0, prepare=t_prep - t_load, encode=t_enc - t_prep, premiums=t_end - t_enc,
                               total=t_end - t0), _method(unit, separator, bootstrap, ci))
 
 
-def _summaries(rows: list[dict], names: list[str], reference: str) -> tuple[list[dict], list[dict]]:
+def _fixed_columns(flat, seg, all_li, all_ri, order, aligned, n_groups, langs, lc_list) -> list[tuple]:
+    """What a language's row holds whatever the tokenizer: (language, name, script, units, groups, bytes,
+    reference bytes, byte premium, characters, latitude, longitude). Called after an engine has read the
+    texts: it leaves each text's UTF-8 form cached in the str (CPython keeps the one a C extension asks
+    for), which str.encode copies rather than encoding again. Strict UTF-8 is faster; a lone surrogate
+    (text read with surrogateescape) counts as 3 bytes."""
+    try:
+        nbytes = np.fromiter(map(len, map(str.encode, flat)), dtype=np.int64, count=len(flat))
+    except UnicodeEncodeError:
+        nbytes = np.fromiter(map(len, map(_UTF8, flat)), dtype=np.int64, count=len(flat))
+    lb, rb = seg(nbytes, all_li).tolist(), seg(nbytes, all_ri).tolist()
+    return [(c, lang.name, lang.script, len(aligned[c]), g, b, r, b / r if r else math.nan, n, lang.latitude,
+             lang.longitude) for c, lang, g, b, r, n in zip(order, langs, n_groups, lb, rb, lc_list)]
+
+
+def _tokenizer_rows(name, tokens, unk_chars, whole, seg, all_li, all_ri, plans, n_boot, bootstrap, ci, order,
+                    fixed, notes, lc, rc, unk_threshold, unit, joined_lang, joined_ref) -> list[dict]:
+    """One tokenizer's rows, from its counts per group text (and of the joined texts, `whole`, when they
+    were encoded too)."""
+    iv: list = [None] * len(order)
+    if n_boot:
+        q = np.empty((n_boot, bootstrap))
+        for at, ks, li, ref_rows, ref_inv, w in plans:
+            resampled_ratios(tokens[li], tokens[ref_rows], w, den_of=ref_inv, out=q[at:at + len(ks)])
+        for k, pair in zip((k for _, ks, *_ in plans for k in ks), percentile_pair(q, ci, overwrite=True).tolist()):
+            iv[k] = pair
+    sums = np.stack([tokens, unk_chars])
+    (lt, l_unk), (rt, r_unk) = seg(sums, all_li), seg(sums, all_ri)
+    l_unk, r_unk = (l_unk / np.maximum(lc, 1)).tolist(), (r_unk / np.maximum(rc, 1)).tolist()
+    lt, rt = lt.tolist(), rt.tolist()
+    block_premium = [a / b if b else math.nan for a, b in zip(lt, rt)]
+    if whole is not None:  # the joined texts' own counts
+        lt, rt = [int(whole[joined_lang[c]]) for c in order], [int(whole[joined_ref[c]]) for c in order]
+    rows = []
+    for k, (c, lname, script, n_units, groups, nb, rnb, byte_premium, chars, lat, lon) in enumerate(fixed):
+        masked = l_unk[k] > unk_threshold or r_unk[k] > unk_threshold
+        premium = lt[k] / rt[k] if rt[k] else math.nan
+        lo = hi = None
+        if masked:
+            note = "masked"
+        elif notes[k] is not None:
+            note = notes[k]
+        elif iv[k] is None:
+            note = "bootstrap=0"
+        else:
+            shift = premium - block_premium[k]     # 0 unless the joined counts differ from the blocks'
+            lo, hi, note = iv[k][0] + shift, iv[k][1] + shift, ""
+        rows.append({
+            "tokenizer": name, "language": c, "name": lname, "script": script, "units": n_units,
+            "count_mode": unit, "groups": groups, "tokens": lt[k], "reference_tokens": rt[k],
+            "premium": math.nan if masked else premium, "ci_low": lo, "ci_high": hi, "ci_note": note,
+            "raw_premium": premium, "bytes": nb, "reference_bytes": rnb, "byte_premium": byte_premium,
+            "characters": chars, "tokens_per_character": lt[k] / max(1, chars), "unk_character_rate": l_unk[k],
+            "masked": masked, "latitude": lat, "longitude": lon})
+    return rows
+
+
+def _summaries(per_tok: list[list[dict]], names: list[str], reference: str) -> tuple[list[dict], list[dict]]:
     summary, scripts = [], []
-    for name in names:
-        mine = [r for r in rows if r["tokenizer"] == name]
+    for name, mine in zip(names, per_tok):
         ok = [r for r in mine if not r["masked"]]
         vals = [r["premium"] for r in ok]
         top = max(ok, key=lambda r: r["premium"]) if ok else None
