@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from operator import methodcaller
 from statistics import median
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -138,8 +138,9 @@ def count_units(tok: Tokenizer, texts: Sequence[str], *,
     Args:
         tok: the tokenizer.
         texts: the texts.
-        ranges: the batches, from `chunks.batches(texts)`, when the caller knows that no text is longer than
-            `chunks.MAX_CHARS` (so none is cut) and counts the same texts with several tokenizers.
+        ranges: (start, end) ranges of texts, each handed to the engine in one call (e.g. `chunks.batches(texts)`,
+            or one range for all), when the caller knows that no text is longer than `chunks.MAX_CHARS` (so none
+            is cut) and counts the same texts with several tokenizers.
 
     Returns:
         (tokens, characters lost), one entry per text each.
@@ -182,21 +183,41 @@ _cached_weights = lru_cache(maxsize=16)(_draw_weights)
 _ONE_THREAD_GEMM = 1 << 18
 
 
-def resampled_sums(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+class Draws(NamedTuple):
+    """(B, m) resampling weights as resampled_sums uses them: transposed (m, B), in float64 and, when every
+    weight is a non-negative integer, in float32 too (else None), with the largest sum of a draw's weights."""
+    t64: np.ndarray
+    t32: np.ndarray | None
+    row_sum: float
+
+
+def prepare_draws(weights: np.ndarray) -> Draws:
+    """`Draws` of (B, m) weights; prepare them once for weights used on many count matrices."""
+    wt = np.ascontiguousarray(weights.T, dtype=np.float64)
+    whole = bool(wt.size) and bool(np.array_equal(wt, np.rint(wt))) and wt.min() >= 0
+    return Draws(wt, wt.astype(np.float32) if whole else None, float(wt.sum(axis=0).max()) if wt.size else 0.0)
+
+
+def bootstrap_draws(m: int, n: int, seed: int) -> Draws:
+    """bootstrap_weights(m, n, seed) prepared (`Draws`), cached up to the same size."""
+    return _cached_draws(m, n, seed) if m * n <= 1 << 21 else prepare_draws(_draw_weights(m, n, seed))
+
+
+_cached_draws = lru_cache(maxsize=8)(lambda m, n, seed: prepare_draws(_draw_weights(m, n, seed)))
+
+
+def resampled_sums(x: np.ndarray, weights: np.ndarray | Draws) -> np.ndarray:
     """x @ weights.T: (L, m) per-unit counts and (B, m) weights -> (L, B) resampled sums, in row blocks small
     enough to stay on one BLAS thread. Exact: integer counts and weights, sums far below 2 ** 53. Counts of an
     integer dtype whose sums stay below 2 ** 24 (the largest count times the largest weight row sum bounds
     them) are multiplied in float32, which holds every such sum exactly too, at half the cost; the result is
     then float32 (cast it to float64 before any arithmetic that is not exact)."""
-    wt = weights.T
-    dtype = np.float64
-    if x.dtype.kind in "iu" and x.size and wt.size and np.array_equal(wt, np.rint(wt)):
-        bound = float(np.abs(x).max()) * float(np.abs(wt).sum(axis=0).max())
-        if bound < 1 << 24:
-            dtype = np.float32
-    wt = np.ascontiguousarray(wt, dtype=dtype)
-    x = np.asarray(x, dtype=dtype)
-    out = np.empty((x.shape[0], wt.shape[1]), dtype=dtype)
+    d = weights if isinstance(weights, Draws) else prepare_draws(weights)
+    wt = d.t64
+    if d.t32 is not None and x.dtype.kind in "iu" and x.size and float(np.abs(x).max()) * d.row_sum < 1 << 24:
+        wt = d.t32
+    x = np.asarray(x, dtype=wt.dtype)
+    out = np.empty((x.shape[0], wt.shape[1]), dtype=wt.dtype)
     step = max(1, _ONE_THREAD_GEMM // max(1, wt.size))
     for i in range(0, x.shape[0], step):
         np.matmul(x[i:i + step], wt, out=out[i:i + step])
@@ -230,11 +251,11 @@ def percentile_pair(r: np.ndarray, ci: float, *, overwrite: bool = False) -> np.
     return out
 
 
-def resampled_ratios(num: np.ndarray, den: np.ndarray, weights: np.ndarray, *, den_of: np.ndarray | None = None,
-                     out: np.ndarray | None = None) -> np.ndarray:
+def resampled_ratios(num: np.ndarray, den: np.ndarray, weights: np.ndarray | Draws, *,
+                     den_of: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """sum(num) / sum(den) in each resample: (L, B) float64 (into `out` when given). num: (L, m) per-unit counts
     of L languages; den: (L, m), or (U, m) distinct reference rows with den_of (L,) naming each language's
-    row; weights: (B, m). Both sums come from one product."""
+    row; weights: (B, m), or their `Draws`. Both sums come from one product."""
     s = resampled_sums(np.concatenate([num, den]), weights)
     r, d = s[:len(num)], s[len(num):]
     q = np.empty(r.shape) if out is None else out
@@ -352,42 +373,53 @@ class _GroupTexts(Sequence[str]):
 
 
 def _flat_groups(corpus: ParallelCorpus, reference: str, aligned: dict[str, list[str]], unit: str,
-                 separator: str) -> tuple[Sequence[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
+                 separator: str, held: dict[str, list[str]] | None = None
+                 ) -> tuple[Sequence[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(flat, lang_idx, ref_of): every group text of every language once, the reference's groups once per
     distinct set of units (one flat batch for every tokenizer); each language's and its reference's
     positions in it. A joined-mode block after the first starts with the separator, so that the blocks are
     the joined text cut at the unit boundaries. Languages with the same aligned units (most of them) share
-    their reference rows and group boundaries, which are worked out once."""
+    their reference rows and group boundaries, which are worked out once. held: a language's texts of its
+    aligned units, where the caller has them."""
     flat = _GroupTexts()
     lang_idx: dict[str, np.ndarray] = {}
     ref_of: dict[str, np.ndarray] = {}
     ref_group: dict[tuple, int] = {}
     shapes: dict[tuple, tuple[np.ndarray, list]] = {}   # aligned units -> (reference rows, (lead, group) pairs)
+    by_list: dict[int, tuple] = {}  # id of an aligned list (aligned keeps it alive) -> its shape: no tuple to hash
+    spans = []
     ref_texts = corpus.units[reference]
+    items = flat._items
     for c, units in aligned.items():
-        key = tuple(units)
-        if key not in shapes:
-            groups = [(separator if unit == "joined" and k else "", g)
-                      for k, g in enumerate(_groups(unit, units, corpus.unit_meta))]
-            ri = []
-            for lead, g in groups:
-                gk = (lead, tuple(g))
-                if gk not in ref_group:
-                    ref_group[gk] = len(flat)
-                    flat.append_group(lead, separator, ref_texts, g)
-                ri.append(ref_group[gk])
-            shapes[key] = (np.asarray(ri, dtype=np.int64), groups)
-        ref_of[c], groups = shapes[key]
+        shape = by_list.get(id(units))
+        if shape is None:
+            key = tuple(units)
+            if key not in shapes:
+                groups = [(separator if unit == "joined" and k else "", g)
+                          for k, g in enumerate(_groups(unit, units, corpus.unit_meta))]
+                ri = []
+                for lead, g in groups:
+                    gk = (lead, tuple(g))
+                    if gk not in ref_group:
+                        ref_group[gk] = len(flat)
+                        flat.append_group(lead, separator, ref_texts, g)
+                    ri.append(ref_group[gk])
+                shapes[key] = (np.asarray(ri, dtype=np.int64), groups)
+            shape = by_list[id(units)] = shapes[key]
+        ref_of[c], groups = shape
         if c == reference:
             lang_idx[c] = ref_of[c]
             continue
-        texts, n0 = corpus.units[c], len(flat)
+        texts, n0 = corpus.units[c], len(items)
         if unit == "sentence":   # a group is one unit: its text as it is
-            flat.extend(map(texts.__getitem__, units))
+            items.extend(held[c] if held and c in held else map(texts.__getitem__, units))
         else:
             for lead, g in groups:
                 flat.append_group(lead, separator, texts, g)
-        lang_idx[c] = np.arange(n0, len(flat), dtype=np.int64)
+        spans.append((c, n0, len(items)))
+    positions = np.arange(len(items), dtype=np.int64)
+    for c, a, b in spans:  # views of one range, not an array per language
+        lang_idx[c] = positions[a:b]
     return flat.texts(), lang_idx, ref_of
 
 
@@ -429,7 +461,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     """
     from ..corpora import load_parallel
     from ..corpora.flores import resolve_language
-    from ..tokenizer.chunks import MAX_CHARS, batches, chunk_safe
+    from ..tokenizer.chunks import MAX_CHARS, chunk_safe
 
     t0 = time.perf_counter()
     unit = count_mode
@@ -464,13 +496,19 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
 
     # aligned units per language: those present (non-empty) in the language and the reference
     aligned: dict[str, list[str]] = {}
+    held: dict[str, list[str]] = {}  # the texts of the languages with every reference unit, in unit order
     skipped = []
     ref_units = corpus.common_units(reference)
     if not ref_units:
         raise InputError(f"{corpus.name}: the reference {reference!r} has no text")
     for c in codes:
         mine = corpus.units[c]
-        units = list(filter(mine.get, ref_units))
+        # a language with every reference unit (most) shares the reference's list: _flat_groups works out
+        # the groups of each distinct list once
+        texts = list(map(mine.get, ref_units))
+        units = ref_units if all(texts) else [u for u, t in zip(ref_units, texts) if t]
+        if units is ref_units:
+            held[c] = texts
         if units:
             aligned[c] = units
         elif explicit:
@@ -478,7 +516,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
         else:
             skipped.append(dict(language=c, reason=f"no units aligned with {reference}"))
 
-    flat, lang_idx, ref_of = _flat_groups(corpus, reference, aligned, unit, separator)
+    flat, lang_idx, ref_of = _flat_groups(corpus, reference, aligned, unit, separator, held)
     nchars = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
     ref_texts = corpus.units[reference]
     # joined mode: the blocks' counts sum to the joined text's count when the tokenizer may be cut before a
@@ -504,70 +542,37 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
                 joined_flat.append(separator.join(corpus.units[c][u] for u in units))
     t_prep = time.perf_counter()
 
-    # what the rows need besides the counts, worked out while the engines count (below)
-    order = list(aligned)
-    n_groups = [len(lang_idx[c]) for c in order]
-    by_size: dict[int, list[int]] = {}
-    for k, c in enumerate(order):
-        if n_groups[k] > 1:
-            by_size.setdefault(n_groups[k], []).append(k)
-    # per number of groups m: the languages' group indices (L, m), the distinct reference rows among them
-    # (most languages share the reference's units: their resampled sums are computed once) and the same
-    # (B, m) draws for all; their resampled ratios land in one (all languages, B) array per tokenizer
-    plans = []
-    n_boot = 0
-    for m, ks in (by_size.items() if bootstrap > 0 else ()):
-        distinct: dict[bytes, int] = {}
-        ref_inv = np.fromiter((distinct.setdefault(ref_of[order[k]].tobytes(), len(distinct)) for k in ks),
-                              dtype=np.int64, count=len(ks))
-        ref_rows = np.stack([np.frombuffer(b, dtype=np.int64) for b in distinct])
-        li = np.stack([lang_idx[order[k]] for k in ks])
-        plans.append((n_boot, ks, li, ref_rows, ref_inv, bootstrap_weights(m, bootstrap, seed)))
-        n_boot += len(ks)
-    # per-language totals as segment sums over one concatenated index (a few numpy calls, not 532 x 10)
-    all_li = np.concatenate([lang_idx[c] for c in order])
-    all_ri = np.concatenate([ref_of[c] for c in order])
-    starts = np.cumsum([0] + n_groups[:-1])
-
-    def seg(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(values[..., idx], starts, axis=-1)
-
-    lc, rc = seg(nchars, all_li), seg(nchars, all_ri)
-    lc_list = lc.tolist()
-    group_word = "document" if unit == "document" else "unit"
-    notes = [("the reference: premium 1 by definition" if c == reference else
-              f"one {'unit' if len(aligned[c]) == 1 else group_word} per language: no interval"
-              if n_groups[k] == 1 else None) for k, c in enumerate(order)]
-    langs = [corpus.languages[c] for c in order]
-    fixed: list[tuple] = []
-    rows: list[dict] = []
-    per_tok: list[list[dict]] = []
-    t_enc = None
-
     def count(tok: Tokenizer):
         c = count_units(tok, flat, ranges=ranges)
         return c, (count_units(tok, joined_flat)[0] if joined_flat and not (edges_safe and chunk_safe(tok)) else None)
 
-    # no text to cut (the usual case: units, documents): the batches are worked out once for all tokenizers
-    ranges = list(batches(flat)) if not len(flat) or nchars.max() <= MAX_CHARS else None
+    # no text to cut (the usual case: units, documents): one engine call per tokenizer over all of them. They
+    # are all held already, and the engine's copy of them is of the same size; the batch bound is for huge
+    # texts, which count_units cuts and hands over in bounded batches, lazily. (A second call costs more
+    # than its share: the engines' thread pools wind down and up again.)
+    ranges = None if len(flat) and nchars.max() > MAX_CHARS else [(0, len(flat))] if len(flat) else []
     # the engines count on a worker thread, one tokenizer after the other (they release the GIL while they
-    # count); this thread turns each tokenizer's counts into rows meanwhile
+    # count); this thread works out the rows' layout, then turns each tokenizer's counts into rows meanwhile
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(1, thread_name_prefix="tokkit-premiums")
+    rows: list[dict] = []
+    per_tok: list[list[dict]] = []
     try:
+        jobs = [pool.submit(count, tok) for tok in toks]
+        layout = _Layout(corpus, reference, aligned, lang_idx, ref_of, nchars, unit, bootstrap, seed)
         with progress("encoding", total=len(toks), quiet=quiet, unit="tokenizers") as bar:
-            jobs = [pool.submit(count, tok) for tok in toks]
             for i, tok in enumerate(toks):
-                (tokens, unk_chars), w = jobs[i].result()
+                (tokens, unk_chars), whole = jobs[i].result()
                 bar.advance()
                 if i == len(toks) - 1:
                     t_enc = time.perf_counter()
-                if not fixed:
-                    fixed = _fixed_columns(flat, seg, all_li, all_ri, order, aligned, n_groups, langs, lc_list)
-                per_tok.append(_tokenizer_rows(
-                    tok.name, tokens, unk_chars, w, seg, all_li, all_ri, plans, n_boot, bootstrap, ci, order, fixed,
-                    notes, lc, rc, unk_threshold, unit, joined_lang, joined_ref))
+                if i == 0:  # after an engine has read the texts (see _Layout.add_bytes)
+                    layout.add_bytes(flat)
+                if whole is not None:  # the joined texts' own counts, in language order
+                    whole = ([int(whole[joined_lang[c]]) for c in layout.order],
+                             [int(whole[joined_ref[c]]) for c in layout.order])
+                per_tok.append(layout.rows(tok.name, tokens, unk_chars, whole, ci, unk_threshold))
                 rows += per_tok[-1]
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -578,61 +583,111 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
                               total=t_end - t0), _method(unit, separator, bootstrap, ci))
 
 
-def _fixed_columns(flat, seg, all_li, all_ri, order, aligned, n_groups, langs, lc_list) -> list[tuple]:
-    """What a language's row holds whatever the tokenizer: (language, name, script, units, groups, bytes,
-    reference bytes, byte premium, characters, latitude, longitude). Called after an engine has read the
-    texts: it leaves each text's UTF-8 form cached in the str (CPython keeps the one a C extension asks
-    for), which str.encode copies rather than encoding again. Strict UTF-8 is faster; a lone surrogate
-    (text read with surrogateescape) counts as 3 bytes."""
-    try:
-        nbytes = np.fromiter(map(len, map(str.encode, flat)), dtype=np.int64, count=len(flat))
-    except UnicodeEncodeError:
-        nbytes = np.fromiter(map(len, map(_UTF8, flat)), dtype=np.int64, count=len(flat))
-    lb, rb = seg(nbytes, all_li).tolist(), seg(nbytes, all_ri).tolist()
-    return [(c, lang.name, lang.script, len(aligned[c]), g, b, r, b / r if r else math.nan, n, lang.latitude,
-             lang.longitude) for c, lang, g, b, r, n in zip(order, langs, n_groups, lb, rb, lc_list)]
+class _Layout:
+    """What turns a tokenizer's counts per group text into its rows, worked out once per premiums() call."""
 
+    def __init__(self, corpus: ParallelCorpus, reference: str, aligned: dict[str, list[str]],
+                 lang_idx: dict[str, np.ndarray], ref_of: dict[str, np.ndarray], nchars: np.ndarray, unit: str,
+                 bootstrap: int, seed: int):
+        self.order = order = list(aligned)
+        self.unit, self.bootstrap = unit, bootstrap
+        n_groups = [len(lang_idx[c]) for c in order]
+        by_size: dict[int, list[int]] = {}
+        for k, g in enumerate(n_groups):
+            if g > 1:
+                by_size.setdefault(g, []).append(k)
+        # per number of groups m: the languages' group indices (L, m), the distinct reference rows among
+        # them (most languages share the reference's units: their resampled sums are computed once) and the
+        # same (B, m) draws for all; the resampled ratios land in one (languages, B) array per tokenizer
+        self.plans = []
+        self.n_boot = 0
+        for m, ks in (by_size.items() if bootstrap > 0 else ()):
+            distinct: dict[bytes, int] = {}
+            ref_inv = np.fromiter((distinct.setdefault(ref_of[order[k]].tobytes(), len(distinct)) for k in ks),
+                                  dtype=np.int64, count=len(ks))
+            ref_rows = np.stack([np.frombuffer(b, dtype=np.int64) for b in distinct])
+            li = np.stack([lang_idx[order[k]] for k in ks])
+            self.plans.append((self.n_boot, ks, li, ref_rows, ref_inv, bootstrap_draws(m, bootstrap, seed)))
+            self.n_boot += len(ks)
+        # per-language totals as segment sums over one concatenated index (a few numpy calls, not 532 x 10)
+        self.all_li = np.concatenate([lang_idx[c] for c in order])
+        self.all_ri = np.concatenate([ref_of[c] for c in order])
+        self.starts = np.cumsum([0] + n_groups[:-1])
+        self.lc, self.rc = self.seg(nchars, self.all_li), self.seg(nchars, self.all_ri)
+        group_word = "document" if unit == "document" else "unit"
+        self.notes = [("the reference: premium 1 by definition" if c == reference else
+                       f"one {'unit' if len(aligned[c]) == 1 else group_word} per language: no interval"
+                       if g == 1 else None) for c, g in zip(order, n_groups)]
+        langs = [corpus.languages[c] for c in order]
+        # what a row holds whatever the tokenizer, but the bytes (add_bytes)
+        self.fixed = [(c, lang.name, lang.script, len(aligned[c]), g, n, lang.latitude, lang.longitude)
+                      for c, lang, g, n in zip(order, langs, n_groups, self.lc.tolist())]
+        self.bytes: list[tuple] = []
 
-def _tokenizer_rows(name, tokens, unk_chars, whole, seg, all_li, all_ri, plans, n_boot, bootstrap, ci, order,
-                    fixed, notes, lc, rc, unk_threshold, unit, joined_lang, joined_ref) -> list[dict]:
-    """One tokenizer's rows, from its counts per group text (and of the joined texts, `whole`, when they
-    were encoded too)."""
-    iv: list = [None] * len(order)
-    if n_boot:
-        q = np.empty((n_boot, bootstrap))
-        for at, ks, li, ref_rows, ref_inv, w in plans:
-            resampled_ratios(tokens[li], tokens[ref_rows], w, den_of=ref_inv, out=q[at:at + len(ks)])
-        for k, pair in zip((k for _, ks, *_ in plans for k in ks), percentile_pair(q, ci, overwrite=True).tolist()):
-            iv[k] = pair
-    sums = np.stack([tokens, unk_chars])
-    (lt, l_unk), (rt, r_unk) = seg(sums, all_li), seg(sums, all_ri)
-    l_unk, r_unk = (l_unk / np.maximum(lc, 1)).tolist(), (r_unk / np.maximum(rc, 1)).tolist()
-    lt, rt = lt.tolist(), rt.tolist()
-    block_premium = [a / b if b else math.nan for a, b in zip(lt, rt)]
-    if whole is not None:  # the joined texts' own counts
-        lt, rt = [int(whole[joined_lang[c]]) for c in order], [int(whole[joined_ref[c]]) for c in order]
-    rows = []
-    for k, (c, lname, script, n_units, groups, nb, rnb, byte_premium, chars, lat, lon) in enumerate(fixed):
-        masked = l_unk[k] > unk_threshold or r_unk[k] > unk_threshold
-        premium = lt[k] / rt[k] if rt[k] else math.nan
-        lo = hi = None
-        if masked:
-            note = "masked"
-        elif notes[k] is not None:
-            note = notes[k]
-        elif iv[k] is None:
-            note = "bootstrap=0"
-        else:
-            shift = premium - block_premium[k]     # 0 unless the joined counts differ from the blocks'
-            lo, hi, note = iv[k][0] + shift, iv[k][1] + shift, ""
-        rows.append({
-            "tokenizer": name, "language": c, "name": lname, "script": script, "units": n_units,
-            "count_mode": unit, "groups": groups, "tokens": lt[k], "reference_tokens": rt[k],
-            "premium": math.nan if masked else premium, "ci_low": lo, "ci_high": hi, "ci_note": note,
-            "raw_premium": premium, "bytes": nb, "reference_bytes": rnb, "byte_premium": byte_premium,
-            "characters": chars, "tokens_per_character": lt[k] / max(1, chars), "unk_character_rate": l_unk[k],
-            "masked": masked, "latitude": lat, "longitude": lon})
-    return rows
+    def seg(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Per-language sums of values[..., idx] (idx: all_li or all_ri)."""
+        return np.add.reduceat(values[..., idx], self.starts, axis=-1)
+
+    def add_bytes(self, flat: Sequence[str]) -> None:
+        """The UTF-8 bytes of each language and its reference, and their ratio. Called after an engine has
+        read the texts: it leaves each text's UTF-8 form cached in the str (CPython keeps the one a C
+        extension asks for), which str.encode copies rather than encoding again. Strict UTF-8 is faster; a
+        lone surrogate (text read with surrogateescape) counts as 3 bytes."""
+        try:
+            nbytes = np.fromiter(map(len, map(str.encode, flat)), dtype=np.int64, count=len(flat))
+        except UnicodeEncodeError:
+            nbytes = np.fromiter(map(len, map(_UTF8, flat)), dtype=np.int64, count=len(flat))
+        lb, rb = self.seg(nbytes, self.all_li).tolist(), self.seg(nbytes, self.all_ri).tolist()
+        self.bytes = [(b, r, b / r if r else math.nan) for b, r in zip(lb, rb)]
+
+    def intervals(self, tokens: np.ndarray, ci: float) -> list:
+        """Each language's bootstrap interval of its premium ([low, high]), or None."""
+        iv: list = [None] * len(self.order)
+        if self.n_boot:
+            q = np.empty((self.n_boot, self.bootstrap))
+            for at, ks, li, ref_rows, ref_inv, w in self.plans:
+                resampled_ratios(tokens[li], tokens[ref_rows], w, den_of=ref_inv, out=q[at:at + len(ks)])
+            for k, pair in zip((k for _, ks, *_ in self.plans for k in ks),
+                               percentile_pair(q, ci, overwrite=True).tolist()):
+                iv[k] = pair
+        return iv
+
+    def rows(self, name: str, tokens: np.ndarray, unk_chars: np.ndarray, whole: tuple[list, list] | None,
+             ci: float, unk_threshold: float) -> list[dict]:
+        """One tokenizer's rows, from its counts per group text (and the joined texts' own token counts of
+        each language and its reference, `whole`, when they were encoded too)."""
+        iv = self.intervals(tokens, ci)
+        sums = np.stack([tokens, unk_chars])
+        (lt, l_unk), (rt, r_unk) = self.seg(sums, self.all_li), self.seg(sums, self.all_ri)
+        l_unk, r_unk = (l_unk / np.maximum(self.lc, 1)).tolist(), (r_unk / np.maximum(self.rc, 1)).tolist()
+        lt, rt = lt.tolist(), rt.tolist()
+        block_premium = [a / b if b else math.nan for a, b in zip(lt, rt)]
+        if whole is not None:
+            lt, rt = whole
+        unit, rows = self.unit, []
+        append = rows.append
+        for (c, lname, script, n_units, groups, chars, lat, lon), (nb, rnb, byte_premium), t, r, lu, ru, bp, ivk, \
+                note in zip(self.fixed, self.bytes, lt, rt, l_unk, r_unk, block_premium, iv, self.notes):
+            masked = lu > unk_threshold or ru > unk_threshold
+            premium = t / r if r else math.nan
+            lo = hi = None
+            if masked:
+                note = "masked"
+            elif note is not None:
+                pass
+            elif ivk is None:
+                note = "bootstrap=0"
+            else:
+                shift = premium - bp                  # 0 unless the joined counts differ from the blocks'
+                lo, hi, note = ivk[0] + shift, ivk[1] + shift, ""
+            append({
+                "tokenizer": name, "language": c, "name": lname, "script": script, "units": n_units,
+                "count_mode": unit, "groups": groups, "tokens": t, "reference_tokens": r,
+                "premium": math.nan if masked else premium, "ci_low": lo, "ci_high": hi, "ci_note": note,
+                "raw_premium": premium, "bytes": nb, "reference_bytes": rnb, "byte_premium": byte_premium,
+                "characters": chars, "tokens_per_character": t / max(1, chars), "unk_character_rate": lu,
+                "masked": masked, "latitude": lat, "longitude": lon})
+        return rows
 
 
 def _summaries(per_tok: list[list[dict]], names: list[str], reference: str) -> tuple[list[dict], list[dict]]:
@@ -640,17 +695,18 @@ def _summaries(per_tok: list[list[dict]], names: list[str], reference: str) -> t
     for name, mine in zip(names, per_tok):
         ok = [r for r in mine if not r["masked"]]
         vals = [r["premium"] for r in ok]
-        top = max(ok, key=lambda r: r["premium"]) if ok else None
+        top = ok[max(range(len(vals)), key=vals.__getitem__)] if ok else None
         summary.append(dict(
             tokenizer=name, languages=len(mine), masked=len(mine) - len(ok),
             median=median(vals) if vals else math.nan, max=top["premium"] if top else math.nan,
             max_language=top["language"] if top else "", gini=gini(vals) if vals else math.nan,
-            median_byte_premium=median(r["byte_premium"] for r in mine) if mine else math.nan,
+            median_byte_premium=median([r["byte_premium"] for r in mine]) if mine else math.nan,
             reference_tokens=next((r["tokens"] for r in mine if r["language"] == reference), 0)))
         by_script: dict[str, list[float]] = {}
-        for r in ok:
-            by_script.setdefault(r["script"] or "?", []).append(r["premium"])
-        for s, v in sorted(by_script.items(), key=lambda kv: -median(kv[1])):
-            scripts.append(dict(tokenizer=name, script=s, languages=len(v), median=median(v), mean=sum(v) / len(v),
+        for r, v in zip(ok, vals):
+            by_script.setdefault(r["script"] or "?", []).append(v)
+        meds = {s: median(v) for s, v in by_script.items()}
+        for s, v in sorted(by_script.items(), key=lambda kv: -meds[kv[0]]):
+            scripts.append(dict(tokenizer=name, script=s, languages=len(v), median=meds[s], mean=sum(v) / len(v),
                                 min=min(v), max=max(v)))
     return summary, scripts
