@@ -596,24 +596,28 @@ class _Layout:
         for k, g in enumerate(n_groups):
             if g > 1:
                 by_size.setdefault(g, []).append(k)
+        # per-language totals as segment sums over one concatenated index (a few numpy calls, not 532 x 10)
+        self.all_li = np.concatenate([lang_idx[c] for c in order])
+        self.all_ri = np.concatenate([ref_of[c] for c in order])
+        self.starts = np.cumsum([0] + n_groups[:-1])
+        self.lc, self.rc = self.seg(nchars, self.all_li), self.seg(nchars, self.all_ri)
         # per number of groups m: the languages' group indices (L, m), the distinct reference rows among
         # them (most languages share the reference's units: their resampled sums are computed once) and the
         # same (B, m) draws for all; the resampled ratios land in one (languages, B) array per tokenizer
         self.plans = []
         self.n_boot = 0
         for m, ks in (by_size.items() if bootstrap > 0 else ()):
-            distinct: dict[bytes, int] = {}
-            ref_inv = np.fromiter((distinct.setdefault(ref_of[order[k]].tobytes(), len(distinct)) for k in ks),
-                                  dtype=np.int64, count=len(ks))
-            ref_rows = np.stack([np.frombuffer(b, dtype=np.int64) for b in distinct])
-            li = np.stack([lang_idx[order[k]] for k in ks])
+            at = self.starts[ks][:, None] + np.arange(m)
+            li, refs = self.all_li[at], self.all_ri[at]
+            if (refs == refs[0]).all():  # the usual case: one reference row for all
+                ref_rows, ref_inv = refs[:1], np.zeros(len(ks), dtype=np.int64)
+            else:
+                distinct: dict[bytes, int] = {}
+                ref_inv = np.fromiter((distinct.setdefault(row.tobytes(), len(distinct)) for row in refs),
+                                      dtype=np.int64, count=len(ks))
+                ref_rows = np.stack([np.frombuffer(b, dtype=np.int64) for b in distinct])
             self.plans.append((self.n_boot, ks, li, ref_rows, ref_inv, bootstrap_draws(m, bootstrap, seed)))
             self.n_boot += len(ks)
-        # per-language totals as segment sums over one concatenated index (a few numpy calls, not 532 x 10)
-        self.all_li = np.concatenate([lang_idx[c] for c in order])
-        self.all_ri = np.concatenate([ref_of[c] for c in order])
-        self.starts = np.cumsum([0] + n_groups[:-1])
-        self.lc, self.rc = self.seg(nchars, self.all_li), self.seg(nchars, self.all_ri)
         group_word = "document" if unit == "document" else "unit"
         self.notes = [("the reference: premium 1 by definition" if c == reference else
                        f"one {'unit' if len(aligned[c]) == 1 else group_word} per language: no interval"

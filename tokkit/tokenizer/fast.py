@@ -260,7 +260,8 @@ class _PlainText:
         odd = []
         for c in self._firsts:  # a one-character test per text (memchr; no join, no substring search),
             # then the full test on the few texts that hold a special token's first character
-            odd += [k for k, t in enumerate(texts) if c in t and self._special(t)]
+            if [t for t in texts if c in t]:
+                odd += [k for k, t in enumerate(texts) if c in t and self._special(t)]
         if len(self._firsts) > 1:
             odd = sorted(set(odd))
         if not odd:
