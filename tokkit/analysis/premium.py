@@ -661,10 +661,12 @@ class _Layout:
         """One tokenizer's rows, from its counts per group text (and the joined texts' own token counts of
         each language and its reference, `whole`, when they were encoded too)."""
         iv = self.intervals(tokens, ci)
-        sums = np.stack([tokens, unk_chars])
-        (lt, l_unk), (rt, r_unk) = self.seg(sums, self.all_li), self.seg(sums, self.all_ri)
-        l_unk, r_unk = (l_unk / np.maximum(self.lc, 1)).tolist(), (r_unk / np.maximum(self.rc, 1)).tolist()
-        lt, rt = lt.tolist(), rt.tolist()
+        lt, rt = self.seg(tokens, self.all_li).tolist(), self.seg(tokens, self.all_ri).tolist()
+        if unk_chars.any():
+            l_unk = (self.seg(unk_chars, self.all_li) / np.maximum(self.lc, 1)).tolist()
+            r_unk = (self.seg(unk_chars, self.all_ri) / np.maximum(self.rc, 1)).tolist()
+        else:  # the usual case: nothing lost
+            l_unk = r_unk = [0.0] * len(lt)
         block_premium = [a / b if b else math.nan for a, b in zip(lt, rt)]
         if whole is not None:
             lt, rt = whole
