@@ -216,12 +216,12 @@ def resampled_sums(x: np.ndarray, weights: np.ndarray | Draws) -> np.ndarray:
     wt = d.t64
     if d.t32 is not None and x.dtype.kind in "iu" and x.size and float(np.abs(x).max()) * d.row_sum < 1 << 24:
         wt = d.t32
-    x = np.asarray(x, dtype=wt.dtype)
-    out = np.empty((x.shape[0], wt.shape[1]), dtype=wt.dtype)
-    step = max(1, _ONE_THREAD_GEMM // max(1, wt.size))
-    for i in range(0, x.shape[0], step):
-        np.matmul(x[i:i + step], wt, out=out[i:i + step])
-    return out
+    n, step = x.shape[0], max(1, _ONE_THREAD_GEMM // max(1, wt.size))
+    g = -(-n // step)
+    # the row blocks as one stack of matrices: numpy's matmul hands each to BLAS in its own loop
+    blocks = np.zeros((g * step, x.shape[1]), dtype=wt.dtype)
+    blocks[:n] = x
+    return np.matmul(blocks.reshape(g, step, x.shape[1]), wt).reshape(g * step, wt.shape[1])[:n]
 
 
 def percentile_pair(r: np.ndarray, ci: float, *, overwrite: bool = False) -> np.ndarray:
