@@ -552,31 +552,54 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     # than its share: the engines' thread pools wind down and up again.)
     ranges = None if len(flat) and nchars.max() > MAX_CHARS else [(0, len(flat))] if len(flat) else []
     # the engines count on a worker thread, one tokenizer after the other (they release the GIL while they
-    # count); this thread works out the rows' layout, then turns each tokenizer's counts into rows meanwhile
-    from concurrent.futures import ThreadPoolExecutor
+    # count); each tokenizer's bootstrap runs on a second (numpy releases it too) while this thread builds
+    # its rows, as the next tokenizer counts
+    from concurrent.futures import Future, ThreadPoolExecutor
 
-    pool = ThreadPoolExecutor(1, thread_name_prefix="tokkit-premiums")
+    counted: list[Future] = [Future() for _ in toks]
+
+    def count_all() -> None:
+        for tok, fut in zip(toks, counted):
+            if not fut.set_running_or_notify_cancel():  # the caller stopped
+                return
+            try:
+                fut.set_result(count(tok))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller, who raises it
+                fut.set_exception(e)
+                return
+
+    pool = ThreadPoolExecutor(2, thread_name_prefix="tokkit-premiums")
     rows: list[dict] = []
-    per_tok: list[list[dict]] = []
+    summary: list[dict] = []
+    scripts: list[dict] = []
     try:
-        jobs = [pool.submit(count, tok) for tok in toks]
+        pool.submit(count_all)
         layout = _Layout(corpus, reference, aligned, lang_idx, ref_of, nchars, unit, bootstrap, seed)
         with progress("encoding", total=len(toks), quiet=quiet, unit="tokenizers") as bar:
             for i, tok in enumerate(toks):
-                (tokens, unk_chars), whole = jobs[i].result()
+                (tokens, unk_chars), whole = counted[i].result()
                 bar.advance()
                 if i == len(toks) - 1:
                     t_enc = time.perf_counter()
+                intervals = pool.submit(layout.intervals, tokens, ci)
                 if i == 0:  # after an engine has read the texts (see _Layout.add_bytes)
                     layout.add_bytes(flat)
                 if whole is not None:  # the joined texts' own counts, in language order
                     whole = ([int(whole[joined_lang[c]]) for c in layout.order],
                              [int(whole[joined_ref[c]]) for c in layout.order])
-                per_tok.append(layout.rows(tok.name, tokens, unk_chars, whole, ci, unk_threshold))
-                rows += per_tok[-1]
+                mine, pending = layout.rows(tok.name, tokens, unk_chars, whole, unk_threshold)
+                iv = intervals.result()
+                for row, k, shift in pending:   # shift: 0 unless the joined counts differ from the blocks'
+                    lo, hi = iv[k]
+                    row["ci_low"], row["ci_high"] = lo + shift, hi + shift
+                rows += mine
+                s, sc = _summary(tok.name, mine, reference)
+                summary.append(s)
+                scripts += sc
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    summary, scripts = _summaries(per_tok, [t.name for t in toks], reference)
+        for fut in counted:  # those not started yet are not started (no-op for the others)
+            fut.cancel()
+        pool.shutdown(wait=False)
     t_end = time.perf_counter()
     return PremiumResult(reference, corpus.name, rows, summary, scripts, skipped,
                          dict(load=t_load - t0, prepare=t_prep - t_load, encode=t_enc - t_prep, premiums=t_end - t_enc,
@@ -657,10 +680,11 @@ class _Layout:
         return iv
 
     def rows(self, name: str, tokens: np.ndarray, unk_chars: np.ndarray, whole: tuple[list, list] | None,
-             ci: float, unk_threshold: float) -> list[dict]:
+             unk_threshold: float) -> tuple[list[dict], list[tuple[dict, int, float]]]:
         """One tokenizer's rows, from its counts per group text (and the joined texts' own token counts of
-        each language and its reference, `whole`, when they were encoded too)."""
-        iv = self.intervals(tokens, ci)
+        each language and its reference, `whole`, when they were encoded too), without their intervals: and
+        (row, language index, shift) for each row that gets the language's bootstrap interval (`intervals`)
+        plus shift as its ci_low and ci_high."""
         lt, rt = self.seg(tokens, self.all_li).tolist(), self.seg(tokens, self.all_ri).tolist()
         if unk_chars.any():
             l_unk = (self.seg(unk_chars, self.all_li) / np.maximum(self.lc, 1)).tolist()
@@ -670,49 +694,44 @@ class _Layout:
         block_premium = [a / b if b else math.nan for a, b in zip(lt, rt)]
         if whole is not None:
             lt, rt = whole
-        unit, rows = self.unit, []
+        unit, rows, pending = self.unit, [], []
         append = rows.append
-        for (c, lname, script, n_units, groups, chars, lat, lon), (nb, rnb, byte_premium), t, r, lu, ru, bp, ivk, \
-                note in zip(self.fixed, self.bytes, lt, rt, l_unk, r_unk, block_premium, iv, self.notes):
+        for k, ((c, lname, script, n_units, groups, chars, lat, lon), (nb, rnb, byte_premium), t, r, lu, ru, bp,
+                note) in enumerate(zip(self.fixed, self.bytes, lt, rt, l_unk, r_unk, block_premium, self.notes)):
             masked = lu > unk_threshold or ru > unk_threshold
             premium = t / r if r else math.nan
-            lo = hi = None
             if masked:
                 note = "masked"
-            elif note is not None:
-                pass
-            elif ivk is None:
-                note = "bootstrap=0"
-            else:
-                shift = premium - bp                  # 0 unless the joined counts differ from the blocks'
-                lo, hi, note = ivk[0] + shift, ivk[1] + shift, ""
-            append({
+            elif note is None:
+                note = "bootstrap=0" if not self.n_boot else ""
+            row = {
                 "tokenizer": name, "language": c, "name": lname, "script": script, "units": n_units,
                 "count_mode": unit, "groups": groups, "tokens": t, "reference_tokens": r,
-                "premium": math.nan if masked else premium, "ci_low": lo, "ci_high": hi, "ci_note": note,
+                "premium": math.nan if masked else premium, "ci_low": None, "ci_high": None, "ci_note": note,
                 "raw_premium": premium, "bytes": nb, "reference_bytes": rnb, "byte_premium": byte_premium,
                 "characters": chars, "tokens_per_character": t / max(1, chars), "unk_character_rate": lu,
-                "masked": masked, "latitude": lat, "longitude": lon})
-        return rows
+                "masked": masked, "latitude": lat, "longitude": lon}
+            append(row)
+            if note == "":
+                pending.append((row, k, premium - bp))
+        return rows, pending
 
 
-def _summaries(per_tok: list[list[dict]], names: list[str], reference: str) -> tuple[list[dict], list[dict]]:
-    summary, scripts = [], []
-    for name, mine in zip(names, per_tok):
-        ok = [r for r in mine if not r["masked"]]
-        vals = [r["premium"] for r in ok]
-        top = ok[max(range(len(vals)), key=vals.__getitem__)] if ok else None
-        summary.append(dict(
-            tokenizer=name, languages=len(mine), masked=len(mine) - len(ok),
-            median=median(vals) if vals else math.nan, max=top["premium"] if top else math.nan,
-            max_language=top["language"] if top else "", gini=gini(vals) if vals else math.nan,
-            median_byte_premium=median([r["byte_premium"] for r in mine]) if mine else math.nan,
-            reference_tokens=next((r["tokens"] for r in mine if r["language"] == reference), 0)))
-        by_script: dict[str, list[float]] = {}
-        for r, v in zip(ok, vals):
-            by_script.setdefault(r["script"] or "?", []).append(v)
-        meds = {s: median(v) for s, v in by_script.items()}
-        for s, v in sorted(by_script.items(), key=lambda kv: -meds[kv[0]]):
-            scripts.append(dict(tokenizer=name, script=s, languages=len(v), median=meds[s], mean=sum(v) / len(v),
-                                min=min(v), max=max(v)))
+def _summary(name: str, mine: list[dict], reference: str) -> tuple[dict, list[dict]]:
+    """One tokenizer's summary (median, max, Gini) and its rows per script."""
+    ok = [r for r in mine if not r["masked"]]
+    vals = [r["premium"] for r in ok]
+    top = ok[max(range(len(vals)), key=vals.__getitem__)] if ok else None
+    summary = dict(
+        tokenizer=name, languages=len(mine), masked=len(mine) - len(ok),
+        median=median(vals) if vals else math.nan, max=top["premium"] if top else math.nan,
+        max_language=top["language"] if top else "", gini=gini(vals) if vals else math.nan,
+        median_byte_premium=median([r["byte_premium"] for r in mine]) if mine else math.nan,
+        reference_tokens=next((r["tokens"] for r in mine if r["language"] == reference), 0))
+    by_script: dict[str, list[float]] = {}
+    for r, v in zip(ok, vals):
+        by_script.setdefault(r["script"] or "?", []).append(v)
+    meds = {s: median(v) for s, v in by_script.items()}
+    scripts = [dict(tokenizer=name, script=s, languages=len(v), median=meds[s], mean=sum(v) / len(v), min=min(v),
+                    max=max(v)) for s, v in sorted(by_script.items(), key=lambda kv: -meds[kv[0]])]
     return summary, scripts
