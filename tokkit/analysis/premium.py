@@ -573,8 +573,13 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     summary: list[dict] = []
     scripts: list[dict] = []
     try:
-        pool.submit(count_all)
+        lazy = not isinstance(flat, list)  # huge groups, joined when read
+        if not lazy:
+            pool.submit(count_all)
         layout = _Layout(corpus, reference, aligned, lang_idx, ref_of, nchars, unit, bootstrap, seed)
+        if lazy:  # their bytes first, one group at a time: never joined by both threads at once
+            layout.add_bytes(flat)
+            pool.submit(count_all)
         with progress("encoding", total=len(toks), quiet=quiet, unit="tokenizers") as bar:
             for i, tok in enumerate(toks):
                 (tokens, unk_chars), whole = counted[i].result()
@@ -582,7 +587,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
                 if i == len(toks) - 1:
                     t_enc = time.perf_counter()
                 intervals = pool.submit(layout.intervals, tokens, ci)
-                if i == 0:  # after an engine has read the texts (see _Layout.add_bytes)
+                if i == 0 and not lazy:  # after an engine has read the texts (see _Layout.add_bytes)
                     layout.add_bytes(flat)
                 if whole is not None:  # the joined texts' own counts, in language order
                     whole = ([int(whole[joined_lang[c]]) for c in layout.order],
