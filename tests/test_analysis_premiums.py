@@ -8,6 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from _analysis_helpers import WordTokenizer, mini_udhr
 from typer.testing import CliRunner
 
@@ -246,3 +249,104 @@ def test_premium_intervals_are_each_languages_own_bootstrap(udhr):
             num = count_units(tok, texts(row["language"]))[0]
             den = count_units(tok, texts("eng"))[0]
             assert (row["ci_low"], row["ci_high"]) == bootstrap_ratio(num, den, n=300, seed=5)
+
+
+def test_byte_counts_are_utf8_with_lone_surrogates():
+    # bytes per language are UTF-8 lengths (a lone surrogate: 3 bytes), whether or not an engine read the texts
+    units = {"eng": {"1": "ab", "2": "\ud800x", "3": "ü€𝄞"}, "deu": {"1": "\udfff\ud800", "2": "é", "3": "ascii"}}
+    pc = ParallelCorpus("toy", {c: Language(code=c, script="Latn") for c in units}, units, ["1", "2", "3"])
+    for tok in ("chars", "bytes"):
+        rows = {r["language"]: r for r in premiums(tok, pc, bootstrap=0).rows}
+        for c in units:
+            want = sum(len(t.encode("utf-8", "surrogatepass")) for t in units[c].values())
+            assert rows[c]["bytes"] == want and rows[c]["reference_bytes"] == 2 + 4 + 9
+    assert rows["deu"]["tokens"] == 6 + 2 + 5 and rows["deu"]["premium"] == rows["deu"]["byte_premium"] == 13 / 15
+
+
+@given(counts=hnp.arrays(np.int64, st.tuples(st.integers(1, 12), st.integers(1, 9)),
+                         elements=st.integers(0, 1 << 21)),
+       b=st.integers(1, 60), seed=st.integers(0, 3))
+def test_float32_sums_equal_float64_sums(counts, b, seed):
+    # integer counts whose sums stay below 2 ** 24 are summed in float32: exactly the float64 sums; larger
+    # ones (up to 9 * 2 ** 21 * 9 here) stay in float64
+    from tokkit.analysis.premium import bootstrap_weights, prepare_draws, resampled_sums
+
+    w = bootstrap_weights(counts.shape[1], b, seed)
+    got = resampled_sums(counts, w)
+    want = counts.astype(np.float64) @ w.T
+    assert np.array_equal(got.astype(np.float64), want)
+    assert got.dtype == (np.float32 if counts.max() * counts.shape[1] < 1 << 24 else np.float64)
+    assert np.array_equal(resampled_sums(counts, prepare_draws(w)), got)
+    assert resampled_sums(counts.astype(np.float64), w).dtype == np.float64   # float counts: never float32
+
+
+@given(r=hnp.arrays(np.float64, st.tuples(st.integers(1, 8), st.integers(1, 40)),
+                    elements=st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.0, 3.25, np.inf, np.nan]) | st.floats(0, 10)),
+       ci=st.sampled_from([0.5, 0.9, 0.95, 0.99]))
+def test_percentile_pair_equals_numpy_percentile(r, ci):
+    # ties, inf and nan (sorted last, as np.sort does): the same values as the four-k partition; nan-free rows
+    # as numpy's own percentile (linear interpolation); r itself untouched unless overwrite
+    from tokkit.analysis.premium import percentile_pair
+
+    before = r.copy()
+    with np.errstate(invalid="ignore"):
+        got = percentile_pair(r, ci)
+        np.testing.assert_array_equal(got, _percentiles_by_full_partition(r, ci))
+    np.testing.assert_array_equal(r, before)
+    clean = ~np.isnan(r).any(axis=1) & ~np.isinf(r).any(axis=1)
+    if clean.any():
+        want = np.percentile(r[clean], [50 * (1 - ci), 50 * (1 + ci)], axis=1).T
+        np.testing.assert_allclose(got[clean], want, rtol=1e-12, atol=1e-12)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(percentile_pair(r.copy(), ci, overwrite=True), got)
+
+
+def test_reference_rows_broadcast_or_gathered_give_the_same_ratios():
+    from tokkit.analysis.premium import bootstrap_weights, resampled_ratios
+
+    rng = np.random.default_rng(0)
+    num, den = rng.integers(0, 50, (200, 6)), rng.integers(0, 50, (70, 6))
+    w = bootstrap_weights(6, 30, 2)
+    want = (num @ w.T) / (den @ w.T)[np.repeat(np.arange(70), 200 // 70 + 1)[:200]]
+    runs = np.repeat(np.arange(70), 200 // 70 + 1)[:200]          # sorted runs: broadcast per run
+    scattered = rng.permutation(runs)                               # > 64 runs: one gather
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(resampled_ratios(num, den, w, den_of=runs), want)
+        got = resampled_ratios(num, den, w, den_of=scattered)
+        np.testing.assert_array_equal(got, (num @ w.T) / (den @ w.T)[scattered])
+
+
+def test_a_failing_tokenizer_stops_premiums():
+    # the engines count on a worker thread: its error reaches the caller, and no later tokenizer is counted
+    class Boom(WordTokenizer):
+        def encode_batch_with_offsets(self, texts):
+            raise InputError("boom")
+
+    seen = []
+
+    class Seen(WordTokenizer):
+        def encode_batch_with_offsets(self, texts):
+            seen.append(len(texts))
+            return super().encode_batch_with_offsets(texts)
+
+    with pytest.raises(InputError, match="boom"):
+        premiums([Boom(["ab"], name="boom"), Seen(["ab"], name="seen")], toy(), bootstrap=0)
+    assert len(seen) <= 1   # the second may have started before the error was seen, never more
+    assert premiums([Seen(["ab"], name="seen")], toy(), bootstrap=0).rows and seen[-1] > 0
+
+
+def test_premiums_leave_the_garbage_collector_as_they_found_it():
+    import gc
+
+    assert gc.isenabled()
+    premiums("chars", toy(), bootstrap=0)
+    assert gc.isenabled()
+    with pytest.raises(InputError):
+        premiums("chars", toy(), reference="nope")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        premiums("chars", toy(), bootstrap=0)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -7,6 +7,8 @@ import importlib.util
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tokkit._extras import MissingExtraError
 from tokkit.errors import InputError
@@ -183,3 +185,47 @@ def test_engines_work_in_a_forked_child(tokenizers_dir, monkeypatch, spec):
         p.kill()
     assert not hung, f"{tok.encoder} hung in a forked child"
     assert q.get(timeout=10) == want
+
+
+class _Spelled:
+    """A tokenizer stub for _PlainText: special tokens with different first characters (and, optionally, an
+    empty one, which every text holds)."""
+
+    def __init__(self, specials):
+        self.special_tokens = {s: k for k, s in enumerate(specials)}
+
+    def encode_ordinary(self, text):
+        return text
+
+    encode_batch = count_batch = encode_ordinary
+
+
+@given(texts=st.lists(st.text("<|a>[X] bé", max_size=12), max_size=12),
+       specials=st.sampled_from([(), ("<|a|>",), ("<|a|>", "[X]", "<|endoftext|>"), ("<|a|>", "")]))
+def test_texts_spelling_a_special_token_go_to_the_reference_engine(texts, specials):
+    # the one-character prefilter picks exactly the texts that spell a special token; the rest go to the fast
+    # engine in one call, and every answer lands in its text's place
+    from tokkit.tokenizer.fast import _PlainText
+
+    class Fast:
+        name = "fast"
+        calls = 0
+
+        def count_batch(self, ts):
+            Fast.calls += 1
+            return [("fast", t) for t in ts]
+
+    plain = _PlainText(_Spelled(specials), Fast())
+    got = plain._split(texts, plain._fast.count_batch, lambda ts: [("ref", t) for t in ts])
+    assert got == [("ref" if any(s in t for s in specials) else "fast", t) for t in texts]
+    assert Fast.calls == 1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_spelled_special_tokens_count_as_the_reference_engine_does(tokenizers_dir, engine):
+    _need(engine)
+    texts = ["plain", "a <|endoftext|> b", "<| not one", "x<|endoftext|>", "<|endoftext|><|endoftext|>", "", "<"]
+    fast = load_tokenizer(str(tokenizers_dir / "gpt2"), encoder=engine)
+    ref = load_tokenizer(str(tokenizers_dir / "gpt2"), encoder="reference")
+    assert fast.count_batch(texts) == ref.count_batch(texts)
+    assert [list(x) for x in fast.encode_batch(texts)] == [list(x) for x in ref.encode_batch(texts)]

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from operator import methodcaller
 from statistics import median
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -138,8 +138,9 @@ def count_units(tok: Tokenizer, texts: Sequence[str], *,
     Args:
         tok: the tokenizer.
         texts: the texts.
-        ranges: the batches, from `chunks.batches(texts)`, when the caller knows that no text is longer than
-            `chunks.MAX_CHARS` (so none is cut) and counts the same texts with several tokenizers.
+        ranges: (start, end) ranges of texts, each handed to the engine in one call (e.g. `chunks.batches(texts)`,
+            or one range for all), when the caller knows that no text is longer than `chunks.MAX_CHARS` (so none
+            is cut) and counts the same texts with several tokenizers.
 
     Returns:
         (tokens, characters lost), one entry per text each.
@@ -182,47 +183,101 @@ _cached_weights = lru_cache(maxsize=16)(_draw_weights)
 _ONE_THREAD_GEMM = 1 << 18
 
 
-def resampled_sums(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+class Draws(NamedTuple):
+    """(B, m) resampling weights as resampled_sums uses them: transposed (m, B), in float64 and, when every
+    weight is a non-negative integer, in float32 too (else None), with the largest sum of a draw's weights."""
+    t64: np.ndarray
+    t32: np.ndarray | None
+    row_sum: float
+
+
+def prepare_draws(weights: np.ndarray) -> Draws:
+    """`Draws` of (B, m) weights; prepare them once for weights used on many count matrices."""
+    wt = np.ascontiguousarray(weights.T, dtype=np.float64)
+    whole = bool(wt.size) and bool(np.array_equal(wt, np.rint(wt))) and wt.min() >= 0
+    return Draws(wt, wt.astype(np.float32) if whole else None, float(wt.sum(axis=0).max()) if wt.size else 0.0)
+
+
+def bootstrap_draws(m: int, n: int, seed: int) -> Draws:
+    """bootstrap_weights(m, n, seed) prepared (`Draws`), cached up to the same size."""
+    return _cached_draws(m, n, seed) if m * n <= 1 << 21 else prepare_draws(_draw_weights(m, n, seed))
+
+
+_cached_draws = lru_cache(maxsize=8)(lambda m, n, seed: prepare_draws(_draw_weights(m, n, seed)))
+
+
+def resampled_sums(x: np.ndarray, weights: np.ndarray | Draws) -> np.ndarray:
     """x @ weights.T: (L, m) per-unit counts and (B, m) weights -> (L, B) resampled sums, in row blocks small
-    enough to stay on one BLAS thread. Exact: integer counts and weights, sums far below 2 ** 53."""
-    wt = np.ascontiguousarray(weights.T)
-    out = np.empty((x.shape[0], wt.shape[1]))
-    step = max(1, _ONE_THREAD_GEMM // max(1, wt.size))
-    for i in range(0, x.shape[0], step):
-        np.matmul(x[i:i + step], wt, out=out[i:i + step])
-    return out
+    enough to stay on one BLAS thread. Exact: integer counts and weights, sums far below 2 ** 53. Counts of an
+    integer dtype whose sums stay below 2 ** 24 (the largest count times the largest weight row sum bounds
+    them) are multiplied in float32, which holds every such sum exactly too, at half the cost; the result is
+    then float32 (cast it to float64 before any arithmetic that is not exact)."""
+    d = weights if isinstance(weights, Draws) else prepare_draws(weights)
+    wt = d.t64
+    if d.t32 is not None and x.dtype.kind in "iu" and x.size and float(np.abs(x).max()) * d.row_sum < 1 << 24:
+        wt = d.t32
+    n, step = x.shape[0], max(1, _ONE_THREAD_GEMM // max(1, wt.size))
+    g = -(-n // step)
+    # the row blocks as one stack of matrices: numpy's matmul hands each to BLAS in its own loop
+    blocks = np.zeros((g * step, x.shape[1]), dtype=wt.dtype)
+    blocks[:n] = x
+    return np.matmul(blocks.reshape(g, step, x.shape[1]), wt).reshape(g * step, wt.shape[1])[:n]
 
 
-def percentile_pair(r: np.ndarray, ci: float) -> np.ndarray:
+def percentile_pair(r: np.ndarray, ci: float, *, overwrite: bool = False) -> np.ndarray:
     """The (1-ci)/2 and (1+ci)/2 percentiles of each row of r, with linear interpolation (numpy's default
     method), nan sorted last as np.sort does. (L, 2). Each percentile lies between two adjacent order
-    statistics k and k+1: one partition at k gives the k-th, and the smallest value after it (nan ignored
-    unless all are nan) the (k+1)-th; two single-k partitions cost less than one with four k."""
+    statistics k and k+1, found by one single-k partition (numpy's SIMD select; several k take its slow
+    path): for a low k, one at k+1 gives the (k+1)-th, and the k-th is the largest before it (nan there only
+    when the k-th is nan); for a high k, one at k gives the k-th, and the (k+1)-th is the smallest after it
+    (nan ignored unless all are). overwrite: r may be partitioned in place (no copy)."""
     b = r.shape[1]
     out = np.empty((r.shape[0], 2))
+    part = r if overwrite else r.copy()
     for j, q in enumerate((0.5 * (1 - ci), 0.5 * (1 + ci))):
         pos = q * (b - 1)
         lo = int(np.floor(pos))
         frac = pos - lo
-        part = np.partition(r, lo, axis=1)
-        a = part[:, lo]
-        c = np.fmin.reduce(part[:, lo + 1:], axis=1) if lo + 1 < b else a
+        if lo + 1 >= b:
+            part.partition(lo, axis=1)
+            a = c = part[:, lo]
+        elif lo + 1 < b - lo - 1:
+            part.partition(lo + 1, axis=1)
+            a, c = part[:, :lo + 1].max(axis=1), part[:, lo + 1]
+        else:
+            part.partition(lo, axis=1)
+            a, c = part[:, lo], np.fmin.reduce(part[:, lo + 1:], axis=1)
         out[:, j] = a * (1 - frac) + c * frac
     return out
 
 
+def resampled_ratios(num: np.ndarray, den: np.ndarray, weights: np.ndarray | Draws, *,
+                     den_of: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+    """sum(num) / sum(den) in each resample: (L, B) float64 (into `out` when given). num: (L, m) per-unit counts
+    of L languages; den: (L, m), or (U, m) distinct reference rows with den_of (L,) naming each language's
+    row; weights: (B, m), or their `Draws`. Both sums come from one product."""
+    s = resampled_sums(np.concatenate([num, den]), weights)
+    r, d = s[:len(num)], s[len(num):]
+    q = np.empty(r.shape) if out is None else out
+    # the ratios in float64 whatever the sums' dtype (both hold the same integers)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a reference of 0 tokens gives nan, not a crash
+        if den_of is None:
+            np.divide(r, d, out=q, dtype=np.float64)
+        elif len(den_of):
+            cuts = (np.flatnonzero(np.diff(den_of)) + 1).tolist()
+            if len(cuts) < 64:  # runs of languages sharing a reference row: that row broadcast, not gathered
+                for a, b in zip([0, *cuts], [*cuts, len(den_of)]):
+                    np.divide(r[a:b], d[den_of[a]], out=q[a:b], dtype=np.float64)
+            else:
+                np.divide(r, d[den_of], out=q, dtype=np.float64)
+    return q
+
+
 def bootstrap_ratios(num: np.ndarray, den: np.ndarray, weights: np.ndarray, ci: float, *,
                      den_of: np.ndarray | None = None) -> np.ndarray:
-    """Percentile intervals of sum(num) / sum(den) under resampling of units.
-    num: (L, m) per-unit counts of L languages; den: (L, m), or (U, m) distinct reference rows with den_of
-    (L,) naming each language's row; weights: (B, m). Returns (L, 2)."""
-    d = resampled_sums(den, weights)                       # (L or U, B)
-    if den_of is not None:
-        d = d[0] if len(d) == 1 else d[den_of]
-    r = resampled_sums(num, weights)                       # (L, B)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a reference of 0 tokens gives nan, not a crash
-        np.divide(r, d, out=r)
-    return percentile_pair(r, ci)
+    """Percentile intervals of sum(num) / sum(den) under resampling of units (`resampled_ratios`'s
+    arguments). Returns (L, 2)."""
+    return percentile_pair(resampled_ratios(num, den, weights, den_of=den_of), ci, overwrite=True)
 
 
 def bootstrap_ratio(num: np.ndarray, den: np.ndarray, *, n: int = 1000, ci: float = 0.95,
@@ -318,45 +373,77 @@ class _GroupTexts(Sequence[str]):
 
 
 def _flat_groups(corpus: ParallelCorpus, reference: str, aligned: dict[str, list[str]], unit: str,
-                 separator: str) -> tuple[Sequence[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
+                 separator: str, held: dict[str, list[str]] | None = None
+                 ) -> tuple[Sequence[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(flat, lang_idx, ref_of): every group text of every language once, the reference's groups once per
     distinct set of units (one flat batch for every tokenizer); each language's and its reference's
     positions in it. A joined-mode block after the first starts with the separator, so that the blocks are
     the joined text cut at the unit boundaries. Languages with the same aligned units (most of them) share
-    their reference rows and group boundaries, which are worked out once."""
+    their reference rows and group boundaries, which are worked out once. held: a language's texts of its
+    aligned units, where the caller has them."""
     flat = _GroupTexts()
     lang_idx: dict[str, np.ndarray] = {}
     ref_of: dict[str, np.ndarray] = {}
     ref_group: dict[tuple, int] = {}
     shapes: dict[tuple, tuple[np.ndarray, list]] = {}   # aligned units -> (reference rows, (lead, group) pairs)
+    by_list: dict[int, tuple] = {}  # id of an aligned list (aligned keeps it alive) -> its shape: no tuple to hash
+    spans = []
     ref_texts = corpus.units[reference]
+    items = flat._items
     for c, units in aligned.items():
-        key = tuple(units)
-        if key not in shapes:
-            groups = [(separator if unit == "joined" and k else "", g)
-                      for k, g in enumerate(_groups(unit, units, corpus.unit_meta))]
-            ri = []
-            for lead, g in groups:
-                gk = (lead, tuple(g))
-                if gk not in ref_group:
-                    ref_group[gk] = len(flat)
-                    flat.append_group(lead, separator, ref_texts, g)
-                ri.append(ref_group[gk])
-            shapes[key] = (np.asarray(ri, dtype=np.int64), groups)
-        ref_of[c], groups = shapes[key]
+        shape = by_list.get(id(units))
+        if shape is None:
+            key = tuple(units)
+            if key not in shapes:
+                groups = [(separator if unit == "joined" and k else "", g)
+                          for k, g in enumerate(_groups(unit, units, corpus.unit_meta))]
+                ri = []
+                for lead, g in groups:
+                    gk = (lead, tuple(g))
+                    if gk not in ref_group:
+                        ref_group[gk] = len(flat)
+                        flat.append_group(lead, separator, ref_texts, g)
+                    ri.append(ref_group[gk])
+                shapes[key] = (np.asarray(ri, dtype=np.int64), groups)
+            shape = by_list[id(units)] = shapes[key]
+        ref_of[c], groups = shape
         if c == reference:
             lang_idx[c] = ref_of[c]
             continue
-        texts, n0 = corpus.units[c], len(flat)
+        texts, n0 = corpus.units[c], len(items)
         if unit == "sentence":   # a group is one unit: its text as it is
-            flat.extend(map(texts.__getitem__, units))
+            items.extend(held[c] if held and c in held else map(texts.__getitem__, units))
         else:
             for lead, g in groups:
                 flat.append_group(lead, separator, texts, g)
-        lang_idx[c] = np.arange(n0, len(flat), dtype=np.int64)
+        spans.append((c, n0, len(items)))
+    positions = np.arange(len(items), dtype=np.int64)
+    for c, a, b in spans:  # views of one range, not an array per language
+        lang_idx[c] = positions[a:b]
     return flat.texts(), lang_idx, ref_of
 
 
+def _cyclic_gc_paused(fn):
+    """fn with Python's cyclic garbage collector paused while it runs (and resumed after, if it ran before):
+    premiums builds thousands of dicts and lists that all live until it returns, so collections during the
+    call find nothing to free and only cost time (about 1% of a UDHR run)."""
+    import functools
+    import gc
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+
+    return run
+
+
+@_cyclic_gc_paused
 def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: ParallelCorpus | str, *,
              reference: str = "eng", languages: Iterable[str] | None = None, nfc: bool = False,
              unk_threshold: float = 0.1, bootstrap: int = 1000, ci: float = 0.95, seed: int = 0,
@@ -395,7 +482,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     """
     from ..corpora import load_parallel
     from ..corpora.flores import resolve_language
-    from ..tokenizer.chunks import MAX_CHARS, batches, chunk_safe
+    from ..tokenizer.chunks import MAX_CHARS, chunk_safe
 
     t0 = time.perf_counter()
     unit = count_mode
@@ -430,13 +517,19 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
 
     # aligned units per language: those present (non-empty) in the language and the reference
     aligned: dict[str, list[str]] = {}
+    held: dict[str, list[str]] = {}  # the texts of the languages with every reference unit, in unit order
     skipped = []
     ref_units = corpus.common_units(reference)
     if not ref_units:
         raise InputError(f"{corpus.name}: the reference {reference!r} has no text")
     for c in codes:
         mine = corpus.units[c]
-        units = list(filter(mine.get, ref_units))
+        # a language with every reference unit (most) shares the reference's list: _flat_groups works out
+        # the groups of each distinct list once
+        texts = list(map(mine.get, ref_units))
+        units = ref_units if all(texts) else [u for u, t in zip(ref_units, texts) if t]
+        if units is ref_units:
+            held[c] = texts
         if units:
             aligned[c] = units
         elif explicit:
@@ -444,11 +537,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
         else:
             skipped.append(dict(language=c, reason=f"no units aligned with {reference}"))
 
-    flat, lang_idx, ref_of = _flat_groups(corpus, reference, aligned, unit, separator)
-    try:  # strict UTF-8 is faster; a lone surrogate (text read with surrogateescape) counts as 3 bytes
-        nbytes = np.fromiter(map(len, map(str.encode, flat)), dtype=np.int64, count=len(flat))
-    except UnicodeEncodeError:
-        nbytes = np.fromiter(map(len, map(_UTF8, flat)), dtype=np.int64, count=len(flat))
+    flat, lang_idx, ref_of = _flat_groups(corpus, reference, aligned, unit, separator, held)
     nchars = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
     ref_texts = corpus.units[reference]
     # joined mode: the blocks' counts sum to the joined text's count when the tokenizer may be cut before a
@@ -474,118 +563,207 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
                 joined_flat.append(separator.join(corpus.units[c][u] for u in units))
     t_prep = time.perf_counter()
 
-    # no text to cut (the usual case: units, documents): the batches are worked out once for all tokenizers
-    ranges = list(batches(flat)) if not len(flat) or nchars.max() <= MAX_CHARS else None
-    counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    whole: dict[str, np.ndarray] = {}
-    with progress("encoding", total=len(toks), quiet=quiet, unit="tokenizers") as bar:
-        for tok in toks:
-            counts[tok.name] = count_units(tok, flat, ranges=ranges)
-            if joined_flat and not (edges_safe and chunk_safe(tok)):
-                whole[tok.name] = count_units(tok, joined_flat)[0]
-            bar.advance()
-    t_enc = time.perf_counter()
+    def count(tok: Tokenizer):
+        c = count_units(tok, flat, ranges=ranges)
+        return c, (count_units(tok, joined_flat)[0] if joined_flat and not (edges_safe and chunk_safe(tok)) else None)
 
-    rows = []
-    order = list(aligned)
-    n_groups = {c: len(lang_idx[c]) for c in order}
-    by_size: dict[int, list[str]] = {}
-    for c in order:
-        if n_groups[c] > 1:
-            by_size.setdefault(n_groups[c], []).append(c)
-    weights = {m: bootstrap_weights(m, bootstrap, seed) for m in by_size} if bootstrap > 0 else {}
-    # per size: the languages' group indices (L, m), and the distinct reference rows among them (most
-    # languages share the reference's units, so their resampled reference sums are computed once)
-    boot_idx = {}
-    for m, cs in by_size.items():
-        if m in weights:
-            distinct: dict[bytes, int] = {}
-            ref_inv = np.fromiter((distinct.setdefault(ref_of[c].tobytes(), len(distinct)) for c in cs),
-                                  dtype=np.int64, count=len(cs))
-            ref_rows = np.stack([np.frombuffer(k, dtype=np.int64) for k in distinct])
-            boot_idx[m] = (np.stack([lang_idx[c] for c in cs]), ref_rows, ref_inv)
-    # per-language totals as segment sums over one concatenated index (a few numpy calls, not 532 x 10)
-    all_li = np.concatenate([lang_idx[c] for c in order])
-    all_ri = np.concatenate([ref_of[c] for c in order])
-    starts = np.cumsum([0] + [n_groups[c] for c in order[:-1]])
+    # no text to cut (the usual case: units, documents): one engine call per tokenizer over all of them. They
+    # are all held already, and the engine's copy of them is of the same size; the batch bound is for huge
+    # texts, which count_units cuts and hands over in bounded batches, lazily. (A second call costs more
+    # than its share: the engines' thread pools wind down and up again.)
+    ranges = None if len(flat) and nchars.max() > MAX_CHARS else [(0, len(flat))] if len(flat) else []
+    # the engines count on a worker thread, one tokenizer after the other (they release the GIL while they
+    # count); each tokenizer's bootstrap runs on a second (numpy releases it too) while this thread builds
+    # its rows, as the next tokenizer counts
+    from concurrent.futures import Future, ThreadPoolExecutor
 
-    def seg(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(values[idx], starts)
+    counted: list[Future] = [Future() for _ in toks]
 
-    group_word = "document" if unit == "document" else "unit"
-    lc, rc = seg(nchars, all_li), seg(nchars, all_ri)
-    lb, rb = seg(nbytes, all_li).tolist(), seg(nbytes, all_ri).tolist()
-    # what a language's row holds whatever the tokenizer, worked out once
-    fixed = []
-    for k, c in enumerate(order):
-        lang = corpus.languages[c]
-        fixed.append(dict(
-            language=c, name=lang.name, script=lang.script, units=len(aligned[c]), count_mode=unit,
-            groups=n_groups[c], bytes=lb[k], reference_bytes=rb[k],
-            byte_premium=lb[k] / rb[k] if rb[k] else math.nan, characters=int(lc[k]),
-            latitude=lang.latitude, longitude=lang.longitude))
-    lc_list = lc.tolist()
-    for tok in toks:
-        tokens, unk_chars = counts[tok.name]
-        intervals: dict[str, tuple[float, float]] = {}
-        for m, (li, ref_rows, ref_inv) in boot_idx.items():
-            num, den = tokens[li].astype(np.float64), tokens[ref_rows].astype(np.float64)
-            intervals.update(zip(by_size[m], bootstrap_ratios(num, den, weights[m], ci, den_of=ref_inv).tolist()))
-        lt, rt = seg(tokens, all_li).tolist(), seg(tokens, all_ri).tolist()
-        block_premium = [a / b if b else math.nan for a, b in zip(lt, rt)]
-        if tok.name in whole:  # the joined texts' own counts
-            w = whole[tok.name]
-            lt, rt = [int(w[joined_lang[c]]) for c in order], [int(w[joined_ref[c]]) for c in order]
-        l_unk = (seg(unk_chars, all_li) / np.maximum(lc, 1)).tolist()
-        r_unk = (seg(unk_chars, all_ri) / np.maximum(rc, 1)).tolist()
-        for k, c in enumerate(order):
-            masked = l_unk[k] > unk_threshold or r_unk[k] > unk_threshold
-            premium = lt[k] / rt[k] if rt[k] else math.nan
-            lo = hi = None
-            if masked:
-                note = "masked"
-            elif c == reference:
-                note = "the reference: premium 1 by definition"
-            elif n_groups[c] == 1:
-                note = f"one {'unit' if len(aligned[c]) == 1 else group_word} per language: no interval"
-            elif c not in intervals:
-                note = "bootstrap=0"
-            else:
-                lo, hi = intervals[c]
-                shift = premium - block_premium[k]     # 0 unless the joined counts differ from the blocks'
-                lo, hi, note = lo + shift, hi + shift, ""
-            f = fixed[k]
-            rows.append(dict(
-                tokenizer=tok.name, language=c, name=f["name"], script=f["script"], units=f["units"],
-                count_mode=unit, groups=f["groups"], tokens=lt[k], reference_tokens=rt[k],
-                premium=math.nan if masked else premium, ci_low=lo, ci_high=hi, ci_note=note, raw_premium=premium,
-                bytes=f["bytes"], reference_bytes=f["reference_bytes"], byte_premium=f["byte_premium"],
-                characters=f["characters"], tokens_per_character=lt[k] / max(1, lc_list[k]),
-                unk_character_rate=l_unk[k], masked=masked, latitude=f["latitude"], longitude=f["longitude"]))
-    summary, scripts = _summaries(rows, [t.name for t in toks], reference)
+    def count_all() -> None:
+        for tok, fut in zip(toks, counted):
+            if not fut.set_running_or_notify_cancel():  # the caller stopped
+                return
+            try:
+                fut.set_result(count(tok))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller, who raises it
+                fut.set_exception(e)
+                return
+
+    pool = ThreadPoolExecutor(2, thread_name_prefix="tokkit-premiums")
+    rows: list[dict] = []
+    summary: list[dict] = []
+    scripts: list[dict] = []
+    try:
+        lazy = not isinstance(flat, list)  # huge groups, joined when read
+        if not lazy:
+            pool.submit(count_all)
+        layout = _Layout(corpus, reference, aligned, lang_idx, ref_of, nchars, unit, bootstrap, seed)
+        if lazy:  # their bytes first, one group at a time: never joined by both threads at once
+            layout.add_bytes(flat)
+            pool.submit(count_all)
+        with progress("encoding", total=len(toks), quiet=quiet, unit="tokenizers") as bar:
+            for i, tok in enumerate(toks):
+                (tokens, unk_chars), whole = counted[i].result()
+                bar.advance()
+                if i == len(toks) - 1:
+                    t_enc = time.perf_counter()
+                intervals = pool.submit(layout.intervals, tokens, ci)
+                if i == 0 and not lazy:  # after an engine has read the texts (see _Layout.add_bytes)
+                    layout.add_bytes(flat)
+                if whole is not None:  # the joined texts' own counts, in language order
+                    whole = ([int(whole[joined_lang[c]]) for c in layout.order],
+                             [int(whole[joined_ref[c]]) for c in layout.order])
+                mine, pending = layout.rows(tok.name, tokens, unk_chars, whole, unk_threshold)
+                iv = intervals.result()
+                for row, k, shift in pending:   # shift: 0 unless the joined counts differ from the blocks'
+                    lo, hi = iv[k]
+                    row["ci_low"], row["ci_high"] = lo + shift, hi + shift
+                rows += mine
+                s, sc = _summary(tok.name, mine, reference)
+                summary.append(s)
+                scripts += sc
+    finally:
+        for fut in counted:  # those not started yet are not started (no-op for the others)
+            fut.cancel()
+        pool.shutdown(wait=False)
     t_end = time.perf_counter()
     return PremiumResult(reference, corpus.name, rows, summary, scripts, skipped,
                          dict(load=t_load - t0, prepare=t_prep - t_load, encode=t_enc - t_prep, premiums=t_end - t_enc,
                               total=t_end - t0), _method(unit, separator, bootstrap, ci))
 
 
-def _summaries(rows: list[dict], names: list[str], reference: str) -> tuple[list[dict], list[dict]]:
-    summary, scripts = [], []
-    for name in names:
-        mine = [r for r in rows if r["tokenizer"] == name]
-        ok = [r for r in mine if not r["masked"]]
-        vals = [r["premium"] for r in ok]
-        top = max(ok, key=lambda r: r["premium"]) if ok else None
-        summary.append(dict(
-            tokenizer=name, languages=len(mine), masked=len(mine) - len(ok),
-            median=median(vals) if vals else math.nan, max=top["premium"] if top else math.nan,
-            max_language=top["language"] if top else "", gini=gini(vals) if vals else math.nan,
-            median_byte_premium=median(r["byte_premium"] for r in mine) if mine else math.nan,
-            reference_tokens=next((r["tokens"] for r in mine if r["language"] == reference), 0)))
-        by_script: dict[str, list[float]] = {}
-        for r in ok:
-            by_script.setdefault(r["script"] or "?", []).append(r["premium"])
-        for s, v in sorted(by_script.items(), key=lambda kv: -median(kv[1])):
-            scripts.append(dict(tokenizer=name, script=s, languages=len(v), median=median(v), mean=sum(v) / len(v),
-                                min=min(v), max=max(v)))
+class _Layout:
+    """What turns a tokenizer's counts per group text into its rows, worked out once per premiums() call."""
+
+    def __init__(self, corpus: ParallelCorpus, reference: str, aligned: dict[str, list[str]],
+                 lang_idx: dict[str, np.ndarray], ref_of: dict[str, np.ndarray], nchars: np.ndarray, unit: str,
+                 bootstrap: int, seed: int):
+        self.order = order = list(aligned)
+        self.unit, self.bootstrap = unit, bootstrap
+        n_groups = [len(lang_idx[c]) for c in order]
+        by_size: dict[int, list[int]] = {}
+        for k, g in enumerate(n_groups):
+            if g > 1:
+                by_size.setdefault(g, []).append(k)
+        # per-language totals as segment sums over one concatenated index (a few numpy calls, not 532 x 10)
+        self.all_li = np.concatenate([lang_idx[c] for c in order])
+        self.all_ri = np.concatenate([ref_of[c] for c in order])
+        self.starts = np.cumsum([0] + n_groups[:-1])
+        self.lc, self.rc = self.seg(nchars, self.all_li), self.seg(nchars, self.all_ri)
+        # per number of groups m: the languages' group indices (L, m), the distinct reference rows among
+        # them (most languages share the reference's units: their resampled sums are computed once) and the
+        # same (B, m) draws for all; the resampled ratios land in one (languages, B) array per tokenizer
+        self.plans = []
+        self.n_boot = 0
+        for m, ks in (by_size.items() if bootstrap > 0 else ()):
+            at = self.starts[ks][:, None] + np.arange(m)
+            li, refs = self.all_li[at], self.all_ri[at]
+            if (refs == refs[0]).all():  # the usual case: one reference row for all
+                ref_rows, ref_inv = refs[:1], np.zeros(len(ks), dtype=np.int64)
+            else:
+                distinct: dict[bytes, int] = {}
+                ref_inv = np.fromiter((distinct.setdefault(row.tobytes(), len(distinct)) for row in refs),
+                                      dtype=np.int64, count=len(ks))
+                ref_rows = np.stack([np.frombuffer(b, dtype=np.int64) for b in distinct])
+            self.plans.append((self.n_boot, ks, li, ref_rows, ref_inv, bootstrap_draws(m, bootstrap, seed)))
+            self.n_boot += len(ks)
+        group_word = "document" if unit == "document" else "unit"
+        self.notes = [("the reference: premium 1 by definition" if c == reference else
+                       f"one {'unit' if len(aligned[c]) == 1 else group_word} per language: no interval"
+                       if g == 1 else None) for c, g in zip(order, n_groups)]
+        langs = [corpus.languages[c] for c in order]
+        # what a row holds whatever the tokenizer, but the bytes (add_bytes)
+        self.fixed = [(c, lang.name, lang.script, len(aligned[c]), g, n, lang.latitude, lang.longitude)
+                      for c, lang, g, n in zip(order, langs, n_groups, self.lc.tolist())]
+        self.bytes: list[tuple] = []
+        self._q: np.ndarray | None = None
+
+    def seg(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Per-language sums of values[..., idx] (idx: all_li or all_ri)."""
+        return np.add.reduceat(values[..., idx], self.starts, axis=-1)
+
+    def add_bytes(self, flat: Sequence[str]) -> None:
+        """The UTF-8 bytes of each language and its reference, and their ratio. Called after an engine has
+        read the texts: it leaves each text's UTF-8 form cached in the str (CPython keeps the one a C
+        extension asks for), which str.encode copies rather than encoding again. Strict UTF-8 is faster; a
+        lone surrogate (text read with surrogateescape) counts as 3 bytes."""
+        try:
+            nbytes = np.fromiter(map(len, map(str.encode, flat)), dtype=np.int64, count=len(flat))
+        except UnicodeEncodeError:
+            nbytes = np.fromiter(map(len, map(_UTF8, flat)), dtype=np.int64, count=len(flat))
+        lb, rb = self.seg(nbytes, self.all_li).tolist(), self.seg(nbytes, self.all_ri).tolist()
+        self.bytes = [(b, r, b / r if r else math.nan) for b, r in zip(lb, rb)]
+
+    def intervals(self, tokens: np.ndarray, ci: float) -> list:
+        """Each language's bootstrap interval of its premium ([low, high]), or None. One call at a time (a
+        buffer is shared)."""
+        iv: list = [None] * len(self.order)
+        if self.n_boot:
+            # one buffer for every tokenizer (their intervals are worked out one after the other): its pages
+            # are touched once
+            if self._q is None:
+                self._q = np.empty((self.n_boot, self.bootstrap))
+            q = self._q
+            for at, ks, li, ref_rows, ref_inv, w in self.plans:
+                resampled_ratios(tokens[li], tokens[ref_rows], w, den_of=ref_inv, out=q[at:at + len(ks)])
+            for k, pair in zip((k for _, ks, *_ in self.plans for k in ks),
+                               percentile_pair(q, ci, overwrite=True).tolist()):
+                iv[k] = pair
+        return iv
+
+    def rows(self, name: str, tokens: np.ndarray, unk_chars: np.ndarray, whole: tuple[list, list] | None,
+             unk_threshold: float) -> tuple[list[dict], list[tuple[dict, int, float]]]:
+        """One tokenizer's rows, from its counts per group text (and the joined texts' own token counts of
+        each language and its reference, `whole`, when they were encoded too), without their intervals: and
+        (row, language index, shift) for each row that gets the language's bootstrap interval (`intervals`)
+        plus shift as its ci_low and ci_high."""
+        lt, rt = self.seg(tokens, self.all_li).tolist(), self.seg(tokens, self.all_ri).tolist()
+        if unk_chars.any():
+            l_unk = (self.seg(unk_chars, self.all_li) / np.maximum(self.lc, 1)).tolist()
+            r_unk = (self.seg(unk_chars, self.all_ri) / np.maximum(self.rc, 1)).tolist()
+        else:  # the usual case: nothing lost
+            l_unk = r_unk = [0.0] * len(lt)
+        block_premium = [a / b if b else math.nan for a, b in zip(lt, rt)]
+        if whole is not None:
+            lt, rt = whole
+        unit, rows, pending = self.unit, [], []
+        append = rows.append
+        for k, ((c, lname, script, n_units, groups, chars, lat, lon), (nb, rnb, byte_premium), t, r, lu, ru, bp,
+                note) in enumerate(zip(self.fixed, self.bytes, lt, rt, l_unk, r_unk, block_premium, self.notes)):
+            masked = lu > unk_threshold or ru > unk_threshold
+            premium = t / r if r else math.nan
+            if masked:
+                note = "masked"
+            elif note is None:
+                note = "bootstrap=0" if not self.n_boot else ""
+            row = {
+                "tokenizer": name, "language": c, "name": lname, "script": script, "units": n_units,
+                "count_mode": unit, "groups": groups, "tokens": t, "reference_tokens": r,
+                "premium": math.nan if masked else premium, "ci_low": None, "ci_high": None, "ci_note": note,
+                "raw_premium": premium, "bytes": nb, "reference_bytes": rnb, "byte_premium": byte_premium,
+                "characters": chars, "tokens_per_character": t / max(1, chars), "unk_character_rate": lu,
+                "masked": masked, "latitude": lat, "longitude": lon}
+            append(row)
+            if note == "":
+                pending.append((row, k, premium - bp))
+        return rows, pending
+
+
+def _summary(name: str, mine: list[dict], reference: str) -> tuple[dict, list[dict]]:
+    """One tokenizer's summary (median, max, Gini) and its rows per script."""
+    ok = [r for r in mine if not r["masked"]]
+    vals = [r["premium"] for r in ok]
+    top = ok[max(range(len(vals)), key=vals.__getitem__)] if ok else None
+    summary = dict(
+        tokenizer=name, languages=len(mine), masked=len(mine) - len(ok),
+        median=median(vals) if vals else math.nan, max=top["premium"] if top else math.nan,
+        max_language=top["language"] if top else "", gini=gini(vals) if vals else math.nan,
+        median_byte_premium=median([r["byte_premium"] for r in mine]) if mine else math.nan,
+        reference_tokens=next((r["tokens"] for r in mine if r["language"] == reference), 0))
+    by_script: dict[str, list[float]] = {}
+    for r, v in zip(ok, vals):
+        by_script.setdefault(r["script"] or "?", []).append(v)
+    meds = {s: median(v) for s, v in by_script.items()}
+    scripts = [dict(tokenizer=name, script=s, languages=len(v), median=meds[s], mean=sum(v) / len(v), min=min(v),
+                    max=max(v)) for s, v in sorted(by_script.items(), key=lambda kv: -meds[kv[0]])]
     return summary, scripts

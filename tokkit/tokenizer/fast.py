@@ -241,6 +241,9 @@ class _PlainText:
     def __init__(self, tok: Tokenizer, fast):
         self.name, self._fast, self._tok = fast.name, fast, tok
         self._specials = tuple(tok.special_tokens)
+        # the distinct first characters of the special tokens: a text holding none of them spells none
+        # ("" stands for an empty special token, which every text holds)
+        self._firsts = tuple(dict.fromkeys(s[:1] for s in self._specials))
         cls = type(tok)
         self._ref_encode = lambda t: cls.encode_ordinary(tok, t)
         self._ref_batch = lambda ts: cls.encode_batch(tok, ts)
@@ -255,10 +258,12 @@ class _PlainText:
     def _split(self, texts, fast_fn, ref_fn) -> list:
         texts = list(texts)
         odd = []
-        if self._specials:  # one C-level scan of the batch first: most batches spell no special token
-            joined = "\x00".join(texts)
-            if any(s in joined for s in self._specials):
-                odd = [k for k, t in enumerate(texts) if self._special(t)]
+        for c in self._firsts:  # a one-character test per text (memchr; no join, no substring search),
+            # then the full test on the few texts that hold a special token's first character
+            if [t for t in texts if c in t]:
+                odd += [k for k, t in enumerate(texts) if c in t and self._special(t)]
+        if len(self._firsts) > 1:
+            odd = sorted(set(odd))
         if not odd:
             return list(fast_fn(texts))
         keep = set(odd)
