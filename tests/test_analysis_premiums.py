@@ -8,10 +8,10 @@ import math
 
 import numpy as np
 import pytest
+from _analysis_helpers import WordTokenizer, mini_udhr
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from _analysis_helpers import WordTokenizer, mini_udhr
 from typer.testing import CliRunner
 
 from tokkit.analysis.premium import bootstrap_ratio, premiums
@@ -333,20 +333,3 @@ def test_a_failing_tokenizer_stops_premiums():
         premiums([Boom(["ab"], name="boom"), Seen(["ab"], name="seen")], toy(), bootstrap=0)
     assert len(seen) <= 1   # the second may have started before the error was seen, never more
     assert premiums([Seen(["ab"], name="seen")], toy(), bootstrap=0).rows and seen[-1] > 0
-
-
-def test_premiums_leave_the_garbage_collector_as_they_found_it():
-    import gc
-
-    assert gc.isenabled()
-    premiums("chars", toy(), bootstrap=0)
-    assert gc.isenabled()
-    with pytest.raises(InputError):
-        premiums("chars", toy(), reference="nope")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        premiums("chars", toy(), bootstrap=0)
-        assert not gc.isenabled()
-    finally:
-        gc.enable()

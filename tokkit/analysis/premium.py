@@ -423,27 +423,28 @@ def _flat_groups(corpus: ParallelCorpus, reference: str, aligned: dict[str, list
     return flat.texts(), lang_idx, ref_of
 
 
-def _cyclic_gc_paused(fn):
-    """fn with Python's cyclic garbage collector paused while it runs (and resumed after, if it ran before):
-    premiums builds thousands of dicts and lists that all live until it returns, so collections during the
-    call find nothing to free and only cost time (about 1% of a UDHR run)."""
-    import functools
-    import gc
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if was:
-                gc.enable()
-
-    return run
+ONE_CALL_CHARS = 1 << 25  # characters of short texts handed to an engine in one call
 
 
-@_cyclic_gc_paused
+def _in_background(fn, *args):
+    """fn(*args) on a daemon thread; its Future. Daemon: a Ctrl-C in the caller ends the process without
+    waiting for an engine call that is still counting (a thread pool's workers are joined at exit)."""
+    import threading
+    from concurrent.futures import Future
+
+    fut: Future = Future()
+
+    def run() -> None:
+        if fut.set_running_or_notify_cancel():
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller, who raises it
+                fut.set_exception(e)
+
+    threading.Thread(target=run, name="tokkit-premiums", daemon=True).start()
+    return fut
+
+
 def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: ParallelCorpus | str, *,
              reference: str = "eng", languages: Iterable[str] | None = None, nfc: bool = False,
              unk_threshold: float = 0.1, bootstrap: int = 1000, ci: float = 0.95, seed: int = 0,
@@ -482,7 +483,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     """
     from ..corpora import load_parallel
     from ..corpora.flores import resolve_language
-    from ..tokenizer.chunks import MAX_CHARS, chunk_safe
+    from ..tokenizer.chunks import MAX_CHARS, batches, chunk_safe
 
     t0 = time.perf_counter()
     unit = count_mode
@@ -567,15 +568,15 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
         c = count_units(tok, flat, ranges=ranges)
         return c, (count_units(tok, joined_flat)[0] if joined_flat and not (edges_safe and chunk_safe(tok)) else None)
 
-    # no text to cut (the usual case: units, documents): one engine call per tokenizer over all of them. They
-    # are all held already, and the engine's copy of them is of the same size; the batch bound is for huge
-    # texts, which count_units cuts and hands over in bounded batches, lazily. (A second call costs more
-    # than its share: the engines' thread pools wind down and up again.)
-    ranges = None if len(flat) and nchars.max() > MAX_CHARS else [(0, len(flat))] if len(flat) else []
+    # no text to cut (the usual case: units, documents): one engine call per tokenizer for up to
+    # ONE_CALL_CHARS characters (all of UDHR, NTREX, FLORES: a second call costs more than its share, as the
+    # engines' thread pools wind down and up again), so the engine's copy of the texts stays bounded; huge
+    # texts are cut by count_units and handed over in bounded batches, lazily
+    ranges = None if len(flat) and nchars.max() > MAX_CHARS else list(batches(flat, ONE_CALL_CHARS))
     # the engines count on a worker thread, one tokenizer after the other (they release the GIL while they
     # count); each tokenizer's bootstrap runs on a second (numpy releases it too) while this thread builds
     # its rows, as the next tokenizer counts
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import Future
 
     counted: list[Future] = [Future() for _ in toks]
 
@@ -589,25 +590,24 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
                 fut.set_exception(e)
                 return
 
-    pool = ThreadPoolExecutor(2, thread_name_prefix="tokkit-premiums")
     rows: list[dict] = []
     summary: list[dict] = []
     scripts: list[dict] = []
     try:
         lazy = not isinstance(flat, list)  # huge groups, joined when read
         if not lazy:
-            pool.submit(count_all)
+            _in_background(count_all)
         layout = _Layout(corpus, reference, aligned, lang_idx, ref_of, nchars, unit, bootstrap, seed)
         if lazy:  # their bytes first, one group at a time: never joined by both threads at once
             layout.add_bytes(flat)
-            pool.submit(count_all)
+            _in_background(count_all)
         with progress("encoding", total=len(toks), quiet=quiet, unit="tokenizers") as bar:
             for i, tok in enumerate(toks):
                 (tokens, unk_chars), whole = counted[i].result()
                 bar.advance()
                 if i == len(toks) - 1:
                     t_enc = time.perf_counter()
-                intervals = pool.submit(layout.intervals, tokens, ci)
+                intervals = _in_background(layout.intervals, tokens, ci)
                 if i == 0 and not lazy:  # after an engine has read the texts (see _Layout.add_bytes)
                     layout.add_bytes(flat)
                 if whole is not None:  # the joined texts' own counts, in language order
@@ -625,7 +625,6 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     finally:
         for fut in counted:  # those not started yet are not started (no-op for the others)
             fut.cancel()
-        pool.shutdown(wait=False)
     t_end = time.perf_counter()
     return PremiumResult(reference, corpus.name, rows, summary, scripts, skipped,
                          dict(load=t_load - t0, prepare=t_prep - t_load, encode=t_enc - t_prep, premiums=t_end - t_enc,
