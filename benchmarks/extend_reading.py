@@ -206,7 +206,7 @@ def main() -> None:
     cost[ok] = charge[ok] / math.log(2) / (occurrences[ok] * saved[ok])
     q = torch.quantile(cost[ok], torch.tensor([0.1, 0.25, 0.5, 0.75, 0.9])).tolist()
     print(f"# attribution: {read} base tokens of train text, {int(ok.sum())} of {len(parts)} new tokens seen "
-          f"({time.perf_counter() - t0:.0f} s); bits per saved token, deciles 1/3/5/8/9 of 10: "
+          f"({time.perf_counter() - t0:.0f} s); bits per saved token, percentiles 10/25/50/75/90: "
           + ", ".join(f"{x:.2f}" for x in q), flush=True)
     print(f"\n| merges of {args.pool} kept (outputs exact, fvt rows) | " + " | ".join(held) + " |")
     print("|---|" + "---|" * len(held))
