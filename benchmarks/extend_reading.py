@@ -75,7 +75,12 @@ def main() -> None:
         tok = tokkit.extend(folder, train, add=n, out=out)
         base_size, new_size, parts = new_token_parts(folder, out)
         print(f"# extend by {n}: {time.perf_counter() - t0:.1f} s", flush=True)
-        return tok, base_size, new_size, parts
+        return tok, base_size, new_size, parts, out
+
+    def rows(out: str, method: str):
+        """The input table tokkit.extend_model gives the extended model (new rows by `method`)."""
+        model = tokkit.extend_model(load_causal_lm(folder), folder, out, method=method)
+        return model.get_input_embeddings().weight.detach()
 
     def units(tok, base_size, pieces, text, keep=None):
         """The text as units of base ids: a new token (kept, if `keep` is given) is one unit of its pieces."""
@@ -119,16 +124,13 @@ def main() -> None:
     base = judge("base (tokens / bits per byte)", None, base_tok, 0, {})
 
     # part 1: input rows
-    tok, base_size, new_size, parts = extension(args.size)
+    tok, base_size, new_size, parts, out = extension(args.size)
     pieces = {i: s for i, s, _ in parts}
-    fvt = torch.cat([emb, emb.new_zeros((new_size - emb.shape[0], emb.shape[1]))])
+    fvt = rows(out, "fvt")
+    last = fvt.clone()
     for i, s, _ in parts:
-        fvt[i] = emb[s].mean(0)
-    merge, last = fvt.clone(), fvt.clone()
-    for i, s, (a, b) in parts:  # id order: a merge's halves come first
-        merge[i] = (merge[a] + merge[b]) / 2
         last[i] = emb[s[-1]]
-    tables = {"fvt": fvt, "merge": merge, "last": last}
+    tables = {"fvt": fvt, "merge": rows(out, "merge"), "last": last}
     if args.layers:
         t0 = time.perf_counter()
         acc = {L: torch.zeros_like(fvt) for L in args.layers}
@@ -169,11 +171,9 @@ def main() -> None:
     if not args.pool:
         return
     # part 2: merges chosen by their reading cost on train text
-    tok, base_size, new_size, parts = extension(args.pool)
+    tok, base_size, new_size, parts, out = extension(args.pool)
     pieces = {i: s for i, s, _ in parts}
-    fvt = torch.cat([emb, emb.new_zeros((new_size - emb.shape[0], emb.shape[1]))])
-    for i, s, _ in parts:
-        fvt[i] = emb[s].mean(0)
+    fvt = rows(out, "fvt")
     key = {tuple(s): i for i, s in pieces.items()}
 
     def embed(us):

@@ -163,19 +163,13 @@ def count_units(tok: Tokenizer, texts: Sequence[str], *,
 def bootstrap_weights(m: int, n: int, seed: int) -> np.ndarray:
     """(n, m) resampling weights: row b counts how often each of m units is drawn in bootstrap sample b.
     The same draws serve every language with m units and every tokenizer, so one matrix product gives all
-    their resampled sums. Read-only; up to 2 ** 21 cells (16 MB) cached: drawing them is a third of a
-    bootstrap's cost, and a session (a sweep, a benchmark) asks for the same few (m, n, seed) again and again."""
-    return _cached_weights(m, n, seed) if m * n <= 1 << 21 else _draw_weights(m, n, seed)
+    their resampled sums. Read-only: a view of `bootstrap_draws`, whose cache it shares."""
+    return bootstrap_draws(m, n, seed).t64.T
 
 
 def _draw_weights(m: int, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng([seed, m])
-    w = rng.multinomial(m, np.full(m, 1.0 / m), size=n).astype(np.float64)
-    w.flags.writeable = False
-    return w
-
-
-_cached_weights = lru_cache(maxsize=16)(_draw_weights)
+    return rng.multinomial(m, np.full(m, 1.0 / m), size=n).astype(np.float64)
 
 
 # multiply-adds per matrix product below which OpenBLAS stays on one thread (its GEMM threshold, 65536 x 4):
@@ -192,18 +186,24 @@ class Draws(NamedTuple):
 
 
 def prepare_draws(weights: np.ndarray) -> Draws:
-    """`Draws` of (B, m) weights; prepare them once for weights used on many count matrices."""
+    """`Draws` of (B, m) weights (read-only); prepare them once for weights used on many count matrices."""
     wt = np.ascontiguousarray(weights.T, dtype=np.float64)
     whole = bool(wt.size) and bool(np.array_equal(wt, np.rint(wt))) and wt.min() >= 0
-    return Draws(wt, wt.astype(np.float32) if whole else None, float(wt.sum(axis=0).max()) if wt.size else 0.0)
+    t32 = wt.astype(np.float32) if whole else None
+    for a in (wt, t32):  # a view (never the caller's array itself) or a copy: read-only either way
+        if a is not None:
+            a.flags.writeable = False
+    return Draws(wt, t32, float(wt.sum(axis=0).max()) if wt.size else 0.0)
 
 
 def bootstrap_draws(m: int, n: int, seed: int) -> Draws:
-    """bootstrap_weights(m, n, seed) prepared (`Draws`), cached up to the same size."""
+    """The (n, m) bootstrap weights of `bootstrap_weights`, prepared (`Draws`). Up to 2 ** 21 cells cached:
+    drawing them is a third of a bootstrap's cost, and a session (a sweep, a benchmark) asks for the same few
+    (m, n, seed) again and again."""
     return _cached_draws(m, n, seed) if m * n <= 1 << 21 else prepare_draws(_draw_weights(m, n, seed))
 
 
-_cached_draws = lru_cache(maxsize=8)(lambda m, n, seed: prepare_draws(_draw_weights(m, n, seed)))
+_cached_draws = lru_cache(maxsize=16)(lambda m, n, seed: prepare_draws(_draw_weights(m, n, seed)))
 
 
 def resampled_sums(x: np.ndarray, weights: np.ndarray | Draws) -> np.ndarray:
@@ -572,7 +572,7 @@ def premiums(tokenizers: Tokenizer | str | Iterable[Tokenizer | str], corpus: Pa
     # ONE_CALL_CHARS characters (all of UDHR, NTREX, FLORES: a second call costs more than its share, as the
     # engines' thread pools wind down and up again), so the engine's copy of the texts stays bounded; huge
     # texts are cut by count_units and handed over in bounded batches, lazily
-    ranges = None if len(flat) and nchars.max() > MAX_CHARS else list(batches(flat, ONE_CALL_CHARS))
+    ranges = None if len(flat) and nchars.max() > MAX_CHARS else list(batches(flat, ONE_CALL_CHARS, lengths=nchars))
     # the engines count on a worker thread, one tokenizer after the other (they release the GIL while they
     # count); each tokenizer's bootstrap runs on a second (numpy releases it too) while this thread builds
     # its rows, as the next tokenizer counts

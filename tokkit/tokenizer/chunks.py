@@ -214,10 +214,14 @@ def piece_batches(tok: Tokenizer, texts: Sequence[str], batch_chars: int = BATCH
         yield pieces, owner
 
 
-def batches(texts: Sequence[str], batch_chars: int = BATCH_CHARS) -> Iterator[tuple[int, int]]:
+def batches(texts: Sequence[str], batch_chars: int = BATCH_CHARS, *,
+            lengths: np.ndarray | None = None) -> Iterator[tuple[int, int]]:
     """(start, end) ranges of consecutive texts holding about batch_chars characters each: a range ends before
-    the text that would take it past batch_chars, unless the range holds no character yet."""
-    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+    the text that would take it past batch_chars, unless the range holds no character yet. lengths: the
+    texts' lengths, where the caller has them already."""
+    if lengths is None:
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    ends = np.cumsum(lengths)
     start = 0
     while start < len(ends):  # the first text past the budget, found by bisection: no Python loop per text
         base = ends[start - 1] if start else 0

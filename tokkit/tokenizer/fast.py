@@ -257,13 +257,9 @@ class _PlainText:
 
     def _split(self, texts, fast_fn, ref_fn) -> list:
         texts = list(texts)
-        odd = []
-        for c in self._firsts:  # a one-character test per text (memchr; no join, no substring search),
-            # then the full test on the few texts that hold a special token's first character
-            if [t for t in texts if c in t]:
-                odd += [k for k, t in enumerate(texts) if c in t and self._special(t)]
-        if len(self._firsts) > 1:
-            odd = sorted(set(odd))
+        # a one-character test per text (memchr; no join, no substring search), then the full test on the few
+        # texts that hold a special token's first character
+        odd = sorted({k for c in self._firsts for k, t in enumerate(texts) if c in t and self._special(t)})
         if not odd:
             return list(fast_fn(texts))
         keep = set(odd)
