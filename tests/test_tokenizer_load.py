@@ -6,7 +6,7 @@ import os
 import shutil
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tokkit
@@ -238,3 +238,32 @@ def test_pattern_is_the_deprecated_spelling_of_split_pattern(tokenizers_dir):
     with pytest.warns(DeprecationWarning, match="split_pattern"):
         tok = load_tokenizer(f, pattern="cl100k_base")
     assert tok.encode("hello world") == [15339, 1917]
+
+
+_B64 = st.sampled_from([b"YQ==", b"Yg==", b"YWI=", b"IA==", b"YWJj"])
+_INT = st.integers(0, 9).map(lambda i: str(i).encode())
+_LINE = st.one_of(
+    st.tuples(_B64, _INT), st.tuples(_B64, _INT), st.tuples(_B64, _INT), st.just(()),  # well formed, blank
+    st.tuples(_B64), st.tuples(_B64, _INT, _INT), st.tuples(_INT, _B64, _INT),  # one field, three fields
+    st.tuples(st.sampled_from([b"not!", b"Y", b"YQ==YQ==", b"YQ"]), _INT),  # bad base64
+    st.tuples(_B64, st.sampled_from([b"x", b"1.5", b"0x1"])))  # a rank that is not an integer
+_SPACE = st.sampled_from([b" ", b"  ", b"\t", b" \r"])
+
+
+@given(st.lists(_LINE, max_size=12), _SPACE)
+@example([(b"YQ==",), (b"1", b"Yg==", b"2")], b" ")  # fields that pair up across a one- and a three-field line
+def test_ranks_read_at_once_equal_line_by_line(tmp_path_factory, lines, space):
+    # the fast read of a ranks file (all fields at once) gives the line-by-line read's ranks, or its error
+    # naming the line: blank lines, lines of one or three fields, bad base64, ranks that are not integers
+    from tokkit.tokenizer.tiktoken_ranks import _read_ranks_by_line, read_ranks
+
+    f = tmp_path_factory.mktemp("ranks") / "r.tiktoken"
+    f.write_bytes(b"\n".join(space.join(fs) for fs in lines) + b"\n")
+
+    def outcome(read):
+        try:
+            return read(str(f))
+        except InputError as e:
+            return str(e)
+
+    assert outcome(read_ranks) == outcome(_read_ranks_by_line)

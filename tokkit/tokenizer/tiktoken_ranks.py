@@ -7,7 +7,9 @@ encodings, from the file's name (r50k_base, p50k_base, cl100k_base, o200k_base, 
 from __future__ import annotations
 
 import base64
+import binascii
 import os
+import re
 from functools import cached_property
 from typing import Sequence
 
@@ -52,7 +54,31 @@ def looks_like_ranks(path: str) -> bool:
     return True
 
 
+# whitespace that is not one space inside a line: a tab, CR, FF, VT, a space at the start or end of a line,
+# a blank line (substring tests: one regular expression for them all took half the read's time)
+_ODD_SPACE = (b"\t", b"\r", b"\f", b"\v", b" \n", b"\n ", b"\n\n")
+_TWO_SPACES = re.compile(rb" [^ \n]* ")  # in one line
+
+
 def read_ranks(path: str) -> dict[bytes, int]:
+    """token bytes -> rank of a tiktoken ranks file ('base64 rank' per line). All fields at once where the
+    file is laid out as tiktoken writes it, one space in every line (half the time of reading line by line:
+    cl100k's 100k lines in 0.06 s); else line by line, which also gives the error that names the line."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    # as many spaces as lines, none with two: one in every line, inside it (so two fields per line)
+    if (data[:1] not in (b"", b" ", b"\n") and data.count(b" ") == lines and not any(w in data for w in _ODD_SPACE)
+            and not _TWO_SPACES.search(data)):
+        fields = iter(data.split())
+        try:
+            return {binascii.a2b_base64(t, strict_mode=True): int(r) for t, r in zip(fields, fields)}
+        except ValueError:
+            pass
+    return _read_ranks_by_line(path)
+
+
+def _read_ranks_by_line(path: str) -> dict[bytes, int]:
     ranks: dict[bytes, int] = {}
     with open(path, "rb") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -93,8 +119,8 @@ class TiktokenTokenizer(Tokenizer):
         self.pattern = pattern
         # byte length of every token, for offsets without tiktoken's per-token Python decode_with_offsets
         self._lens = np.zeros(max(ranks.values()) + 1, dtype=np.int64)
-        for tb, r in ranks.items():
-            self._lens[r] = len(tb)
+        self._lens[np.fromiter(ranks.values(), np.int64, len(ranks))] = np.fromiter(map(len, ranks), np.int64,
+                                                                                    len(ranks))
 
     @property
     def engine(self):
