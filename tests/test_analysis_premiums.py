@@ -333,3 +333,20 @@ def test_a_failing_tokenizer_stops_premiums():
         premiums([Boom(["ab"], name="boom"), Seen(["ab"], name="seen")], toy(), bootstrap=0)
     assert len(seen) <= 1   # the second may have started before the error was seen, never more
     assert premiums([Seen(["ab"], name="seen")], toy(), bootstrap=0).rows and seen[-1] > 0
+
+
+@pytest.mark.parametrize("name, langs, reference", [
+    ("udhr", ["hin", "mya", "deu_1996"], "eng"),
+    ("ntrex", ["deu", "spa-2", "hin"], "eng"),
+])
+def test_some_languages_of_a_named_corpus_load_only_those(data_dir, monkeypatch, name, langs, reference):
+    # premiums on a corpus given by name reads only the languages asked for and the reference: the same
+    # result as on the whole corpus; a code the loader does not know still gets the whole corpus's error
+    from tokkit.corpora import load_parallel
+
+    monkeypatch.setenv("TOKKIT_DATA", str(data_dir))
+    whole = premiums("chars", load_parallel(name), reference=reference, languages=langs, bootstrap=50)
+    part = premiums("chars", name, reference=reference, languages=langs, bootstrap=50)
+    assert part.rows == whole.rows and part.summary == whole.summary and part.scripts == whole.scripts
+    with pytest.raises(InputError, match="xx_nope"):
+        premiums("chars", name, reference=reference, languages=[*langs, "xx_nope"], bootstrap=0)
