@@ -83,9 +83,10 @@ def _char_counts(text: str) -> dict[str, int]:
     import numpy as np
 
     # surrogatepass: a lone surrogate (text read with surrogateescape) is a code point like any other
-    cps, counts = np.unique(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
-                            return_counts=True)
-    return dict(zip(map(chr, cps.tolist()), counts.tolist()))
+    cps, first, counts = np.unique(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
+                                   return_index=True, return_counts=True)
+    order = np.argsort(first)  # in order of first occurrence, as a Counter's (most_common breaks ties so)
+    return dict(zip(map(chr, cps[order].tolist()), counts[order].tolist()))
 
 
 def dominant_script(text: str | Counter) -> str:
