@@ -1,6 +1,6 @@
 """The UDHR declarations' fast reader (`udhr._scan`) against html.parser (`_DeclarationParser`): equal on
 every shared declaration and on generated documents, and handing documents outside its subset to the parser;
-the character counts behind the script detection equal a Counter's."""
+the character counts behind the script detection and `corpus stats` equal a Counter's, order included."""
 
 from collections import Counter
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokkit.corpora.scripts import _char_counts, dominant_script, script_counts
+from tokkit.corpora.scripts import _char_counts, count_chars, dominant_script, script_counts
 from tokkit.corpora.udhr import _DeclarationParser, _scan, parse_declaration
 from tokkit.errors import InputError
 
@@ -125,3 +125,8 @@ def test_char_counts_equal_a_counter(text):
 def test_char_counts_of_lone_surrogates_and_astral_characters():
     text = "a\udcff\udcff\U0001F600é"
     assert _char_counts(text) == {"a": 1, "\udcff": 2, "\U0001F600": 1, "é": 1}
+
+
+@given(st.lists(st.text(), max_size=8), st.integers(1, 20))
+def test_count_chars_of_many_texts_equals_a_counter_of_their_concatenation(texts, chunk):
+    assert list(count_chars(texts, chunk=chunk).items()) == list(Counter("".join(texts)).items())

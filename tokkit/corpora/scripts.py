@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import lru_cache
+from typing import Iterable
 
 import regex
 
@@ -77,16 +78,36 @@ def script_counts(text: str | Counter, *, include_shared: bool = False) -> Count
     return out
 
 
+def count_chars(texts: Iterable[str], *, chunk: int = 1 << 20) -> Counter:
+    """Occurrences of each distinct character over many texts, in order of first occurrence (the Counter of
+    their concatenation), counted about `chunk` characters at a time (see _char_counts)."""
+    out: Counter = Counter()
+    buf: list[str] = []
+    size = 0
+    for t in texts:
+        buf.append(t)
+        size += len(t)
+        if size >= chunk:
+            out.update(_char_counts("".join(buf)))
+            buf, size = [], 0
+    if buf:
+        out.update(_char_counts("".join(buf)))
+    return out
+
+
 def _char_counts(text: str) -> dict[str, int]:
     """Occurrences of each distinct character: the code points' counts in numpy (a Counter makes a string
     object of every character beyond Latin-1 it reads: 10x slower, a fifth of loading the UDHR)."""
     import numpy as np
 
     # surrogatepass: a lone surrogate (text read with surrogateescape) is a code point like any other
-    cps, first, counts = np.unique(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
-                                   return_index=True, return_counts=True)
-    order = np.argsort(first)  # in order of first occurrence, as a Counter's (most_common breaks ties so)
-    return dict(zip(map(chr, cps[order].tolist()), counts[order].tolist()))
+    cps, counts = np.unique(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
+                            return_counts=True)
+    chars, n = list(map(chr, cps.tolist())), counts.tolist()
+    # in order of first occurrence, as a Counter's (most_common breaks ties so): str.index finds each of the
+    # few distinct characters 4x faster than np.unique's stable sort for return_index
+    first = list(map(text.index, chars))
+    return {chars[i]: n[i] for i in sorted(range(len(chars)), key=first.__getitem__)}
 
 
 def dominant_script(text: str | Counter) -> str:

@@ -10,7 +10,7 @@ from .._progress import progress
 from ..errors import InputError
 from .documents import Documents, read_documents
 from .parallel import ParallelCorpus
-from .scripts import script_counts
+from .scripts import count_chars, script_counts
 
 
 def load_parallel(spec: str, **kw) -> ParallelCorpus:
@@ -84,11 +84,13 @@ def corpus_stats(source: ParallelCorpus | Documents, *, quiet: bool = True, top_
     """
     if isinstance(source, ParallelCorpus):
         rows = source.stats()
-        chars: Counter = Counter()
-        with progress("counting", total=len(source), quiet=quiet, unit="languages") as bar:
+        def languages():
             for code in source:
-                chars.update("".join(source.units[code].values()))
+                yield "".join(source.units[code].values())
                 bar.advance()
+
+        with progress("counting", total=len(source), quiet=quiet, unit="languages") as bar:
+            chars = count_chars(languages())
         scripts = script_counts(chars)
         return dict(kind="parallel", name=source.name, documents=len(rows), languages=len(rows),
                     units=len(source.unit_ids), bytes=sum(r["bytes"] for r in rows),
@@ -97,14 +99,18 @@ def corpus_stats(source: ParallelCorpus | Documents, *, quiet: bool = True, top_
                     language_scripts=dict(Counter(r["script"] for r in rows).most_common()),
                     per_language=rows)
     n = nbytes = nchars = 0
-    chars = Counter()
-    with progress("reading", quiet=quiet, unit="documents") as bar:
+
+    def texts():
+        nonlocal n, nbytes, nchars
         for doc in source:
             n += 1
             nchars += len(doc.text)
             nbytes += len(doc.text.encode("utf-8", "surrogatepass"))
-            chars.update(doc.text)
+            yield doc.text
             bar.advance()
+
+    with progress("reading", quiet=quiet, unit="documents") as bar:
+        chars = count_chars(texts())
     scripts = script_counts(chars)
     return dict(kind="documents", name=source.describe, documents=n, bytes=nbytes, characters=nchars,
                 scripts=dict(scripts.most_common(top_scripts)))
