@@ -146,3 +146,21 @@ def test_word_token_counts_equal_brute_force(text, raw):
     words = [m.span() for m in re.finditer(r"\S+", text)]
     expected = [sum(1 for s, e in offsets if e > s and max(s, ws) < min(e, we)) for ws, we in words]
     assert word_token_counts(text, offsets) == expected
+
+
+@given(st.text(st.sampled_from("ab \t\n\r\x0b\x0c\x1c\x85\xa0\u1680\u2007\u200b\u2028\u3000\u3001\udcff\U0001F600")))
+def test_word_spans_are_the_regex_words(text):
+    import re
+
+    from tokkit.analysis.metrics import word_spans
+
+    assert word_spans(text).tolist() == [list(m.span()) for m in re.finditer(r"\S+", text)]
+
+
+def test_no_space_above_the_word_spans_table():
+    # word_spans reads str.isspace from a table up to U+3001: nothing beyond it may be a space
+    import sys
+
+    from tokkit.analysis.metrics import _SPACE_BELOW
+
+    assert not [hex(i) for i in range(_SPACE_BELOW, sys.maxunicode + 1) if chr(i).isspace()]

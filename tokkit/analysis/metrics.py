@@ -8,9 +8,9 @@ spaces (Chinese, Japanese, Thai, Burmese...), where a "word" is a whole clause; 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -20,7 +20,22 @@ from ..corpora.scripts import SPACELESS_SCRIPTS
 from ..errors import EmptyInputError, InputError
 from ..tokenizer import Tokenizer, load_tokenizer
 
-_WORD = re.compile(r"\S+")
+# str.isspace (what \s matches) of each code point up to U+3001; none above U+3000 is a space (a test checks
+# all of Unicode), so larger code points read the last entry, False
+_SPACE_BELOW = 0x3002
+_space_table: list[np.ndarray] = []
+
+
+def word_spans(text: str) -> np.ndarray:
+    r"""(W, 2) [start, end) character spans of the whitespace words of `text`, what `\S+` matches, from the
+    code points in numpy (re.finditer and a span per word: a fifth of `evaluate`'s time on domain text)."""
+    if not _space_table:
+        _space_table.append(np.array([chr(i).isspace() for i in range(_SPACE_BELOW)] + [False]))
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    space = np.ones(cp.size + 2, dtype=bool)  # a space before the text and one after it
+    space[1:-1] = _space_table[0][np.minimum(cp, _SPACE_BELOW)]
+    # the changes between space and word alternate: a word starts at one and ends at the next
+    return np.flatnonzero(space[:-1] != space[1:]).reshape(-1, 2)
 
 
 def renyi_entropy(counts: Sequence[int] | np.ndarray, alpha: float = 2.5) -> float:
@@ -75,11 +90,10 @@ def word_token_counts(text: str, offsets: Sequence[tuple[int, int]] | np.ndarray
     Returns:
         One count per word.
     """
-    spans = [m.span() for m in _WORD.finditer(text)]
-    if not spans:
+    spans = word_spans(text)
+    if not len(spans):
         return []
-    return _word_counts(np.asarray(spans, dtype=np.int64).reshape(-1, 2),
-                        np.asarray(offsets, dtype=np.int64).reshape(-1, 2)).tolist()
+    return _word_counts(spans, np.asarray(offsets, dtype=np.int64).reshape(-1, 2)).tolist()
 
 
 def _word_counts(words: np.ndarray, offs: np.ndarray) -> np.ndarray:
@@ -226,12 +240,13 @@ def evaluate(tokenizer: Tokenizer | str, texts: Iterable[str], *, alpha: float =
                     continue
                 ids_count.update(ids)
                 ids_a = np.asarray(ids, dtype=np.int64)
-                offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+                # from the tuples in one pass (np.asarray inspects each of them: 2.3x slower)
+                offs = np.fromiter(chain.from_iterable(offsets), dtype=np.int64, count=2 * len(ids)).reshape(-1, 2)
                 span = offs[:, 1] - offs[:, 0]
                 lengths.update(dict(zip(*np.unique(span, return_counts=True))))
-                words = np.fromiter((x for m in _WORD.finditer(text) for x in m.span()), dtype=np.int64)
+                words = word_spans(text)
                 if len(words):
-                    per_word = _word_counts(words.reshape(-1, 2), offs)
+                    per_word = _word_counts(words, offs)
                     n_words += len(per_word)
                     word_tokens += int(per_word.sum())
                     continued += int((per_word >= 2).sum())
