@@ -161,6 +161,16 @@ def test_no_space_above_the_word_spans_table():
     # word_spans reads str.isspace from a table up to U+3001: nothing beyond it may be a space
     import sys
 
-    from tokkit.analysis.metrics import _SPACE_BELOW
+    from tokkit._chars import SPACE_BELOW as _SPACE_BELOW
 
     assert not [hex(i) for i in range(_SPACE_BELOW, sys.maxunicode + 1) if chr(i).isspace()]
+
+
+@given(st.text())
+def test_is_space_is_the_regex_whitespace_class(text):
+    # the code-point table behind word_spans and word ids is what \s matches, character by character
+    import re
+
+    from tokkit._chars import code_points, is_space
+
+    assert is_space(code_points(text)).tolist() == [re.fullmatch(r"\s", c) is not None for c in text]

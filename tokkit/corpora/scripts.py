@@ -100,9 +100,9 @@ def _char_counts(text: str) -> dict[str, int]:
     object of every character beyond Latin-1 it reads: 10x slower, a fifth of loading the UDHR)."""
     import numpy as np
 
-    # surrogatepass: a lone surrogate (text read with surrogateescape) is a code point like any other
-    cps, counts = np.unique(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
-                            return_counts=True)
+    from .._chars import code_points
+
+    cps, counts = np.unique(code_points(text), return_counts=True)  # a lone surrogate is a code point too
     chars, n = list(map(chr, cps.tolist())), counts.tolist()
     # in order of first occurrence, as a Counter's (most_common breaks ties so): str.index finds each of the
     # few distinct characters 4x faster than np.unique's stable sort for return_index

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -124,16 +125,16 @@ def build_join(lengths: np.ndarray, word_ids: list[np.ndarray] | None = None,
 def expansions(merges: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
     """Flat base-id expansions of the new ids: new id base+k is flat[offsets[k]:offsets[k+1]]."""
     merges = np.asarray(merges, dtype=np.int64).reshape(-1, 2)
-    parts: list[np.ndarray] = []
-    for k, (a, b) in enumerate(merges):
+    # Python lists of Python ints: a merge batch has thousands of new ids, and small numpy arrays cost about
+    # 10x as much per id to make and join
+    parts: list[list[int]] = []
+    for k, (a, b) in enumerate(merges.tolist()):
         if a >= base + k or b >= base + k:
             raise InputError(f"merges[{k}] = ({a}, {b}) refers to a token created later (new ids start at {base})")
-        ea = parts[a - base] if a >= base else np.array([a], dtype=np.int64)
-        eb = parts[b - base] if b >= base else np.array([b], dtype=np.int64)
-        parts.append(np.concatenate([ea, eb]))
+        parts.append((parts[a - base] if a >= base else [a]) + (parts[b - base] if b >= base else [b]))
     offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(p) for p in parts])
-    flat = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)), out=offsets[1:])
+    flat = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=int(offsets[-1]))
     return flat, offsets
 
 
@@ -180,6 +181,17 @@ def _expand_flat(m: np.ndarray, flat: np.ndarray, offsets: np.ndarray, base: int
     src = np.minimum(offsets[kk[rep]] + within, flat.size - 1)
     out = np.where(new[rep], flat[src], m[rep])
     return out.astype(np.int64), lens
+
+
+def _expand_rows(ids: np.ndarray, olen: np.ndarray, flat: np.ndarray, offsets: np.ndarray,
+                 base: int) -> list[np.ndarray]:
+    """Rows of olen[r] merged ids, concatenated in `ids`, expanded into base ids: one _expand_flat call for
+    all rows, then cut into rows (views; a call per row cost more than the expansion itself)."""
+    out, lens = _expand_flat(ids, flat, offsets, base)
+    cuts = np.zeros(len(olen) + 1, dtype=np.int64)
+    np.cumsum(olen, out=cuts[1:])
+    ends = np.concatenate([[0], np.cumsum(lens)])[cuts].tolist()
+    return [out[a:b] for a, b in zip(ends, ends[1:])]
 
 
 @dataclass
@@ -303,8 +315,8 @@ class MergeResult:
             The ids in the input's container kind.
         """
         flat, off = self._expansions()
-        seqs = [_expand_flat(s, flat, off, self.vocab_size)[0] for s in self.seqs]
-        return self._out(seqs, self.pad_id, width=self.width)
+        ids, _, olen = self._flat_rows()
+        return self._out(_expand_rows(ids, olen, flat, off, self.vocab_size), self.pad_id, width=self.width)
 
     def model_inputs(self, return_tensors: str = "pt") -> dict:
         """What `DynamicMergeModel(model)(**inputs)` takes, whatever the input kind.
@@ -526,7 +538,8 @@ def unmerge(merged, merges=None, vocab_size: int | None = None, *, lengths=None,
         raise InputError("unmerge(ids, merges, vocab_size): merges and vocab_size are needed with raw ids")
     batch = _ragged(merged, lengths, "ids")
     flat, off = expansions(_to_numpy(merges), int(vocab_size))
-    seqs = [_expand_flat(s.astype(np.int64), flat, off, int(vocab_size))[0] for s in batch.seqs]
+    seqs = _expand_rows(_cat(batch.seqs), np.array([len(s) for s in batch.seqs], dtype=np.int64), flat, off,
+                        int(vocab_size))
     res = MergeResult(seqs, [np.zeros(0, np.int64)] * len(seqs), np.zeros(len(seqs), np.int64),
                       np.zeros((0, 2), np.int64), np.zeros(0, np.int64), int(vocab_size), batch.kind, pad_id, 0,
                       batch.device, batch.dtype)

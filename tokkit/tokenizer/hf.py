@@ -143,10 +143,10 @@ class HFTokenizer(Tokenizer):
 
     def encode_with_offsets(self, text: str):
         e = self._tok.encode(text, add_special_tokens=False)
-        return e.ids, list(e.offsets)
+        return e.ids, e.offsets  # a new list of each (no copy needed)
 
     def encode_batch_with_offsets(self, texts: Sequence[str]):
-        return [(e.ids, list(e.offsets)) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+        return [(e.ids, e.offsets) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
 
     def decode(self, ids: Sequence[int]) -> str:
         return self._tok.decode(self.check_ids(ids), skip_special_tokens=False)
