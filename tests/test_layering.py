@@ -16,7 +16,7 @@ PKG = Path(__file__).resolve().parents[1] / "tokkit"
 # higher imports lower; equal ranks of different packages do not import each other
 RANK = {"kernels": 0, "corpora": 1, "tokenizer": 1, "train": 2, "dynamic": 2, "dist": 2, "analysis": 3, "cli": 4}
 # leaf modules any layer may use
-LEAVES = {"errors", "_progress", "_atomic", "_memory", "_lazy", "_extras", "_paths"}
+LEAVES = {"errors", "_progress", "_atomic", "_memory", "_lazy", "_extras", "_paths", "_chars"}
 # where screen output is allowed
 SCREEN_OK = {"cli", "_progress"}
 
