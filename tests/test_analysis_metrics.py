@@ -174,3 +174,14 @@ def test_is_space_is_the_regex_whitespace_class(text):
     from tokkit._chars import code_points, is_space
 
     assert is_space(code_points(text)).tolist() == [re.fullmatch(r"\s", c) is not None for c in text]
+
+
+@given(st.text())
+def test_word_id_whitespace_classes_on_code_points_are_their_regexes(text):
+    # word ids read WHITESPACE's patterns through the code-point tables; none of their members lies above
+    # the tables (\s is checked over all of Unicode above; [ \t\n] is ASCII)
+    from tokkit._chars import code_points, in_class
+    from tokkit.dynamic.boundaries import WHITESPACE
+
+    for rx in WHITESPACE.values():
+        assert in_class(code_points(text), rx.pattern).tolist() == [rx.fullmatch(c) is not None for c in text]

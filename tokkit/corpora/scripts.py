@@ -6,7 +6,10 @@ from collections import Counter
 from functools import lru_cache
 from typing import Iterable
 
+import numpy as np
 import regex
+
+from .._chars import code_points
 
 # ISO 15924 codes in the order of the Unicode Script property values; Zyyy (Common) and Zinh (Inherited)
 # are shared by many scripts (digits, punctuation, combining marks) and never name a text's script.
@@ -98,10 +101,6 @@ def count_chars(texts: Iterable[str], *, chunk: int = 1 << 20) -> Counter:
 def _char_counts(text: str) -> dict[str, int]:
     """Occurrences of each distinct character: the code points' counts in numpy (a Counter makes a string
     object of every character beyond Latin-1 it reads: 10x slower, a fifth of loading the UDHR)."""
-    import numpy as np
-
-    from .._chars import code_points
-
     cps, counts = np.unique(code_points(text), return_counts=True)  # a lone surrogate is a code point too
     chars, n = list(map(chr, cps.tolist())), counts.tolist()
     # in order of first occurrence, as a Counter's (most_common breaks ties so): str.index finds each of the

@@ -88,6 +88,13 @@ def _scan(html: str):
     unit: str | None = None
     depth = 0
     buf: list[str] = []
+
+    def flush():  # the collected piece, whitespace collapsed, to the current unit (as _DeclarationParser._flush)
+        text = " ".join("".join(buf).split())
+        buf.clear()
+        if text:
+            units.setdefault(unit, []).append(text)
+
     for k in range(1, len(parts), 4):
         if depth and unit is not None and parts[k - 1]:
             run = parts[k - 1]
@@ -104,10 +111,7 @@ def _scan(html: str):
         if parts[k]:  # an end tag
             if name == "p" or name == "li":
                 if depth:
-                    text = " ".join("".join(buf).split())
-                    buf.clear()
-                    if text:
-                        units.setdefault(unit, []).append(text)
+                    flush()
                     depth -= 1
             else:
                 unit = None
@@ -121,10 +125,7 @@ def _scan(html: str):
             articles.append(unit)
         elif unit is not None:
             if depth and buf:  # a <p> inside an <li>: close the outer piece first
-                text = " ".join("".join(buf).split())
-                buf.clear()
-                if text:
-                    units.setdefault(unit, []).append(text)
+                flush()
             depth += 1
     return units, articles  # text after the last end tag is never flushed, by the parser either
 

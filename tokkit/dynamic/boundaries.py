@@ -31,12 +31,11 @@ Tokenizers accepted: anything with `encode_with_offsets(text) -> (ids, offsets)`
 from __future__ import annotations
 
 import re
-from itertools import chain
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from .._chars import code_points, is_space
+from .._chars import code_points, in_class, spans_array
 from ..errors import InputError
 
 __all__ = ["word_ids_from_offsets", "tokenize_with_words", "DynamicBPERule", "MODES", "WHITESPACE"]
@@ -73,9 +72,7 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
     if whitespace not in WHITESPACE:
         raise InputError(f"whitespace must be one of {', '.join(WHITESPACE)}, got {whitespace!r}")
     n = len(offsets)
-    # from the tuples in one pass (np.asarray inspects each of them)
-    off = (offsets.astype(np.int64, copy=False) if isinstance(offsets, np.ndarray)
-           else np.fromiter(chain.from_iterable(offsets), dtype=np.int64, count=2 * n)).reshape(n, 2)
+    off = spans_array(offsets).reshape(n, 2)
     s, e = off[:, 0], off[:, 1]
     dead = e <= s
     if special_mask is not None:
@@ -91,10 +88,8 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
         start = dead.copy()
         start[1:] |= dead[:-1]
     else:
-        # ws[i + 1] = 1 where text[i] is whitespace (WHITESPACE's patterns, on the code points)
-        ws = np.zeros(len(text) + 1, dtype=np.int64)
-        cp = code_points(text)
-        ws[1:] = is_space(cp) if whitespace == "unicode" else (cp == 32) | (cp == 9) | (cp == 10)
+        ws = np.zeros(len(text) + 1, dtype=np.int64)  # ws[i + 1] = 1 where text[i] is whitespace
+        ws[1:] = in_class(code_points(text), WHITESPACE[whitespace].pattern)
         cws = np.cumsum(ws)  # cws[i] = whitespace characters in text[:i]
         nonws = np.flatnonzero(ws[1:] == 0)  # positions of non-whitespace characters
         # first non-whitespace character at or after each token start
